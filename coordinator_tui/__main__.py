@@ -1,0 +1,3 @@
+from coordinator_tui.cli import main
+
+raise SystemExit(main())

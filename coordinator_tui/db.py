@@ -1,0 +1,283 @@
+"""Engine, sessions, SQLite pragmas and Alembic migrations.
+
+This is the only module that knows it may be talking to SQLite. Opening a database:
+- refuses, with a one-line reason, a missing (unless asked to create), unreadable, read-only, non-SQLite or
+  corrupt file, and a database written by a newer version of the app; the file is left as it was;
+- creates a new file owner-only (0600) inside an owner-only directory;
+- backs the file up next to itself, then upgrades it to the current schema.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DatabaseError as SADatabaseError
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from coordinator_tui import clock
+from coordinator_tui.config import ensure_private_dir
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseError(Exception):
+    """A database problem the user can act on; ``str()`` is one line without personal data."""
+
+
+class NewerDatabaseError(DatabaseError):
+    pass
+
+
+class DatabaseBusyError(DatabaseError):
+    """Another process holds the write lock for longer than the busy timeout."""
+
+
+def alembic_config(url: str | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url)
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def known_revisions() -> set[str]:
+    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
+def is_url(target: str) -> bool:
+    return "://" in target
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty file readable and writable by the owner only."""
+    ensure_private_dir(path.parent)
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def _check_sqlite_file(path: Path, *, writable: bool) -> None:
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a directory, not a database file")
+    if not os.access(path, os.R_OK):
+        raise DatabaseError(f"the database file {path} cannot be read (permission denied)")
+    if writable and not os.access(path, os.W_OK):
+        raise DatabaseError(f"the database file {path} is read-only; ask for write access or use a copy")
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise DatabaseError(f"the database file {path} cannot be read ({exc.strerror})") from exc
+    if header and header != SQLITE_HEADER:
+        raise DatabaseError(f"{path} is not a Coordinator TUI database (not an SQLite file)")
+
+
+def _sqlite_engine(path: Path, *, writable: bool) -> Engine:
+    if writable:
+        url = f"sqlite:///{path}"
+        connect_args: dict[str, object] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+    else:
+        url = f"sqlite:///file:{path}?mode=ro&uri=true"
+        connect_args = {"timeout": BUSY_TIMEOUT_MS / 1000}
+    engine = sa.create_engine(url, connect_args=connect_args)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        # Let SQLAlchemy, not the driver, decide where transactions begin (see _on_begin).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if writable:
+            cur.execute("PRAGMA journal_mode = WAL")
+            # FULL: a commit the user saw confirmed survives a crash or power cut, not just a killed process.
+            cur.execute("PRAGMA synchronous = FULL")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        # IMMEDIATE takes the write lock up front, so two coordinators' writes queue (busy timeout) instead
+        # of failing mid-transaction with "database is locked".
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writable else "BEGIN")
+
+    return engine
+
+
+def backup_sqlite_file(source: Path, dest: Path) -> Path:
+    """A consistent copy of a live SQLite database (online backup API), written owner-only."""
+    ensure_private_dir(dest.parent)
+    tmp = dest.with_name(dest.name + ".part")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    create_private_file(tmp)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        dst = sqlite3.connect(tmp)
+        try:
+            src.backup(dst)
+            dst.commit()
+        finally:
+            dst.close()
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    finally:
+        src.close()
+    os.replace(tmp, dest)
+    return dest
+
+
+def current_revision(connection: sa.Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+@dataclass
+class Database:
+    """An open database: the engine, plus the file path when it is a local SQLite file."""
+
+    engine: Engine
+    path: Path | None = None
+    writable: bool = True
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed on success, rolled back on error; busy/full databases get clear errors."""
+        with translate_errors(), Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+@contextlib.contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn driver errors into one-line messages the user can act on."""
+    try:
+        yield
+    except OperationalError as exc:
+        text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+        if "locked" in text or "busy" in text:
+            raise DatabaseBusyError(
+                "the database is busy: another coordinator is saving. Please try again in a moment"
+            ) from exc
+        if "disk is full" in text or "disk i/o" in text:
+            raise DatabaseError("the database could not be written: the disk is full or failing") from exc
+        if "readonly" in text or "read-only" in text:
+            raise DatabaseError("the database is read-only: nothing was saved") from exc
+        raise DatabaseError(f"database error: {text.splitlines()[0][:200]}") from exc
+    except SADatabaseError as exc:
+        text = str(exc.orig).lower() if exc.orig is not None else ""
+        if "malformed" in text or "not a database" in text:
+            raise DatabaseError("the database file is damaged (corrupt); restore it from a backup") from exc
+        raise
+
+
+def open_database(target: str, *, create: bool = True, writable: bool = True, migrate: bool = True) -> Database:
+    """Open (and, if allowed, create and upgrade) the database named by a file path or SQLAlchemy URL."""
+    if is_url(target):
+        engine = sa.create_engine(target, pool_pre_ping=True)
+        db = Database(engine=engine, path=None, writable=writable)
+    else:
+        path = Path(target).expanduser().resolve()
+        if path.exists():
+            _check_sqlite_file(path, writable=writable)
+        elif create and writable:
+            if path.parent.exists() and not os.access(path.parent, os.W_OK):
+                raise DatabaseError(f"cannot create a database in {path.parent} (permission denied)")
+            create_private_file(path)
+        else:
+            raise DatabaseError(f"no database at {path}")
+        db = Database(engine=_sqlite_engine(path, writable=writable), path=path, writable=writable)
+    try:
+        prepare_schema(db, migrate=migrate)
+    except BaseException:
+        db.dispose()
+        raise
+    return db
+
+
+def prepare_schema(db: Database, *, migrate: bool = True) -> None:
+    """Refuse newer databases; back up, then upgrade older ones (or say they need upgrading)."""
+    head = head_revision()
+    with translate_errors(), db.engine.connect() as conn:
+        try:
+            rev = current_revision(conn)
+            has_tables = bool(sa.inspect(conn).get_table_names())
+        except SADatabaseError as exc:
+            raise DatabaseError("the database file is damaged (corrupt); restore it from a backup") from exc
+        conn.rollback()
+    if rev is not None and rev not in known_revisions():
+        raise NewerDatabaseError(
+            f"this database was written by a newer version of Coordinator TUI (schema {rev}); "
+            "install the newer version to open it. The file was not changed"
+        )
+    if rev == head:
+        return
+    if rev is None and has_tables:
+        raise DatabaseError("this SQLite file is not a Coordinator TUI database (it has no schema version)")
+    if not migrate or not db.writable:
+        raise DatabaseError(f"the database needs upgrading (schema {rev or 'empty'}); open it with the app first")
+    if rev is not None and db.path is not None:
+        stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
+        backup_sqlite_file(db.path, db.path.with_name(f"{db.path.name}.pre-{head}-{stamp}.bak"))
+    upgrade(db, head)
+
+
+def upgrade(db: Database, revision: str = "head") -> None:
+    cfg = alembic_config()
+    with translate_errors(), db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def downgrade(db: Database, revision: str) -> None:
+    cfg = alembic_config()
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+def integrity_report(db: Database) -> list[str]:
+    """Problems found by the integrity check: empty means the database is sound."""
+    problems: list[str] = []
+    with translate_errors(), db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            for (line,) in conn.exec_driver_sql("PRAGMA integrity_check").fetchall():
+                if line != "ok":
+                    problems.append(f"integrity: {line}")
+            for row in conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall():
+                problems.append(f"foreign key: table {row[0]} row {row[1]} refers to a missing {row[2]}")
+        rev = current_revision(conn)
+        if rev != head_revision():
+            problems.append(f"schema version {rev} is not the current {head_revision()}")
+        conn.rollback()
+    return problems

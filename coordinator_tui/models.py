@@ -1,0 +1,398 @@
+"""SQLModel tables: the words of the domain (see shared DESIGN notes).
+
+Every datetime is stored in UTC and comes back timezone-aware (``UTCDateTime``). Dates of birth, due dates and
+the like are plain calendar dates. Daily clinic hours are wall-clock times of day in the service's time zone;
+they are combined with a date and the zone (``clinic_time.local_to_utc``) before anything is compared.
+
+Mutable tables carry a ``version`` column for optimistic concurrency: services refuse a save whose expected
+version no longer matches (``services.records.update_record``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware datetime stored as UTC; naive datetimes are refused."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime refused: store aware datetimes only")
+        value = value.astimezone(dt.UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def utc_column(*, nullable: bool = False, index: bool = False) -> sa.Column[dt.datetime]:
+    return sa.Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Value sets
+# ------------------------------------------------------------------------------------------------------------
+
+
+class ContactRelationship(StrEnum):
+    PARENT = "parent"
+    CARER = "carer"
+    GUARDIAN = "guardian"
+    SELF = "self"
+    OTHER = "other"
+
+
+class ContactMethod(StrEnum):
+    PHONE = "phone"
+    TEXT = "text"
+    EMAIL = "email"
+    POST = "post"
+
+
+class ProfessionalSetting(StrEnum):
+    CENTRE = "centre"  # works at the specialist centre
+    LOCAL = "local"  # GP, local paediatrician, school, social care
+
+
+class CareTeamStatus(StrEnum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class ClinicStatus(StrEnum):
+    PLANNED = "planned"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+class AttendanceStatus(StrEnum):
+    INVITED = "invited"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    ATTENDED = "attended"
+
+
+class AppointmentStatus(StrEnum):
+    """FHIR Appointment.status (the subset a clinic uses), so a FHIR export maps one to one."""
+
+    PROPOSED = "proposed"
+    BOOKED = "booked"
+    ARRIVED = "arrived"
+    FULFILLED = "fulfilled"
+    CANCELLED = "cancelled"
+    NOSHOW = "noshow"
+
+
+class AppointmentKind(StrEnum):
+    CONSULTATION = "consultation"
+    TEST = "test"  # e.g. fasting bloods, hearing test
+    JOINT = "joint"  # several professionals at once
+    ROUND_TABLE = "round_table"  # the closing meeting of the team with the family
+
+
+class TransitionStatus(StrEnum):
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class AuditAction(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    ARCHIVE = "archive"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Tables
+# ------------------------------------------------------------------------------------------------------------
+
+
+class Service(SQLModel, table=True):
+    """The specialist service running the clinics. One database normally holds one service."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    timezone: str = Field(default="Europe/London", max_length=64)
+    uses_round_table: bool = True
+    version: int = 1
+
+
+class Patient(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_patient_names", "family_name", "given_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    nhs_number: str = Field(max_length=10, unique=True, index=True)
+    hospital_number: str = Field(max_length=20, index=True)
+    given_name: str = Field(max_length=100)
+    family_name: str = Field(max_length=100)
+    date_of_birth: dt.date
+    condition: str = Field(default="", max_length=200)
+    school: str = Field(default="", max_length=200)
+    has_ehcp: bool = False
+    large_print: bool = False
+    bsl_interpreter: bool = False
+    wheelchair: bool = False
+    interpreter_language: str = Field(default="", max_length=60)
+    review_interval_months: int = 12
+    registered_on: dt.date
+    planned_transfer_date: dt.date | None = None
+    transferred_on: dt.date | None = None
+    internal_notes: str = Field(default="", max_length=4000)
+    archived: bool = False
+    version: int = 1
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class Contact(SQLModel, table=True):
+    """A family contact: parent, carer, guardian, or the patient themself."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=200)
+    relationship: ContactRelationship = ContactRelationship.PARENT
+    phone: str = Field(default="", max_length=20)
+    email: str = Field(default="", max_length=254)
+    address: str = Field(default="", max_length=400)
+    preferred_method: ContactMethod = ContactMethod.PHONE
+    receives_itinerary: bool = True
+    version: int = 1
+
+
+class Professional(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_professional_names", "family_name", "given_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(default="", max_length=20)
+    given_name: str = Field(max_length=100)
+    family_name: str = Field(max_length=100)
+    discipline: str = Field(max_length=60, index=True)
+    organisation: str = Field(default="", max_length=200)
+    setting: ProfessionalSetting = ProfessionalSetting.CENTRE
+    phone: str = Field(default="", max_length=20)
+    email: str = Field(default="", max_length=254)
+    archived: bool = False
+    version: int = 1
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.title, self.given_name, self.family_name) if p)
+
+
+class CareTeamMember(SQLModel, table=True):
+    """A professional in one patient's care team. Exactly one active named worker per patient."""
+
+    __table_args__ = (
+        sa.Index(
+            "uq_care_team_named_worker",
+            "patient_id",
+            unique=True,
+            sqlite_where=sa.text("is_named_worker"),
+            postgresql_where=sa.text("is_named_worker"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True, ondelete="CASCADE")
+    professional_id: int = Field(foreign_key="professional.id", index=True)
+    role: str = Field(default="", max_length=100)
+    start_date: dt.date
+    end_date: dt.date | None = None
+    status: CareTeamStatus = CareTeamStatus.ACTIVE
+    is_named_worker: bool = False
+    version: int = 1
+
+
+class ClinicEvent(SQLModel, table=True):
+    """One combined clinic: a run of consecutive days at a venue."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    service_id: int = Field(foreign_key="service.id", index=True)
+    name: str = Field(max_length=200)
+    venue: str = Field(default="", max_length=200)
+    start_date: dt.date = Field(index=True)
+    days: int = 2
+    day_start: dt.time = dt.time(9, 0)
+    day_end: dt.time = dt.time(17, 0)
+    status: ClinicStatus = ClinicStatus.PLANNED
+    series_id: str = Field(default="", max_length=64)
+    version: int = 1
+
+    @property
+    def dates(self) -> list[dt.date]:
+        return [self.start_date + dt.timedelta(days=i) for i in range(self.days)]
+
+    @property
+    def end_date(self) -> dt.date:
+        return self.start_date + dt.timedelta(days=self.days - 1)
+
+
+class Room(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("clinic_event_id", "name", "building"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_event_id: int = Field(foreign_key="clinicevent.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=100)
+    building: str = Field(default="", max_length=100)
+
+
+class ClinicStaffing(SQLModel, table=True):
+    """Which professional attends which day of a clinic, and their hours that day (local wall-clock)."""
+
+    __table_args__ = (sa.UniqueConstraint("clinic_event_id", "professional_id", "day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_event_id: int = Field(foreign_key="clinicevent.id", index=True, ondelete="CASCADE")
+    professional_id: int = Field(foreign_key="professional.id", index=True)
+    day: dt.date
+    start_time: dt.time = dt.time(9, 0)
+    end_time: dt.time = dt.time(17, 0)
+    room_id: int | None = Field(default=None, foreign_key="room.id")
+
+
+class ClinicAttendance(SQLModel, table=True):
+    """A patient invited to a clinic event, with the family's travel and accommodation."""
+
+    __table_args__ = (sa.UniqueConstraint("clinic_event_id", "patient_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_event_id: int = Field(foreign_key="clinicevent.id", index=True, ondelete="CASCADE")
+    patient_id: int = Field(foreign_key="patient.id", index=True, ondelete="CASCADE")
+    status: AttendanceStatus = AttendanceStatus.INVITED
+    travel_out_mode: str = Field(default="", max_length=40)
+    travel_out_depart: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    travel_out_arrive: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    travel_out_reference: str = Field(default="", max_length=60)
+    travel_home_mode: str = Field(default="", max_length=40)
+    travel_home_depart: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    travel_home_arrive: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    travel_home_reference: str = Field(default="", max_length=60)
+    hotel_name: str = Field(default="", max_length=200)
+    hotel_address: str = Field(default="", max_length=400)
+    hotel_phone: str = Field(default="", max_length=20)
+    hotel_check_in: dt.date | None = None
+    hotel_nights: int = 0
+    hotel_reference: str = Field(default="", max_length=60)
+    family_instructions: str = Field(default="", max_length=2000)
+    internal_notes: str = Field(default="", max_length=4000)
+    version: int = 1
+
+    @property
+    def travel_booked(self) -> bool:
+        return bool(self.travel_out_mode and self.travel_out_depart and self.travel_home_depart)
+
+    @property
+    def hotel_booked(self) -> bool:
+        return bool(self.hotel_name and self.hotel_check_in and self.hotel_nights > 0)
+
+
+class Appointment(SQLModel, table=True):
+    """A patient seeing one or more professionals at a time and room during a clinic."""
+
+    __table_args__ = (
+        sa.Index("ix_appointment_clinic_start", "clinic_event_id", "start"),
+        sa.Index("ix_appointment_patient_start", "patient_id", "start"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(max_length=100, unique=True)  # stable iCalendar UID
+    clinic_event_id: int = Field(foreign_key="clinicevent.id", ondelete="CASCADE")
+    patient_id: int = Field(foreign_key="patient.id", ondelete="CASCADE")
+    discipline: str = Field(max_length=60)
+    kind: AppointmentKind = AppointmentKind.CONSULTATION
+    start: dt.datetime = Field(sa_column=utc_column())
+    end: dt.datetime = Field(sa_column=utc_column())
+    room_id: int | None = Field(default=None, foreign_key="room.id", index=True)
+    status: AppointmentStatus = AppointmentStatus.BOOKED
+    fasting: bool = False
+    pinned: bool = False
+    family_instructions: str = Field(default="", max_length=2000)
+    internal_notes: str = Field(default="", max_length=4000)
+    version: int = 1
+
+
+class AppointmentProfessional(SQLModel, table=True):
+    """Link: the professionals taking part in an appointment (one for most, several for joint/round table)."""
+
+    appointment_id: int = Field(foreign_key="appointment.id", primary_key=True, ondelete="CASCADE")
+    professional_id: int = Field(foreign_key="professional.id", primary_key=True, index=True)
+
+
+class PatientDisciplineNeed(SQLModel, table=True):
+    """A discipline a patient needs to see at clinic, with its duration (defaults from data/disciplines.toml)."""
+
+    __table_args__ = (sa.UniqueConstraint("patient_id", "discipline"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True, ondelete="CASCADE")
+    discipline: str = Field(max_length=60)
+    minutes: int = 30
+    needed: bool = True
+
+
+class TransitionItem(SQLModel, table=True):
+    """One step on a young person's transition checklist, generated from a milestone rule."""
+
+    __table_args__ = (sa.UniqueConstraint("patient_id", "rule_id", "occurrence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id", index=True, ondelete="CASCADE")
+    rule_id: str = Field(max_length=80)
+    occurrence: int = 0  # 0 for one-off rules; 1, 2, … for repeating ones
+    title: str = Field(max_length=200)
+    category: str = Field(max_length=40, index=True)
+    owner_role: str = Field(max_length=40, index=True)
+    stage: str = Field(default="", max_length=40)
+    due_date: dt.date = Field(index=True)
+    appears_on: dt.date
+    status: TransitionStatus = TransitionStatus.TODO
+    not_applicable_reason: str = Field(default="", max_length=400)
+    completed_on: dt.date | None = None
+    note: str = Field(default="", max_length=4000)
+    version: int = 1
+
+
+class ExportedEvent(SQLModel, table=True):
+    """What an itinerary export last sent for one calendar event: gives stable UIDs and rising SEQUENCE."""
+
+    uid: str = Field(primary_key=True, max_length=120)
+    patient_id: int = Field(foreign_key="patient.id", index=True, ondelete="CASCADE")
+    clinic_event_id: int = Field(foreign_key="clinicevent.id", index=True, ondelete="CASCADE")
+    fingerprint: str = Field(max_length=64)
+    sequence: int = 0
+    last_exported: dt.datetime = Field(sa_column=utc_column())
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: who changed what, when, with before and after values (JSON)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(sa_column=utc_column(index=True))
+    user: str = Field(max_length=100)
+    action: AuditAction
+    entity: str = Field(max_length=60, index=True)
+    entity_id: str = Field(max_length=120)
+    patient_id: int | None = Field(default=None, index=True)
+    before: str = ""
+    after: str = ""

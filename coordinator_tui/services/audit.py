@@ -1,0 +1,106 @@
+"""The audit log: append-only record of who changed what, when, with before and after values.
+
+The log is written by ``record_change`` only; nothing in the app updates or deletes an AuditEvent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import getpass
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlmodel import Session, SQLModel, col, select
+
+from coordinator_tui import clock
+from coordinator_tui.models import AuditAction, AuditEvent
+
+_user_override: str | None = None
+
+
+def set_current_user(name: str | None) -> None:
+    """Tests and tools may set who is acting; by default it is the operating-system user."""
+    global _user_override
+    _user_override = name
+
+
+def current_user() -> str:
+    if _user_override:
+        return _user_override
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def snapshot(record: SQLModel | None) -> dict[str, Any]:
+    if record is None:
+        return {}
+    return {key: _jsonable(value) for key, value in record.model_dump().items()}
+
+
+def entity_name(record: SQLModel | type[SQLModel]) -> str:
+    cls = record if isinstance(record, type) else type(record)
+    return str(getattr(cls, "__tablename__", cls.__name__.lower()))
+
+
+def record_change(
+    session: Session,
+    action: AuditAction,
+    entity: str,
+    entity_id: object,
+    *,
+    patient_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit event (in the caller's transaction, so it commits or rolls back with the change)."""
+    if action is AuditAction.UPDATE and before is not None and after is not None:
+        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        before = {k: before.get(k) for k in sorted(changed)}
+        after = {k: after.get(k) for k in sorted(changed)}
+    event = AuditEvent(
+        at=clock.now(),
+        user=current_user(),
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        patient_id=patient_id,
+        before=json.dumps(before or {}, sort_keys=True, default=str),
+        after=json.dumps(after or {}, sort_keys=True, default=str),
+    )
+    session.add(event)
+    return event
+
+
+def history(
+    session: Session, *, patient_id: int | None = None, entity: str | None = None, limit: int = 500
+) -> Sequence[AuditEvent]:
+    """Newest first: a patient's history, or an entity type's."""
+    query = select(AuditEvent)
+    if patient_id is not None:
+        query = query.where(AuditEvent.patient_id == patient_id)
+    if entity is not None:
+        query = query.where(AuditEvent.entity == entity)
+    query = query.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc()).limit(limit)
+    return session.exec(query).all()
+
+
+def last_change(session: Session, entity: str, entity_id: object) -> AuditEvent | None:
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.entity == entity, AuditEvent.entity_id == str(entity_id))
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()

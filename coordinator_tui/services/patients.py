@@ -1,0 +1,255 @@
+"""Patients: register, correct, find, archive, and the summary rows of the patient list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from sqlmodel import Session, col, func, or_, select
+
+from coordinator_tui import clock
+from coordinator_tui.models import (
+    AuditAction,
+    CareTeamMember,
+    CareTeamStatus,
+    ClinicAttendance,
+    ClinicEvent,
+    ClinicStatus,
+    Patient,
+    Professional,
+    TransitionItem,
+    TransitionStatus,
+)
+from coordinator_tui.services.records import create_record, get_or_raise, update_record
+from coordinator_tui.validation import (
+    FieldError,
+    FormErrors,
+    ValidationError,
+    clean_text,
+    parse_date_of_birth,
+    parse_positive_int,
+    parse_uk_date,
+    validate_nhs_number,
+)
+
+TEXT_LIMITS = {
+    "hospital_number": 20,
+    "given_name": 100,
+    "family_name": 100,
+    "condition": 200,
+    "school": 200,
+    "interpreter_language": 60,
+}
+FLAGS = ("has_ehcp", "large_print", "bsl_interpreter", "wheelchair")
+
+
+def as_flag(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "y", "yes", "true", "on", "x"}
+
+
+def parse_patient_form(form: Mapping[str, object]) -> dict[str, Any]:
+    """Turn a form's raw values into clean field values, or raise ValidationError naming every bad field."""
+    errors = FormErrors()
+    values: dict[str, Any] = {}
+
+    def text(key: str) -> str:
+        return str(form.get(key, "") or "")
+
+    values["nhs_number"] = errors.check("nhs_number", validate_nhs_number, text("nhs_number"))
+    for key, limit in TEXT_LIMITS.items():
+        required = key in {"hospital_number", "given_name", "family_name"}
+        values[key] = errors.check(key, clean_text, text(key), key, max_length=limit, required=required)
+    if values.get("hospital_number") and not re.fullmatch(r"[A-Za-z0-9-]+", values["hospital_number"]):
+        errors.add("hospital_number", "hospital number may contain letters, digits and - only")
+    values["date_of_birth"] = errors.check("date_of_birth", parse_date_of_birth, text("date_of_birth"))
+    registered = text("registered_on")
+    values["registered_on"] = (
+        errors.check("registered_on", parse_uk_date, registered, "registered_on", allow_future=False)
+        if registered.strip()
+        else clock.today()
+    )
+    values["planned_transfer_date"] = errors.check(
+        "planned_transfer_date",
+        parse_uk_date,
+        text("planned_transfer_date"),
+        "planned_transfer_date",
+        required=False,
+    )
+    if "review_interval_months" in form:
+        values["review_interval_months"] = errors.check(
+            "review_interval_months",
+            parse_positive_int,
+            text("review_interval_months"),
+            "review_interval_months",
+            minimum=1,
+            maximum=60,
+        )
+    values["internal_notes"] = errors.check(
+        "internal_notes", clean_text, text("internal_notes"), "internal_notes", max_length=4000, multiline=True
+    )
+    for flag in FLAGS:
+        values[flag] = as_flag(form.get(flag, False))
+    dob, reg = values.get("date_of_birth"), values.get("registered_on")
+    if dob and reg and reg < dob:
+        errors.add("registered_on", "cannot be before the date of birth")
+    transfer = values.get("planned_transfer_date")
+    if dob and transfer and transfer < dob:
+        errors.add("planned_transfer_date", "cannot be before the date of birth")
+    errors.raise_if_any()
+    return {k: v for k, v in values.items() if k in form or k in {"registered_on", *FLAGS} or v is not None}
+
+
+def _check_unique_nhs(session: Session, nhs_number: str, exclude_id: int | None = None) -> None:
+    query = select(Patient.id).where(Patient.nhs_number == nhs_number)
+    if exclude_id is not None:
+        query = query.where(Patient.id != exclude_id)
+    if session.exec(query).first() is not None:
+        raise ValidationError.single("nhs_number", "this NHS number is already registered to another patient")
+
+
+def _check_domain_rules(values: Mapping[str, Any]) -> None:
+    dob = values.get("date_of_birth")
+    if dob is not None and dob > clock.today():
+        raise ValidationError.single("date_of_birth", "cannot be in the future")
+    if "nhs_number" in values:
+        try:
+            validate_nhs_number(values["nhs_number"])
+        except FieldError as exc:
+            raise ValidationError.single("nhs_number", exc.message) from exc
+
+
+def create_patient(session: Session, values: Mapping[str, Any]) -> Patient:
+    """Register a patient from clean values (see ``parse_patient_form``)."""
+    data = dict(values)
+    data.setdefault("registered_on", clock.today())
+    _check_domain_rules(data)
+    _check_unique_nhs(session, data["nhs_number"])
+    return create_record(session, Patient(**data))
+
+
+def update_patient(
+    session: Session, patient_id: int, values: Mapping[str, Any], *, expected_version: int | None = None
+) -> Patient:
+    _check_domain_rules(values)
+    if "nhs_number" in values:
+        _check_unique_nhs(session, values["nhs_number"], exclude_id=patient_id)
+    return update_record(session, Patient, patient_id, values, expected_version=expected_version)
+
+
+def archive_patient(session: Session, patient_id: int, *, expected_version: int | None = None) -> Patient:
+    return update_record(
+        session,
+        Patient,
+        patient_id,
+        {"archived": True},
+        expected_version=expected_version,
+        action=AuditAction.ARCHIVE,
+    )
+
+
+def get_patient(session: Session, patient_id: int) -> Patient:
+    return get_or_raise(session, Patient, patient_id)
+
+
+def list_patients(session: Session, *, include_archived: bool = False) -> Sequence[Patient]:
+    query = select(Patient)
+    if not include_archived:
+        query = query.where(col(Patient.archived).is_(False))
+    return session.exec(query.order_by(Patient.family_name, Patient.given_name, Patient.id)).all()
+
+
+def search_patients(
+    session: Session, text: str, *, limit: int = 500, include_archived: bool = False
+) -> Sequence[Patient]:
+    """Patients whose name, NHS number or hospital number matches what was typed (case-insensitive)."""
+    query = select(Patient)
+    if not include_archived:
+        query = query.where(col(Patient.archived).is_(False))
+    for word in text.split():
+        digits = re.sub(r"[\s-]", "", word)
+        pattern = f"%{word.lower()}%"
+        conditions = [
+            func.lower(Patient.given_name).like(pattern),
+            func.lower(Patient.family_name).like(pattern),
+            func.lower(Patient.hospital_number).like(pattern),
+        ]
+        if digits.isdigit():
+            conditions.append(col(Patient.nhs_number).like(f"%{digits}%"))
+        query = query.where(or_(*conditions))
+    query = query.order_by(Patient.family_name, Patient.given_name, Patient.id).limit(limit)
+    return session.exec(query).all()
+
+
+def age_on(date_of_birth: dt.date, day: dt.date) -> int:
+    return relativedelta(day, date_of_birth).years
+
+
+@dataclass(frozen=True)
+class PatientSummary:
+    """One row of the patient list."""
+
+    patient: Patient
+    age: int
+    next_clinic: ClinicEvent | None
+    named_worker: Professional | None
+    open_transition_items: int
+
+
+def summaries(session: Session, patients: Sequence[Patient], *, today: dt.date | None = None) -> list[PatientSummary]:
+    """Summary rows for many patients in four queries, whatever their number."""
+    today = today or clock.today()
+    ids = [p.id for p in patients if p.id is not None]
+    if not ids:
+        return []
+    next_clinic: dict[int, ClinicEvent] = {}
+    clinic_rows = session.exec(
+        select(ClinicAttendance.patient_id, ClinicEvent)
+        .join(ClinicEvent, col(ClinicEvent.id) == ClinicAttendance.clinic_event_id)
+        .where(
+            col(ClinicAttendance.patient_id).in_(ids),
+            ClinicEvent.start_date >= today,
+            ClinicEvent.status != ClinicStatus.CANCELLED,
+        )
+        .order_by(ClinicEvent.start_date)
+    ).all()
+    for patient_id, event in clinic_rows:
+        next_clinic.setdefault(patient_id, event)
+    workers = dict(
+        session.exec(
+            select(CareTeamMember.patient_id, Professional)
+            .join(Professional, col(Professional.id) == CareTeamMember.professional_id)
+            .where(
+                col(CareTeamMember.patient_id).in_(ids),
+                col(CareTeamMember.is_named_worker).is_(True),
+                CareTeamMember.status == CareTeamStatus.ACTIVE,
+            )
+        ).all()
+    )
+    open_items = dict(
+        session.exec(
+            select(TransitionItem.patient_id, sa.func.count())
+            .where(
+                col(TransitionItem.patient_id).in_(ids),
+                col(TransitionItem.status).in_([TransitionStatus.TODO, TransitionStatus.IN_PROGRESS]),
+                TransitionItem.appears_on <= today,
+            )
+            .group_by(TransitionItem.patient_id)
+        ).all()
+    )
+    return [
+        PatientSummary(
+            patient=p,
+            age=age_on(p.date_of_birth, today),
+            next_clinic=next_clinic.get(p.id),  # type: ignore[arg-type]
+            named_worker=workers.get(p.id),  # type: ignore[arg-type]
+            open_transition_items=int(open_items.get(p.id, 0)),  # type: ignore[arg-type]
+        )
+        for p in patients
+    ]

@@ -1,0 +1,44 @@
+"""Shared fixtures: a fresh database per test, a fixed clock, a fixed audit user."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from coordinator_tui import clock
+from coordinator_tui.db import Database, open_database
+from coordinator_tui.services import audit
+
+# The demo data and every snapshot are built "as of" this moment: a Wednesday in late November 2026.
+FIXED_NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock_and_user(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    clock.set_fixed_now(FIXED_NOW)
+    audit.set_current_user("test-coordinator")
+    # Keep every test away from the real user's data and config directories.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.delenv("COORDINATOR_DB", raising=False)
+    monkeypatch.delenv("COORDINATOR_SETTINGS", raising=False)
+    yield
+    clock.set_fixed_now(None)
+    audit.set_current_user(None)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(str(tmp_path / "test.db"))
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    with db.session() as s:
+        yield s
