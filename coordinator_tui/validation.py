@@ -247,3 +247,33 @@ def parse_positive_int(value: str, field: str, *, minimum: int = 0, maximum: int
     if not minimum <= number <= maximum:
         raise FieldError(field, f"must be between {minimum} and {maximum}")
     return number
+
+
+def form_text(form: object, key: str) -> str:
+    """The raw text a form holds for ``key`` ('' when absent)."""
+    value = form.get(key, "") if hasattr(form, "get") else ""  # type: ignore[union-attr]
+    return "" if value is None else str(value)
+
+
+def parse_text_fields(
+    form: object, errors: FormErrors, limits: dict[str, int], *, required: set[str] | frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """Clean several single-line text fields at once, collecting errors."""
+    values: dict[str, str] = {}
+    for key, limit in limits.items():
+        cleaned = errors.check(key, clean_text, form_text(form, key), key, max_length=limit, required=key in required)
+        if cleaned is not None:
+            values[key] = cleaned
+    return values
+
+
+def as_flag(value: object) -> bool:
+    """A checkbox value, or typed yes/no."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "y", "yes", "true", "on", "x"}
+
+
+def parse_multiline(form: object, errors: FormErrors, key: str, max_length: int) -> str | None:
+    """A multi-line text field (notes, instructions, addresses), collecting its error."""
+    return errors.check(key, clean_text, form_text(form, key), key, max_length=max_length, multiline=True)

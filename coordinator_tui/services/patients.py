@@ -30,9 +30,12 @@ from coordinator_tui.validation import (
     FieldError,
     FormErrors,
     ValidationError,
+    as_flag,
     clean_text,
+    form_text,
     parse_date_of_birth,
     parse_positive_int,
+    parse_text_fields,
     parse_uk_date,
     validate_nhs_number,
 )
@@ -48,24 +51,18 @@ TEXT_LIMITS = {
 FLAGS = ("has_ehcp", "large_print", "bsl_interpreter", "wheelchair")
 
 
-def as_flag(value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in {"1", "y", "yes", "true", "on", "x"}
-
-
 def parse_patient_form(form: Mapping[str, object]) -> dict[str, Any]:
     """Turn a form's raw values into clean field values, or raise ValidationError naming every bad field."""
     errors = FormErrors()
     values: dict[str, Any] = {}
 
     def text(key: str) -> str:
-        return str(form.get(key, "") or "")
+        return form_text(form, key)
 
     values["nhs_number"] = errors.check("nhs_number", validate_nhs_number, text("nhs_number"))
-    for key, limit in TEXT_LIMITS.items():
-        required = key in {"hospital_number", "given_name", "family_name"}
-        values[key] = errors.check(key, clean_text, text(key), key, max_length=limit, required=required)
+    values.update(
+        parse_text_fields(form, errors, TEXT_LIMITS, required={"hospital_number", "given_name", "family_name"})
+    )
     if values.get("hospital_number") and not re.fullmatch(r"[A-Za-z0-9-]+", values["hospital_number"]):
         errors.add("hospital_number", "hospital number may contain letters, digits and - only")
     values["date_of_birth"] = errors.check("date_of_birth", parse_date_of_birth, text("date_of_birth"))

@@ -1,0 +1,83 @@
+"""Command line: ``coordinator-tui`` opens the app; subcommands work on the database without it.
+
+Each subcommand lives in ``coordinator_tui/commands/<name>.py`` with ``register(subparsers)``; the parser it adds
+sets ``func`` to a function taking the parsed arguments and returning the exit status. Usage errors exit 2;
+a problem with the database or a file exits 1 with one line on standard error, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from coordinator_tui import __version__
+from coordinator_tui.config import SettingsError
+from coordinator_tui.db import DatabaseError
+from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
+from coordinator_tui.validation import FieldError, ValidationError
+
+# Subcommand modules, in the order --help lists them.
+COMMAND_MODULES = [
+    "coordinator_tui.commands.demo",
+    "coordinator_tui.commands.listing",
+    "coordinator_tui.commands.check",
+]
+
+
+class CommandError(Exception):
+    """A subcommand's one-line failure (exit status 1)."""
+
+
+def add_db_argument(parser: argparse.ArgumentParser, *, top_level: bool = False) -> None:
+    """--db on the program and on each subcommand (a subcommand's copy only overrides when given)."""
+    parser.add_argument(
+        "--db",
+        metavar="PATH_OR_URL",
+        default=None if top_level else argparse.SUPPRESS,
+        help="database file or SQLAlchemy URL (default: $COORDINATOR_DB, else the file in the user data directory)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coordinator-tui",
+        description="Coordinate care for people with rare, multi-system conditions: care teams, combined clinic "
+        "days, transition checklists and family itineraries. Without a subcommand, opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_db_argument(parser, top_level=True)
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the app on a fresh demo database in a temporary directory (your real database is not touched)",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)  # everything this process creates (database, backups, exports, logs) is owner-only
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from coordinator_tui.commands.app import run_app
+
+            return run_app(args)
+        return int(args.func(args))
+    except (DatabaseError, CommandError, SettingsError, NotFoundError, ConcurrentEditError) as exc:
+        print(f"coordinator-tui: {exc}", file=sys.stderr)
+        return 1
+    except (ValidationError, FieldError) as exc:
+        print(f"coordinator-tui: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("coordinator-tui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

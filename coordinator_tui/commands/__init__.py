@@ -1,0 +1,1 @@
+"""Subcommands of the coordinator-tui command line, one module each."""

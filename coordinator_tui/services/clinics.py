@@ -1,0 +1,329 @@
+"""Combined clinic events, their rooms and staffing, and the patients invited (attendances with travel and hotel)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from coordinator_tui import clock
+from coordinator_tui.clinic_time import local_to_utc, to_local
+from coordinator_tui.models import (
+    AttendanceStatus,
+    ClinicAttendance,
+    ClinicEvent,
+    ClinicStaffing,
+    ClinicStatus,
+    Patient,
+    Professional,
+    Room,
+)
+from coordinator_tui.services.records import create_record, get_or_raise, update_record
+from coordinator_tui.services.service import get_service
+from coordinator_tui.validation import (
+    FieldError,
+    FormErrors,
+    ValidationError,
+    clean_text,
+    form_text,
+    parse_multiline,
+    parse_positive_int,
+    parse_text_fields,
+    parse_time,
+    parse_uk_date,
+    validate_uk_phone,
+)
+
+# ------------------------------------------------------------------------------------------------------------
+# Clinic events
+# ------------------------------------------------------------------------------------------------------------
+
+
+def parse_clinic_form(form: Mapping[str, object]) -> dict[str, Any]:
+    errors = FormErrors()
+    values: dict[str, Any] = parse_text_fields(form, errors, {"name": 200, "venue": 200}, required={"name"})
+    values["start_date"] = errors.check("start_date", parse_uk_date, form_text(form, "start_date"), "start_date")
+    values["days"] = errors.check(
+        "days", parse_positive_int, form_text(form, "days") or "2", "days", minimum=1, maximum=5
+    )
+    values["day_start"] = errors.check("day_start", parse_time, form_text(form, "day_start") or "09:00", "day_start")
+    values["day_end"] = errors.check("day_end", parse_time, form_text(form, "day_end") or "17:00", "day_end")
+    if values.get("day_start") and values.get("day_end") and values["day_end"] <= values["day_start"]:
+        errors.add("day_end", "the clinic day must end after it starts")
+    errors.raise_if_any()
+    return values
+
+
+def create_clinic_event(session: Session, values: Mapping[str, Any]) -> ClinicEvent:
+    data = dict(values)
+    data.setdefault("service_id", get_service(session).id)
+    if data.get("day_end") and data.get("day_start") and data["day_end"] <= data["day_start"]:
+        raise ValidationError.single("day_end", "the clinic day must end after it starts")
+    return create_record(session, ClinicEvent(**data))
+
+
+def update_clinic_event(
+    session: Session, clinic_id: int, values: Mapping[str, Any], *, expected_version: int | None = None
+) -> ClinicEvent:
+    return update_record(session, ClinicEvent, clinic_id, values, expected_version=expected_version)
+
+
+def cancel_clinic_event(session: Session, clinic_id: int, *, expected_version: int | None = None) -> ClinicEvent:
+    return update_clinic_event(
+        session, clinic_id, {"status": ClinicStatus.CANCELLED}, expected_version=expected_version
+    )
+
+
+def get_clinic(session: Session, clinic_id: int) -> ClinicEvent:
+    return get_or_raise(session, ClinicEvent, clinic_id)
+
+
+def list_clinics(
+    session: Session, *, upcoming_from: dt.date | None = None, include_cancelled: bool = True
+) -> Sequence[ClinicEvent]:
+    """Clinic events in date order; with ``upcoming_from``, those whose last day is on or after it."""
+    query = select(ClinicEvent)
+    if upcoming_from is not None:
+        # The last day is start_date + days - 1; clinics last at most five days.
+        query = query.where(ClinicEvent.start_date >= upcoming_from - dt.timedelta(days=4))
+    if not include_cancelled:
+        query = query.where(ClinicEvent.status != ClinicStatus.CANCELLED)
+    events = session.exec(query.order_by(ClinicEvent.start_date, ClinicEvent.id)).all()
+    if upcoming_from is not None:
+        events = [e for e in events if e.end_date >= upcoming_from]
+    return events
+
+
+def upcoming_clinics(session: Session) -> Sequence[ClinicEvent]:
+    return list_clinics(session, upcoming_from=clock.today())
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Rooms and staffing
+# ------------------------------------------------------------------------------------------------------------
+
+
+def add_room(session: Session, clinic_id: int, name: str, building: str = "") -> Room:
+    get_clinic(session, clinic_id)
+    clean_name = clean_text(name, "room", max_length=100, required=True)
+    clean_building = clean_text(building, "building", max_length=100)
+    return create_record(session, Room(clinic_event_id=clinic_id, name=clean_name, building=clean_building))
+
+
+def list_rooms(session: Session, clinic_id: int) -> Sequence[Room]:
+    return session.exec(
+        select(Room).where(Room.clinic_event_id == clinic_id).order_by(Room.building, Room.name)
+    ).all()
+
+
+def set_staffing(
+    session: Session,
+    clinic_id: int,
+    professional_id: int,
+    day: dt.date,
+    start_time: dt.time,
+    end_time: dt.time,
+    room_id: int | None = None,
+) -> ClinicStaffing:
+    """Say that a professional attends one day of the clinic, and their hours (created or replaced)."""
+    clinic = get_clinic(session, clinic_id)
+    get_or_raise(session, Professional, professional_id)
+    if day not in clinic.dates:
+        raise ValidationError.single("day", "is not one of this clinic's days")
+    if end_time <= start_time:
+        raise ValidationError.single("end_time", "must be after the start time")
+    existing = session.exec(
+        select(ClinicStaffing).where(
+            ClinicStaffing.clinic_event_id == clinic_id,
+            ClinicStaffing.professional_id == professional_id,
+            ClinicStaffing.day == day,
+        )
+    ).first()
+    values = {"start_time": start_time, "end_time": end_time, "room_id": room_id}
+    if existing is not None:
+        return update_record(session, ClinicStaffing, existing.id, values)
+    return create_record(
+        session, ClinicStaffing(clinic_event_id=clinic_id, professional_id=professional_id, day=day, **values)
+    )
+
+
+def list_staffing(session: Session, clinic_id: int) -> list[tuple[ClinicStaffing, Professional]]:
+    rows = session.exec(
+        select(ClinicStaffing, Professional)
+        .join(Professional, col(Professional.id) == ClinicStaffing.professional_id)
+        .where(ClinicStaffing.clinic_event_id == clinic_id)
+        .order_by(ClinicStaffing.day, Professional.discipline, Professional.family_name)
+    ).all()
+    return [(s, p) for s, p in rows]
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Attendances: who comes, and their travel and hotel
+# ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttendanceView:
+    attendance: ClinicAttendance
+    patient: Patient
+    clinic: ClinicEvent
+
+    @property
+    def missing(self) -> list[str]:
+        """What the family support worker still has to book (empty for declined families)."""
+        if self.attendance.status is AttendanceStatus.DECLINED:
+            return []
+        todo = []
+        if not self.attendance.travel_booked:
+            todo.append("travel")
+        if not self.attendance.hotel_booked:
+            todo.append("hotel")
+        return todo
+
+
+def invite_patient(session: Session, clinic_id: int, patient_id: int) -> ClinicAttendance:
+    clinic = get_clinic(session, clinic_id)
+    patient = get_or_raise(session, Patient, patient_id)
+    if clinic.status is ClinicStatus.CANCELLED:
+        raise ValidationError.single("clinic", "this clinic is cancelled")
+    if patient.archived:
+        raise ValidationError.single("patient", "this patient is archived")
+    existing = session.exec(
+        select(ClinicAttendance).where(
+            ClinicAttendance.clinic_event_id == clinic_id, ClinicAttendance.patient_id == patient_id
+        )
+    ).first()
+    if existing is not None:
+        raise ValidationError.single("patient", "this patient is already invited to this clinic")
+    return create_record(session, ClinicAttendance(clinic_event_id=clinic_id, patient_id=patient_id))
+
+
+def set_attendance_status(
+    session: Session, attendance_id: int, status: AttendanceStatus, *, expected_version: int | None = None
+) -> ClinicAttendance:
+    return update_record(
+        session, ClinicAttendance, attendance_id, {"status": status}, expected_version=expected_version
+    )
+
+
+TRAVEL_TEXT = {
+    "travel_out_mode": 40,
+    "travel_out_reference": 60,
+    "travel_home_mode": 40,
+    "travel_home_reference": 60,
+    "hotel_name": 200,
+    "hotel_reference": 60,
+}
+
+
+def _local_moment(errors: FormErrors, form: Mapping[str, object], prefix: str, zone: str) -> dt.datetime | None:
+    """A date + time pair of fields ('<prefix>_date', '<prefix>_time') as an aware UTC datetime."""
+    date_text, time_text = form_text(form, f"{prefix}_date"), form_text(form, f"{prefix}_time")
+    if not date_text.strip() and not time_text.strip():
+        return None
+    day = errors.check(f"{prefix}_date", parse_uk_date, date_text, f"{prefix}_date")
+    at = errors.check(f"{prefix}_time", parse_time, time_text, f"{prefix}_time")
+    if day is None or at is None:
+        return None
+    return local_to_utc(day, at, zone)
+
+
+def parse_travel_form(form: Mapping[str, object], zone: str) -> dict[str, Any]:
+    """Travel out/home (mode, local date + time, reference) and hotel (name, address, phone, check-in, nights)."""
+    errors = FormErrors()
+    values: dict[str, Any] = parse_text_fields(form, errors, TRAVEL_TEXT)
+    for prefix in ("travel_out_depart", "travel_out_arrive", "travel_home_depart", "travel_home_arrive"):
+        values[prefix] = _local_moment(errors, form, prefix, zone)
+    values["hotel_address"] = parse_multiline(form, errors, "hotel_address", 400)
+    values["hotel_phone"] = errors.check(
+        "hotel_phone", validate_uk_phone, form_text(form, "hotel_phone"), "hotel_phone"
+    )
+    values["hotel_check_in"] = errors.check(
+        "hotel_check_in", parse_uk_date, form_text(form, "hotel_check_in"), "hotel_check_in", required=False
+    )
+    values["hotel_nights"] = errors.check(
+        "hotel_nights", parse_positive_int, form_text(form, "hotel_nights") or "0", "hotel_nights", maximum=14
+    )
+    values["family_instructions"] = parse_multiline(form, errors, "family_instructions", 2000)
+    values["internal_notes"] = parse_multiline(form, errors, "internal_notes", 4000)
+    for leg in ("travel_out", "travel_home"):
+        depart, arrive = values.get(f"{leg}_depart"), values.get(f"{leg}_arrive")
+        if depart and arrive and arrive <= depart:
+            errors.add(f"{leg}_arrive_time", "arrival must be after departure")
+    out_arrive, home_depart = values.get("travel_out_arrive"), values.get("travel_home_depart")
+    if out_arrive and home_depart and home_depart <= out_arrive:
+        errors.add("travel_home_depart_time", "the journey home must be after arriving")
+    if values.get("hotel_nights") and not values.get("hotel_check_in"):
+        errors.add("hotel_check_in", "a check-in date is needed when nights are booked")
+    errors.raise_if_any()
+    return values
+
+
+def travel_form_values(attendance: ClinicAttendance, zone: str) -> dict[str, str]:
+    """The attendance as the text a travel form shows (the inverse of ``parse_travel_form``)."""
+    form: dict[str, str] = {key: str(getattr(attendance, key) or "") for key in TRAVEL_TEXT}
+    for prefix in ("travel_out_depart", "travel_out_arrive", "travel_home_depart", "travel_home_arrive"):
+        moment = getattr(attendance, prefix)
+        local = to_local(moment, zone) if moment else None
+        form[f"{prefix}_date"] = local.strftime("%d/%m/%Y") if local else ""
+        form[f"{prefix}_time"] = local.strftime("%H:%M") if local else ""
+    form["hotel_address"] = attendance.hotel_address
+    form["hotel_phone"] = attendance.hotel_phone
+    form["hotel_check_in"] = attendance.hotel_check_in.strftime("%d/%m/%Y") if attendance.hotel_check_in else ""
+    form["hotel_nights"] = str(attendance.hotel_nights)
+    form["family_instructions"] = attendance.family_instructions
+    form["internal_notes"] = attendance.internal_notes
+    return form
+
+
+def update_attendance(
+    session: Session, attendance_id: int, values: Mapping[str, Any], *, expected_version: int | None = None
+) -> ClinicAttendance:
+    return update_record(session, ClinicAttendance, attendance_id, values, expected_version=expected_version)
+
+
+def attendances_for_clinic(session: Session, clinic_id: int) -> list[AttendanceView]:
+    clinic = get_clinic(session, clinic_id)
+    rows = session.exec(
+        select(ClinicAttendance, Patient)
+        .join(Patient, col(Patient.id) == ClinicAttendance.patient_id)
+        .where(ClinicAttendance.clinic_event_id == clinic_id)
+        .order_by(Patient.family_name, Patient.given_name)
+    ).all()
+    return [AttendanceView(attendance=a, patient=p, clinic=clinic) for a, p in rows]
+
+
+def attendances_for_patient(session: Session, patient_id: int) -> list[AttendanceView]:
+    """A patient's clinic visits, newest first."""
+    patient = get_or_raise(session, Patient, patient_id)
+    rows = session.exec(
+        select(ClinicAttendance, ClinicEvent)
+        .join(ClinicEvent, col(ClinicEvent.id) == ClinicAttendance.clinic_event_id)
+        .where(ClinicAttendance.patient_id == patient_id)
+        .order_by(col(ClinicEvent.start_date).desc())
+    ).all()
+    return [AttendanceView(attendance=a, patient=patient, clinic=c) for a, c in rows]
+
+
+def get_attendance(session: Session, attendance_id: int) -> ClinicAttendance:
+    return get_or_raise(session, ClinicAttendance, attendance_id)
+
+
+def parse_day_in_clinic(clinic: ClinicEvent, text: str, field: str = "day") -> dt.date:
+    """A typed date (DD/MM/YYYY) or day number (1, 2) that must fall on one of the clinic's days."""
+    stripped = text.strip()
+    if stripped.isdigit() and len(stripped) <= 2:
+        index = int(stripped)
+        if not 1 <= index <= clinic.days:
+            raise FieldError(field, f"this clinic has days 1 to {clinic.days}")
+        return clinic.dates[index - 1]
+    day = parse_uk_date(stripped, field)
+    assert day is not None
+    if day not in clinic.dates:
+        raise FieldError(
+            field, f"is not a day of this clinic ({', '.join(d.strftime('%d/%m/%Y') for d in clinic.dates)})"
+        )
+    return day

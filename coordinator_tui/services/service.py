@@ -1,0 +1,21 @@
+"""The specialist service running the clinics (one per database), created from settings on first use."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from coordinator_tui.config import Settings, load_settings
+from coordinator_tui.models import Service
+from coordinator_tui.services.records import create_record
+
+
+def get_service(session: Session, settings: Settings | None = None) -> Service:
+    service = session.exec(select(Service).order_by(Service.id)).first()
+    if service is not None:
+        return service
+    settings = settings or load_settings()
+    return create_record(session, Service(name=settings.service_name, timezone=settings.timezone))
+
+
+def service_zone(session: Session) -> str:
+    return get_service(session).timezone
