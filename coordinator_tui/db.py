@@ -163,6 +163,11 @@ class Database:
     def url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
+    @property
+    def location(self) -> str:
+        """What to call this database in a message: its file path, or its URL without a password."""
+        return str(self.path) if self.path is not None else self.url
+
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work: committed on success, rolled back on error; busy/full databases get clear errors."""

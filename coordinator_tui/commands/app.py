@@ -1,0 +1,43 @@
+"""Opening the app: on the user's database, or (--demo) on a fresh demo database in a temporary directory."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from coordinator_tui.config import database_target, load_settings
+from coordinator_tui.db import Database, open_database
+
+
+def _demo_database(folder: Path) -> Database:
+    from coordinator_tui.services.demo_data import load_demo
+
+    db = open_database(str(folder / "demo.db"))
+    with db.session() as session:
+        load_demo(session)
+    return db
+
+
+def run_app(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if args.demo:
+        with tempfile.TemporaryDirectory(prefix="coordinator-demo-") as folder:
+            db = _demo_database(Path(folder))
+            try:
+                return _run(db, settings)
+            finally:
+                db.dispose()
+    db = open_database(database_target(args.db))
+    try:
+        return _run(db, settings)
+    finally:
+        db.dispose()
+
+
+def _run(db: Database, settings: object) -> int:
+    from coordinator_tui.ui.app import CoordinatorApp
+
+    app = CoordinatorApp(database=db, settings=settings)  # type: ignore[arg-type]
+    app.run()
+    return int(app.return_code or 0)
