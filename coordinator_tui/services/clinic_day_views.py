@@ -1,0 +1,670 @@
+"""Read models for the Clinic days screen: clinic list counts, a clinic's whole timetable, day grids, family views.
+
+Everything a clinic day shows is loaded in a handful of queries per clinic (never per cell): the clinic's
+appointments with their professionals, patients and rooms, its staffing and rooms. The grid, the clash marks and
+a family's two days are then computed in memory (pure functions, no database), so switching day, switching
+between professional and room columns, or opening a family costs nothing.
+
+Also here: the booking form of the screen (patient, professionals, day, start, minutes, room, instructions,
+notes) parsed into one ``ValidationError`` with every field's message, and book / move from that form.
+No Textual import: the screens call these functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from coordinator_tui.clinic_time import format_date, local_to_utc, to_local
+from coordinator_tui.models import (
+    Appointment,
+    AppointmentKind,
+    AttendanceStatus,
+    ClinicAttendance,
+    ClinicEvent,
+    ClinicStaffing,
+    Patient,
+    Professional,
+    Room,
+)
+from coordinator_tui.services import appointments as appointment_service
+from coordinator_tui.services import clinics as clinic_service
+from coordinator_tui.services.appointments import INACTIVE, AppointmentView, Clash, ClashKind
+from coordinator_tui.services.records import get_or_raise
+from coordinator_tui.services.service import service_zone
+from coordinator_tui.validation import FormErrors, ValidationError, form_text
+
+CLASH_SYMBOL = "⚠"
+CLASH_WORD = "CLASH"
+CLASH_MARK = f"{CLASH_SYMBOL} {CLASH_WORD}"
+
+# ------------------------------------------------------------------------------------------------------------
+# Clinic list
+# ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClinicSummary:
+    """One row of the clinic list: the event and how many families were invited / confirmed / declined."""
+
+    clinic: ClinicEvent
+    invited: int  # every family asked, whatever their answer
+    confirmed: int  # confirmed or attended
+    declined: int
+
+    @property
+    def dates_text(self) -> str:
+        return clinic_dates_text(self.clinic)
+
+    @property
+    def awaiting_reply(self) -> int:
+        return self.invited - self.confirmed - self.declined
+
+
+def clinic_dates_text(clinic: ClinicEvent) -> str:
+    if clinic.days <= 1:
+        return format_date(clinic.start_date)
+    return f"{format_date(clinic.start_date)}–{format_date(clinic.end_date)}"
+
+
+def clinic_summaries(session: Session, clinics: Sequence[ClinicEvent] | None = None) -> list[ClinicSummary]:
+    """The upcoming clinics (or the ones given) with their attendance counts, in one grouped query."""
+    events = list(clinic_service.upcoming_clinics(session) if clinics is None else clinics)
+    ids = [c.id for c in events if c.id is not None]
+    counts: dict[int, dict[AttendanceStatus, int]] = defaultdict(dict)
+    if ids:
+        rows = session.exec(
+            select(ClinicAttendance.clinic_event_id, ClinicAttendance.status, sa.func.count())
+            .where(col(ClinicAttendance.clinic_event_id).in_(ids))
+            .group_by(ClinicAttendance.clinic_event_id, ClinicAttendance.status)
+        ).all()
+        for clinic_id, status, number in rows:
+            counts[clinic_id][AttendanceStatus(status)] = int(number)
+    summaries = []
+    for clinic in events:
+        by_status = counts.get(clinic.id, {})  # type: ignore[arg-type]
+        summaries.append(
+            ClinicSummary(
+                clinic=clinic,
+                invited=sum(by_status.values()),
+                confirmed=by_status.get(AttendanceStatus.CONFIRMED, 0) + by_status.get(AttendanceStatus.ATTENDED, 0),
+                declined=by_status.get(AttendanceStatus.DECLINED, 0),
+            )
+        )
+    return summaries
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Attendance: the family support worker's to-do list
+# ------------------------------------------------------------------------------------------------------------
+
+
+def attendance_todo_count(views: Iterable[clinic_service.AttendanceView]) -> int:
+    """Families (not declined) still needing travel or a hotel booked."""
+    return sum(1 for v in views if v.missing)
+
+
+def missing_text(view: clinic_service.AttendanceView) -> str:
+    return ", ".join(view.missing) if view.missing else ""
+
+
+# ------------------------------------------------------------------------------------------------------------
+# A clinic's whole timetable
+# ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClinicTimetable:
+    """Everything the timetable views of one clinic need, loaded once."""
+
+    clinic: ClinicEvent
+    zone: str
+    appointments: tuple[AppointmentView, ...]  # every status, in start order
+    staffing: tuple[tuple[ClinicStaffing, Professional], ...]
+    rooms: tuple[Room, ...]
+    clashes: tuple[Clash, ...]
+
+    @property
+    def active(self) -> list[AppointmentView]:
+        return [v for v in self.appointments if v.appointment.status not in INACTIVE]
+
+    def local_day(self, view: AppointmentView) -> dt.date:
+        return to_local(view.appointment.start, self.zone).date()
+
+    def on_day(self, day: dt.date, *, include_inactive: bool = False) -> list[AppointmentView]:
+        return [
+            v
+            for v in self.appointments
+            if self.local_day(v) == day and (include_inactive or v.appointment.status not in INACTIVE)
+        ]
+
+    def clashes_on(self, day: dt.date) -> list[Clash]:
+        return [c for c in self.clashes if c.day == day]
+
+    def clashing_ids(self, day: dt.date | None = None) -> dict[int, list[Clash]]:
+        """Appointment id -> the clashes it takes part in."""
+        result: dict[int, list[Clash]] = defaultdict(list)
+        for clash in self.clashes:
+            if day is None or clash.day == day:
+                for appointment_id in clash.appointment_ids:
+                    result[appointment_id].append(clash)
+        return result
+
+    def staffing_on(self, day: dt.date) -> list[tuple[ClinicStaffing, Professional]]:
+        return [(s, p) for s, p in self.staffing if s.day == day]
+
+    def find(self, appointment_id: int) -> AppointmentView | None:
+        return next((v for v in self.appointments if v.appointment.id == appointment_id), None)
+
+    def day_number(self, day: dt.date) -> int:
+        return self.clinic.dates.index(day) + 1 if day in self.clinic.dates else 0
+
+
+def load_clinic_timetable(session: Session, clinic_id: int) -> ClinicTimetable:
+    """One clinic's appointments (all statuses), staffing, rooms and clashes: a fixed number of queries."""
+    clinic = clinic_service.get_clinic(session, clinic_id)
+    zone = service_zone(session)
+    views = appointment_service.for_clinic(session, clinic_id)
+    staffing = clinic_service.list_staffing(session, clinic_id)
+    rooms = clinic_service.list_rooms(session, clinic_id)
+    clashes = appointment_service.detect_clashes(views, clinic, zone, [s for s, _ in staffing])
+    return ClinicTimetable(
+        clinic=clinic,
+        zone=zone,
+        appointments=tuple(views),
+        staffing=tuple(staffing),
+        rooms=tuple(rooms),
+        clashes=tuple(clashes),
+    )
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The day grid: one column per professional (or room), one row per time slot
+# ------------------------------------------------------------------------------------------------------------
+
+
+class GridMode(StrEnum):
+    PROFESSIONAL = "professional"
+    ROOM = "room"
+
+
+@dataclass(frozen=True)
+class GridColumn:
+    key: str
+    title: str
+    subtitle: str = ""
+    hours: tuple[dt.time, dt.time] | None = None  # a professional's hours that day; None = not staffed / a room
+
+
+@dataclass(frozen=True)
+class GridCell:
+    appointment_ids: tuple[int, ...]
+    text: str
+    starts_here: bool
+    clash: bool
+
+
+@dataclass
+class DayGrid:
+    day: dt.date
+    mode: GridMode
+    slot_minutes: int
+    slots: list[dt.time]
+    columns: list[GridColumn]
+    cells: dict[tuple[int, int], GridCell] = field(default_factory=dict)  # (row, column) -> cell
+    off_hours: set[tuple[int, int]] = field(default_factory=set)  # professional not in clinic at that slot
+
+    def cell(self, row: int, column: int) -> GridCell | None:
+        return self.cells.get((row, column))
+
+    def appointment_at(self, row: int, column: int) -> int | None:
+        cell = self.cells.get((row, column))
+        return cell.appointment_ids[0] if cell and cell.appointment_ids else None
+
+    def position_of(self, appointment_id: int) -> tuple[int, int] | None:
+        """The first cell (row, column) an appointment starts in."""
+        for (row, column), cell in sorted(self.cells.items()):
+            if appointment_id in cell.appointment_ids and cell.starts_here:
+                return row, column
+        return None
+
+
+def _minutes(at: dt.time) -> int:
+    return at.hour * 60 + at.minute
+
+
+def _time(minutes: int) -> dt.time:
+    minutes = max(0, min(minutes, 24 * 60 - 1))
+    return dt.time(minutes // 60, minutes % 60)
+
+
+def natural_key(text: str) -> tuple[object, ...]:
+    """'Room 2' before 'Room 10'."""
+    return tuple(int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text))
+
+
+def short_name(patient: Patient) -> str:
+    """'A Smith' style, short enough for a grid cell."""
+    initial = patient.given_name[:1]
+    return f"{initial} {patient.family_name}".strip()
+
+
+def professional_label(professional: Professional) -> str:
+    name = f"{professional.given_name[:1]} {professional.family_name}".strip()
+    return f"{professional.title} {name}".strip() if professional.title else name
+
+
+def room_label(room: Room | None) -> str:
+    return room.name if room is not None else "no room"
+
+
+def build_day_grid(
+    timetable: ClinicTimetable, day: dt.date, mode: GridMode = GridMode.PROFESSIONAL, slot_minutes: int = 15
+) -> DayGrid:
+    """The day as a grid; slots cover the clinic's hours, widened to show any appointment outside them."""
+    clinic, zone = timetable.clinic, timetable.zone
+    views = timetable.on_day(day)
+    clashing = timetable.clashing_ids(day)
+
+    def local_minutes(moment: dt.datetime) -> int:
+        local = to_local(moment, zone)
+        return (local.date() - day).days * 24 * 60 + local.hour * 60 + local.minute
+
+    first = _minutes(clinic.day_start)
+    last = _minutes(clinic.day_end)
+    for v in views:
+        first = min(first, local_minutes(v.appointment.start))
+        last = max(last, local_minutes(v.appointment.end))
+    first -= first % slot_minutes
+    last += -last % slot_minutes
+    slots = [_time(m) for m in range(first, last, slot_minutes)]
+
+    columns: list[GridColumn] = []
+    column_of: dict[object, int] = {}
+    if mode is GridMode.PROFESSIONAL:
+        for staffing, professional in timetable.staffing_on(day):
+            if professional.id in column_of:
+                continue
+            column_of[professional.id] = len(columns)
+            columns.append(
+                GridColumn(
+                    key=f"p{professional.id}",
+                    title=professional_label(professional),
+                    subtitle=professional.discipline,
+                    hours=(staffing.start_time, staffing.end_time),
+                )
+            )
+        extra = sorted(
+            {p.id: p for v in views for p in v.professionals if p.id not in column_of}.values(),
+            key=lambda p: (p.discipline, p.family_name, p.given_name),
+        )
+        for professional in extra:
+            column_of[professional.id] = len(columns)
+            columns.append(
+                GridColumn(
+                    key=f"p{professional.id}",
+                    title=professional_label(professional),
+                    subtitle=f"{professional.discipline} (not on rota)",
+                )
+            )
+    else:
+        for room in sorted(timetable.rooms, key=lambda r: (r.building, natural_key(r.name))):
+            column_of[room.id] = len(columns)
+            columns.append(GridColumn(key=f"r{room.id}", title=room.name, subtitle=room.building))
+        if any(v.appointment.room_id is None for v in views):
+            column_of[None] = len(columns)
+            columns.append(GridColumn(key="r-none", title="No room", subtitle="to allocate"))
+
+    grid = DayGrid(day=day, mode=mode, slot_minutes=slot_minutes, slots=slots, columns=columns)
+
+    if mode is GridMode.PROFESSIONAL:
+        for index, column in enumerate(columns):
+            for row, slot in enumerate(slots):
+                start = _minutes(slot)
+                hours = column.hours
+                if hours is None or start < _minutes(hours[0]) or start + slot_minutes > _minutes(hours[1]):
+                    grid.off_hours.add((row, index))
+
+    placed: dict[tuple[int, int], list[AppointmentView]] = defaultdict(list)
+    starts: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for v in views:
+        keys: list[object] = (
+            [p.id for p in v.professionals] if mode is GridMode.PROFESSIONAL else [v.appointment.room_id]
+        )
+        start = local_minutes(v.appointment.start)
+        end = local_minutes(v.appointment.end)
+        first_row = (start - first) // slot_minutes
+        last_row = max(first_row, (end - first - 1) // slot_minutes)
+        for key in keys:
+            column = column_of.get(key)
+            if column is None:
+                continue
+            for row in range(first_row, last_row + 1):
+                placed[(row, column)].append(v)
+            starts[(first_row, column)].add(v.appointment.id)  # type: ignore[arg-type]
+
+    for position, cell_views in placed.items():
+        ids = tuple(v.appointment.id for v in cell_views)  # type: ignore[misc]
+        clash = any(i in clashing for i in ids)
+        starting = [v for v in cell_views if v.appointment.id in starts.get(position, set())]
+        grid.cells[position] = GridCell(
+            appointment_ids=ids,
+            text=_cell_text(cell_views, starting, mode, clash, zone),
+            starts_here=bool(starting),
+            clash=clash,
+        )
+    return grid
+
+
+def _cell_text(
+    cell_views: list[AppointmentView], starting: list[AppointmentView], mode: GridMode, clash: bool, zone: str
+) -> str:
+    mark = f"{CLASH_MARK} " if clash else ""
+    if not starting:
+        # A continuation row: the bar says "still busy"; the clash word repeats so it shows when scrolled.
+        return f"│ {mark}".rstrip() if clash else "│"
+    names = []
+    for v in starting:
+        label = f"{to_local(v.appointment.start, zone):%H:%M} {short_name(v.patient)}"
+        if mode is GridMode.ROOM:
+            label = f"{label} · {v.appointment.discipline}"
+        if v.appointment.status.value == "proposed":
+            label = f"? {label}"
+        names.append(label)
+    text = " / ".join(names)
+    if len(cell_views) > 1 and len(starting) < len(cell_views):
+        text += f" (+{len(cell_views) - len(starting)})"
+    return f"{mark}{text}"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# One family's days
+# ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FamilyDays:
+    patient: Patient
+    attendance: ClinicAttendance | None
+    appointments: tuple[AppointmentView, ...]  # every status, in start order
+    clashes: dict[int, list[Clash]]
+
+    def on_day(self, day: dt.date, zone: str) -> list[AppointmentView]:
+        return [v for v in self.appointments if to_local(v.appointment.start, zone).date() == day]
+
+
+def family_days(
+    timetable: ClinicTimetable, patient_id: int, attendance: ClinicAttendance | None = None
+) -> FamilyDays | None:
+    """One family's appointments over the clinic's days (from the loaded timetable: no query)."""
+    views = [v for v in timetable.appointments if v.patient.id == patient_id]
+    patient = views[0].patient if views else None
+    if patient is None:
+        return None
+    clashing = timetable.clashing_ids()
+    return FamilyDays(
+        patient=patient,
+        attendance=attendance,
+        appointments=tuple(views),
+        clashes={v.appointment.id: clashing[v.appointment.id] for v in views if v.appointment.id in clashing},  # type: ignore[index]
+    )
+
+
+def load_family_days(session: Session, timetable: ClinicTimetable, patient_id: int) -> FamilyDays:
+    """Like ``family_days`` but also for a family without appointments yet (one query for the patient)."""
+    patient = get_or_raise(session, Patient, patient_id)
+    attendance = session.exec(
+        select(ClinicAttendance).where(
+            ClinicAttendance.clinic_event_id == timetable.clinic.id, ClinicAttendance.patient_id == patient_id
+        )
+    ).first()
+    found = family_days(timetable, patient_id, attendance)
+    if found is not None:
+        return found
+    return FamilyDays(patient=patient, attendance=attendance, appointments=(), clashes={})
+
+
+def clash_label(kind: ClashKind) -> str:
+    return {
+        ClashKind.PROFESSIONAL: "Professional double-booked",
+        ClashKind.PATIENT: "Patient in two places",
+        ClashKind.ROOM: "Room double-booked",
+        ClashKind.OUTSIDE_HOURS: "Outside clinic hours",
+        ClashKind.OUTSIDE_STAFFING: "Outside professional's hours",
+    }[kind]
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Booking and moving from the screen's form
+# ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookingChoices:
+    """What the booking form offers: the clinic's families (not declined), its professionals and rooms."""
+
+    patients: tuple[tuple[int, str], ...]
+    professionals: tuple[tuple[int, str], ...]
+    rooms: tuple[tuple[int, str], ...]
+    disciplines: dict[int, str]
+
+
+def booking_choices(session: Session, timetable: ClinicTimetable) -> BookingChoices:
+    rows = session.exec(
+        select(Patient.id, Patient.given_name, Patient.family_name)
+        .join(ClinicAttendance, col(ClinicAttendance.patient_id) == Patient.id)
+        .where(
+            ClinicAttendance.clinic_event_id == timetable.clinic.id,
+            ClinicAttendance.status != AttendanceStatus.DECLINED,
+        )
+        .order_by(Patient.family_name, Patient.given_name, Patient.id)
+    ).all()
+    patients = tuple((pid, f"{family}, {given}") for pid, given, family in rows)  # type: ignore[misc]
+    seen: dict[int, Professional] = {}
+    for _, professional in timetable.staffing:
+        seen.setdefault(professional.id, professional)  # type: ignore[arg-type]
+    for view in timetable.appointments:
+        for professional in view.professionals:
+            seen.setdefault(professional.id, professional)  # type: ignore[arg-type]
+    ordered = sorted(seen.values(), key=lambda p: (p.discipline, p.family_name, p.given_name))
+    return BookingChoices(
+        patients=patients,
+        professionals=tuple((p.id, f"{p.display_name} ({p.discipline})") for p in ordered),  # type: ignore[misc]
+        rooms=tuple((r.id, f"{r.name}, {r.building}" if r.building else r.name) for r in timetable.rooms),  # type: ignore[misc]
+        disciplines={p.id: p.discipline for p in ordered},  # type: ignore[misc]
+    )
+
+
+def _as_id(value: object) -> int | None:
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return int(text) if text.isdigit() else None
+
+
+def _as_ids(value: object) -> list[int]:
+    if value is None:
+        return []
+    items: Iterable[object]
+    if isinstance(value, str):
+        items = value.replace(";", ",").split(",")
+    elif isinstance(value, Iterable):
+        items = value
+    else:
+        items = [value]
+    ids = [_as_id(item) for item in items]
+    return list(dict.fromkeys(i for i in ids if i is not None))
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    patient_id: int
+    professional_ids: tuple[int, ...]
+    start: dt.datetime
+    end: dt.datetime
+    room_id: int | None
+    discipline: str
+    kind: AppointmentKind
+    family_instructions: str
+    internal_notes: str
+
+
+def parse_booking_form(
+    form: Mapping[str, object], clinic: ClinicEvent, zone: str, choices: BookingChoices | None = None
+) -> BookingRequest:
+    """patient, professionals (ids), day, start_time, minutes, room (id or blank), discipline, instructions, notes."""
+    errors = FormErrors()
+    patient_id = _as_id(form.get("patient"))
+    if patient_id is None:
+        errors.add("patient", "choose the patient")
+    elif choices is not None and patient_id not in {p for p, _ in choices.patients}:
+        errors.add("patient", "this patient is not coming to this clinic")
+    professional_ids = _as_ids(form.get("professionals"))
+    if not professional_ids:
+        errors.add("professionals", "choose at least one professional")
+    room_id = _as_id(form.get("room"))
+    if choices is not None and room_id is not None and room_id not in {r for r, _ in choices.rooms}:
+        errors.add("room", "this room does not belong to this clinic")
+    fields = {k: form_text(form, k) for k in ("day", "start_time", "minutes", "family_instructions", "internal_notes")}
+    discipline = form_text(form, "discipline").strip()
+    if not discipline and professional_ids and choices is not None:
+        discipline = choices.disciplines.get(professional_ids[0], "")
+    fields["discipline"] = discipline or ("joint" if len(professional_ids) > 1 else "")
+    values: dict[str, Any] = {}
+    try:
+        values = appointment_service.parse_appointment_form(fields, clinic, zone)
+    except ValidationError as exc:
+        for key, message in exc.errors.items():
+            errors.add("professionals" if key == "discipline" and not professional_ids else key, message)
+    errors.raise_if_any()
+    assert patient_id is not None
+    return BookingRequest(
+        patient_id=patient_id,
+        professional_ids=tuple(professional_ids),
+        start=values["start"],
+        end=values["end"],
+        room_id=room_id,
+        discipline=values["discipline"],
+        kind=AppointmentKind.JOINT if len(professional_ids) > 1 else AppointmentKind.CONSULTATION,
+        family_instructions=values.get("family_instructions") or "",
+        internal_notes=values.get("internal_notes") or "",
+    )
+
+
+def _field_of(exc: ValidationError) -> ValidationError:
+    """Point booking refusals at the form's own field names ('start' -> 'start_time', 'end' -> 'minutes')."""
+    renamed = {{"start": "start_time", "end": "minutes"}.get(k, k): v for k, v in exc.errors.items()}
+    return ValidationError(renamed)
+
+
+def book_from_form(
+    session: Session, clinic_id: int, form: Mapping[str, object], choices: BookingChoices | None = None
+) -> Appointment:
+    """Parse the booking form and book it; refusals (double bookings, wrong day) come back as field errors."""
+    clinic = clinic_service.get_clinic(session, clinic_id)
+    request = parse_booking_form(form, clinic, service_zone(session), choices)
+    try:
+        return appointment_service.book_appointment(
+            session,
+            clinic_id=clinic_id,
+            patient_id=request.patient_id,
+            professional_ids=list(request.professional_ids),
+            start=request.start,
+            end=request.end,
+            discipline=request.discipline,
+            kind=request.kind,
+            room_id=request.room_id,
+            family_instructions=request.family_instructions,
+            internal_notes=request.internal_notes,
+        )
+    except ValidationError as exc:
+        raise _field_of(exc) from exc
+
+
+def move_from_form(
+    session: Session, appointment_id: int, form: Mapping[str, object], *, expected_version: int | None = None
+) -> Appointment:
+    """Move an appointment (day, start, minutes, room) and save its instructions and notes, re-checking clashes.
+
+    The patient and professionals of an existing appointment stay as they are (cancel and book again to
+    change who takes part).
+    """
+    appointment = get_or_raise(session, Appointment, appointment_id)
+    clinic = clinic_service.get_clinic(session, appointment.clinic_event_id)
+    zone = service_zone(session)
+    fields = {k: form_text(form, k) for k in ("day", "start_time", "minutes", "family_instructions", "internal_notes")}
+    errors = FormErrors()
+    values: dict[str, Any] = {}
+    try:
+        values = appointment_service.parse_appointment_form(fields, clinic, zone)
+    except ValidationError as exc:
+        for key, message in exc.errors.items():
+            errors.add(key, message)
+    room_id = _as_id(form.get("room"))
+    errors.raise_if_any()
+    try:
+        moved = appointment_service.move_appointment(
+            session,
+            appointment_id,
+            start=values["start"],
+            end=values["end"],
+            room_id=room_id,
+            keep_room=False,
+            expected_version=expected_version,
+        )
+    except ValidationError as exc:
+        raise _field_of(exc) from exc
+    changes = {
+        key: values[key]
+        for key in ("family_instructions", "internal_notes")
+        if values.get(key) is not None and values[key] != getattr(moved, key)
+    }
+    if changes:
+        moved = appointment_service.update_appointment(session, appointment_id, changes)
+    return moved
+
+
+def appointment_form_values(view: AppointmentView, clinic: ClinicEvent, zone: str) -> dict[str, object]:
+    """An appointment as the booking form shows it (the inverse of ``parse_booking_form``)."""
+    start, end = to_local(view.appointment.start, zone), to_local(view.appointment.end, zone)
+    day = start.date()
+    day_text = str(clinic.dates.index(day) + 1) if day in clinic.dates else format_date(day)
+    return {
+        "patient": view.patient.id,
+        "professionals": [p.id for p in view.professionals],
+        "day": day_text,
+        "start_time": f"{start:%H:%M}",
+        "minutes": str(int((end - start).total_seconds() // 60)),
+        "room": view.appointment.room_id,
+        "discipline": view.appointment.discipline,
+        "family_instructions": view.appointment.family_instructions,
+        "internal_notes": view.appointment.internal_notes,
+    }
+
+
+def first_free_start(timetable: ClinicTimetable, day: dt.date, professional_id: int | None, minutes: int = 30) -> str:
+    """A suggestion for a new booking's start: the first slot the professional is free that day ('' if none)."""
+    clinic = timetable.clinic
+    busy = sorted(
+        (to_local(v.appointment.start, timetable.zone), to_local(v.appointment.end, timetable.zone))
+        for v in timetable.on_day(day)
+        if professional_id is None or any(p.id == professional_id for p in v.professionals)
+    )
+    candidate = to_local(local_to_utc(day, clinic.day_start, timetable.zone), timetable.zone)
+    for start, end in busy:
+        if candidate + dt.timedelta(minutes=minutes) <= start:
+            break
+        candidate = max(candidate, end)
+    if candidate.time() >= clinic.day_end:
+        return ""
+    return f"{candidate:%H:%M}"
