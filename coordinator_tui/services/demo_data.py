@@ -132,7 +132,7 @@ class _Writer:
         self.bulk = bulk
         self.pending: dict[type[SQLModel], list[dict[str, Any]]] = defaultdict(list)
         self.next_ids: dict[type[SQLModel], int] = {}
-        self.busy_until: dict[tuple[int, int], dt.datetime] = {}  # (clinic, professional) -> free from
+        self.busy_slots: dict[tuple[int, int], int] = {}  # (clinic, professional) -> bitmask of taken slots
         self.rooms: dict[int, list[int]] = {}  # clinic -> room ids
 
     def add(self, record: SQLModel) -> SQLModel:
@@ -149,7 +149,7 @@ class _Writer:
             self.next_ids[model] += 1
         self.pending[model].append(record.model_dump())
         if len(self.pending[model]) >= 5000:
-            self.flush(model)
+            self.flush()  # every table, parents first, so foreign keys always point at written rows
         return record
 
     def flush(self, model: type[SQLModel] | None = None) -> None:
@@ -247,7 +247,7 @@ def load_demo(session: Session, *, patients: int = 40, seed: int = 7, profession
         )
     # Past clinics: each patient came about once or twice before (enough to give the benchmarks 20 appointments
     # per patient at scale).
-    past_count = max(2, math.ceil(patients * 1.5 / 15))
+    past_count = max(2, math.ceil(patients * 1.55 / 12))  # about twelve families a clinic
     past: list[ClinicEvent] = []
     for n in range(past_count):
         start = today - relativedelta(weeks=8 * (n + 1) if not bulk else 2 * (n + 1))
@@ -268,7 +268,7 @@ def load_demo(session: Session, *, patients: int = 40, seed: int = 7, profession
             appointments += _add_timetable(writer, rng, clinic, patient, centre, zone, attendance, past=False)
     # Past: visits at the earlier clinics, timetabled and fulfilled.
     visits: set[tuple[int, int]] = set()
-    for i in range(math.ceil(patients * 1.5)):
+    for i in range(math.ceil(patients * 1.55)):
         patient = order[i % len(order)]
         clinic = past[(i + i // len(order)) % len(past)]
         if (clinic.id, patient.id) in visits:  # type: ignore[operator]
@@ -448,6 +448,21 @@ def _add_attendance(
     )
 
 
+SLOT_MINUTES = 5
+DAY_SLOTS = 8 * 60 // SLOT_MINUTES  # 09:00–17:00
+
+
+def _first_free_slot(occupied: int, length: int, days: int) -> int | None:
+    """The first slot index where ``length`` slots are free within one clinic day (bitmask of taken slots)."""
+    block = (1 << length) - 1
+    for day in range(days):
+        for offset in range(DAY_SLOTS - length + 1):
+            slot = day * DAY_SLOTS + offset
+            if not occupied & (block << slot):
+                return slot
+    return None
+
+
 def _add_timetable(
     writer: _Writer,
     rng: random.Random,
@@ -459,27 +474,29 @@ def _add_timetable(
     *,
     past: bool,
 ) -> int:
-    """A first-fit timetable for one family over the clinic's two days (the demo's stand-in for the solver)."""
-    wanted = [c for c in CENTRE_DISCIPLINES if c[0] not in {"family support"}]
-    chosen = [wanted[0], *rng.sample(wanted[1:], rng.randint(11, len(wanted) - 1))]
+    """A first-fit timetable for one family over the clinic's days (the demo's stand-in for the solver):
+    fasting bloods first, then the other disciplines in a shuffled order, each in the first slot free for both
+    the family and the professional."""
+    wanted = [c for c in CENTRE_DISCIPLINES if c[0] != "family support"]
+    others = rng.sample(wanted[1:], rng.randint(11, len(wanted) - 1))
+    chosen = [wanted[0], *others]
     rooms_for = writer.rooms[clinic.id]  # type: ignore[index]
-    patient_free = local_to_utc(clinic.dates[0], dt.time(9, 0), zone)
+    family_busy = 0
     count = 0
     for index, (discipline, minutes, instructions, fasting) in enumerate(chosen):
         pro_index = [c[0] for c in CENTRE_DISCIPLINES].index(discipline)
         pro = centre[pro_index]
-        key = (clinic.id, pro.id)  # type: ignore[assignment]
-        start = max(patient_free, writer.busy_until.get(key, local_to_utc(clinic.dates[0], dt.time(9, 0), zone)))  # type: ignore[arg-type]
-        for day in clinic.dates:
-            close = local_to_utc(day, dt.time(17, 0), zone)
-            if start + dt.timedelta(minutes=minutes) <= close:
-                break
-            start = max(start, local_to_utc(day + dt.timedelta(days=1), dt.time(9, 0), zone))
-        else:
+        key = (clinic.id, pro.id)
+        length = minutes // SLOT_MINUTES
+        gap = (1 << (length + 1)) - 1  # the family's five minutes to walk to the next room
+        slot = _first_free_slot(writer.busy_slots.get(key, 0) | family_busy, length + 1, clinic.days)  # type: ignore[arg-type]
+        if slot is None:
             continue
+        writer.busy_slots[key] = writer.busy_slots.get(key, 0) | (((1 << length) - 1) << slot)  # type: ignore[index]
+        family_busy |= gap << slot
+        day, offset = divmod(slot, DAY_SLOTS)
+        start = local_to_utc(clinic.dates[day], dt.time(9, 0), zone) + dt.timedelta(minutes=offset * SLOT_MINUTES)
         end = start + dt.timedelta(minutes=minutes)
-        writer.busy_until[key] = end  # type: ignore[index]
-        patient_free = end + dt.timedelta(minutes=5 if index % 3 else 15)
         appointment = writer.add(
             Appointment(
                 uid=f"demo-{clinic.id}-{patient.id}-{discipline.replace(' ', '-')}@coordinator-tui",
