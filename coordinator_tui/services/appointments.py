@@ -331,9 +331,7 @@ def for_patient(session: Session, patient_id: int, *, clinic_id: int | None = No
     return _views(session, session.exec(query.order_by(Appointment.start, Appointment.id)).all())
 
 
-def for_professional(
-    session: Session, professional_id: int, *, clinic_id: int | None = None
-) -> list[AppointmentView]:
+def for_professional(session: Session, professional_id: int, *, clinic_id: int | None = None) -> list[AppointmentView]:
     query = (
         select(Appointment)
         .join(AppointmentProfessional, col(AppointmentProfessional.appointment_id) == Appointment.id)

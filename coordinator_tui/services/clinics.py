@@ -114,9 +114,7 @@ def add_room(session: Session, clinic_id: int, name: str, building: str = "") ->
 
 
 def list_rooms(session: Session, clinic_id: int) -> Sequence[Room]:
-    return session.exec(
-        select(Room).where(Room.clinic_event_id == clinic_id).order_by(Room.building, Room.name)
-    ).all()
+    return session.exec(select(Room).where(Room.clinic_event_id == clinic_id).order_by(Room.building, Room.name)).all()
 
 
 def set_staffing(
