@@ -101,7 +101,7 @@ class ItineraryItem:
     def minutes(self) -> int:
         if self.start is None or self.end is None:
             return 0
-        return int((self.end - self.start).total_seconds() // 60)
+        return int((self.end.astimezone(dt.UTC) - self.start.astimezone(dt.UTC)).total_seconds() // 60)
 
     @property
     def location(self) -> str:
@@ -411,7 +411,7 @@ def _breaks(appointments: list[ItineraryItem]) -> list[ItineraryItem]:
         lunch_given = False
         for nxt in items[1:]:
             assert latest_end is not None and nxt.start is not None and nxt.end is not None
-            if nxt.start - latest_end >= MIN_BREAK:
+            if nxt.start.astimezone(dt.UTC) - latest_end.astimezone(dt.UTC) >= MIN_BREAK:
                 is_lunch = not lunch_given and _overlaps_lunch(latest_end, nxt.start)
                 lunch_given = lunch_given or is_lunch
                 result.append(

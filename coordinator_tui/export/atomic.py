@@ -1,0 +1,90 @@
+"""Write a file atomically and owner-only: a half-written itinerary must never reach a family.
+
+The bytes go to a temporary file created 0600 in the destination directory, are flushed and fsynced, then the
+temporary file is renamed over the destination (``os.replace``, atomic on POSIX and Windows) and the directory
+is fsynced. Any failure removes the temporary file and raises :class:`ExportError`, whose message is one line
+fit to show to the user. Missing directories are created owner-only (0700); existing ones are left as they are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+from pathlib import Path
+
+
+class ExportError(Exception):
+    """An export could not be written; ``str()`` is one line naming the place, free of patient data."""
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.EROFS:
+        return "read-only file system"
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+        return "a file is in the way of the folder"
+    return (exc.strerror or exc.__class__.__name__).lower()
+
+
+def ensure_output_dir(directory: Path) -> Path:
+    """Create ``directory`` (and missing parents) owner-only; refuse a path that is not a writable folder."""
+    directory = Path(directory).expanduser()
+    missing: list[Path] = []
+    probe = directory
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    try:
+        for path in reversed(missing):
+            path.mkdir(mode=0o700)
+            with contextlib.suppress(PermissionError):
+                path.chmod(0o700)
+    except OSError as exc:
+        raise ExportError(f"cannot create the folder {directory}: {_reason(exc)}") from exc
+    if not directory.is_dir():
+        raise ExportError(f"cannot write to {directory}: it is not a folder")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ExportError(f"cannot write to the folder {directory}: permission denied")
+    return directory
+
+
+def write_atomic(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically with owner-only (0600) permissions; return the path."""
+    path = Path(path).expanduser()
+    directory = ensure_output_dir(path.parent)
+    tmp_name: str | None = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".part")  # 0600
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_name, path)
+        tmp_name = None
+        _fsync_dir(directory)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path.name} in {directory}: {_reason(exc)}") from exc
+    finally:
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+    return path
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename durable (POSIX); not possible, and not needed, on Windows."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

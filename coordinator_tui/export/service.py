@@ -1,0 +1,148 @@
+"""Export itineraries to files: the one entry point for the app and the command line.
+
+Signature (for the UI)::
+
+    export_itineraries(
+        db_or_session: Database | Session,
+        clinic_id: int,
+        patient_id: int | None,          # None: every attending family of the clinic
+        out_dir: Path | str,
+        formats: Iterable[str] = ("ics", "txt", "html"),
+        large_print: bool = False,       # HTML in large print for everyone (patients who need it always get it)
+        progress_callback: Callable[[int, int], None] | None = None,   # (families done, families in all)
+        *,
+        settings: Settings | None = None,  # reminder_minutes_before; read from settings.toml when None
+    ) -> list[Path]                        # the files written, in order
+
+Raises ``NotFoundError`` (unknown clinic or patient), ``NotAttendingError`` (a ``NotFoundError``: the patient is
+not invited or has declined), ``ValueError`` (unknown format), ``ExportError`` (the folder or a file cannot be
+written: one line, no file half-written). With a ``Database`` the SEQUENCE bookkeeping (``ExportedEvent``) is
+committed only after every file is written; with a ``Session`` the caller's transaction carries it.
+
+``preview_itineraries(session, clinic_id, patient_id)`` returns the itineraries and the file names that an export
+would write, for a preview screen, without writing anything or touching SEQUENCE.
+
+File names: ``<first clinic day>_clinic_<surname>_<given name>.<ext>``, ASCII-folded and lower-cased, e.g.
+``2027-03-29_clinic_o-brien_sean.ics``; two families with the same names in one export get ``_p<id>`` added.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlmodel import Session
+
+from coordinator_tui import clock
+from coordinator_tui.config import Settings, load_settings
+from coordinator_tui.db import Database
+from coordinator_tui.export.atomic import ensure_output_dir, write_atomic
+from coordinator_tui.export.ics import CalendarEntry, assign_sequences, calendar_entries, render_ics
+from coordinator_tui.export.printable import render_html, render_text
+from coordinator_tui.services.itinerary import Itinerary, build_clinic_itineraries, build_itinerary
+
+FORMATS = ("ics", "txt", "html")
+ProgressCallback = Callable[[int, int], None]
+
+# Letters NFKD does not decompose into ASCII.
+_FOLD = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "þ": "th",
+     "Þ": "Th", "ð": "d", "Ð": "D", "œ": "oe", "Œ": "OE", "ı": "i"}
+)  # fmt: skip
+
+
+def parse_formats(value: str | Iterable[str]) -> tuple[str, ...]:
+    """'ics,txt' or ['ics', 'html'] -> the formats in canonical order; ValueError names an unknown one."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    wanted = {item.strip().lower() for item in items if item.strip()}
+    unknown = sorted(wanted - set(FORMATS))
+    if unknown:
+        raise ValueError(f"unknown format {', '.join(unknown)} (choose from {', '.join(FORMATS)})")
+    if not wanted:
+        raise ValueError(f"no format given (choose from {', '.join(FORMATS)})")
+    return tuple(f for f in FORMATS if f in wanted)
+
+
+def ascii_slug(text: str, fallback: str = "x", max_length: int = 40) -> str:
+    """'Seán O'Brien' -> 'sean-o-brien': ASCII letters, digits and single hyphens only (no path separators)."""
+    folded = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    ascii_text = folded.encode("ascii", "ignore").decode("ascii").lower()
+    slug = "".join(ch if ch.isalnum() else "-" for ch in ascii_text)
+    slug = "-".join(part for part in slug.split("-") if part)[:max_length].strip("-")
+    return slug or fallback
+
+
+def file_stem(itinerary: Itinerary) -> str:
+    return (
+        f"{itinerary.start_date:%Y-%m-%d}_clinic_"
+        f"{ascii_slug(itinerary.family_name, 'patient')}_{ascii_slug(itinerary.given_name, str(itinerary.patient_id))}"
+    )
+
+
+def file_stems(itineraries: Sequence[Itinerary]) -> list[str]:
+    stems = [file_stem(it) for it in itineraries]
+    duplicates = {s for s in stems if stems.count(s) > 1}
+    return [f"{s}_p{it.patient_id}" if s in duplicates else s for s, it in zip(stems, itineraries, strict=True)]
+
+
+@contextmanager
+def _session_of(db_or_session: Database | Session) -> Iterator[Session]:
+    if isinstance(db_or_session, Session):
+        yield db_or_session
+    else:
+        with db_or_session.session() as session:
+            yield session
+
+
+def _itineraries(session: Session, clinic_id: int, patient_id: int | None) -> list[Itinerary]:
+    if patient_id is not None:
+        return [build_itinerary(session, clinic_id, patient_id)]
+    return build_clinic_itineraries(session, clinic_id)
+
+
+def preview_itineraries(session: Session, clinic_id: int, patient_id: int | None) -> list[tuple[Itinerary, str]]:
+    """(itinerary, file stem) pairs an export would write; nothing is written."""
+    itineraries = _itineraries(session, clinic_id, patient_id)
+    return list(zip(itineraries, file_stems(itineraries), strict=True))
+
+
+def export_itineraries(
+    db_or_session: Database | Session,
+    clinic_id: int,
+    patient_id: int | None,
+    out_dir: Path | str,
+    formats: Iterable[str] = FORMATS,
+    large_print: bool = False,
+    progress_callback: ProgressCallback | None = None,
+    *,
+    settings: Settings | None = None,
+) -> list[Path]:
+    """Write the itineraries of one family (``patient_id``) or of every attending family; see the module notes."""
+    chosen = parse_formats(formats)
+    settings = settings or load_settings()
+    directory = ensure_output_dir(Path(out_dir))
+    written: list[Path] = []
+    with _session_of(db_or_session) as session:
+        itineraries = _itineraries(session, clinic_id, patient_id)
+        stems = file_stems(itineraries)
+        now = clock.now()
+        entries: dict[int, list[CalendarEntry]] = {}
+        sequences: dict[str, int] = {}
+        if "ics" in chosen and itineraries:
+            entries = {it.patient_id: calendar_entries(it, settings.reminder_minutes_before) for it in itineraries}
+            sequences = assign_sequences(session, clinic_id, entries, now)
+        total = len(itineraries)
+        for done, (itinerary, stem) in enumerate(zip(itineraries, stems, strict=True), start=1):
+            for fmt in chosen:
+                if fmt == "ics":
+                    data = render_ics(itinerary, entries[itinerary.patient_id], sequences, now)
+                elif fmt == "txt":
+                    data = render_text(itinerary).encode("utf-8")
+                else:
+                    data = render_html(itinerary, large_print=large_print).encode("utf-8")
+                written.append(write_atomic(directory / f"{stem}.{fmt}", data))
+            if progress_callback is not None:
+                progress_callback(done, total)
+    return written

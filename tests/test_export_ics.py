@@ -1,0 +1,276 @@
+"""The .ics export, checked with an independent strict parser (icalendar) against the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import icalendar
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import Session, col, select
+
+from coordinator_tui.config import Settings
+from coordinator_tui.export import export_itineraries
+from coordinator_tui.export.ics import MAX_LINE_OCTETS, calendar_entries, clean_text, fold, itinerary_to_ics
+from coordinator_tui.models import Appointment, AppointmentStatus, ClinicAttendance, ExportedEvent
+from coordinator_tui.services.itinerary import ItemKind, Itinerary, ItineraryItem
+from tests.export_data import seed_clinic, seed_simple_clinic
+from tests.ics_checks import events_by_uid, parse_strict, unescaped_value
+
+LONDON = ZoneInfo("Europe/London")
+SETTINGS = Settings(reminder_minutes_before=45)
+
+
+def _export_ics(session: Session, clinic_id: int, patient_id: int | None, out: Path) -> list[Path]:
+    return export_itineraries(session, clinic_id, patient_id, out, ["ics"], settings=SETTINGS)
+
+
+def _calendar(path: Path) -> icalendar.Calendar:
+    return parse_strict(path.read_bytes())
+
+
+def test_every_event_matches_the_database(session: Session, tmp_path: Path) -> None:
+    seed = seed_clinic(session)
+    [path] = _export_ics(session, seed.clinic_id, seed.patient_id, tmp_path)
+    assert path.name == "2027-03-29_clinic_testperson_ava.ics"
+    calendar = _calendar(path)
+    assert str(calendar["X-WR-CALNAME"]) == "Ava – Combined clinic 29–30 March 2027"
+    events = events_by_uid(calendar)
+    appointments = session.exec(select(Appointment).where(col(Appointment.patient_id) == seed.patient_id)).all()
+    assert len(appointments) == 8
+    for appointment in appointments:
+        event = events.pop(appointment.uid)
+        assert event.decoded("DTSTART") == appointment.start
+        assert event.decoded("DTEND") == appointment.end
+        assert event.decoded("DTSTART").tzinfo is not None
+        expected = "CANCELLED" if appointment.status == AppointmentStatus.CANCELLED else None
+        if expected:
+            assert event["STATUS"] == expected
+    attendance = session.exec(select(ClinicAttendance).where(col(ClinicAttendance.patient_id) == seed.patient_id)).one()
+    travel = {str(e["SUMMARY"]): e for e in events.values() if "Travel" in str(e["SUMMARY"])}
+    out, home = travel["Travel to the clinic (train)"], travel["Travel home (train)"]
+    assert (out.decoded("DTSTART"), out.decoded("DTEND")) == (
+        attendance.travel_out_depart,
+        attendance.travel_out_arrive,
+    )
+    assert (home.decoded("DTSTART"), home.decoded("DTEND")) == (
+        attendance.travel_home_depart,
+        attendance.travel_home_arrive,
+    )
+    hotel = sorted((e.decoded("DTSTART"), str(e["SUMMARY"])) for e in events.values() if "Hotel" in str(e["SUMMARY"]))
+    assert hotel == [
+        (dt.date(2027, 3, 29), "Hotel check-in: Fictional Lodge"),
+        (dt.date(2027, 3, 30), "Hotel check-out: Fictional Lodge"),
+    ]
+    assert len(events) == 4  # travel out, travel home, hotel in, hotel out; breaks are not calendar events
+
+
+def test_wall_clock_times_across_both_clock_changes(session: Session, tmp_path: Path) -> None:
+    """Saturday/Sunday clinics straddling the last Sunday of March and of October 2027: 09:00 stays 09:00."""
+    cases = {
+        dt.date(2027, 3, 27): ("20270327T090000Z", "20270328T080000Z"),  # GMT, then BST
+        dt.date(2027, 10, 30): ("20271030T080000Z", "20271031T090000Z"),  # BST, then GMT
+    }
+    for start, (utc_day1, utc_day2) in cases.items():
+        clinic_id, patient_id = seed_simple_clinic(session, start, [(0, 9, 0), (0, 13, 30), (1, 9, 0), (1, 13, 30)])
+        [path] = _export_ics(session, clinic_id, patient_id, tmp_path / start.isoformat())
+        raw = path.read_bytes().decode()
+        assert f"DTSTART:{utc_day1}" in raw and f"DTSTART:{utc_day2}" in raw
+        calendar = _calendar(path)
+        db_rows = session.exec(select(Appointment).where(col(Appointment.clinic_event_id) == clinic_id)).all()
+        events = events_by_uid(calendar)
+        local_times = []
+        for appointment in db_rows:
+            event = events[appointment.uid]
+            assert event.decoded("DTSTART") == appointment.start
+            assert event.decoded("DTEND") == appointment.end
+            begin = event.decoded("DTSTART").astimezone(LONDON)
+            end = event.decoded("DTEND").astimezone(LONDON)
+            assert end - begin == dt.timedelta(minutes=30)
+            local_times.append((begin.date(), f"{begin:%H:%M}"))
+        assert sorted(local_times) == [
+            (start, "09:00"),
+            (start, "13:30"),
+            (start + dt.timedelta(days=1), "09:00"),
+            (start + dt.timedelta(days=1), "13:30"),
+        ]
+
+
+def _alarm_moments(event: icalendar.Event) -> list[tuple[dt.datetime, str]]:
+    start = event.decoded("DTSTART")
+    return [(start + alarm.decoded("TRIGGER"), str(alarm["DESCRIPTION"])) for alarm in event.walk("VALARM")]
+
+
+def test_reminders_evening_before_and_before_each_appointment(session: Session, tmp_path: Path) -> None:
+    # A clinic starting on the Sunday the clocks go forward: the evening before is still GMT.
+    clinic_id, patient_id = seed_simple_clinic(session, dt.date(2027, 3, 28), [(0, 9, 0), (1, 10, 0)])
+    [path] = _export_ics(session, clinic_id, patient_id, tmp_path)
+    calendar = _calendar(path)
+    appointments = sorted(
+        (e for e in calendar.walk("VEVENT") if "Discipline" in str(e["SUMMARY"])), key=lambda e: e.decoded("DTSTART")
+    )
+    first, second = (_alarm_moments(e) for e in appointments)
+    evening, before_first = first
+    assert evening[0].astimezone(LONDON) == dt.datetime(2027, 3, 27, 18, 0, tzinfo=LONDON)
+    assert evening[1].startswith("Tomorrow:") and "09:00" in evening[1]
+    assert before_first[0] == appointments[0].decoded("DTSTART") - dt.timedelta(minutes=45)
+    assert before_first[1].startswith("Reminder:")
+    assert [m for m, _ in second] == [appointments[1].decoded("DTSTART") - dt.timedelta(minutes=45)]
+    for alarm in calendar.walk("VALARM"):
+        assert alarm["ACTION"] == "DISPLAY" and str(alarm["DESCRIPTION"])
+    # Travel has no alarm.
+    travel = next(e for e in calendar.walk("VEVENT") if "Travel" in str(e["SUMMARY"]))
+    assert not travel.walk("VALARM")
+
+
+def test_stable_uids_and_rising_sequence(session: Session, tmp_path: Path) -> None:
+    seed = seed_clinic(session)
+    first = events_by_uid(_calendar(_export_ics(session, seed.clinic_id, seed.patient_id, tmp_path / "1")[0]))
+    assert {int(e["SEQUENCE"]) for e in first.values()} == {0}
+
+    again = events_by_uid(_calendar(_export_ics(session, seed.clinic_id, seed.patient_id, tmp_path / "2")[0]))
+    assert again.keys() == first.keys()
+    assert {int(e["SEQUENCE"]) for e in again.values()} == {0}  # nothing changed: SEQUENCE kept
+
+    moved = session.get(Appointment, seed.appointment_ids[1])
+    cancelled = session.get(Appointment, seed.appointment_ids[2])
+    assert moved is not None and cancelled is not None
+    moved.start += dt.timedelta(minutes=5)
+    moved.end += dt.timedelta(minutes=5)
+    cancelled.status = AppointmentStatus.CANCELLED
+    session.add_all([moved, cancelled])
+    session.flush()
+    third = events_by_uid(_calendar(_export_ics(session, seed.clinic_id, seed.patient_id, tmp_path / "3")[0]))
+    assert third.keys() == first.keys()
+    changed = {uid: int(e["SEQUENCE"]) for uid, e in third.items() if int(e["SEQUENCE"])}
+    assert changed == {moved.uid: 1, cancelled.uid: 1}
+    assert third[moved.uid].decoded("DTSTART") == moved.start
+    assert third[cancelled.uid]["STATUS"] == "CANCELLED"
+    assert not third[cancelled.uid].walk("VALARM")
+
+    moved.start += dt.timedelta(minutes=5)
+    moved.end += dt.timedelta(minutes=5)
+    session.add(moved)
+    session.flush()
+    fourth = events_by_uid(_calendar(_export_ics(session, seed.clinic_id, seed.patient_id, tmp_path / "4")[0]))
+    assert int(fourth[moved.uid]["SEQUENCE"]) == 2
+    assert int(fourth[cancelled.uid]["SEQUENCE"]) == 1
+    rows = session.exec(select(ExportedEvent).where(col(ExportedEvent.patient_id) == seed.patient_id)).all()
+    assert {r.uid: r.sequence for r in rows} == {uid: int(e["SEQUENCE"]) for uid, e in fourth.items()}
+
+
+def test_cancelled_appointment_is_exported_cancelled(session: Session, tmp_path: Path) -> None:
+    seed = seed_clinic(session)
+    events = events_by_uid(_calendar(_export_ics(session, seed.clinic_id, seed.patient_id, tmp_path)[0]))
+    cancelled = [e for e in events.values() if e["STATUS"] == "CANCELLED"]
+    assert len(cancelled) == 1
+    assert str(cancelled[0]["SUMMARY"]) == "CANCELLED: Physiotherapy"
+    assert events_by_status(events, "TENTATIVE") == ["Psychology (to be confirmed)"]
+
+
+def events_by_status(events: dict[str, icalendar.Event], status: str) -> list[str]:
+    return [str(e["SUMMARY"]) for e in events.values() if e["STATUS"] == status]
+
+
+def test_fold_never_splits_a_character() -> None:
+    line = "DESCRIPTION:" + "é😀a" * 60
+    folded = fold(line)
+    physical = folded.split(b"\r\n")[:-1]
+    assert all(len(p) <= MAX_LINE_OCTETS for p in physical)
+    assert all(p.startswith(b" ") for p in physical[1:])
+    for p in physical:
+        p.decode("utf-8")
+    assert b"".join(p[1:] if i else p for i, p in enumerate(physical)).decode() == line
+    assert fold("SHORT:x") == b"SHORT:x\r\n"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Hostile text, generated
+# ------------------------------------------------------------------------------------------------------------
+
+hostile_alphabet = st.sampled_from(
+    [*"abcXYZ ;,:\\\"'\n\r\t=<>&é", "😀", "ß", "中", "\u2028", "\x00", "\x1b", "\x85", "\ufeff", "\u0301"]
+)
+hostile = st.one_of(
+    st.text(alphabet=hostile_alphabet, max_size=200),
+    st.text(max_size=200),
+    st.just("x\r\nATTENDEE:mailto:evil@example.com\r\nBEGIN:VALARM"),
+    st.just("A" * 200),
+    st.just("👨‍👩‍👧 family; " * 15),
+)
+LOCAL = ZoneInfo("Europe/London")
+
+
+def _hostile_itinerary(name: str, text: str, place: str) -> Itinerary:
+    start = dt.datetime(2027, 3, 28, 9, 0, tzinfo=LOCAL)
+    return Itinerary(
+        patient_id=1,
+        clinic_id=1,
+        given_name=name,
+        family_name=name,
+        clinic_name=place,
+        venue=text,
+        service_name="S",
+        timezone="Europe/London",
+        dates=(dt.date(2027, 3, 28), dt.date(2027, 3, 29)),
+        items=(
+            ItineraryItem(
+                kind=ItemKind.APPOINTMENT,
+                day=start.date(),
+                title=text or "x",
+                start=start,
+                end=start + dt.timedelta(minutes=30),
+                uid="u1@test.invalid",
+                discipline=name,
+                professionals=(name, text),
+                room=place,
+                building=text,
+                instructions=text,
+            ),
+            ItineraryItem(
+                kind=ItemKind.HOTEL_CHECK_IN,
+                day=start.date(),
+                title="Hotel check-in",
+                uid="u2@test.invalid",
+                place=place,
+                address=text,
+                phone=name[:20],
+                reference=text,
+            ),
+        ),
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=hostile, text=hostile, place=hostile)
+def test_hostile_text_is_escaped_folded_and_round_trips(name: str, text: str, place: str) -> None:
+    itinerary = _hostile_itinerary(name, text, place)
+    data = itinerary_to_ics(itinerary, stamp=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
+    calendar = parse_strict(data)  # CRLF, <= 75 octets, UTF-8, only our properties, strict parse
+    assert unescaped_value(data, "X-WR-CALNAME") == " ".join(clean_text(itinerary.title).split("\n"))
+    events = events_by_uid(calendar)
+    assert set(events) == {"u1@test.invalid", "u2@test.invalid"}
+    for entry in calendar_entries(itinerary):
+        event = events[entry.uid]
+        assert str(event["SUMMARY"]) == clean_text(entry.summary)
+        assert str(event.get("DESCRIPTION", "")) == clean_text(entry.description)
+        assert str(event.get("LOCATION", "")) == clean_text(entry.location)
+    assert events["u1@test.invalid"].decoded("DTSTART") == dt.datetime(2027, 3, 28, 8, 0, tzinfo=dt.UTC)
+    assert len(calendar.walk("VALARM")) == 2
+
+
+def test_two_hundred_character_names_from_the_database(session: Session, tmp_path: Path) -> None:
+    long_name = "Ÿ" + "a" * 98 + "😀"
+    seed = seed_clinic(session, patient_given=long_name, patient_family="O'Brien;\\,\nDROP")
+    attendance = session.exec(select(ClinicAttendance).where(col(ClinicAttendance.patient_id) == seed.patient_id)).one()
+    attendance.hotel_name = ("Hôtel ; , \\ \n" * 20)[:200]
+    session.add(attendance)
+    session.flush()
+    [path] = _export_ics(session, seed.clinic_id, seed.patient_id, tmp_path)
+    assert path.name == f"2027-03-29_clinic_o-brien-drop_y{'a' * 39}.ics"
+    calendar = _calendar(path)
+    assert str(calendar["X-WR-CALNAME"]).startswith(long_name + " – ")
+    hotel = next(e for e in calendar.walk("VEVENT") if "Hotel check-in" in str(e["SUMMARY"]))
+    assert str(hotel["SUMMARY"]) == "Hotel check-in: " + attendance.hotel_name
