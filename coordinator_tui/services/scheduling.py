@@ -1,0 +1,1023 @@
+"""Two-day combined clinic timetables with OR-Tools CP-SAT, on plain dataclasses (no database here).
+
+Times are minutes since local midnight of a clinic day (``day`` is 0 for the first clinic day). The solver works
+at a 5-minute resolution (``RESOLUTION``): durations are rounded up, windows inwards.
+
+Inputs: an ``Instance`` (clinic days and hours, lunch window, transfer minutes, professionals' hours per day
+(``StaffDay``), rooms with their building, patients with arrival/departure, and ``Request`` s: one per needed
+appointment, with its professionals, kind, fasting flag, optional pinned placement and current placement).
+
+Public API (the UI and CLI call these):
+
+- ``solve(instance, *, time_limit=10.0, minimise_moves=False, seed=0, workers=2, on_solution=None)
+  -> ScheduleResult``: build a timetable. ``minimise_moves=True`` is *repair*: requests carrying a ``current``
+  placement stay put unless moving them is needed; the result's ``moves`` lists before -> after.
+- ``repair(instance, *, time_limit=3.0, ...) -> ScheduleResult``: ``solve`` with ``minimise_moves=True``.
+- ``greedy_timetable(instance) -> list[ScheduledItem]``: the first-fit baseline (what a person does by hand),
+  also used as the solver's starting hint.
+- ``waiting_minutes(instance, items) -> dict[patient_id, int]``: families' waiting between appointments.
+- ``explain_unscheduled(instance, request, items) -> str``: the binding reason a request could not be placed.
+- ``compute_moves(instance, items) -> list[Move]``: differences from the requests' current placements.
+
+Constraints modelled: a professional sees one patient at a time and only within their hours that day; a room
+holds one appointment at a time; a patient is in one appointment at a time, not before arrival on day 1 nor after
+departure on the last day, with ``transfer_minutes`` between appointments in different buildings; fasting bloods
+first thing on day 1; a lunch break of ``lunch_minutes`` inside the lunch window for every professional-day and
+patient-day the window overlaps enough; a child's day ends at ``child_day_end``, an adult's at ``adult_day_end``;
+when ``round_table`` is on, each patient's closing round-table on the last day comes after all their other
+appointments and includes every professional who saw them and is still in clinic; joint appointments hold all
+their professionals at once; pinned appointments are fixed.
+
+Objective (weighted so that each level dominates the next): place every request; (repair) move as few current
+appointments as possible; minimise families' waiting (idle time between a family's first and last appointment of
+a day, not counting one lunch break); finish each family's day early (end of day counted from the family's
+earliest possible start; weighted below waiting).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ortools.sat.python import cp_model
+
+RESOLUTION = 5
+UNITS_PER_DAY = 24 * 60 // RESOLUTION
+WAIT_WEIGHT = 3  # each minute of waiting costs as much as finishing three minutes later
+
+CONSULTATION = "consultation"
+TEST = "test"
+JOINT = "joint"
+ROUND_TABLE = "round_table"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Input and output dataclasses
+# ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfessionalSpec:
+    id: int
+    name: str
+    discipline: str
+
+
+@dataclass(frozen=True)
+class StaffDay:
+    """A professional's hours on one clinic day (minutes since local midnight) and their room that day."""
+
+    professional_id: int
+    day: int
+    start: int
+    end: int
+    room_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RoomSpec:
+    id: int
+    name: str
+    building: str = ""
+
+
+@dataclass(frozen=True)
+class PatientSpec:
+    """A family at clinic: arrival on day 1 and departure on the last day in minutes since local midnight."""
+
+    id: int
+    name: str
+    is_child: bool = False
+    arrival: int | None = None
+    departure: int | None = None
+
+
+@dataclass(frozen=True)
+class Placement:
+    day: int
+    start: int  # minutes since local midnight
+
+
+@dataclass(frozen=True)
+class Request:
+    """One appointment to place. A round-table request's professionals are chosen by the solver."""
+
+    key: str
+    patient_id: int
+    discipline: str
+    minutes: int
+    professional_ids: tuple[int, ...] = ()
+    kind: str = CONSULTATION
+    fasting: bool = False
+    room_id: int | None = None  # else the first professional's room that day
+    pinned: Placement | None = None
+    current: Placement | None = None  # where it is in the existing timetable (repair, moves)
+    appointment_id: int | None = None
+
+    @property
+    def units(self) -> int:
+        return max(1, math.ceil(self.minutes / RESOLUTION))
+
+    @property
+    def slot_minutes(self) -> int:
+        return self.units * RESOLUTION
+
+
+@dataclass
+class Instance:
+    professionals: dict[int, ProfessionalSpec]
+    staffing: list[StaffDay]
+    rooms: dict[int, RoomSpec]
+    patients: dict[int, PatientSpec]
+    requests: list[Request]
+    days: int = 2
+    day_start: int = 9 * 60
+    day_end: int = 17 * 60
+    child_day_end: int = 16 * 60
+    adult_day_end: int = 17 * 60
+    lunch_start: int = 12 * 60
+    lunch_end: int = 14 * 60
+    lunch_minutes: int = 30
+    transfer_minutes: int = 10
+    round_table: bool = False
+    day_labels: list[str] = field(default_factory=list)
+
+    def staff_day(self, professional_id: int, day: int) -> StaffDay | None:
+        for s in self.staffing:
+            if s.professional_id == professional_id and s.day == day:
+                return s
+        return None
+
+    def patient_window(self, patient_id: int, day: int) -> tuple[int, int] | None:
+        """The minutes a family can be seen on a day (on the 5-minute grid), or None."""
+        p = self.patients[patient_id]
+        lo = self.day_start
+        hi = min(self.day_end, self.child_day_end if p.is_child else self.adult_day_end)
+        if day == 0 and p.arrival is not None:
+            lo = max(lo, p.arrival)
+        if day == self.days - 1 and p.departure is not None:
+            hi = min(hi, p.departure)
+        lo = _ceil5(lo)
+        hi = _floor5(hi)
+        return (lo, hi) if hi > lo else None
+
+    def room_for(self, request: Request, day: int) -> int | None:
+        if request.room_id is not None:
+            return request.room_id
+        for pid in request.professional_ids:
+            s = self.staff_day(pid, day)
+            if s is not None:
+                return s.room_id
+        return None
+
+    def building_of(self, room_id: int | None) -> str:
+        if room_id is None or room_id not in self.rooms:
+            return ""
+        return self.rooms[room_id].building
+
+    def lunch_span(self, lo: int, hi: int) -> tuple[int, int] | None:
+        """Where a lunch break fits inside [lo, hi), or None when the window overlaps too little."""
+        a, b = _ceil5(max(lo, self.lunch_start)), _floor5(min(hi, self.lunch_end))
+        return (a, b) if b - a >= self.lunch_minutes else None
+
+    def day_label(self, day: int) -> str:
+        return self.day_labels[day] if day < len(self.day_labels) else f"day {day + 1}"
+
+
+@dataclass(frozen=True)
+class ScheduledItem:
+    key: str
+    patient_id: int
+    discipline: str
+    kind: str
+    day: int
+    start: int
+    end: int
+    professional_ids: tuple[int, ...]
+    room_id: int | None = None
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class Unscheduled:
+    key: str
+    patient_id: int
+    discipline: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Move:
+    key: str
+    patient_id: int
+    discipline: str
+    before: Placement | None
+    after: ScheduledItem | None
+
+    def describe(self, instance: Instance) -> str:
+        who = instance.patients[self.patient_id].name if self.patient_id in instance.patients else self.patient_id
+        before = f"{instance.day_label(self.before.day)} {hhmm(self.before.start)}" if self.before else "not booked"
+        after = f"{instance.day_label(self.after.day)} {hhmm(self.after.start)}" if self.after else "not scheduled"
+        return f"{who}, {self.discipline}: {before} -> {after}"
+
+
+@dataclass
+class ScheduleResult:
+    status: str  # optimal / feasible / infeasible / unknown
+    scheduled: list[ScheduledItem]
+    unscheduled: list[Unscheduled]
+    total_waiting_minutes: int
+    waiting_by_patient: dict[int, int]
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    wall_time: float
+    moves: list[Move] = field(default_factory=list)
+    message: str = ""
+
+    def summary_lines(self, instance: Instance) -> list[str]:
+        lines = [
+            f"Scheduled: {len(self.scheduled)} appointments; unscheduled: {len(self.unscheduled)}",
+            f"Total waiting: {self.total_waiting_minutes} minutes",
+            f"Solver: {self.status}"
+            + (f", gap {self.gap * 100:.1f}%" if self.gap is not None else "")
+            + (f", bound {self.bound:.0f}, objective {self.objective:.0f}" if self.objective is not None else "")
+            + f", {self.wall_time:.1f} s",
+        ]
+        if self.message:
+            lines.append(self.message)
+        for u in self.unscheduled:
+            name = instance.patients[u.patient_id].name if u.patient_id in instance.patients else u.patient_id
+            lines.append(f"  not placed: {name}, {u.discipline}: {u.reason}")
+        return lines
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Small helpers
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _ceil5(minutes: int) -> int:
+    return -(-minutes // RESOLUTION) * RESOLUTION
+
+
+def _floor5(minutes: int) -> int:
+    return minutes // RESOLUTION * RESOLUTION
+
+
+def hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def hours_text(minutes: int) -> str:
+    hours = minutes / 60
+    text = f"{hours:.2f}".rstrip("0").rstrip(".")
+    return f"{text} hour" if text == "1" else f"{text} hours"
+
+
+def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
+    return a0 < b1 and b0 < a1
+
+
+def _options_window(instance: Instance, request: Request, day: int) -> tuple[int, int] | None:
+    """Where this request could go on a day, from the family's window and every professional's hours."""
+    if request.fasting and day != 0:
+        return None
+    window = instance.patient_window(request.patient_id, day)
+    if window is None:
+        return None
+    lo, hi = window
+    for pid in request.professional_ids:
+        s = instance.staff_day(pid, day)
+        if s is None:
+            return None
+        lo, hi = max(lo, _ceil5(s.start)), min(hi, _floor5(s.end))
+    return (lo, hi) if hi - lo >= request.slot_minutes else None
+
+
+def waiting_minutes(instance: Instance, items: Iterable[ScheduledItem]) -> dict[int, int]:
+    """Per family: idle minutes between their first and last appointment of each day, less one lunch break."""
+    by_day: dict[tuple[int, int], list[ScheduledItem]] = defaultdict(list)
+    for it in items:
+        by_day[(it.patient_id, it.day)].append(it)
+    result = {pid: 0 for pid in instance.patients}
+    for (pid, day), its in by_day.items():
+        span = max(i.end for i in its) - min(i.start for i in its)
+        busy = sum(i.end - i.start for i in its)
+        window = instance.patient_window(pid, day)
+        lunch = instance.lunch_minutes if window and instance.lunch_span(*window) else 0
+        result[pid] = result.get(pid, 0) + max(0, span - busy - lunch)
+    return result
+
+
+def finish_minutes(instance: Instance, items: Iterable[ScheduledItem]) -> int:
+    """Sum over family-days of (last end - earliest possible start): the 'finish early' measure."""
+    last: dict[tuple[int, int], int] = {}
+    for it in items:
+        last[(it.patient_id, it.day)] = max(last.get((it.patient_id, it.day), 0), it.end)
+    total = 0
+    for (pid, day), end in last.items():
+        window = instance.patient_window(pid, day)
+        total += end - (window[0] if window else instance.day_start)
+    return total
+
+
+def compute_moves(instance: Instance, items: Iterable[ScheduledItem]) -> list[Move]:
+    """Requests whose placement differs from their current one (new bookings are not moves)."""
+    placed = {it.key: it for it in items}
+    moves: list[Move] = []
+    for r in instance.requests:
+        if r.current is None:
+            continue
+        it = placed.get(r.key)
+        if it is None or it.day != r.current.day or it.start != r.current.start:
+            moves.append(Move(r.key, r.patient_id, r.discipline, r.current, it))
+    return moves
+
+
+def round_table_participants(
+    instance: Instance, patient_id: int, day: int, start: int, end: int, items: Iterable[ScheduledItem]
+) -> tuple[int, ...]:
+    """Every professional who saw the family (in ``items``) and is in clinic for the whole meeting."""
+    seen: set[int] = set()
+    for it in items:
+        if it.patient_id == patient_id and it.kind != ROUND_TABLE:
+            seen.update(it.professional_ids)
+    out = []
+    for pid in sorted(seen):
+        s = instance.staff_day(pid, day)
+        if s is not None and s.start <= start and end <= s.end:
+            out.append(pid)
+    return tuple(out)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Greedy first-fit baseline
+# ------------------------------------------------------------------------------------------------------------
+
+
+class _Calendar:
+    """Busy intervals per professional, room and patient (absolute minutes: day * 1440 + minute)."""
+
+    def __init__(self) -> None:
+        self.prof: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        self.room: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        self.patient: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
+        self.patient_lunch: dict[tuple[int, int], int] = {}  # (patient, day) -> lunch start minute
+
+    def prof_free(self, pid: int, a: int, b: int) -> bool:
+        return all(not _overlaps(a, b, x, y) for x, y in self.prof[pid])
+
+    def room_free(self, rid: int | None, a: int, b: int) -> bool:
+        return rid is None or all(not _overlaps(a, b, x, y) for x, y in self.room[rid])
+
+    def patient_free(self, pid: int, a: int, b: int, building: str, transfer: int) -> bool:
+        for x, y, other in self.patient[pid]:
+            gap = transfer if building and other and building != other else 0
+            if _overlaps(a - gap, b + gap, x, y):
+                return False
+        return True
+
+
+def _lunch_first_fit(
+    busy: Callable[[int, int], bool], day: int, span: tuple[int, int], minutes: int
+) -> tuple[int, int] | None:
+    """The lunch slot nearest the middle of ``span`` that is free."""
+    lo, hi = span
+    middle = _floor5((lo + hi - minutes) // 2)
+    starts = sorted(range(lo, hi - minutes + 1, RESOLUTION), key=lambda t: (abs(t - middle), t))
+    for t in starts:
+        a, b = day * 1440 + t, day * 1440 + t + minutes
+        if busy(a, b):
+            return a, b
+    return None
+
+
+def greedy_timetable(instance: Instance) -> list[ScheduledItem]:
+    """First fit, family by family (in order of arrival), the way a coordinator fills the grid by hand.
+
+    Pinned appointments go in first; every professional and family gets the lunch slot nearest the middle of the
+    lunch window; then each family's requests (fasting bloods first, then longest first, round-table last) go in
+    the earliest slot where the professionals, the room and the family are free.
+    """
+    cal = _Calendar()
+    items: list[ScheduledItem] = []
+    for r in instance.requests:
+        if r.pinned is not None:
+            it = _item(instance, r, r.pinned.day, r.pinned.start, r.professional_ids)
+            _book(instance, cal, it)
+            items.append(it)
+    for s in instance.staffing:
+        span = instance.lunch_span(s.start, s.end)
+        if span:
+            slot = _lunch_first_fit(
+                lambda a, b, pid=s.professional_id: cal.prof_free(pid, a, b), s.day, span, instance.lunch_minutes
+            )
+            if slot:
+                cal.prof[s.professional_id].append(slot)
+    for pid in instance.patients:
+        for day in range(instance.days):
+            window = instance.patient_window(pid, day)
+            span = instance.lunch_span(*window) if window else None
+            if span:
+                slot = _lunch_first_fit(
+                    lambda a, b, pid=pid: cal.patient_free(pid, a, b, "", 0), day, span, instance.lunch_minutes
+                )
+                if slot:
+                    cal.patient[pid].append((slot[0], slot[1], ""))
+                    cal.patient_lunch[(pid, day)] = slot[0] - day * 1440
+
+    def order(pid: int) -> tuple[int, int]:
+        p = instance.patients[pid]
+        return (p.arrival or 0, pid)
+
+    by_patient: dict[int, list[Request]] = defaultdict(list)
+    for r in instance.requests:
+        if r.pinned is None:
+            by_patient[r.patient_id].append(r)
+    for pid in sorted(by_patient, key=order):
+        reqs = sorted(by_patient[pid], key=lambda r: (r.kind == ROUND_TABLE, not r.fasting, -r.minutes, r.key))
+        for r in reqs:
+            it = (
+                _greedy_place(instance, cal, r, items)
+                if r.kind != ROUND_TABLE
+                else _greedy_round_table(instance, cal, r, items)
+            )
+            if it is not None:
+                _book(instance, cal, it)
+                items.append(it)
+    return items
+
+
+def _item(instance: Instance, r: Request, day: int, start: int, profs: tuple[int, ...]) -> ScheduledItem:
+    return ScheduledItem(
+        key=r.key,
+        patient_id=r.patient_id,
+        discipline=r.discipline,
+        kind=r.kind,
+        day=day,
+        start=start,
+        end=start + r.slot_minutes,
+        professional_ids=tuple(profs),
+        room_id=instance.room_for(r, day),
+        pinned=r.pinned is not None,
+    )
+
+
+def _book(instance: Instance, cal: _Calendar, it: ScheduledItem) -> None:
+    a, b = it.day * 1440 + it.start, it.day * 1440 + it.end
+    for pid in it.professional_ids:
+        cal.prof[pid].append((a, b))
+    if it.room_id is not None:
+        cal.room[it.room_id].append((a, b))
+    cal.patient[it.patient_id].append((a, b, instance.building_of(it.room_id)))
+
+
+def _greedy_place(instance: Instance, cal: _Calendar, r: Request, items: list[ScheduledItem]) -> ScheduledItem | None:
+    mine_day0 = [it for it in items if it.patient_id == r.patient_id and it.day == 0]
+    fasting_ends = [it.end for it in mine_day0 if _is_fasting(instance, it.key)]
+    for day in range(instance.days):
+        window = _options_window(instance, r, day)
+        if window is None:
+            continue
+        lo, hi = window
+        if day == 0 and fasting_ends and not r.fasting:
+            lo = max(lo, *fasting_ends)
+        if r.fasting and mine_day0:  # first thing: before anything already booked that day
+            hi = min(hi, *(it.start for it in mine_day0))
+        if r.fasting and (r.patient_id, 0) in cal.patient_lunch:
+            hi = min(hi, cal.patient_lunch[(r.patient_id, 0)])
+        room = instance.room_for(r, day)
+        building = instance.building_of(room)
+        for t in range(lo, hi - r.slot_minutes + 1, RESOLUTION):
+            a, b = day * 1440 + t, day * 1440 + t + r.slot_minutes
+            if (
+                all(cal.prof_free(p, a, b) for p in r.professional_ids)
+                and cal.room_free(room, a, b)
+                and cal.patient_free(r.patient_id, a, b, building, instance.transfer_minutes)
+            ):
+                return _item(instance, r, day, t, r.professional_ids)
+    return None
+
+
+def _is_fasting(instance: Instance, key: str) -> bool:
+    return any(r.key == key and r.fasting for r in instance.requests)
+
+
+def _greedy_round_table(
+    instance: Instance, cal: _Calendar, r: Request, items: list[ScheduledItem]
+) -> ScheduledItem | None:
+    day = instance.days - 1
+    window = instance.patient_window(r.patient_id, day)
+    if window is None:
+        return None
+    lo, hi = window
+    mine = [it for it in items if it.patient_id == r.patient_id]
+    lo = max([lo] + [it.end for it in mine if it.day == day])
+    room = instance.room_for(r, day)
+    for t in range(lo, hi - r.slot_minutes + 1, RESOLUTION):
+        profs = round_table_participants(instance, r.patient_id, day, t, t + r.slot_minutes, mine)
+        a, b = day * 1440 + t, day * 1440 + t + r.slot_minutes
+        if (
+            all(cal.prof_free(p, a, b) for p in profs)
+            and cal.room_free(room, a, b)
+            and cal.patient_free(r.patient_id, a, b, instance.building_of(room), instance.transfer_minutes)
+        ):
+            return _item(instance, r, day, t, profs)
+    return None
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Reasons for what could not be placed
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _available_minutes(instance: Instance, s: StaffDay) -> int:
+    lunch = instance.lunch_minutes if instance.lunch_span(s.start, s.end) else 0
+    return max(0, s.end - s.start - lunch)
+
+
+def _per_day_text(parts: list[tuple[int, int]], instance: Instance) -> str:
+    return " and ".join(f"{hours_text(m)} on {instance.day_label(d)}" for d, m in parts)
+
+
+def explain_unscheduled(instance: Instance, request: Request, items: Sequence[ScheduledItem] = ()) -> str:
+    """The binding reason, in words, that ``request`` could not be placed."""
+    r = request
+    if r.kind == ROUND_TABLE:
+        day = instance.days - 1
+        if instance.patient_window(r.patient_id, day) is None:
+            return f"the family is not here on {instance.day_label(day)} for the closing round-table"
+        return (
+            f"no {r.slot_minutes} minutes at the end of {instance.day_label(day)} after the family's last "
+            "appointment when everyone who saw them is free"
+        )
+    if not r.professional_ids:
+        return f"no {r.discipline} professional is in clinic"
+    names = {
+        pid: instance.professionals[pid].name if pid in instance.professionals else str(pid)
+        for pid in r.professional_ids
+    }
+    for pid in r.professional_ids:
+        if not any(s.professional_id == pid for s in instance.staffing):
+            return f"{names[pid]} ({r.discipline}) is not in clinic on any day"
+    if r.fasting:
+        missing = [names[p] for p in r.professional_ids if instance.staff_day(p, 0) is None]
+        if missing:
+            day1 = instance.day_label(0)
+            return f"fasting bloods must be first thing on {day1} and {missing[0]} is not in clinic then"
+    if all(_options_window(instance, r, d) is None for d in range(instance.days)):
+        family = [
+            f"{hhmm(w[0])}-{hhmm(w[1])} on {instance.day_label(d)}"
+            for d in range(instance.days)
+            if (w := instance.patient_window(r.patient_id, d))
+        ]
+        hours = [
+            f"{hhmm(s.start)}-{hhmm(s.end)} on {instance.day_label(s.day)}"
+            for s in sorted(instance.staffing, key=lambda s: s.day)
+            if s.professional_id in r.professional_ids
+        ]
+        return (
+            f"the family is here {', '.join(family) or 'on no day'} and {r.discipline} works {', '.join(hours)}: "
+            f"no {r.slot_minutes} minutes in common"
+        )
+    # Capacity of each professional against all requests for them.
+    for pid in r.professional_ids:
+        days = sorted((s for s in instance.staffing if s.professional_id == pid), key=lambda s: s.day)
+        available = sum(_available_minutes(instance, s) for s in days)
+        requested = sum(q.slot_minutes for q in instance.requests if pid in q.professional_ids)
+        if requested > available:
+            same = [p for p in instance.professionals.values() if p.discipline == r.discipline]
+            label = r.discipline if len(same) <= 1 else f"{r.discipline} ({names[pid]})"
+            parts = [(s.day, _available_minutes(instance, s)) for s in days]
+            return f"{label} has {_per_day_text(parts, instance)} and {hours_text(requested)} of requests"
+    # The family's own time.
+    windows = [(d, w) for d in range(instance.days) if (w := instance.patient_window(r.patient_id, d))]
+    family_available = sum(
+        w[1] - w[0] - (instance.lunch_minutes if instance.lunch_span(*w) else 0) for _d, w in windows
+    )
+    family_requested = sum(q.slot_minutes for q in instance.requests if q.patient_id == r.patient_id)
+    if family_requested > family_available:
+        parts = [(d, w[1] - w[0] - (instance.lunch_minutes if instance.lunch_span(*w) else 0)) for d, w in windows]
+        return (
+            f"the family is here for {_per_day_text(parts, instance)} and needs {hours_text(family_requested)} "
+            "of appointments"
+        )
+    who = " and ".join(names[p] for p in r.professional_ids)
+    return (
+        f"{who} ({r.discipline}) and the family have no free {r.slot_minutes} minutes at the same time: "
+        "the hours they share are taken by other appointments"
+    )
+
+
+# ------------------------------------------------------------------------------------------------------------
+# CP-SAT model
+# ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Option:
+    request: Request
+    day: int
+    lit: Any  # BoolVar, or True for a pinned placement
+    start: Any  # IntVar or int (solver units, absolute)
+    room_id: int | None
+    building: str
+
+
+def repair(instance: Instance, *, time_limit: float = 3.0, **kwargs: Any) -> ScheduleResult:
+    """Re-plan after a change, moving as few current appointments as possible; see ``solve``."""
+    return solve(instance, time_limit=time_limit, minimise_moves=True, **kwargs)
+
+
+def solve(
+    instance: Instance,
+    *,
+    time_limit: float = 10.0,
+    minimise_moves: bool = False,
+    seed: int = 0,
+    workers: int = 2,
+    on_solution: Callable[[float, float], None] | None = None,
+    use_hint: bool = True,
+    log: bool = False,
+) -> ScheduleResult:
+    """Build (or, with ``minimise_moves``, repair) a timetable with CP-SAT within ``time_limit`` seconds.
+
+    ``on_solution(objective, seconds)`` is called from the solver thread at each improving solution (progress).
+    """
+    from ortools.sat.python import cp_model
+
+    began = time.perf_counter()
+    m = cp_model.CpModel()
+    # Level 1 of the objective, "place every request", is settled up front when a witness places them all: the
+    # first-fit timetable (build) or the current one (repair). Those requests are then mandatory, which gives
+    # CP-SAT a much tighter model; otherwise every request is optional and an unplaced one costs the most.
+    greedy = greedy_timetable(instance) if use_hint and not minimise_moves else []
+    must_place: set[str] = set()
+    if greedy and len(greedy) == len(instance.requests):
+        must_place = {r.key for r in instance.requests}
+    upd = UNITS_PER_DAY
+    unit = RESOLUTION
+
+    def tu(day: int, minute: int) -> int:
+        return day * upd + minute // unit
+
+    prof_ivs: dict[int, list[Any]] = defaultdict(list)
+    room_ivs: dict[int, list[Any]] = defaultdict(list)
+    patient_ivs: dict[int, list[Any]] = defaultdict(list)
+    options: dict[str, list[_Option]] = {}
+    present: dict[str, Any] = {}
+    # (patient, day) -> list of (start expr, units, lit)
+    pd_items: dict[tuple[int, int], list[tuple[Any, int, Any]]] = defaultdict(list)
+    rt_requests: list[Request] = []
+    absent_vars: dict[str, Any] = {}
+
+    for r in instance.requests:
+        if r.kind == ROUND_TABLE and r.pinned is None:
+            rt_requests.append(r)
+            continue
+        dur = r.units
+        opts: list[_Option] = []
+        if r.pinned is not None:
+            d = r.pinned.day
+            s = tu(d, r.pinned.start)
+            room = instance.room_for(r, d)
+            iv = m.NewFixedSizeIntervalVar(s, dur, f"pin_{r.key}")
+            opts.append(_Option(r, d, True, s, room, instance.building_of(room)))
+            for pid in r.professional_ids:
+                prof_ivs[pid].append(iv)
+            if room is not None:
+                room_ivs[room].append(iv)
+            patient_ivs[r.patient_id].append(iv)
+            present[r.key] = True
+        else:
+            for d in range(instance.days):
+                window = _options_window(instance, r, d)
+                if window is None or not r.professional_ids:
+                    continue
+                lo, hi = window
+                lit = m.NewBoolVar(f"on_{r.key}_{d}")
+                s = m.NewIntVar(tu(d, lo), tu(d, hi) - dur, f"s_{r.key}_{d}")
+                iv = m.NewOptionalFixedSizeIntervalVar(s, dur, lit, f"iv_{r.key}_{d}")
+                room = instance.room_for(r, d)
+                opts.append(_Option(r, d, lit, s, room, instance.building_of(room)))
+                for pid in r.professional_ids:
+                    prof_ivs[pid].append(iv)
+                if room is not None:
+                    room_ivs[room].append(iv)
+                patient_ivs[r.patient_id].append(iv)
+            if opts and r.key in must_place:
+                m.AddExactlyOne([o.lit for o in opts])
+                present[r.key] = True
+            elif opts:
+                absent = m.NewBoolVar(f"absent_{r.key}")
+                m.AddExactlyOne([absent, *(o.lit for o in opts)])
+                present[r.key] = absent.Not()
+                absent_vars[r.key] = absent
+            else:
+                present[r.key] = False
+        options[r.key] = opts
+        for o in opts:
+            pd_items[(r.patient_id, o.day)].append((o.start, dur, o.lit))
+
+    # Fasting bloods first thing on day 1: every other day-1 appointment of the family starts after they end.
+    for r in instance.requests:
+        if not r.fasting:
+            continue
+        for f in options.get(r.key, []):
+            if f.day != 0:
+                continue
+            for q in instance.requests:
+                if q.patient_id != r.patient_id or q.key == r.key:
+                    continue
+                for o in options.get(q.key, []):
+                    if o.day == 0:
+                        _enforce(m.Add(o.start >= f.start + r.units), [f.lit, o.lit])
+
+    # Transfers between buildings.
+    if instance.transfer_minutes > 0:
+        gap = math.ceil(instance.transfer_minutes / unit)
+        by_pd: dict[tuple[int, int], list[_Option]] = defaultdict(list)
+        for opts in options.values():
+            for o in opts:
+                by_pd[(o.request.patient_id, o.day)].append(o)
+        for opts in by_pd.values():
+            for i, a in enumerate(opts):
+                for b in opts[i + 1 :]:
+                    if not a.building or not b.building or a.building == b.building:
+                        continue
+                    before = m.NewBoolVar("")
+                    lits = [x for x in (a.lit, b.lit) if x is not True]
+                    _enforce(m.Add(b.start >= a.start + a.request.units + gap), [before, *lits])
+                    _enforce(m.Add(a.start >= b.start + b.request.units + gap), [before.Not(), *lits])
+
+    # Lunch for every professional-day and family-day the lunch window overlaps enough.
+    lunch_units = math.ceil(instance.lunch_minutes / unit)
+    for s in instance.staffing:
+        span = instance.lunch_span(s.start, s.end)
+        if span:
+            st = m.NewIntVar(tu(s.day, span[0]), tu(s.day, span[1]) - lunch_units, "")
+            prof_ivs[s.professional_id].append(m.NewFixedSizeIntervalVar(st, lunch_units, ""))
+    patient_lunch: dict[tuple[int, int], bool] = {}
+    fasting_by_patient = {r.patient_id: r for r in instance.requests if r.fasting}
+    for pid in instance.patients:
+        for d in range(instance.days):
+            window = instance.patient_window(pid, d)
+            span = instance.lunch_span(*window) if window else None
+            patient_lunch[(pid, d)] = bool(span)
+            if span:
+                st = m.NewIntVar(tu(d, span[0]), tu(d, span[1]) - lunch_units, "")
+                patient_ivs[pid].append(m.NewFixedSizeIntervalVar(st, lunch_units, ""))
+                fasting = fasting_by_patient.get(pid)
+                if d == 0 and fasting is not None:  # fasting bloods come before lunch too
+                    for f in options.get(fasting.key, []):
+                        if f.day == 0:
+                            _enforce(m.Add(st >= f.start + fasting.units), [f.lit])
+
+    # Closing round-table: last day, after the family's other appointments, with everyone who saw them and is
+    # still in clinic.
+    rt_attend: dict[str, list[tuple[int, Any]]] = {}
+    last = instance.days - 1
+    for r in rt_requests:
+        options[r.key] = []
+        present[r.key] = False
+        window = instance.patient_window(r.patient_id, last)
+        if window is None or window[1] - window[0] < r.slot_minutes:
+            continue
+        dur = r.units
+        lit = m.NewBoolVar(f"on_{r.key}")
+        s = m.NewIntVar(tu(last, window[0]), tu(last, window[1]) - dur, f"s_{r.key}")
+        iv = m.NewOptionalFixedSizeIntervalVar(s, dur, lit, f"iv_{r.key}")
+        room = instance.room_for(r, last)
+        options[r.key] = [_Option(r, last, lit, s, room, instance.building_of(room))]
+        present[r.key] = lit
+        absent_vars[r.key] = lit.Not()
+        patient_ivs[r.patient_id].append(iv)
+        if room is not None:
+            room_ivs[room].append(iv)
+        pd_items[(r.patient_id, last)].append((s, dur, lit))
+        seen: dict[int, list[Any]] = defaultdict(list)
+        for q in instance.requests:
+            if q.patient_id != r.patient_id or q.key == r.key:
+                continue
+            for o in options.get(q.key, []):
+                if o.day == last:
+                    _enforce(m.Add(s >= o.start + q.units), [lit, o.lit])
+                for pid in q.professional_ids:
+                    seen[pid].append(o.lit)
+        attends: list[tuple[int, Any]] = []
+        for pid, lits in sorted(seen.items()):
+            sd = instance.staff_day(pid, last)
+            if sd is None:
+                continue
+            still, early, late = m.NewBoolVar(""), m.NewBoolVar(""), m.NewBoolVar("")
+            m.Add(s >= tu(last, _ceil5(sd.start))).OnlyEnforceIf(still)
+            m.Add(s + dur <= tu(last, _floor5(sd.end))).OnlyEnforceIf(still)
+            m.Add(s <= tu(last, _ceil5(sd.start)) - 1).OnlyEnforceIf(early)
+            m.Add(s + dur >= tu(last, _floor5(sd.end)) + 1).OnlyEnforceIf(late)
+            m.AddBoolOr([still, early, late])
+            if any(x is True for x in lits):
+                seen_lit: Any = True
+            else:
+                seen_lit = m.NewBoolVar("")
+                m.AddMaxEquality(seen_lit, lits)
+            attend = m.NewBoolVar(f"rt_{r.key}_{pid}")
+            conj = [still, lit] + ([] if seen_lit is True else [seen_lit])
+            m.AddBoolOr([attend] + [x.Not() for x in conj])
+            for x in conj:
+                m.AddImplication(attend, x)
+            prof_ivs[pid].append(m.NewOptionalFixedSizeIntervalVar(s, dur, attend, ""))
+            attends.append((pid, attend))
+        rt_attend[r.key] = attends
+
+    for ivs in prof_ivs.values():
+        m.AddNoOverlap(ivs)
+    for ivs in room_ivs.values():
+        m.AddNoOverlap(ivs)
+    for ivs in patient_ivs.values():
+        m.AddNoOverlap(ivs)
+
+    # Objective terms per family-day: waiting and finish.
+    wait_terms: list[Any] = []
+    finish_terms: list[Any] = []
+    finish_offset = 0
+    for (pid, d), its in pd_items.items():
+        window = instance.patient_window(pid, d)
+        if window is None:
+            continue
+        lo, hi = tu(d, window[0]), tu(d, window[1])
+        first = m.NewIntVar(lo, hi, "")
+        lastv = m.NewIntVar(lo, hi, "")
+        m.Add(first <= lastv)
+        busy = []
+        for s, dur, lit in its:
+            if lit is True:
+                m.Add(first <= s)
+                m.Add(lastv >= s + dur)
+                busy.append(dur)
+            else:
+                m.Add(first <= s).OnlyEnforceIf(lit)
+                m.Add(lastv >= s + dur).OnlyEnforceIf(lit)
+                busy.append(dur * lit)
+        busy_sum = sum(busy)
+        m.Add(lastv - first >= busy_sum)  # redundant, tightens the bound
+        m.Add(lastv >= lo + busy_sum)
+        lunch = lunch_units if patient_lunch.get((pid, d)) else 0
+        w = m.NewIntVar(0, hi - lo, "")
+        m.Add(w >= lastv - first - busy_sum - lunch)
+        wait_terms.append(w)
+        finish_terms.append(lastv)
+        finish_offset += lo
+
+    stay_vars: list[Any] = []
+    if minimise_moves:
+        for r in instance.requests:
+            if r.current is None or r.pinned is not None:
+                continue
+            stay = m.NewBoolVar(f"stay_{r.key}")
+            match = [o for o in options.get(r.key, []) if o.day == r.current.day]
+            cur = tu(r.current.day, r.current.start)
+            if not match:
+                m.Add(stay == 0)
+            else:
+                o = match[0]
+                m.AddImplication(stay, o.lit)
+                m.Add(o.start == cur).OnlyEnforceIf(stay)
+            stay_vars.append(stay)
+
+    unscheduled_weight, move_weight = _weights(instance, len(stay_vars) if minimise_moves else None)
+    missing = list(absent_vars.values())
+    objective = (
+        unscheduled_weight * sum(missing)
+        + move_weight * sum(1 - v for v in stay_vars)
+        + WAIT_WEIGHT * sum(wait_terms)
+        + sum(finish_terms)
+        - finish_offset
+    )
+    m.Minimize(objective)
+
+    # Hints: current placements when repairing, else the greedy timetable.
+    if use_hint:
+        if minimise_moves:
+            hint = {r.key: (r.current.day, r.current.start) for r in instance.requests if r.current is not None}
+        else:
+            hint = {it.key: (it.day, it.start) for it in greedy}
+        for key, opts in options.items():
+            h = hint.get(key)
+            for o in opts:
+                if o.lit is True:
+                    continue
+                on = h is not None and h[0] == o.day
+                m.AddHint(o.lit, on)
+                if on and h is not None:
+                    m.AddHint(o.start, tu(h[0], h[1]))
+
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit)
+    solver.parameters.num_search_workers = workers
+    solver.parameters.random_seed = seed
+    solver.parameters.log_search_progress = log
+    if minimise_moves:
+        solver.parameters.repair_hint = True
+
+    class _Progress(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self) -> None:
+            if on_solution is not None:
+                on_solution(self.ObjectiveValue(), self.WallTime())
+
+    status = solver.Solve(m, _Progress() if on_solution else None)
+    elapsed = time.perf_counter() - began
+    names = {
+        cp_model.OPTIMAL: "optimal",
+        cp_model.FEASIBLE: "feasible",
+        cp_model.INFEASIBLE: "infeasible",
+        cp_model.MODEL_INVALID: "invalid",
+    }
+    status_name = names.get(status, "unknown")
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        message = (
+            "the pinned appointments and lunch breaks cannot all be kept: check pinned appointments for clashes"
+            if status == cp_model.INFEASIBLE
+            else f"no timetable found within {time_limit:g} s: try a longer time limit"
+        )
+        return ScheduleResult(
+            status_name,
+            [],
+            [Unscheduled(r.key, r.patient_id, r.discipline, message) for r in instance.requests],
+            0,
+            {},
+            None,
+            None,
+            None,
+            elapsed,
+            [],
+            message,
+        )
+
+    scheduled: list[ScheduledItem] = []
+    for r in instance.requests:
+        for o in options.get(r.key, []):
+            if o.lit is True or solver.BooleanValue(o.lit):
+                start_units = o.start if isinstance(o.start, int) else solver.Value(o.start)
+                minute = (start_units - o.day * upd) * unit
+                profs = r.professional_ids
+                if r.key in rt_attend:
+                    profs = tuple(pid for pid, a in rt_attend[r.key] if solver.BooleanValue(a))
+                scheduled.append(_item(instance, r, o.day, minute, profs))
+                break
+    placed = {it.key for it in scheduled}
+    unscheduled = [
+        Unscheduled(r.key, r.patient_id, r.discipline, explain_unscheduled(instance, r, scheduled))
+        for r in instance.requests
+        if r.key not in placed
+    ]
+    waits = waiting_minutes(instance, scheduled)
+    obj = solver.ObjectiveValue()
+    bound = solver.BestObjectiveBound()
+    gap = 0.0 if status == cp_model.OPTIMAL else (obj - bound) / max(1.0, abs(obj))
+    moves = compute_moves(instance, scheduled) if any(r.current for r in instance.requests) else []
+    return ScheduleResult(
+        status=status_name,
+        scheduled=scheduled,
+        unscheduled=unscheduled,
+        total_waiting_minutes=sum(waits.values()),
+        waiting_by_patient=waits,
+        objective=obj,
+        bound=bound,
+        gap=max(0.0, gap),
+        wall_time=elapsed,
+        moves=moves,
+    )
+
+
+def _weights(instance: Instance, n_movable: int | None) -> tuple[int, int]:
+    """(weight of an unplaced request, weight of a moved one): each level outweighs everything below it."""
+    window_units = 0
+    for pid in instance.patients:
+        for d in range(instance.days):
+            w = instance.patient_window(pid, d)
+            if w:
+                window_units += (w[1] - w[0]) // RESOLUTION
+    rest_max = (WAIT_WEIGHT + 1) * window_units + 1
+    move_weight = rest_max if n_movable is not None else 0
+    return move_weight * (n_movable or 0) + rest_max + 1, move_weight
+
+
+def evaluate(instance: Instance, items: Sequence[ScheduledItem]) -> float:
+    """The solver's build objective (5-minute units) for any timetable, e.g. the greedy baseline's."""
+    unscheduled_weight, _ = _weights(instance, None)
+    placed = {it.key for it in items}
+    missing = sum(1 for r in instance.requests if r.key not in placed)
+    wait = sum(waiting_minutes(instance, items).values()) // RESOLUTION
+    return float(unscheduled_weight * missing + WAIT_WEIGHT * wait + finish_minutes(instance, items) // RESOLUTION)
+
+
+def _enforce(constraint: cp_model.Constraint, lits: Sequence[Any]) -> None:
+    real = [x for x in lits if x is not True]
+    if real:
+        constraint.OnlyEnforceIf(real)
