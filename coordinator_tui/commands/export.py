@@ -1,0 +1,66 @@
+"""``coordinator-tui export``: write family itineraries (.ics, text, HTML) for one family or a whole clinic.
+
+    coordinator-tui export --clinic CLINIC_ID [--patient PATIENT_ID] --out DIR [--format ics,txt,html]
+                           [--large-print] [--db PATH_OR_URL]
+
+Prints each file written, one per line. Usage errors (unknown clinic or patient, a patient not attending, an
+unknown format) exit 2; a folder or file that cannot be written exits 1 with one line and leaves no half file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from pathlib import Path
+
+from coordinator_tui.cli import CommandError, add_db_argument
+from coordinator_tui.commands.common import open_from_args
+from coordinator_tui.export import FORMATS, ExportError, export_itineraries, parse_formats
+from coordinator_tui.services.errors import NotFoundError
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "export",
+        help="write family itineraries (.ics calendar, plain text, HTML) for a clinic",
+        description="Write the itinerary of one family, or of every family attending a clinic, as an .ics file "
+        "to import into a calendar app, plain text, and a printable HTML page. Prints each file written.",
+    )
+    parser.add_argument("--clinic", type=int, required=True, metavar="CLINIC_ID", help="the clinic event's id")
+    parser.add_argument(
+        "--patient", type=int, default=None, metavar="PATIENT_ID", help="one family only (default: every family)"
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder to write to (created owner-only)")
+    parser.add_argument(
+        "--format",
+        default=",".join(FORMATS),
+        metavar="LIST",
+        help=f"comma-separated formats among {', '.join(FORMATS)} (default: all)",
+    )
+    parser.add_argument(
+        "--large-print", action="store_true", help="HTML in large print (at least 18 pt) for every family"
+    )
+    add_db_argument(parser)
+    parser.set_defaults(func=functools.partial(run, parser=parser))
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        formats = parse_formats(args.format)
+    except ValueError as exc:
+        parser.error(str(exc))
+    db = open_from_args(args)
+    try:
+        paths = export_itineraries(db, args.clinic, args.patient, Path(args.out), formats, args.large_print)
+    except NotFoundError as exc:
+        parser.error(str(exc))
+    except ExportError as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        db.dispose()
+    if not paths:
+        print(f"coordinator-tui: no family is attending clinic {args.clinic}; nothing written", file=sys.stderr)
+    for path in paths:
+        print(path)
+    return 0

@@ -1,0 +1,278 @@
+"""Plain-text and HTML itineraries, privacy across every output, and atomic owner-only file writing."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from coordinator_tui.config import Settings
+from coordinator_tui.export import ExportError, export_itineraries
+from coordinator_tui.export.atomic import write_atomic
+from coordinator_tui.export.printable import render_html, render_text
+from coordinator_tui.export.service import ascii_slug, file_stem, parse_formats
+from coordinator_tui.models import Patient
+from coordinator_tui.services.itinerary import build_itinerary
+from tests.export_data import OTHER_FAMILY_MARKERS, SECRET_MARKERS, seed_clinic
+
+SETTINGS = Settings()
+
+
+class Outline(HTMLParser):
+    """Collects the tags, the headings and the attributes that could load something from outside."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.headings: list[tuple[str, str]] = []
+        self.external: list[str] = []
+        self._heading: str | None = None
+        self._text: list[str] = []
+        self.lang = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        values = dict(attrs)
+        if tag == "html":
+            self.lang = values.get("lang") or ""
+        for name in ("src", "href", "srcset", "data"):
+            if name in values:
+                self.external.append(f"{tag} {name}")
+        if tag in ("h1", "h2", "h3"):
+            self._heading, self._text = tag, []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._heading:
+            self.headings.append((tag, " ".join("".join(self._text).split())))
+            self._heading = None
+
+    def handle_data(self, data: str) -> None:
+        if self._heading:
+            self._text.append(data)
+
+
+def test_text_itinerary_has_every_item(session: Session) -> None:
+    seed = seed_clinic(session)
+    text = render_text(build_itinerary(session, seed.clinic_id, seed.patient_id))
+    assert text.startswith("Itinerary for Ava Testperson\n")
+    for expected in (
+        "MONDAY 29 MARCH 2027",
+        "TUESDAY 30 MARCH 2027",
+        "06:45 – 09:05  Travel to the clinic (train)",
+        "Booking reference: TRN-OUT-1",
+        "09:30 – 10:15  Ophthalmology",
+        "With: Dr Nora Fictional",
+        "Where: Room 3, Eye Block",
+        "Please note: Bring your glasses; nothing to eat after midnight.",
+        "10:45 – 11:30  Break",
+        "12:00 – 13:00  Lunch break",
+        "14:00 – 14:30  CANCELLED: Physiotherapy",
+        "Psychology (to be confirmed)",
+        "Hotel check-in: Fictional Lodge",
+        "Phone: 0300 000 0000",
+        "Hotel check-out: Fictional Lodge",
+        "With: Dr Nora Fictional, Olu Madeup and Dr Priya Placeholder",
+        "14:30 – 17:00  Travel home (train)",
+        "Please note: Please bring the red book.",
+    ):
+        assert expected in text, expected
+    assert text.index("Travel to the clinic") < text.index("Ophthalmology") < text.index("Travel home")
+
+
+def test_html_is_self_contained_semantic_and_escaped(session: Session) -> None:
+    seed = seed_clinic(session, patient_given="<script>alert('x')</script>", patient_family='"&amp;')
+    page = render_html(build_itinerary(session, seed.clinic_id, seed.patient_id))
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert '"&amp;' not in page and "&quot;&amp;amp;" in page
+    outline = Outline()
+    outline.feed(page)
+    assert outline.lang == "en-GB"
+    assert outline.external == []
+    assert "script" not in outline.tags and "link" not in outline.tags and "img" not in outline.tags
+    assert not re.search(r"url\(|@import|https?://", page)
+    levels = [h for h, _ in outline.headings]
+    assert levels[0] == "h1" and levels.count("h1") == 1
+    assert [t for h, t in outline.headings if h == "h2"] == ["Monday 29 March 2027", "Tuesday 30 March 2027"]
+    appointment_blocks = re.findall(r'<li class="item appointment[^"]*">', page)
+    assert len(appointment_blocks) == 8  # one block per appointment
+    cancelled = [t for h, t in outline.headings if h == "h3" and "Physiotherapy" in t]
+    assert cancelled == ["14:00 to 14:30 Cancelled: Physiotherapy"]  # said in words, not by colour
+
+
+def _font_size_pt(page: str) -> float:
+    sizes = re.findall(r"body \{[^}]*font-size: (\d+(?:\.\d+)?)pt", page)
+    return float(sizes[-1])
+
+
+def test_large_print(session: Session) -> None:
+    seed = seed_clinic(session)
+    itinerary = build_itinerary(session, seed.clinic_id, seed.patient_id)
+    standard, large = render_html(itinerary), render_html(itinerary, large_print=True)
+    assert _font_size_pt(standard) < 18 <= _font_size_pt(large)
+    assert 'class="large-print"' in large
+    for page in (standard, large):
+        assert "html { background: #fff; color: #000; }" in page  # black on white
+    # The patient's recorded need gives large print without asking.
+    patient = session.get(Patient, seed.patient_id)
+    assert patient is not None
+    patient.large_print = True
+    session.add(patient)
+    session.flush()
+    assert _font_size_pt(render_html(build_itinerary(session, seed.clinic_id, seed.patient_id))) >= 18
+
+
+def test_privacy_no_internal_text_in_any_output(session: Session, tmp_path: Path) -> None:
+    seed = seed_clinic(session)
+    one = export_itineraries(session, seed.clinic_id, seed.patient_id, tmp_path / "one", settings=SETTINGS)
+    assert {p.suffix for p in one} == {".ics", ".txt", ".html"}
+    patient = session.get(Patient, seed.patient_id)
+    assert patient is not None
+    for path in one:
+        content = path.read_bytes().decode("utf-8")
+        for marker in [*SECRET_MARKERS.values(), *OTHER_FAMILY_MARKERS.values(), patient.nhs_number]:
+            assert marker not in content, (marker, path.name)
+    everyone = export_itineraries(session, seed.clinic_id, None, tmp_path / "all", settings=SETTINGS)
+    assert len(everyone) == 6
+    for path in everyone:
+        content = path.read_bytes().decode("utf-8")
+        for marker in SECRET_MARKERS.values():
+            assert marker not in content, (marker, path.name)
+        if "testperson" in path.name:
+            for marker in OTHER_FAMILY_MARKERS.values():
+                assert marker not in content
+        else:
+            assert "Ava" not in content and "Testperson" not in content
+    assert not any("declined" in p.name for p in everyone)
+
+
+def test_file_names_are_safe_and_readable(session: Session) -> None:
+    seed = seed_clinic(session, patient_given="Seán", patient_family="O'Brien-Ærø/../..\\x")
+    stem = file_stem(build_itinerary(session, seed.clinic_id, seed.patient_id))
+    assert stem == "2027-03-29_clinic_o-brien-aero-x_sean"
+    assert ascii_slug("中文") == "x" and ascii_slug("Łukasz Straße") == "lukasz-strasse"
+    assert parse_formats("ics, HTML") == ("ics", "html")
+    with pytest.raises(ValueError, match="unknown format pdf"):
+        parse_formats("ics,pdf")
+    with pytest.raises(ValueError, match="no format"):
+        parse_formats(" , ")
+
+
+def test_same_names_get_distinct_files(session: Session, tmp_path: Path) -> None:
+    seed = seed_clinic(session)
+    other = session.get(Patient, seed.other_patient_id)
+    assert other is not None
+    other.given_name, other.family_name = "Ava", "Testperson"
+    session.add(other)
+    session.flush()
+    paths = export_itineraries(session, seed.clinic_id, None, tmp_path, ["txt"], settings=SETTINGS)
+    assert len({p.name for p in paths}) == 2
+    assert all(re.fullmatch(r"2027-03-29_clinic_testperson_ava_p\d+\.txt", p.name) for p in paths)
+
+
+def test_progress_callback(session: Session, tmp_path: Path) -> None:
+    seed = seed_clinic(session)
+    calls: list[tuple[int, int]] = []
+    export_itineraries(
+        session,
+        seed.clinic_id,
+        None,
+        tmp_path / "out",
+        ["txt"],
+        False,
+        lambda d, t: calls.append((d, t)),
+        settings=SETTINGS,
+    )
+    assert calls == [(1, 2), (2, 2)]
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Atomic, owner-only writes
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_written_files_and_new_folders_are_owner_only(tmp_path: Path) -> None:
+    old_umask = os.umask(0o022)
+    try:
+        target = tmp_path / "new" / "deeper" / "file.ics"
+        write_atomic(target, b"data")
+        assert target.read_bytes() == b"data"
+        assert _mode(target) == 0o600
+        assert _mode(tmp_path / "new") == 0o700 and _mode(tmp_path / "new" / "deeper") == 0o700
+        tmp_path.chmod(0o755)
+        existing = tmp_path / "existing.txt"
+        existing.write_bytes(b"old")
+        existing.chmod(0o644)
+        write_atomic(existing, b"new")
+        assert existing.read_bytes() == b"new" and _mode(existing) == 0o600
+        assert _mode(tmp_path) == 0o755  # an existing folder is left as it was
+    finally:
+        os.umask(old_umask)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing.txt", "new"]  # no temporary files left
+
+
+def test_failure_mid_write_leaves_old_file_and_no_temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "itinerary.ics"
+    target.write_bytes(b"previous version")
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(ExportError, match="the disk is full") as info:
+        write_atomic(target, b"new version")
+    assert "\n" not in str(info.value)
+    assert target.read_bytes() == b"previous version"
+    assert [p.name for p in tmp_path.iterdir()] == ["itinerary.ics"]
+
+
+def test_a_file_in_the_way_is_a_clear_error(tmp_path: Path, session: Session) -> None:
+    seed = seed_clinic(session)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    with pytest.raises(ExportError, match="cannot create the folder") as info:
+        export_itineraries(session, seed.clinic_id, seed.patient_id, blocker / "out", settings=SETTINGS)
+    assert "\n" not in str(info.value)
+    with pytest.raises(ExportError, match="not a folder"):
+        export_itineraries(session, seed.clinic_id, seed.patient_id, blocker, settings=SETTINGS)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(("blocker", ".blocker"))][1:]
+    assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can write to any folder")
+def test_unwritable_folder_leaves_no_file(tmp_path: Path, session: Session) -> None:
+    seed = seed_clinic(session)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(ExportError, match="permission denied"):
+            export_itineraries(session, seed.clinic_id, seed.patient_id, locked, settings=SETTINGS)
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o700)
+
+
+def test_permission_denied_while_writing_leaves_no_file(
+    tmp_path: Path, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Simulated for root (who can write anywhere): the temporary file cannot be created."""
+    import tempfile
+
+    seed = seed_clinic(session)
+
+    def denied(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    with pytest.raises(ExportError, match="permission denied"):
+        export_itineraries(session, seed.clinic_id, seed.patient_id, tmp_path / "out", settings=SETTINGS)
+    assert list((tmp_path / "out").iterdir()) == []
