@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "coordinator_tui.commands.demo",
     "coordinator_tui.commands.listing",
     "coordinator_tui.commands.check",
+    "coordinator_tui.commands.export",
 ]
 
 
