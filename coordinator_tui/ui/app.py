@@ -1,0 +1,189 @@
+"""The Coordinator TUI application: top-level screens, global keys, help and the command palette.
+
+Top-level screens are Textual *modes* (each keeps its own stack, so a patient record stays open while the
+coordinator looks at a clinic day). To add one, append a line to ``TOP_LEVEL_SCREENS``: the key that opens it,
+the mode name, its title, and ``"module:ClassName"`` of the screen (imported lazily, so start-up stays fast and a
+screen still being written shows a placeholder instead of breaking the app).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from coordinator_tui.config import Settings
+from coordinator_tui.db import Database
+
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+
+@dataclass(frozen=True)
+class TopLevelScreen:
+    key: str  # the key that switches to it (shown in the navigation bar)
+    mode: str  # Textual mode name
+    title: str
+    target: str  # "package.module:ClassName"; the class is built with no arguments
+
+
+# One line per top-level screen: the only place other screens need to be registered.
+TOP_LEVEL_SCREENS: list[TopLevelScreen] = [
+    TopLevelScreen("1", "patients", "Patients", "coordinator_tui.ui.screens.patients:PatientsScreen"),
+    TopLevelScreen("2", "clinic_days", "Clinic days", "coordinator_tui.ui.screens.clinic_days:ClinicDaysScreen"),
+    TopLevelScreen(
+        "3", "professionals", "Professionals", "coordinator_tui.ui.screens.professionals:ProfessionalsScreen"
+    ),
+    TopLevelScreen("4", "caseload", "Caseload", "coordinator_tui.ui.screens.caseload:CaseloadScreen"),
+]
+
+
+def screen_entry(mode: str) -> TopLevelScreen | None:
+    return next((entry for entry in TOP_LEVEL_SCREENS if entry.mode == mode), None)
+
+
+class NotAvailableScreen(Screen[None]):
+    """Stands in for a top-level screen whose module is not written yet."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.screen_title = title
+
+    def compose(self) -> ComposeResult:
+        from coordinator_tui.ui.widgets.nav import NavBar
+
+        yield Header(show_clock=False)
+        yield NavBar()
+        yield Static(f"The {self.screen_title} screen is not available in this version yet.", id="not-available")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.screen_title
+
+
+def _screen_factory(entry: TopLevelScreen) -> Callable[[], Screen[Any]]:
+    def build() -> Screen[Any]:
+        module_name, _, class_name = entry.target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            return NotAvailableScreen(entry.title)
+        screen_class = getattr(module, class_name)
+        return screen_class()
+
+    return build
+
+
+def _command_providers() -> set[type[Provider] | Callable[[], type[Provider]]]:
+    def coordinator_commands() -> type[Provider]:
+        from coordinator_tui.ui.commands import CoordinatorCommands
+
+        return CoordinatorCommands
+
+    return {coordinator_commands}
+
+
+class CoordinatorApp(App[int]):
+    """Keyboard-driven app for the specialist nurse / care coordinator."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Coordinator"
+    ENABLE_COMMAND_PALETTE = True
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = App.COMMANDS | _command_providers()
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
+        entry.mode: _screen_factory(entry) for entry in TOP_LEVEL_SCREENS
+    }
+    DEFAULT_MODE: ClassVar[str] = TOP_LEVEL_SCREENS[0].mode
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(entry.key, f"switch_to('{entry.mode}')", entry.title, show=False) for entry in TOP_LEVEL_SCREENS),
+        Binding("f1", "help", "Help", key_display="F1"),
+        Binding("question_mark", "help", "Help", show=False, key_display="?"),
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+p", "command_palette", "Find anything", show=False, priority=True, key_display="^p"),
+    ]
+
+    def __init__(self, database: Database, settings: Settings | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.database = database
+        self.settings = settings or Settings()
+        self.title = self.settings.service_name
+        self._zone: str | None = None
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Things every screen needs
+    # ---------------------------------------------------------------------------------------------------------
+
+    @property
+    def zone(self) -> str:
+        """The service's time zone (from the database, else settings), read once."""
+        if self._zone is None:
+            from coordinator_tui.services.service import service_zone
+
+            try:
+                with self.database.session() as session:
+                    self._zone = service_zone(session)
+            except Exception:  # the zone is only for display: fall back to settings
+                self._zone = self.settings.timezone
+        return self._zone
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Actions
+    # ---------------------------------------------------------------------------------------------------------
+
+    async def action_switch_to(self, mode: str) -> None:
+        """Show a top-level screen; pressing its key again returns to the top of that screen."""
+        if mode not in self._modes:
+            return
+        if self.current_mode == mode:
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+            return
+        await self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        from coordinator_tui.ui.widgets.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(HelpScreen.for_screen(self.screen))
+
+    async def open_patient(self, patient_id: int, tab: str | None = None) -> None:
+        """Jump to a patient's record (from anywhere: palette, professionals, clinic days)."""
+        from coordinator_tui.ui.screens.patient_record import PatientRecordScreen
+
+        await self.switch_mode("patients")
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        await self.push_screen(PatientRecordScreen(patient_id, tab=tab))
+
+    async def open_professional(self, professional_id: int) -> None:
+        await self.switch_mode("professionals")
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        screen = self.screen
+        select = getattr(screen, "select_professional", None)
+        if select is not None:
+            select(professional_id)
+
+    async def open_clinic(self, clinic_id: int) -> None:
+        """Jump to a clinic event: the Clinic days screen's ``open_clinic(clinic_id)`` does the rest."""
+        await self.switch_mode("clinic_days")
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        opener = getattr(self.screen, "open_clinic", None)
+        if opener is not None:
+            result = opener(clinic_id)
+            if hasattr(result, "__await__"):
+                await result
+        else:
+            self.notify("This screen cannot open a clinic yet.", severity="warning")

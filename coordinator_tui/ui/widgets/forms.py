@@ -1,0 +1,341 @@
+"""A reusable modal form: labelled inputs, inline validation messages from the domain, Enter saves, Escape cancels.
+
+Build one from ``FormField`` descriptions and a save handler::
+
+    def save(values: dict[str, Any]) -> Patient:
+        with app.database.session() as session:
+            return create_patient(session, parse_patient_form(values))
+
+    app.push_screen(FormScreen("New patient", fields, save), callback=on_saved)
+
+The handler runs in a worker thread (a busy database never freezes the screen). It receives the raw values
+(text fields as ``str``, flags as ``bool``, choices as the chosen value ``str``). What it raises decides what
+happens:
+
+- ``ValidationError`` / ``FieldError``: each message is shown under its input (messages for fields the form does
+  not have go to the top), the form stays open with everything typed kept;
+- ``ConcurrentEditError``, ``DatabaseBusyError`` and other ``DatabaseError`` / ``NotFoundError``: the message is
+  shown at the top, the form stays open;
+- anything else is a bug and propagates.
+
+On success the form closes and the screen's result is whatever the handler returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, Literal, TypeVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static, TextArea
+from textual.worker import Worker, WorkerState
+
+from coordinator_tui.db import DatabaseError
+from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
+from coordinator_tui.validation import FieldError, ValidationError
+
+T = TypeVar("T")
+FieldKind = Literal["text", "flag", "choice", "multiline", "heading"]
+
+#: Errors a save handler may raise that the form shows as a message at its top (the form stays open).
+SHOWN_ERRORS: tuple[type[BaseException], ...] = (ConcurrentEditError, DatabaseError, NotFoundError)
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a form. ``name`` is the key the domain's parse functions and ValidationError use."""
+
+    name: str
+    label: str
+    value: str | bool = ""
+    kind: FieldKind = "text"
+    choices: Sequence[tuple[str, str]] = field(default_factory=tuple)  # (label, value) for "choice"
+    required: bool = False
+    placeholder: str = ""
+    password: bool = False
+
+    @classmethod
+    def heading(cls, text: str) -> FormField:
+        """A section title inside a long form (not an input)."""
+        return cls(name=f"_heading_{text}", label=text, kind="heading")
+
+
+class FormCheckbox(Checkbox, inherit_bindings=False):
+    """A checkbox toggled by Space only, so Enter still saves the form."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "toggle_button", "Toggle", show=False)]
+
+
+class FormScreen(ModalScreen[T | None], Generic[T]):
+    """A modal form. The result is the save handler's return value, or None when cancelled."""
+
+    DEFAULT_CSS = """
+    FormScreen {
+        align: center middle;
+    }
+    FormScreen > #form-dialog {
+        width: 96%;
+        max-width: 110;
+        height: auto;
+        max-height: 100%;
+        border: round $primary;
+        border-title-style: bold;
+        background: $surface;
+        padding: 0 1;
+    }
+    FormScreen #form-description {
+        color: $text-muted;
+        margin-bottom: 1;
+    }
+    FormScreen #form-message {
+        display: none;
+        color: $text-error;
+        background: $error-muted;
+        text-style: bold;
+        padding: 0 1;
+    }
+    FormScreen #form-message.-shown {
+        display: block;
+    }
+    FormScreen #form-fields {
+        height: auto;
+        max-height: 16;
+    }
+    FormScreen .form-heading {
+        text-style: bold underline;
+        margin-top: 1;
+    }
+    FormScreen .form-row {
+        height: auto;
+    }
+    FormScreen .form-label {
+        width: 26;
+        padding-right: 1;
+        text-align: right;
+    }
+    FormScreen .form-row Input, FormScreen .form-row Select {
+        width: 1fr;
+    }
+    FormScreen .form-row TextArea {
+        width: 1fr;
+        height: 3;
+    }
+    FormScreen .form-row Checkbox {
+        width: auto;
+        border: none;
+        padding: 0;
+    }
+    FormScreen .form-error {
+        display: none;
+        margin-left: 26;
+        color: $text-error;
+        text-style: bold;
+    }
+    FormScreen .form-error.-shown {
+        display: block;
+    }
+    FormScreen #form-buttons {
+        height: auto;
+        align-horizontal: right;
+        margin-top: 1;
+    }
+    FormScreen #form-buttons Button {
+        margin-left: 2;
+    }
+    FormScreen #form-status {
+        width: 1fr;
+        color: $text-muted;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "save", "Save", key_display="Enter"),
+        Binding("ctrl+s", "save", "Save", show=False),
+        Binding("escape", "cancel", "Cancel", key_display="Esc"),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        fields: Sequence[FormField],
+        on_save: Callable[[dict[str, Any]], T],
+        *,
+        description: str = "",
+        save_label: str = "Save",
+    ) -> None:
+        super().__init__()
+        self.form_title = title
+        self.fields = [f for f in fields]
+        self.on_save = on_save
+        self.description = description
+        self.save_label = save_label
+        self.saving = False
+        self._worker: Worker[T] | None = None
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Layout
+    # ---------------------------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form-dialog") as dialog:
+            dialog.border_title = self.form_title
+            if self.description:
+                yield Static(self.description, id="form-description")
+            yield Static("", id="form-message")
+            with VerticalScroll(id="form-fields"):
+                for spec in self.fields:
+                    yield from self._compose_field(spec)
+            with Horizontal(id="form-buttons"):
+                yield Static("Enter saves · Esc cancels", id="form-status")
+                yield Button(f"{self.save_label} (Enter)", id="form-save", variant="primary", compact=True)
+                yield Button("Cancel (Esc)", id="form-cancel", compact=True)
+        yield Footer()
+
+    def _compose_field(self, spec: FormField) -> ComposeResult:
+        if spec.kind == "heading":
+            yield Label(spec.label, classes="form-heading")
+            return
+        label = f"{spec.label} *" if spec.required else spec.label
+        with Horizontal(classes="form-row"):
+            yield Label(label, classes="form-label", id=f"label-{spec.name}")
+            yield self._make_input(spec)
+        yield Static("", classes="form-error", id=f"error-{spec.name}")
+
+    def _make_input(self, spec: FormField) -> Widget:
+        widget_id = f"field-{spec.name}"
+        if spec.kind == "flag":
+            return FormCheckbox("yes", bool(spec.value), id=widget_id, compact=True)
+        if spec.kind == "choice":
+            options = [(label, value) for label, value in spec.choices]
+            values = {value for _label, value in options}
+            current = str(spec.value) if str(spec.value) in values else (options[0][1] if options else Select.BLANK)
+            return Select(options, value=current, allow_blank=False, id=widget_id, compact=True)
+        if spec.kind == "multiline":
+            return TextArea(str(spec.value), id=widget_id, soft_wrap=True, show_line_numbers=False, compact=True)
+        return Input(str(spec.value), placeholder=spec.placeholder, id=widget_id, compact=True, password=spec.password)
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Values and messages
+    # ---------------------------------------------------------------------------------------------------------
+
+    def input_for(self, name: str) -> Widget:
+        return self.query_one(f"#field-{name}")
+
+    def values(self) -> dict[str, Any]:
+        """What the form holds now: text as typed, flags as bool, choices as their value."""
+        result: dict[str, Any] = {}
+        for spec in self.fields:
+            if spec.kind == "heading":
+                continue
+            widget = self.input_for(spec.name)
+            if isinstance(widget, Checkbox):
+                result[spec.name] = widget.value
+            elif isinstance(widget, Select):
+                result[spec.name] = "" if widget.value is Select.BLANK else str(widget.value)
+            elif isinstance(widget, TextArea):
+                result[spec.name] = widget.text
+            elif isinstance(widget, Input):
+                result[spec.name] = widget.value
+        return result
+
+    @property
+    def field_errors(self) -> dict[str, str]:
+        """The messages shown under inputs now (for tests and screen readers of the code)."""
+        shown: dict[str, str] = {}
+        for spec in self.fields:
+            if spec.kind == "heading":
+                continue
+            error = self.query_one(f"#error-{spec.name}", Static)
+            if error.has_class("-shown"):
+                shown[spec.name] = str(error.content)
+        return shown
+
+    @property
+    def message(self) -> str:
+        box = self.query_one("#form-message", Static)
+        return str(box.content) if box.has_class("-shown") else ""
+
+    def show_message(self, text: str) -> None:
+        box = self.query_one("#form-message", Static)
+        box.update(f"⚠ {text}" if text else "")
+        box.set_class(bool(text), "-shown")
+
+    def show_errors(self, errors: Mapping[str, str]) -> None:
+        """Put each message under its input; messages for unknown fields go to the top."""
+        names = {spec.name for spec in self.fields if spec.kind != "heading"}
+        for name in names:
+            message = errors.get(name, "")
+            error = self.query_one(f"#error-{name}", Static)
+            error.update(f"⚠ {message}" if message else "")
+            error.set_class(bool(message), "-shown")
+            self.input_for(name).set_class(bool(message), "-invalid")
+        others = [f"{name.replace('_', ' ')}: {message}" for name, message in errors.items() if name not in names]
+        count = len(errors)
+        summary = f"{count} problem{'s' if count != 1 else ''} to fix before saving"
+        self.show_message("; ".join([summary, *others]) if errors else "")
+        first = next((spec.name for spec in self.fields if spec.name in errors and spec.name in names), None)
+        if first is not None:
+            self.input_for(first).focus()
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Saving
+    # ---------------------------------------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        self.saving = True
+        self.query_one("#form-status", Static).update("Saving…")
+        values = self.values()
+        self._worker = self.run_worker(
+            lambda: self.on_save(values), thread=True, exclusive=True, group="form-save", exit_on_error=False
+        )
+
+    def action_cancel(self) -> None:
+        if self.saving:
+            return
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    @on(Button.Pressed, "#form-save")
+    def _save_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_save()
+
+    @on(Button.Pressed, "#form-cancel")
+    def _cancel_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_cancel()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._worker or event.state not in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            return
+        self.saving = False
+        self.query_one("#form-status", Static).update("Enter saves · Esc cancels")
+        if event.state is WorkerState.SUCCESS:
+            self.dismiss(event.worker.result)
+            return
+        error = event.worker.error
+        if isinstance(error, ValidationError):
+            self.show_errors(error.errors)
+        elif isinstance(error, FieldError):
+            self.show_errors({error.field: error.message})
+        elif isinstance(error, SHOWN_ERRORS):
+            self.show_errors({})
+            self.show_message(str(error))
+        elif error is not None:
+            raise error
