@@ -236,7 +236,8 @@ def prepare_schema(db: Database, *, migrate: bool = True) -> None:
     with translate_errors(), db.engine.connect() as conn:
         try:
             rev = current_revision(conn)
-            has_tables = bool(sa.inspect(conn).get_table_names())
+            # An empty alembic_version table (left by a downgrade to base) does not make a database foreign.
+            has_tables = bool(set(sa.inspect(conn).get_table_names()) - {"alembic_version"})
         except SADatabaseError as exc:
             raise DatabaseError("the database file is damaged (corrupt); restore it from a backup") from exc
         conn.rollback()
