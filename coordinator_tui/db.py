@@ -108,7 +108,8 @@ def _sqlite_engine(path: Path, *, writable: bool) -> Engine:
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if writable:
-            cur.execute("PRAGMA journal_mode = WAL")
+            # WAL is switched on by open_database only once the schema is accepted (_enable_wal): setting it here
+            # would rewrite the header of a refused file (a newer or foreign database) before it is refused.
             # FULL: a commit the user saw confirmed survives a crash or power cut, not just a killed process.
             cur.execute("PRAGMA synchronous = FULL")
         cur.close()
@@ -120,6 +121,15 @@ def _sqlite_engine(path: Path, *, writable: bool) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writable else "BEGIN")
 
     return engine
+
+
+def _enable_wal(engine: Engine) -> None:
+    """Put an accepted SQLite file in WAL mode (persistent in the file; outside any transaction)."""
+    raw = engine.raw_connection()
+    try:
+        raw.cursor().execute("PRAGMA journal_mode = WAL").fetchall()
+    finally:
+        raw.close()
 
 
 def backup_sqlite_file(source: Path, dest: Path) -> Path:
@@ -223,7 +233,10 @@ def open_database(target: str, *, create: bool = True, writable: bool = True, mi
             raise DatabaseError(f"no database at {path}")
         db = Database(engine=_sqlite_engine(path, writable=writable), path=path, writable=writable)
     try:
-        prepare_schema(db, migrate=migrate)
+        with translate_errors():
+            prepare_schema(db, migrate=migrate)
+            if db.path is not None and writable:
+                _enable_wal(db.engine)
     except BaseException:
         db.dispose()
         raise
