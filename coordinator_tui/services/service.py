@@ -18,4 +18,6 @@ def get_service(session: Session, settings: Settings | None = None) -> Service:
 
 
 def service_zone(session: Session) -> str:
-    return get_service(session).timezone
+    """The service's time zone; reads only (a read-only session, e.g. ``list``, must not create the service)."""
+    service = session.exec(select(Service).order_by(Service.id)).first()
+    return service.timezone if service is not None else load_settings().timezone
