@@ -27,6 +27,7 @@ from coordinator_tui.clinic_time import format_date, local_to_utc, to_local
 from coordinator_tui.models import (
     Appointment,
     AppointmentKind,
+    AppointmentProfessional,
     AttendanceStatus,
     ClinicAttendance,
     ClinicEvent,
@@ -38,7 +39,7 @@ from coordinator_tui.models import (
 from coordinator_tui.services import appointments as appointment_service
 from coordinator_tui.services import clinics as clinic_service
 from coordinator_tui.services.appointments import INACTIVE, AppointmentView, Clash, ClashKind
-from coordinator_tui.services.records import get_or_raise
+from coordinator_tui.services.records import create_record, delete_record, get_or_raise
 from coordinator_tui.services.service import service_zone
 from coordinator_tui.validation import FormErrors, ValidationError, form_text
 
@@ -592,46 +593,86 @@ def book_from_form(
 
 
 def move_from_form(
-    session: Session, appointment_id: int, form: Mapping[str, object], *, expected_version: int | None = None
+    session: Session,
+    appointment_id: int,
+    form: Mapping[str, object],
+    *,
+    expected_version: int | None = None,
+    choices: BookingChoices | None = None,
 ) -> Appointment:
-    """Move an appointment (day, start, minutes, room) and save its instructions and notes, re-checking clashes.
+    """Move an appointment (day, start, minutes, room, professionals) and save its text, re-checking clashes.
 
-    The patient and professionals of an existing appointment stay as they are (cancel and book again to
-    change who takes part).
+    The patient stays as it is (book a new appointment for another family). Refusals come back as field
+    errors; a save over someone else's newer change raises ``ConcurrentEditError``.
     """
     appointment = get_or_raise(session, Appointment, appointment_id)
     clinic = clinic_service.get_clinic(session, appointment.clinic_event_id)
     zone = service_zone(session)
-    fields = {k: form_text(form, k) for k in ("day", "start_time", "minutes", "family_instructions", "internal_notes")}
-    errors = FormErrors()
-    values: dict[str, Any] = {}
+    current_ids = sorted(
+        session.exec(
+            select(AppointmentProfessional.professional_id).where(
+                AppointmentProfessional.appointment_id == appointment_id
+            )
+        ).all()
+    )
+    data = dict(form)
+    data["patient"] = appointment.patient_id
+    if "professionals" not in data:
+        data["professionals"] = current_ids
+    if not form_text(data, "discipline").strip():
+        data["discipline"] = appointment.discipline
+    request = parse_booking_form(data, clinic, zone, None)
+    if choices is not None and request.room_id is not None and request.room_id not in {r for r, _ in choices.rooms}:
+        raise ValidationError.single("room", "this room does not belong to this clinic")
     try:
-        values = appointment_service.parse_appointment_form(fields, clinic, zone)
-    except ValidationError as exc:
-        for key, message in exc.errors.items():
-            errors.add(key, message)
-    room_id = _as_id(form.get("room"))
-    errors.raise_if_any()
-    try:
-        moved = appointment_service.move_appointment(
+        appointment_service.check_booking(
             session,
-            appointment_id,
-            start=values["start"],
-            end=values["end"],
-            room_id=room_id,
-            keep_room=False,
-            expected_version=expected_version,
+            clinic,
+            patient_id=appointment.patient_id,
+            professional_ids=list(request.professional_ids),
+            start=request.start,
+            end=request.end,
+            room_id=request.room_id,
+            exclude_id=appointment_id,
         )
     except ValidationError as exc:
         raise _field_of(exc) from exc
-    changes = {
-        key: values[key]
-        for key in ("family_instructions", "internal_notes")
-        if values.get(key) is not None and values[key] != getattr(moved, key)
+    for pid in request.professional_ids:
+        get_or_raise(session, Professional, pid)
+    changes: dict[str, Any] = {
+        "start": request.start,
+        "end": request.end,
+        "room_id": request.room_id,
+        "discipline": request.discipline,
+        "family_instructions": request.family_instructions,
+        "internal_notes": request.internal_notes,
     }
-    if changes:
-        moved = appointment_service.update_appointment(session, appointment_id, changes)
+    if set(request.professional_ids) != set(current_ids):
+        changes["kind"] = _kind_for(appointment.kind, len(request.professional_ids))
+    moved = appointment_service.update_appointment(session, appointment_id, changes, expected_version=expected_version)
+    _set_professionals(session, appointment_id, request.professional_ids)
     return moved
+
+
+def _kind_for(kind: AppointmentKind, count: int) -> AppointmentKind:
+    if kind in (AppointmentKind.TEST, AppointmentKind.ROUND_TABLE):
+        return kind
+    return AppointmentKind.JOINT if count > 1 else AppointmentKind.CONSULTATION
+
+
+def _set_professionals(session: Session, appointment_id: int, professional_ids: Sequence[int]) -> None:
+    """Make the appointment's professionals exactly ``professional_ids`` (audited link rows)."""
+    links = session.exec(
+        select(AppointmentProfessional).where(AppointmentProfessional.appointment_id == appointment_id)
+    ).all()
+    wanted = set(professional_ids)
+    for link in links:
+        if link.professional_id not in wanted:
+            delete_record(session, link)
+    have = {link.professional_id for link in links}
+    for pid in professional_ids:
+        if pid not in have:
+            create_record(session, AppointmentProfessional(appointment_id=appointment_id, professional_id=pid))
 
 
 def appointment_form_values(view: AppointmentView, clinic: ClinicEvent, zone: str) -> dict[str, object]:

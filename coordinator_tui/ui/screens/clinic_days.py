@@ -1,0 +1,846 @@
+"""Clinic days: the upcoming combined clinics, and for one clinic its attendance list, day timetables and clashes.
+
+``ClinicDaysScreen`` (top-level, key 2) lists the upcoming clinic events; Enter opens ``ClinicEventScreen``:
+
+- **Attendance**: who comes, their answer, travel and hotel booked or "✗ missing" (the family support worker's
+  to-do list); c / d / i / v set the answer, m shows only the families with something still to book.
+- **Timetable**: one day as a grid (a column per professional, r toggles per room; [ and ] change day) with
+  clashes marked "⚠ CLASH" and listed underneath; b books, m / Enter moves, x cancels (after confirmation),
+  n jumps to the next clash.
+- **Family**: one family's appointments over the clinic's days.
+
+Everything is loaded per clinic in a worker (``load_clinic_timetable``: a fixed number of queries, whatever the
+size of the database); switching day, view or family is computed from what is loaded. Writes run in workers too.
+
+Extension point for automatic timetables (issue 6): the ``#timetable-actions`` container in the timetable tab is
+empty on purpose; a "Build timetable" button and binding go there, and after applying a plan the scheduling
+screen calls ``ClinicEventScreen.reload()`` to show the new timetable and its clashes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Select, Static, TabbedContent, TabPane
+
+from coordinator_tui.clinic_time import format_date, to_local
+from coordinator_tui.db import DatabaseError
+from coordinator_tui.models import AttendanceStatus, ClinicEvent
+from coordinator_tui.services import clinic_day_views as views
+from coordinator_tui.services.appointments import INACTIVE, AppointmentView, cancel_appointment
+from coordinator_tui.services.clinic_day_views import (
+    CLASH_MARK,
+    BookingChoices,
+    ClinicSummary,
+    ClinicTimetable,
+    GridMode,
+)
+from coordinator_tui.services.clinics import AttendanceView, attendances_for_clinic, set_attendance_status
+from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
+from coordinator_tui.ui.screens.base import CoordinatorScreen
+from coordinator_tui.ui.widgets.clinic_attendance import AttendanceTable
+from coordinator_tui.ui.widgets.confirm import ConfirmScreen
+from coordinator_tui.ui.widgets.forms import FormField, FormScreen
+from coordinator_tui.ui.widgets.timetable import ClashPanel, FamilyTimetable, TimetableGrid, mode_label
+
+T = TypeVar("T")
+#: Errors a background save or load reports to the user (one line each) instead of crashing the screen.
+REPORTED = (DatabaseError, ConcurrentEditError, NotFoundError)
+
+STATUS_TEXT = {"planned": "planned", "confirmed": "✓ confirmed", "cancelled": "✗ cancelled"}
+
+
+class ClinicDaysScreen(CoordinatorScreen):
+    """The upcoming combined clinic events; Enter opens one."""
+
+    screen_title = "Clinic days"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_selected", "Open clinic", key_display="Enter"),
+        Binding("ctrl+r", "reload", "Reload", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.summaries: list[ClinicSummary] = []
+        self._pending_clinic: int | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Upcoming combined clinics", classes="pane-title", id="clinics-title")
+        yield DataTable(id="clinics-table", cursor_type="row", zebra_stripes=True)
+        yield Static(
+            "Enter opens a clinic: who's coming, each day's timetable, clashes.",
+            classes="hint",
+            id="clinics-hint",
+        )
+
+    def on_mount(self) -> None:
+        table = self.query_one("#clinics-table", DataTable)
+        for label in ("Clinic", "Dates", "Status", "Invited", "Confirmed", "Declined", "No reply", "Venue"):
+            table.add_column(label, key=label.lower().replace(" ", "_"))
+        table.loading = True
+        self.load_summaries()
+
+    @work(thread=True, exclusive=True, group="clinic-list")
+    def load_summaries(self) -> None:
+        try:
+            with self.app.database.session() as session:  # type: ignore[attr-defined]
+                summaries = views.clinic_summaries(session)
+        except REPORTED as exc:
+            self.app.call_from_thread(self._load_failed, str(exc))
+            return
+        self.app.call_from_thread(self._show_summaries, summaries)
+
+    def _load_failed(self, message: str) -> None:
+        self.query_one("#clinics-table", DataTable).loading = False
+        self.notify(message, title="Could not load the clinics", severity="error")
+
+    def _show_summaries(self, summaries: list[ClinicSummary]) -> None:
+        self.summaries = summaries
+        table = self.query_one("#clinics-table", DataTable)
+        table.loading = False
+        table.clear()
+        for summary in summaries:
+            clinic = summary.clinic
+            table.add_row(
+                Text(clinic.name),
+                Text(summary.dates_text),
+                Text(STATUS_TEXT.get(clinic.status.value, clinic.status.value)),
+                Text(str(summary.invited), justify="right"),
+                Text(str(summary.confirmed), justify="right"),
+                Text(str(summary.declined), justify="right"),
+                Text(str(summary.awaiting_reply), justify="right"),
+                Text(clinic.venue),
+                key=str(clinic.id),
+            )
+        count = len(summaries)
+        self.query_one("#clinics-title", Static).update(
+            f"Upcoming combined clinics ({count})" if count else "Upcoming combined clinics: none planned"
+        )
+        if self._pending_clinic is not None:
+            clinic_id, self._pending_clinic = self._pending_clinic, None
+            self.open_clinic(clinic_id)
+
+    def action_reload(self) -> None:
+        self.load_summaries()
+
+    def action_open_selected(self) -> None:
+        table = self.query_one("#clinics-table", DataTable)
+        if not self.summaries or not table.row_count:
+            return
+        self.open_clinic(self.summaries[min(table.cursor_row, len(self.summaries) - 1)].clinic.id)  # type: ignore[arg-type]
+
+    @on(DataTable.RowSelected, "#clinics-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_selected()
+
+    def open_clinic(self, clinic_id: int) -> None:
+        """Open a clinic event (also used by the command palette through ``app.open_clinic``)."""
+        for index, summary in enumerate(self.summaries):
+            if summary.clinic.id == clinic_id:
+                self.query_one("#clinics-table", DataTable).move_cursor(row=index)
+        self.app.push_screen(ClinicEventScreen(clinic_id))
+
+
+@dataclass(frozen=True)
+class ClinicLoad:
+    """What one background load of a clinic brings back."""
+
+    timetable: ClinicTimetable
+    attendances: list[AttendanceView]
+    choices: BookingChoices
+
+
+class ClinicEventScreen(CoordinatorScreen):
+    """One combined clinic: attendance, day timetables with clashes, and one family's days."""
+
+    screen_title = "Clinic days"
+
+    DEFAULT_CSS = """
+    ClinicEventScreen #clinic-summary {
+        height: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        padding: 0 1;
+        background: $boost;
+        text-style: bold;
+    }
+    ClinicEventScreen TabbedContent {
+        height: 1fr;
+    }
+    ClinicEventScreen TabPane {
+        padding: 0;
+    }
+    ClinicEventScreen #timetable-bar, ClinicEventScreen #family-bar {
+        height: 1;
+        padding: 0 1;
+    }
+    ClinicEventScreen #timetable-heading {
+        width: 1fr;
+        text-style: bold;
+    }
+    ClinicEventScreen #timetable-actions {
+        width: auto;
+        height: 1;
+    }
+    ClinicEventScreen #appointment-detail {
+        height: 2;
+        padding: 0 1;
+        background: $boost;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    ClinicEventScreen #family-detail {
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+        background: $boost;
+    }
+    ClinicEventScreen #clash-title {
+        height: 1;
+        padding: 0 1;
+        text-style: bold;
+        background: $boost;
+    }
+    ClinicEventScreen ClashPanel {
+        max-height: 25%;
+        min-height: 2;
+    }
+    ClinicEventScreen #family-bar {
+        height: auto;
+    }
+    ClinicEventScreen #family-bar Static {
+        width: auto;
+        padding-right: 1;
+    }
+    ClinicEventScreen #family-select {
+        width: 1fr;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Clinics", key_display="Esc"),
+        # The tab labels show these keys, so the footer keeps its room for the actions.
+        Binding("w", "show_tab('attendance')", "Who's coming", show=False),
+        Binding("t", "show_tab('timetable')", "Timetable", show=False),
+        Binding("f", "show_tab('family')", "Family", show=False),
+        Binding("b", "book", "Book"),
+        Binding("m", "move", "Move"),
+        Binding("x", "cancel_appointment", "Cancel appt"),
+        Binding("r", "toggle_mode", "Per room/prof."),
+        Binding("left_square_bracket", "change_day(-1)", "Prev day", key_display="["),
+        Binding("right_square_bracket", "change_day(1)", "Next day", key_display="]"),
+        Binding("n", "next_clash", "Next clash"),
+        Binding("ctrl+r", "reload", "Reload", show=False),
+    ]
+
+    def __init__(self, clinic_id: int, *, tab: str = "attendance") -> None:
+        super().__init__()
+        self.clinic_id = clinic_id
+        self.initial_tab = tab
+        self.timetable: ClinicTimetable | None = None
+        self.attendances: list[AttendanceView] = []
+        self.choices: BookingChoices | None = None
+        self.day: dt.date | None = None
+        self.mode = GridMode.PROFESSIONAL
+        self.family_id: int | None = None
+        self._select_after_load: int | None = None
+
+    # -- layout -------------------------------------------------------------------------------------------
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Loading the clinic…", id="clinic-summary")
+        with TabbedContent(initial=self.initial_tab, id="clinic-tabs"):
+            with TabPane("Who's coming (w)", id="attendance"):
+                yield Static("", classes="hint", id="attendance-hint")
+                yield AttendanceTable(id="attendance-table")
+            with TabPane("Timetable (t)", id="timetable"):
+                with Horizontal(id="timetable-bar"):
+                    yield Static("", id="timetable-heading")
+                    # Issue 6 mounts its "Build timetable" control here (see the module docstring).
+                    yield Horizontal(id="timetable-actions")
+                yield TimetableGrid(id="timetable-grid")
+                yield Static("", id="appointment-detail")
+                yield Static("Clashes", id="clash-title")
+                yield ClashPanel(id="clash-panel")
+            with TabPane("Family (f)", id="family"):
+                with Horizontal(id="family-bar"):
+                    yield Static("Family:")
+                    yield Select[int]([], prompt="Choose a family", id="family-select", compact=True)
+                yield Static("", id="family-detail")
+                yield FamilyTimetable(id="family-table")
+
+    def on_mount(self) -> None:
+        self.query_one(TimetableGrid).loading = True
+        self.reload()
+
+    # -- loading ------------------------------------------------------------------------------------------
+
+    def reload(self, select_appointment: int | None = None) -> None:
+        """Load the clinic again (after a change here or elsewhere) and redraw every tab."""
+        self._select_after_load = select_appointment
+        self._load()
+
+    @work(thread=True, exclusive=True, group="clinic-load")
+    def _load(self) -> None:
+        try:
+            with self.app.database.session() as session:  # type: ignore[attr-defined]
+                timetable = views.load_clinic_timetable(session, self.clinic_id)
+                attendances = attendances_for_clinic(session, self.clinic_id)
+                choices = views.booking_choices(session, timetable)
+        except REPORTED as exc:
+            self.app.call_from_thread(self._load_failed, str(exc))
+            return
+        self.app.call_from_thread(self._show, ClinicLoad(timetable, attendances, choices))
+
+    def _load_failed(self, message: str) -> None:
+        self.query_one(TimetableGrid).loading = False
+        self.query_one("#clinic-summary", Static).update(f"⚠ Could not load this clinic: {message}")
+        self.notify(message, title="Could not load the clinic", severity="error")
+
+    def _show(self, load: ClinicLoad) -> None:
+        self.timetable, self.attendances, self.choices = load.timetable, load.attendances, load.choices
+        clinic = load.timetable.clinic
+        if self.day is None or self.day not in clinic.dates:
+            self.day = clinic.dates[0]
+        self._show_summary()
+        self.query_one(AttendanceTable).show_attendances(self.attendances, load.timetable.zone)
+        self._show_attendance_hint()
+        self._show_day()
+        self._fill_family_select()
+        self._show_family()
+        self.query_one(TimetableGrid).loading = False
+        if self._select_after_load is not None:
+            self._select_appointment(self._select_after_load)
+            self._select_after_load = None
+        self.refresh_bindings()
+
+    def _show_summary(self) -> None:
+        assert self.timetable is not None
+        clinic = self.timetable.clinic
+        invited = len(self.attendances)
+        coming = (AttendanceStatus.CONFIRMED, AttendanceStatus.ATTENDED)
+        confirmed = sum(1 for v in self.attendances if v.attendance.status in coming)
+        clashes = len(self.timetable.clashes)
+        clash_text = f" · {CLASH_MARK}: {clashes}" if clashes else " · no clashes"
+        self.query_one("#clinic-summary", Static).update(
+            Text(
+                f"{clinic.name} · {views.clinic_dates_text(clinic)} · "
+                f"{STATUS_TEXT.get(clinic.status.value, clinic.status.value)} · "
+                f"{invited} invited, {confirmed} confirmed{clash_text} · {clinic.venue or 'venue to be set'}",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+        )
+
+    def _show_attendance_hint(self) -> None:
+        table = self.query_one(AttendanceTable)
+        todo = views.attendance_todo_count(self.attendances)
+        shown = "only families with something to book" if table.only_missing else "every family invited"
+        self.query_one("#attendance-hint", Static).update(
+            f"✗ {todo} famil{'y' if todo == 1 else 'ies'} still to book travel or hotel · showing {shown} (m) · "
+            "c confirmed, d declined, i invited, v attended · Enter: family"
+        )
+
+    # -- timetable ----------------------------------------------------------------------------------------
+
+    def _show_day(self) -> None:
+        timetable, day = self.timetable, self.day
+        if timetable is None or day is None:
+            return
+        grid = views.build_day_grid(timetable, day, self.mode)
+        self.query_one(TimetableGrid).show_grid(grid)
+        number = timetable.day_number(day)
+        clashes = timetable.clashes_on(day)
+        appointments = len(timetable.on_day(day))
+        self.query_one("#timetable-heading", Static).update(
+            Text(
+                f"Day {number} of {timetable.clinic.days} · {day:%a} {format_date(day)} · {mode_label(self.mode)} · "
+                f"{appointments} appointment{'s' if appointments != 1 else ''}",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+        )
+        title = f"Clashes on day {number}: " + (f"{len(clashes)} ({CLASH_MARK})" if clashes else "none")
+        self.query_one("#clash-title", Static).update(title + " · n jumps to the next")
+        self.query_one(ClashPanel).show_clashes(clashes)
+        self._show_detail(self.query_one(TimetableGrid).appointment_id)
+
+    def _show_detail(self, appointment_id: int | None) -> None:
+        detail = self.query_one("#appointment-detail", Static)
+        timetable = self.timetable
+        view = timetable.find(appointment_id) if timetable and appointment_id is not None else None
+        if view is None or timetable is None:
+            grid = self.query_one(TimetableGrid)
+            slot = grid.cursor_slot
+            detail.update(f"{slot:%H:%M} free · b or Enter books here\n" if slot else "")
+            return
+        detail.update(describe(view, timetable))
+
+    @on(TimetableGrid.AppointmentHighlighted)
+    def _grid_highlighted(self, event: TimetableGrid.AppointmentHighlighted) -> None:
+        self._show_detail(event.appointment_id)
+        self.refresh_bindings()
+
+    @on(DataTable.CellSelected, "#timetable-grid")
+    def _grid_selected(self, event: DataTable.CellSelected) -> None:
+        event.stop()
+        if self.query_one(TimetableGrid).appointment_id is not None:
+            self.action_move()
+        else:
+            self.action_book()
+
+    @on(ClashPanel.ClashChosen)
+    def _clash_chosen(self, event: ClashPanel.ClashChosen) -> None:
+        self._select_appointment(event.clash.appointment_ids[0])
+
+    def _select_appointment(self, appointment_id: int) -> None:
+        timetable = self.timetable
+        view = timetable.find(appointment_id) if timetable else None
+        if view is None or timetable is None:
+            return
+        day = timetable.local_day(view)
+        if day != self.day and day in timetable.clinic.dates:
+            self.day = day
+            self._show_day()
+        grid = self.query_one(TimetableGrid)
+        if grid.select_appointment(appointment_id):
+            self.query_one(TabbedContent).active = "timetable"
+            grid.focus()
+            self._show_detail(appointment_id)
+            # Once the tab is laid out at its real size, bring the cell into view again.
+            self.call_after_refresh(grid.select_appointment, appointment_id)
+
+    def action_change_day(self, step: int) -> None:
+        timetable, day = self.timetable, self.day
+        if timetable is None or day is None:
+            return
+        dates = timetable.clinic.dates
+        index = max(0, min(len(dates) - 1, dates.index(day) + step))
+        if dates[index] != day:
+            self.day = dates[index]
+            self._show_day()
+
+    def action_toggle_mode(self) -> None:
+        self.mode = GridMode.ROOM if self.mode is GridMode.PROFESSIONAL else GridMode.PROFESSIONAL
+        self._show_day()
+
+    def action_next_clash(self) -> None:
+        timetable = self.timetable
+        if timetable is None or not timetable.clashes:
+            self.notify("No clashes in this clinic.")
+            return
+        current = self.selected_appointment()
+        ordered = sorted(timetable.clashes, key=lambda c: (c.day, c.appointment_ids))
+        ids = [c.appointment_ids[0] for c in ordered]
+        position = ids.index(current.appointment.id) + 1 if current and current.appointment.id in ids else 0
+        self._select_appointment(ids[position % len(ids)])
+
+    # -- family -------------------------------------------------------------------------------------------
+
+    def _fill_family_select(self) -> None:
+        select = self.query_one("#family-select", Select)
+        options = [
+            (
+                f"{v.patient.family_name}, {v.patient.given_name} ({v.attendance.status.value})",
+                v.patient.id,
+            )
+            for v in self.attendances
+        ]
+        with self.prevent(Select.Changed):
+            select.set_options(options)
+            ids = {value for _, value in options}
+            if self.family_id in ids:
+                select.value = self.family_id
+            elif options and self.family_id is None:
+                self.family_id = options[0][1]
+                select.value = self.family_id
+
+    @on(Select.Changed, "#family-select")
+    def _family_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, int):
+            self.family_id = event.value
+            self._show_family()
+
+    @on(AttendanceTable.FamilyRequested)
+    def _family_requested(self, event: AttendanceTable.FamilyRequested) -> None:
+        self.open_family(event.view.patient.id)  # type: ignore[arg-type]
+
+    def open_family(self, patient_id: int) -> None:
+        self.family_id = patient_id
+        select = self.query_one("#family-select", Select)
+        with self.prevent(Select.Changed):
+            select.value = patient_id
+        self._show_family()
+        self.query_one(TabbedContent).active = "family"
+        self.query_one(FamilyTimetable).focus()
+
+    def _show_family(self) -> None:
+        timetable = self.timetable
+        if timetable is None or self.family_id is None:
+            return
+        attendance = next((v for v in self.attendances if v.patient.id == self.family_id), None)
+        family = views.family_days(timetable, self.family_id, attendance.attendance if attendance else None)
+        if family is None and attendance is not None:
+            family = views.FamilyDays(
+                patient=attendance.patient, attendance=attendance.attendance, appointments=(), clashes={}
+            )
+        if family is None:
+            return
+        self.query_one(FamilyTimetable).show_family(family, timetable.clinic.dates, timetable.zone)
+        self.query_one("#family-detail", Static).update(family_summary(family, attendance, timetable))
+
+    # -- selection ----------------------------------------------------------------------------------------
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one(TabbedContent).active
+
+    def selected_appointment(self) -> AppointmentView | None:
+        timetable = self.timetable
+        if timetable is None:
+            return None
+        if self.active_tab == "family":
+            appointment_id = self.query_one(FamilyTimetable).appointment_id
+        elif self.active_tab == "timetable":
+            appointment_id = self.query_one(TimetableGrid).appointment_id
+        else:
+            return None
+        return timetable.find(appointment_id) if appointment_id is not None else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Textual's convention: False hides a key (not for this tab), None shows it dimmed (nothing selected)."""
+        tab = self.active_tab if self.is_mounted else self.initial_tab
+        if action in {"toggle_mode", "change_day", "next_clash"}:
+            if tab != "timetable":
+                return False
+            return True if self.timetable is not None else None
+        if action in {"book", "move", "cancel_appointment"}:
+            if tab not in {"timetable", "family"}:
+                return False
+            if self.timetable is None:
+                return None
+            if action == "book":
+                return True
+            view = self.selected_appointment()
+            return True if view is not None and view.appointment.status not in INACTIVE else None
+        return True
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.refresh_bindings()
+
+    @on(DataTable.RowHighlighted, "#family-table")
+    def _family_row(self) -> None:
+        self.refresh_bindings()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        target = {"attendance": AttendanceTable, "timetable": TimetableGrid, "family": FamilyTimetable}[tab]
+        self.query_one(target).focus()
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    # -- attendance ---------------------------------------------------------------------------------------
+
+    @on(AttendanceTable.StatusRequested)
+    def _status_requested(self, event: AttendanceTable.StatusRequested) -> None:
+        attendance = event.view.attendance
+        if attendance.status is event.status:
+            return
+        name = event.view.patient.full_name
+
+        def save(session: Any) -> object:
+            return set_attendance_status(session, attendance.id, event.status, expected_version=attendance.version)  # type: ignore[arg-type]
+
+        self._write(save, f"{name}: {event.status.value}")
+
+    @on(AttendanceTable.FilterChanged)
+    def _filter_changed(self) -> None:
+        self._show_attendance_hint()
+
+    # -- book, move, cancel -------------------------------------------------------------------------------
+
+    def action_book(self) -> None:
+        timetable, choices = self.timetable, self.choices
+        if timetable is None or choices is None:
+            return
+        if not choices.patients:
+            self.notify("No family is coming to this clinic yet: invite one first.", severity="warning")
+            return
+        values = self._booking_defaults(timetable, choices)
+        fields = booking_fields(timetable, choices, values, include_patient=True)
+        clinic_id = self.clinic_id
+        database = self.app.database  # type: ignore[attr-defined]
+
+        def save(form: dict[str, Any]) -> int:
+            with database.session() as session:
+                appointment = views.book_from_form(session, clinic_id, booking_values(form), choices)
+                return int(appointment.id)  # type: ignore[arg-type]
+
+        self.app.push_screen(
+            FormScreen(
+                "Book an appointment",
+                fields,
+                save,
+                description=f"{timetable.clinic.name}. Double bookings are refused; * marks required fields.",
+                save_label="Book",
+            ),
+            callback=self._saved("Appointment booked"),
+        )
+
+    def action_move(self) -> None:
+        timetable, choices, view = self.timetable, self.choices, self.selected_appointment()
+        if timetable is None or choices is None or view is None:
+            return
+        values = views.appointment_form_values(view, timetable.clinic, timetable.zone)
+        fields = booking_fields(timetable, choices, values, include_patient=False)
+        appointment_id, version = view.appointment.id, view.appointment.version
+        database = self.app.database  # type: ignore[attr-defined]
+
+        def save(form: dict[str, Any]) -> int:
+            with database.session() as session:
+                views.move_from_form(
+                    session, appointment_id, booking_values(form), expected_version=version, choices=choices
+                )  # type: ignore[arg-type]
+            return int(appointment_id)  # type: ignore[arg-type]
+
+        self.app.push_screen(
+            FormScreen(
+                f"Move {view.appointment.discipline} for {view.patient.full_name}",
+                fields,
+                save,
+                description="Change the day, time, length, room or professionals; clashes are checked again on save.",
+                save_label="Move",
+            ),
+            callback=self._saved("Appointment moved"),
+        )
+
+    def action_cancel_appointment(self) -> None:
+        timetable, view = self.timetable, self.selected_appointment()
+        if timetable is None or view is None:
+            return
+        appointment = view.appointment
+        start, end = to_local(appointment.start, timetable.zone), to_local(appointment.end, timetable.zone)
+        question = (
+            f"Cancel {appointment.discipline} for {view.patient.full_name} on "
+            f"{format_date(start.date())} {start:%H:%M}–{end:%H:%M}?"
+        )
+
+        def answered(confirmed: bool | None) -> None:
+            if not confirmed:
+                self.notify("Nothing was cancelled.")
+                return
+
+            def save(session: Any) -> object:
+                return cancel_appointment(session, appointment.id, expected_version=appointment.version)  # type: ignore[arg-type]
+
+            self._write(save, "Appointment cancelled")
+
+        self.app.push_screen(
+            ConfirmScreen(
+                question,
+                "It stays in the record as cancelled; the family's calendar shows it cancelled at the next export.",
+                yes_label="Cancel appointment",
+                no_label="Keep it",
+            ),
+            callback=answered,
+        )
+
+    def _saved(self, message: str) -> Callable[[int | None], None]:
+        def done(appointment_id: int | None) -> None:
+            if appointment_id is None:
+                return
+            self.notify(message)
+            self.reload(select_appointment=appointment_id)
+
+        return done
+
+    def _write(self, change: Callable[[Any], object], message: str) -> None:
+        """Run one change in a worker; reload on success, say why on failure."""
+        database = self.app.database  # type: ignore[attr-defined]
+
+        def run() -> None:
+            try:
+                with database.session() as session:
+                    change(session)
+            except REPORTED as exc:
+                self.app.call_from_thread(self.notify, str(exc), title="Not saved", severity="error")
+                self.app.call_from_thread(self.reload)
+                return
+            self.app.call_from_thread(self.notify, message)
+            self.app.call_from_thread(self.reload)
+
+        self.run_worker(run, thread=True, group="clinic-write")
+
+    def _booking_defaults(self, timetable: ClinicTimetable, choices: BookingChoices) -> dict[str, object]:
+        day = self.day or timetable.clinic.dates[0]
+        values: dict[str, object] = {"day": str(timetable.day_number(day) or 1), "minutes": "30"}
+        professional_id: int | None = None
+        start = ""
+        if self.active_tab == "timetable":
+            grid = self.query_one(TimetableGrid)
+            key = grid.cursor_column_key or ""
+            if key.startswith("p") and key[1:].isdigit():
+                professional_id = int(key[1:])
+            elif key.startswith("r") and key[1:].isdigit():
+                values["room"] = int(key[1:])
+            if grid.appointment_id is None and grid.cursor_slot is not None:
+                start = f"{grid.cursor_slot:%H:%M}"
+        if self.active_tab == "family" and self.family_id is not None:
+            values["patient"] = self.family_id
+        if professional_id is not None:
+            values["professionals"] = [professional_id]
+            values["discipline"] = choices.disciplines.get(professional_id, "")
+            staffed = next(
+                (s for s, p in timetable.staffing_on(day) if p.id == professional_id and s.room_id is not None), None
+            )
+            if staffed is not None and "room" not in values:
+                values["room"] = staffed.room_id
+        values["start_time"] = start or views.first_free_start(timetable, day, professional_id) or "09:00"
+        return values
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Helpers (no state): the booking form's fields and what the screen writes in words
+# ------------------------------------------------------------------------------------------------------------
+
+NO_CHOICE = ""
+
+
+def booking_fields(
+    timetable: ClinicTimetable, choices: BookingChoices, values: dict[str, object], *, include_patient: bool
+) -> list[FormField]:
+    """The booking / move form: the same fields, prefilled from ``values`` (see ``appointment_form_values``)."""
+    clinic = timetable.clinic
+    professionals = [(label, str(pid)) for pid, label in choices.professionals]
+    chosen = [str(p) for p in values.get("professionals", []) or []]  # type: ignore[union-attr]
+    fields: list[FormField] = []
+    if include_patient:
+        fields.append(
+            FormField(
+                "patient",
+                "Patient",
+                str(values.get("patient", "")),
+                kind="choice",
+                choices=[(label, str(pid)) for pid, label in choices.patients],
+                required=True,
+            )
+        )
+    fields += [
+        FormField(
+            "professionals",
+            "Professional",
+            chosen[0] if chosen else "",
+            kind="choice",
+            choices=[("— choose —", NO_CHOICE), *professionals],
+            required=True,
+        ),
+        FormField(
+            "joint_with",
+            "Joint with (optional)",
+            chosen[1] if len(chosen) > 1 else NO_CHOICE,
+            kind="choice",
+            choices=[("— nobody —", NO_CHOICE), *professionals],
+        ),
+        FormField(
+            "day",
+            "Day",
+            str(values.get("day", "1")),
+            kind="choice",
+            choices=[(f"Day {n} · {d:%a} {format_date(d)}", str(n)) for n, d in enumerate(clinic.dates, start=1)],
+            required=True,
+        ),
+        FormField("start_time", "Start (HH:MM)", str(values.get("start_time", "")), required=True, placeholder="09:30"),
+        FormField("minutes", "Minutes", str(values.get("minutes", "30")), required=True, placeholder="30"),
+        FormField(
+            "room",
+            "Room",
+            str(values.get("room") or NO_CHOICE),
+            kind="choice",
+            choices=[("— no room yet —", NO_CHOICE), *((label, str(rid)) for rid, label in choices.rooms)],
+        ),
+        FormField(
+            "discipline",
+            "Discipline",
+            str(values.get("discipline", "")),
+            placeholder="blank: the professional's discipline",
+        ),
+        FormField(
+            "family_instructions",
+            "Family instructions",
+            str(values.get("family_instructions", "")),
+            kind="multiline",
+        ),
+        FormField(
+            "internal_notes", "Internal notes (staff only)", str(values.get("internal_notes", "")), kind="multiline"
+        ),
+    ]
+    return fields
+
+
+def booking_values(form: dict[str, Any]) -> dict[str, object]:
+    """The form's raw values in the shape ``parse_booking_form`` takes (professionals as a list of ids)."""
+    values: dict[str, object] = dict(form)
+    values["professionals"] = [v for v in (form.get("professionals"), form.get("joint_with")) if v]
+    values.pop("joint_with", None)
+    return values
+
+
+def describe(view: AppointmentView, timetable: ClinicTimetable) -> Text:
+    """One appointment in words, for the line under the grid (the cell itself is too narrow in 80 columns)."""
+    appointment = view.appointment
+    start, end = to_local(appointment.start, timetable.zone), to_local(appointment.end, timetable.zone)
+    text = Text()
+    text.append(f"{start:%H:%M}–{end:%H:%M} {appointment.discipline}", style="bold")
+    text.append(f" · {view.patient.full_name} · {view.professional_names or 'no professional'}")
+    text.append(f" · {views.room_label(view.room)} · {appointment.status.value}")
+    clashes = timetable.clashing_ids().get(appointment.id, [])  # type: ignore[arg-type]
+    text.append("\n")
+    if clashes:
+        kinds = ", ".join(dict.fromkeys(views.clash_label(c.kind).lower() for c in clashes))
+        text.append(f"{CLASH_MARK}: {kinds}", style="bold")
+        text.append(" (details in the clash list below)")
+    else:
+        text.append("✓ no clash · m or Enter moves, x cancels")
+    return text
+
+
+def family_summary(family: views.FamilyDays, attendance: AttendanceView | None, timetable: ClinicTimetable) -> Text:
+    text = Text()
+    text.append(family.patient.full_name, style="bold")
+    if attendance is None:
+        text.append(" · not invited to this clinic")
+        return text
+    record = attendance.attendance
+    text.append(f" · {record.status.value}")
+    if record.travel_out_arrive:
+        arrive = to_local(record.travel_out_arrive, timetable.zone)
+        text.append(f" · arrives {format_date(arrive.date())} {arrive:%H:%M}")
+    if record.travel_home_depart:
+        leave = to_local(record.travel_home_depart, timetable.zone)
+        text.append(f" · leaves {format_date(leave.date())} {leave:%H:%M}")
+    if attendance.missing:
+        text.append(f" · ✗ still to book: {', '.join(attendance.missing)}", style="bold")
+    count = sum(1 for v in family.appointments if v.appointment.status.value not in {"cancelled", "noshow"})
+    text.append(f" · {count} appointment{'s' if count != 1 else ''}")
+    if family.clashes:
+        text.append(f" · {CLASH_MARK}: {len(family.clashes)}", style="bold")
+    return text
+
+
+def clinic_label(clinic: ClinicEvent) -> str:
+    return f"{clinic.name} ({views.clinic_dates_text(clinic)})"
