@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -28,6 +29,7 @@ from coordinator_tui.models import (
     Room,
     Service,
 )
+from coordinator_tui.services.itinerary import ItemKind, Itinerary, ItineraryItem
 from coordinator_tui.validation import nhs_check_digit
 
 ZONE = "Europe/London"
@@ -300,3 +302,44 @@ def seed_simple_clinic(session: Session, start: dt.date, times: list[tuple[int, 
     session.flush()
     assert clinic.id and patient.id
     return clinic.id, patient.id
+
+
+def hostile_itinerary(name: str, text: str, place: str) -> Itinerary:
+    """An in-memory itinerary (no database) with ``name``, ``text`` and ``place`` in every text field."""
+    start = dt.datetime(2027, 3, 28, 9, 0, tzinfo=ZoneInfo(ZONE))
+    return Itinerary(
+        patient_id=1,
+        clinic_id=1,
+        given_name=name,
+        family_name=name,
+        clinic_name=place,
+        venue=text,
+        service_name="S",
+        timezone="Europe/London",
+        dates=(dt.date(2027, 3, 28), dt.date(2027, 3, 29)),
+        items=(
+            ItineraryItem(
+                kind=ItemKind.APPOINTMENT,
+                day=start.date(),
+                title=text or "x",
+                start=start,
+                end=start + dt.timedelta(minutes=30),
+                uid="u1@test.invalid",
+                discipline=name,
+                professionals=(name, text),
+                room=place,
+                building=text,
+                instructions=text,
+            ),
+            ItineraryItem(
+                kind=ItemKind.HOTEL_CHECK_IN,
+                day=start.date(),
+                title="Hotel check-in",
+                uid="u2@test.invalid",
+                place=place,
+                address=text,
+                phone=name[:20],
+                reference=text,
+            ),
+        ),
+    )

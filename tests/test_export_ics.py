@@ -15,8 +15,7 @@ from coordinator_tui.config import Settings
 from coordinator_tui.export import export_itineraries
 from coordinator_tui.export.ics import MAX_LINE_OCTETS, calendar_entries, clean_text, fold, itinerary_to_ics
 from coordinator_tui.models import Appointment, AppointmentStatus, ClinicAttendance, ExportedEvent
-from coordinator_tui.services.itinerary import ItemKind, Itinerary, ItineraryItem
-from tests.export_data import seed_clinic, seed_simple_clinic
+from tests.export_data import hostile_itinerary, seed_clinic, seed_simple_clinic
 from tests.ics_checks import events_by_uid, parse_strict, unescaped_value
 
 LONDON = ZoneInfo("Europe/London")
@@ -200,53 +199,12 @@ hostile = st.one_of(
     st.just("A" * 200),
     st.just("👨‍👩‍👧 family; " * 15),
 )
-LOCAL = ZoneInfo("Europe/London")
-
-
-def _hostile_itinerary(name: str, text: str, place: str) -> Itinerary:
-    start = dt.datetime(2027, 3, 28, 9, 0, tzinfo=LOCAL)
-    return Itinerary(
-        patient_id=1,
-        clinic_id=1,
-        given_name=name,
-        family_name=name,
-        clinic_name=place,
-        venue=text,
-        service_name="S",
-        timezone="Europe/London",
-        dates=(dt.date(2027, 3, 28), dt.date(2027, 3, 29)),
-        items=(
-            ItineraryItem(
-                kind=ItemKind.APPOINTMENT,
-                day=start.date(),
-                title=text or "x",
-                start=start,
-                end=start + dt.timedelta(minutes=30),
-                uid="u1@test.invalid",
-                discipline=name,
-                professionals=(name, text),
-                room=place,
-                building=text,
-                instructions=text,
-            ),
-            ItineraryItem(
-                kind=ItemKind.HOTEL_CHECK_IN,
-                day=start.date(),
-                title="Hotel check-in",
-                uid="u2@test.invalid",
-                place=place,
-                address=text,
-                phone=name[:20],
-                reference=text,
-            ),
-        ),
-    )
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=hostile, text=hostile, place=hostile)
 def test_hostile_text_is_escaped_folded_and_round_trips(name: str, text: str, place: str) -> None:
-    itinerary = _hostile_itinerary(name, text, place)
+    itinerary = hostile_itinerary(name, text, place)
     data = itinerary_to_ics(itinerary, stamp=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
     calendar = parse_strict(data)  # CRLF, <= 75 octets, UTF-8, only our properties, strict parse
     assert unescaped_value(data, "X-WR-CALNAME") == " ".join(clean_text(itinerary.title).split("\n"))

@@ -9,6 +9,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlmodel import Session
 
 from coordinator_tui.config import Settings
@@ -18,7 +20,7 @@ from coordinator_tui.export.printable import render_html, render_text
 from coordinator_tui.export.service import ascii_slug, file_stem, parse_formats
 from coordinator_tui.models import Patient
 from coordinator_tui.services.itinerary import build_itinerary
-from tests.export_data import OTHER_FAMILY_MARKERS, SECRET_MARKERS, seed_clinic
+from tests.export_data import OTHER_FAMILY_MARKERS, SECRET_MARKERS, hostile_itinerary, seed_clinic
 
 SETTINGS = Settings()
 
@@ -276,3 +278,21 @@ def test_permission_denied_while_writing_leaves_no_file(
     with pytest.raises(ExportError, match="permission denied"):
         export_itineraries(session, seed.clinic_id, seed.patient_id, tmp_path / "out", settings=SETTINGS)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+ALLOWED_TAGS = {
+    "html", "head", "meta", "title", "style", "body", "main", "h1", "div", "dl", "dt", "dd",
+    "section", "h2", "ol", "li", "h3", "time", "span", "footer", "p", "br",
+}  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.one_of(st.text(max_size=200), st.text(alphabet="<>&\"'/ =scriptimg", max_size=200)))
+def test_html_escapes_any_text(text: str) -> None:
+    page = render_html(hostile_itinerary(text, text, text))
+    outline = Outline()
+    outline.feed(page)
+    assert set(outline.tags) <= ALLOWED_TAGS  # user text never opens an element of its own
+    assert outline.tags.count("h3") == 2 and outline.tags.count("h1") == 1
+    assert outline.external == []
+    render_text(hostile_itinerary(text, text, text)).encode("utf-8")

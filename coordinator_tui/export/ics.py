@@ -34,7 +34,9 @@ left behind in the family's calendar by a re-import.
 
 Reminders (VALARM, DISPLAY): before each appointment (``Settings.reminder_minutes_before``), and one at 18:00 the
 evening before day 1, carried by the first appointment of the visit. Triggers are relative to the event start,
-the form every calendar app supports. Cancelled events carry no alarms.
+the form every calendar app supports. Cancelled events carry no alarms. Not checked against real apps here: Outlook
+keeps one reminder per event, so the first appointment may show only one of its two; Google Calendar is
+reported to apply the user's default reminders to imported events rather than the file's.
 """
 
 from __future__ import annotations

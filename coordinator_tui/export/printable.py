@@ -201,7 +201,7 @@ def _time_html(item: ItineraryItem) -> str:
 
 def _item_html(item: ItineraryItem) -> str:
     classes = ["item", item.kind.value]
-    if item.kind in (ItemKind.BREAK, ItemKind.LUNCH):
+    if item.kind is ItemKind.LUNCH:
         classes.append("break")
     if item.cancelled:
         classes.append("cancelled")
@@ -241,7 +241,7 @@ def render_html(itinerary: Itinerary, *, large_print: bool = False) -> str:
     for day, items in itinerary.days:
         day_id = f"day-{day.isoformat()}"
         parts.append(f'<section aria-labelledby="{day_id}"><h2 id="{day_id}">{_e(format_long_date(day))}</h2>')
-        parts.append('<ol class="items">')
+        parts.append('<ol class="items" role="list">')  # role: list-style none hides lists from some readers
         parts.extend(_item_html(item) for item in items)
         parts.append("</ol></section>")
     zone_note = (
