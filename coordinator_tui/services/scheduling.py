@@ -12,7 +12,10 @@ Public API (the UI and CLI call these):
 - ``solve(instance, *, time_limit=10.0, minimise_moves=False, seed=0, workers=2, on_solution=None)
   -> ScheduleResult``: build a timetable. ``minimise_moves=True`` is *repair*: requests carrying a ``current``
   placement stay put unless moving them is needed; the result's ``moves`` lists before -> after.
-- ``repair(instance, *, time_limit=3.0, ...) -> ScheduleResult``: ``solve`` with ``minimise_moves=True``.
+- ``repair(instance, *, time_limit=2.5, ...) -> ScheduleResult``: re-plan after a change in stages (keep all
+  still-valid appointments, then free the touched families and professionals, then everything), fewest moves.
+- ``dispatch_timetable(instance)``: a dense list schedule used as a starting hint.
+- ``evaluate(instance, items)``: the build objective of any timetable (to compare the baseline).
 - ``greedy_timetable(instance) -> list[ScheduledItem]``: the first-fit baseline (what a person does by hand),
   also used as the solver's starting hint.
 - ``waiting_minutes(instance, items) -> dict[patient_id, int]``: families' waiting between appointments.
@@ -454,6 +457,131 @@ def greedy_timetable(instance: Instance) -> list[ScheduledItem]:
     return items
 
 
+def dispatch_timetable(instance: Instance) -> list[ScheduledItem]:
+    """A dense list schedule: minute by minute, each free professional takes the free family with the least slack.
+
+    Used as the solver's starting point (it is usually much tighter than first fit); whatever it cannot place is
+    then tried first-fit. Keeps every rule the checker knows.
+    """
+    cal = _Calendar()
+    items: list[ScheduledItem] = []
+    pending: dict[int, list[Request]] = defaultdict(list)
+    for r in instance.requests:
+        if r.pinned is not None:
+            it = _item(instance, r, r.pinned.day, r.pinned.start, r.professional_ids)
+            _book(instance, cal, it)
+            items.append(it)
+        elif r.kind != ROUND_TABLE and r.professional_ids:
+            pending[r.patient_id].append(r)
+    lunch_minutes = instance.lunch_minutes
+    for day in range(instance.days):
+        prof_span = {s.professional_id: instance.lunch_span(s.start, s.end) for s in instance.staffing if s.day == day}
+        hours = {s.professional_id: (s.start, s.end) for s in instance.staffing if s.day == day}
+        pat_window = {pid: instance.patient_window(pid, day) for pid in instance.patients}
+        pat_span = {pid: (instance.lunch_span(*w) if w else None) for pid, w in pat_window.items()}
+        prof_lunch: dict[int, bool] = {pid: span is None for pid, span in prof_span.items()}
+        pat_lunch: dict[int, bool] = {pid: span is None for pid, span in pat_span.items()}
+        fasting_done = {pid: day > 0 or not any(r.fasting for r in pending[pid]) for pid in instance.patients}
+        offset = day * 1440
+
+        def lunch_ok(span: tuple[int, int] | None, taken: bool, end: int) -> bool:
+            return taken or span is None or end <= span[1] - lunch_minutes
+
+        def remaining_hours(pid: int, t: int, day: int = day) -> int:
+            total = 0
+            for d in range(day, instance.days):
+                w = instance.patient_window(pid, d)
+                if w:
+                    total += max(0, w[1] - max(w[0], t if d == day else 0))
+            return total
+
+        for t in range(_ceil5(instance.day_start), _floor5(instance.day_end) + 1, RESOLUTION):
+            a = offset + t
+            # Lunch when it can wait no longer (or when idle inside the window with nothing to do).
+            for pid, span in prof_span.items():
+                due = span and not prof_lunch[pid] and t == span[1] - lunch_minutes
+                if due and cal.prof_free(pid, a, a + lunch_minutes):
+                    cal.prof[pid].append((a, a + lunch_minutes))
+                    prof_lunch[pid] = True
+            for pid, span in pat_span.items():
+                due = span and not pat_lunch[pid] and t == span[1] - lunch_minutes and fasting_done.get(pid, True)
+                if due and cal.patient_free(pid, a, a + lunch_minutes, "", 0):
+                    cal.patient[pid].append((a, a + lunch_minutes, ""))
+                    pat_lunch[pid] = True
+            free_profs = [
+                pid for pid, (h0, h1) in hours.items() if h0 <= t < h1 and cal.prof_free(pid, a, a + RESOLUTION)
+            ]
+            load = {
+                pid: sum(r.slot_minutes for reqs in pending.values() for r in reqs if pid in r.professional_ids)
+                for pid in free_profs
+            }
+            for prof in sorted(free_profs, key=lambda p: (-load[p], p)):
+                best: tuple[int, Request] | None = None
+                for pid, reqs in pending.items():
+                    w = pat_window.get(pid)
+                    if not w or not (w[0] <= t < w[1]):
+                        continue
+                    work = sum(r.slot_minutes for r in reqs)
+                    for r in reqs:
+                        if prof not in r.professional_ids:
+                            continue
+                        if not fasting_done[pid] and not r.fasting:
+                            continue
+                        end = t + r.slot_minutes
+                        if end > w[1] or any(
+                            not (hours.get(q, (0, 0))[0] <= t and end <= hours.get(q, (0, 0))[1])
+                            or not cal.prof_free(q, a, offset + end)
+                            or not lunch_ok(prof_span.get(q), prof_lunch.get(q, True), end)
+                            for q in r.professional_ids
+                        ):
+                            continue
+                        if not lunch_ok(pat_span.get(pid), pat_lunch.get(pid, True), end):
+                            continue
+                        room = instance.room_for(r, day)
+                        if not cal.room_free(room, a, offset + end) or not cal.patient_free(
+                            pid, a, offset + end, instance.building_of(room), instance.transfer_minutes
+                        ):
+                            continue
+                        slack = remaining_hours(pid, t) - work
+                        if best is None or slack < best[0]:
+                            best = (slack, r)
+                if best is not None:
+                    r = best[1]
+                    it = _item(instance, r, day, t, r.professional_ids)
+                    _book(instance, cal, it)
+                    items.append(it)
+                    pending[r.patient_id].remove(r)
+                    if r.fasting:
+                        fasting_done[r.patient_id] = True
+            # Idle inside the lunch window with nothing possible right now: take lunch.
+            for pid, span in prof_span.items():
+                in_window = span and not prof_lunch[pid] and span[0] <= t <= span[1] - lunch_minutes
+                if in_window and cal.prof_free(pid, a, a + lunch_minutes):
+                    cal.prof[pid].append((a, a + lunch_minutes))
+                    prof_lunch[pid] = True
+            for pid, span in pat_span.items():
+                in_window = span and not pat_lunch[pid] and span[0] <= t <= span[1] - lunch_minutes
+                ready = in_window and pending.get(pid) and fasting_done.get(pid, True)
+                if ready and cal.patient_free(pid, a, a + lunch_minutes, "", 0):
+                    cal.patient[pid].append((a, a + lunch_minutes, ""))
+                    pat_lunch[pid] = True
+    # Whatever is left (and round-tables): first fit on top of the dense schedule.
+    for r in instance.requests:
+        if r.pinned is not None or any(it.key == r.key for it in items):
+            continue
+        it = _greedy_place(instance, cal, r, items) if r.kind != ROUND_TABLE else None
+        if it is not None:
+            _book(instance, cal, it)
+            items.append(it)
+    for r in instance.requests:
+        if r.kind == ROUND_TABLE and r.pinned is None:
+            it = _greedy_round_table(instance, cal, r, items)
+            if it is not None:
+                _book(instance, cal, it)
+                items.append(it)
+    return items
+
+
 def _item(instance: Instance, r: Request, day: int, start: int, profs: tuple[int, ...]) -> ScheduledItem:
     return ScheduledItem(
         key=r.key,
@@ -630,9 +758,91 @@ class _Option:
     building: str
 
 
-def repair(instance: Instance, *, time_limit: float = 3.0, **kwargs: Any) -> ScheduleResult:
-    """Re-plan after a change, moving as few current appointments as possible; see ``solve``."""
-    return solve(instance, time_limit=time_limit, minimise_moves=True, **kwargs)
+def _best_heuristic(instance: Instance) -> list[ScheduledItem]:
+    """The better of first fit and the dense dispatch schedule: most placed, then lowest objective."""
+    candidates = [greedy_timetable(instance), dispatch_timetable(instance)]
+    return min(candidates, key=lambda items: (-len(items), evaluate(instance, items)))
+
+
+def _still_valid(instance: Instance, r: Request) -> bool:
+    if r.current is None or r.kind == ROUND_TABLE:
+        return False
+    window = _options_window(instance, r, r.current.day)
+    return window is not None and window[0] <= r.current.start <= window[1] - r.slot_minutes
+
+
+def repair(
+    instance: Instance,
+    *,
+    time_limit: float = 2.5,
+    seed: int = 0,
+    workers: int = 2,
+    on_solution: Callable[[float, float], None] | None = None,
+    log: bool = False,
+) -> ScheduleResult:
+    """Re-plan after a change (staffing, arrival, departure...), moving as few current appointments as possible.
+
+    Requests carry their ``current`` placement. Stage 1 keeps every current appointment the change left valid
+    and places only the displaced ones (and any new requests): when that places everything, the number of moves is
+    the number of displaced appointments, which is the proven minimum. Otherwise stage 2 lets the solver move
+    anything, minimising unplaced, then moved, then waiting, starting from stage 1's timetable.
+    """
+    began = time.perf_counter()
+    movable = [r for r in instance.requests if r.pinned is None]
+    valid = {r.key for r in movable if _still_valid(instance, r)}
+    displaced = [r for r in movable if r.key not in valid]
+    # Stage 2's neighbourhood: everything of the families and professionals the change touched.
+    families = {r.patient_id for r in displaced}
+    profs = {p for r in displaced for p in r.professional_ids}
+    near = {r.key for r in movable if r.patient_id in families or set(r.professional_ids) & profs}
+    pinned_keys = {r.key for r in instance.requests if r.pinned is not None}
+
+    def fixing(keep: set[str]) -> Instance:
+        reqs = [Request(**{**r.__dict__, "pinned": r.current}) if r.key in keep else r for r in instance.requests]
+        return Instance(**{**instance.__dict__, "requests": reqs})
+
+    def restore(result: ScheduleResult) -> ScheduleResult:
+        result.scheduled = [
+            ScheduledItem(**{**it.__dict__, "pinned": it.key in pinned_keys}) if it.pinned else it
+            for it in result.scheduled
+        ]
+        result.moves = compute_moves(instance, result.scheduled)
+        return result
+
+    def rank(result: ScheduleResult) -> tuple[int, int, int]:
+        return (len(result.unscheduled), len(result.moves), result.total_waiting_minutes)
+
+    best: ScheduleResult | None = None
+    stages = [(valid, 0.3), (valid - near, 0.6), (set(), 1.0)]
+    for keep, share in stages:
+        remaining = time_limit - (time.perf_counter() - began)
+        if remaining <= 0.2:
+            break
+        budget = max(0.2, time_limit * share - (time.perf_counter() - began))
+        result = solve(
+            fixing(keep),
+            time_limit=min(remaining, budget),
+            minimise_moves=True,
+            seed=seed,
+            workers=workers,
+            on_solution=on_solution,
+            hint=best.scheduled if best is not None else None,
+            use_hint=best is not None,
+            log=log,
+        )
+        if result.status not in ("optimal", "feasible"):
+            continue
+        result = restore(result)
+        if best is None or rank(result) < rank(best):
+            best = result
+        if not best.unscheduled and len(best.moves) == len(displaced):
+            break  # every displaced appointment placed and nothing else moved: the proven minimum
+    if best is None:
+        best = solve(instance, time_limit=0.5, minimise_moves=True, seed=seed, workers=workers)
+    best.wall_time = time.perf_counter() - began
+    if not best.message:
+        best.message = f"{len(displaced)} appointments no longer fit after the change; moved {len(best.moves)}"
+    return best
 
 
 def solve(
@@ -644,6 +854,7 @@ def solve(
     workers: int = 2,
     on_solution: Callable[[float, float], None] | None = None,
     use_hint: bool = True,
+    hint: Sequence[ScheduledItem] | None = None,
     log: bool = False,
 ) -> ScheduleResult:
     """Build (or, with ``minimise_moves``, repair) a timetable with CP-SAT within ``time_limit`` seconds.
@@ -657,9 +868,9 @@ def solve(
     # Level 1 of the objective, "place every request", is settled up front when a witness places them all: the
     # first-fit timetable (build) or the current one (repair). Those requests are then mandatory, which gives
     # CP-SAT a much tighter model; otherwise every request is optional and an unplaced one costs the most.
-    greedy = greedy_timetable(instance) if use_hint and not minimise_moves else []
+    start_from = list(hint) if hint is not None else (_best_heuristic(instance) if use_hint else [])
     must_place: set[str] = set()
-    if greedy and len(greedy) == len(instance.requests):
+    if not minimise_moves and start_from and len(start_from) == len(instance.requests):
         must_place = {r.key for r in instance.requests}
     upd = UNITS_PER_DAY
     unit = RESOLUTION
@@ -903,12 +1114,12 @@ def solve(
 
     # Hints: current placements when repairing, else the greedy timetable.
     if use_hint:
-        if minimise_moves:
-            hint = {r.key: (r.current.day, r.current.start) for r in instance.requests if r.current is not None}
+        if start_from:
+            hints = {it.key: (it.day, it.start) for it in start_from}
         else:
-            hint = {it.key: (it.day, it.start) for it in greedy}
+            hints = {r.key: (r.current.day, r.current.start) for r in instance.requests if r.current is not None}
         for key, opts in options.items():
-            h = hint.get(key)
+            h = hints.get(key)
             for o in opts:
                 if o.lit is True:
                     continue
