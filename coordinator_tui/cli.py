@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "coordinator_tui.commands.listing",
     "coordinator_tui.commands.check",
     "coordinator_tui.commands.export",
+    "coordinator_tui.commands.backup",
 ]
 
 
@@ -65,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)  # everything this process creates (database, backups, exports, logs) is owner-only
     parser = build_parser()
     args = parser.parse_args(argv)
+    from coordinator_tui.logging_setup import configure_logging, handle_unexpected
+
+    configure_logging()  # owner-only log file of event names and ids, never personal data
     try:
         if args.command is None:
             from coordinator_tui.commands.app import run_app
@@ -82,3 +86,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # last resort: a crash report without personal data, one line, never a traceback
+        return handle_unexpected(exc, command=args.command)

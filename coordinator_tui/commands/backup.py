@@ -1,0 +1,59 @@
+"""``coordinator-tui backup`` and ``coordinator-tui restore``: consistent copies of the database file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from coordinator_tui.cli import add_db_argument
+from coordinator_tui.config import database_target, load_settings
+from coordinator_tui.services import backup as backup_service
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "backup",
+        help="make a consistent copy of the database (safe while the app is in use)",
+        description="Copy the database with SQLite's online backup API (safe while coordinators are working), "
+        "check the copy, and save it as <name>-YYYY-MM-DD.db (owner-only). Keeps the 7 most recent daily and "
+        "4 weekly backups and deletes older ones. The folder is --to, else backup_dir in settings.toml, else "
+        "backups/ beside the database file.",
+    )
+    add_db_argument(parser)
+    parser.add_argument("--to", metavar="DIR", default=None, help="folder for the backups")
+    parser.add_argument(
+        "--no-prune", action="store_true", help="keep every backup in the folder (no 7 daily / 4 weekly rotation)"
+    )
+    parser.set_defaults(func=run_backup)
+
+    restore = subparsers.add_parser(
+        "restore",
+        help="replace the database with a backup (the file is checked first)",
+        description="Check FILE (an SQLite file, integrity check, a schema this version knows) before touching "
+        "anything, save the current database as <name>-pre-restore-<time>.db in the backup folder, then swap "
+        "FILE in with one atomic rename. Refused while the app or another program has the database open: "
+        "close every Coordinator TUI first.",
+    )
+    restore.add_argument("file", metavar="FILE", help="the backup file to restore")
+    add_db_argument(restore)
+    restore.set_defaults(func=run_restore)
+
+
+def run_backup(args: argparse.Namespace) -> int:
+    target = database_target(getattr(args, "db", None))
+    database = backup_service.sqlite_file_of(target)
+    settings = load_settings()
+    folder = backup_service.backup_folder(database, settings, args.to)
+    path = backup_service.make_backup(database, folder, prune=not args.no_prune)
+    kept = backup_service.list_backups(database, folder)
+    print(f"backed up {database} to {path} ({len(kept)} backup(s) kept in {folder})")
+    return 0
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    target = database_target(getattr(args, "db", None))
+    result = backup_service.restore_backup(Path(args.file), target, load_settings())
+    print(f"restored {result.database} from {result.restored_from} (schema {result.revision})")
+    if result.previous_saved_as is not None:
+        print(f"the database as it was before is saved as {result.previous_saved_as}")
+    return 0
