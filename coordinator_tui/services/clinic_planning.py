@@ -1,0 +1,635 @@
+"""Planning one combined clinic: staffing, invitees, needed disciplines, and the solver round trip.
+
+Public API (the UI's "Build timetable" flow is build -> review -> apply):
+
+- ``discipline_defaults(path=None) -> dict[str, DisciplineDefault]`` from ``data/disciplines.toml``;
+  ``canonical_discipline(name)`` maps aliases ("liver" -> "hepatology").
+- ``copy_staffing_from_last(session, clinic_id) -> list[ClinicStaffing]``: the previous clinic's staffing
+  (same day index, hours and room by name) for a clinic that has none yet; audited.
+- ``due_patients(session, clinic_id) -> list[DuePatient]``: who is due (last attended clinic +
+  ``review_interval_months``; never seen -> due since registration), most overdue first.
+- ``available_minutes(session, clinic_id) -> dict[discipline, minutes]``: professionals' hours less lunch.
+- ``propose_invitees(session, clinic_id) -> InviteProposal``: due patients that the professionals' hours can serve
+  (per discipline, needed minutes of those already invited plus the proposed ones <= available minutes); the
+  rest with the reason.
+- ``needs_for_patient(session, patient_id) -> list[Need]`` (stored PatientDisciplineNeed rows, else care team
+  disciplines plus the data defaults); ``ensure_needs(session, patient_id)`` stores them;
+  ``set_need(session, patient_id, discipline, *, minutes=None, needed=None)`` edits one (audited).
+- ``load_instance(session, clinic_id, *, settings=None) -> Instance``: the clinic as plain solver dataclasses
+  (invited/confirmed patients, their needs and existing appointments; pinned ones fixed, the rest ``current``).
+- ``build_timetable(session, clinic_id, *, time_limit=10.0, repair=False, on_solution=None)
+  -> tuple[Instance, ScheduleResult]``.
+- ``apply_solution(session, clinic_id, instance, result) -> ApplyReport``: create new appointments, move changed
+  ones, cancel existing ones the solution could not place; pinned appointments are never touched. Every write
+  goes through ``records`` (audited).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from dateutil.relativedelta import relativedelta
+from sqlmodel import Session, col, select
+
+from coordinator_tui.clinic_time import local_to_utc, to_local
+from coordinator_tui.config import Settings, load_settings, shipped_data_file
+from coordinator_tui.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentProfessional,
+    AppointmentStatus,
+    AttendanceStatus,
+    CareTeamMember,
+    CareTeamStatus,
+    ClinicAttendance,
+    ClinicEvent,
+    ClinicStaffing,
+    ClinicStatus,
+    Patient,
+    PatientDisciplineNeed,
+    Professional,
+    Room,
+    Service,
+)
+from coordinator_tui.services import scheduling as sch
+from coordinator_tui.services.records import create_record, get_or_raise, update_record
+
+ROUND_TABLE_DISCIPLINE = "round table"
+ACTIVE_APPOINTMENT = (AppointmentStatus.PROPOSED, AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Discipline defaults (data/disciplines.toml)
+# ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DisciplineDefault:
+    name: str
+    label: str
+    minutes: int
+    kind: str = "consultation"
+    fasting: bool = False
+    default: bool = False
+
+
+@dataclass(frozen=True)
+class DisciplineTable:
+    disciplines: dict[str, DisciplineDefault]
+    aliases: dict[str, str]
+
+
+@lru_cache(maxsize=4)
+def _load_table(path: str) -> DisciplineTable:
+    raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    table: dict[str, DisciplineDefault] = {}
+    for name, entry in raw.get("disciplines", {}).items():
+        table[name] = DisciplineDefault(
+            name=name,
+            label=str(entry.get("label", name.capitalize())),
+            minutes=int(entry.get("minutes", 30)),
+            kind=str(entry.get("kind", "consultation")),
+            fasting=bool(entry.get("fasting", False)),
+            default=bool(entry.get("default", False)),
+        )
+    aliases = {str(k).lower(): str(v) for k, v in raw.get("aliases", {}).items()}
+    return DisciplineTable(table, aliases)
+
+
+def _table(path: Path | None = None) -> DisciplineTable:
+    return _load_table(str(path or shipped_data_file("disciplines.toml")))
+
+
+def discipline_defaults(path: Path | None = None) -> dict[str, DisciplineDefault]:
+    return dict(_table(path).disciplines)
+
+
+def canonical_discipline(name: str, path: Path | None = None) -> str:
+    key = name.strip().lower()
+    return _table(path).aliases.get(key, key)
+
+
+def default_for(discipline: str) -> DisciplineDefault:
+    name = canonical_discipline(discipline)
+    return _table().disciplines.get(name, DisciplineDefault(name, name.capitalize(), 30))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Staffing defaults
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _clinic(session: Session, clinic_id: int) -> ClinicEvent:
+    return get_or_raise(session, ClinicEvent, clinic_id)
+
+
+def previous_clinic(session: Session, clinic: ClinicEvent) -> ClinicEvent | None:
+    """The latest earlier clinic of the same service that has staffing."""
+    rows = session.exec(
+        select(ClinicEvent)
+        .where(
+            ClinicEvent.service_id == clinic.service_id,
+            col(ClinicEvent.start_date) < clinic.start_date,
+            ClinicEvent.status != ClinicStatus.CANCELLED,
+        )
+        .order_by(col(ClinicEvent.start_date).desc())
+    ).all()
+    for row in rows:
+        has = session.exec(select(ClinicStaffing).where(ClinicStaffing.clinic_event_id == row.id)).first()
+        if has is not None:
+            return row
+    return None
+
+
+def copy_staffing_from_last(session: Session, clinic_id: int) -> list[ClinicStaffing]:
+    """Default this clinic's staffing from the last one (same day index, hours, room by name and building)."""
+    clinic = _clinic(session, clinic_id)
+    if session.exec(select(ClinicStaffing).where(ClinicStaffing.clinic_event_id == clinic_id)).first():
+        return []
+    last = previous_clinic(session, clinic)
+    if last is None:
+        return []
+    rooms_here = {
+        (r.name, r.building): r.id for r in session.exec(select(Room).where(Room.clinic_event_id == clinic_id))
+    }
+    old_rooms = {r.id: (r.name, r.building) for r in session.exec(select(Room).where(Room.clinic_event_id == last.id))}
+    created: list[ClinicStaffing] = []
+    for s in session.exec(select(ClinicStaffing).where(ClinicStaffing.clinic_event_id == last.id)).all():
+        index = (s.day - last.start_date).days
+        if index >= clinic.days:
+            continue
+        professional = session.get(Professional, s.professional_id)
+        if professional is None or professional.archived:
+            continue
+        room_id = rooms_here.get(old_rooms.get(s.room_id, ("", ""))) if s.room_id is not None else None
+        created.append(
+            create_record(
+                session,
+                ClinicStaffing(
+                    clinic_event_id=clinic_id,
+                    professional_id=s.professional_id,
+                    day=clinic.start_date + dt.timedelta(days=index),
+                    start_time=s.start_time,
+                    end_time=s.end_time,
+                    room_id=room_id,
+                ),
+            )
+        )
+    return created
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Needs per patient
+# ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Need:
+    discipline: str
+    minutes: int
+    needed: bool = True
+    source: str = "stored"  # stored / care team / default
+
+
+def _care_team_disciplines(session: Session, patient_id: int) -> list[str]:
+    rows = session.exec(
+        select(Professional.discipline)
+        .join(CareTeamMember, col(CareTeamMember.professional_id) == Professional.id)
+        .where(CareTeamMember.patient_id == patient_id, CareTeamMember.status == CareTeamStatus.ACTIVE)
+    ).all()
+    return sorted({canonical_discipline(d) for d in rows})
+
+
+def needs_for_patient(session: Session, patient_id: int) -> list[Need]:
+    stored = session.exec(select(PatientDisciplineNeed).where(PatientDisciplineNeed.patient_id == patient_id)).all()
+    if stored:
+        return [Need(canonical_discipline(n.discipline), n.minutes, n.needed, "stored") for n in stored]
+    table = discipline_defaults()
+    needs: dict[str, Need] = {}
+    for name in _care_team_disciplines(session, patient_id):
+        d = default_for(name)
+        if d.kind != "round_table":
+            needs[name] = Need(name, d.minutes, True, "care team")
+    for d in table.values():
+        if d.default and d.name not in needs:
+            needs[d.name] = Need(d.name, d.minutes, True, "default")
+    return sorted(needs.values(), key=lambda n: n.discipline)
+
+
+def ensure_needs(session: Session, patient_id: int) -> list[PatientDisciplineNeed]:
+    """Store the derived needs so they can be edited per patient (does nothing when some are stored)."""
+    get_or_raise(session, Patient, patient_id)
+    existing = session.exec(select(PatientDisciplineNeed).where(PatientDisciplineNeed.patient_id == patient_id)).all()
+    if existing:
+        return list(existing)
+    return [
+        create_record(session, PatientDisciplineNeed(patient_id=patient_id, discipline=n.discipline, minutes=n.minutes))
+        for n in needs_for_patient(session, patient_id)
+    ]
+
+
+def set_need(
+    session: Session, patient_id: int, discipline: str, *, minutes: int | None = None, needed: bool | None = None
+) -> PatientDisciplineNeed:
+    """Edit (or add) one of a patient's needed disciplines."""
+    ensure_needs(session, patient_id)
+    name = canonical_discipline(discipline)
+    row = session.exec(
+        select(PatientDisciplineNeed).where(
+            PatientDisciplineNeed.patient_id == patient_id, PatientDisciplineNeed.discipline == name
+        )
+    ).first()
+    if minutes is not None and not 5 <= minutes <= 480:
+        raise ValueError("minutes must be between 5 and 480")
+    if row is None:
+        return create_record(
+            session,
+            PatientDisciplineNeed(
+                patient_id=patient_id,
+                discipline=name,
+                minutes=minutes or default_for(name).minutes,
+                needed=True if needed is None else needed,
+            ),
+        )
+    changes: dict[str, object] = {}
+    if minutes is not None:
+        changes["minutes"] = minutes
+    if needed is not None:
+        changes["needed"] = needed
+    return update_record(session, PatientDisciplineNeed, row.id, changes)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Who is due, and capacity
+# ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DuePatient:
+    patient_id: int
+    name: str
+    last_attended: dt.date | None
+    due_on: dt.date
+
+
+def due_patients(session: Session, clinic_id: int) -> list[DuePatient]:
+    clinic = _clinic(session, clinic_id)
+    last: dict[int, dt.date] = {}
+    rows = session.exec(
+        select(ClinicAttendance.patient_id, ClinicEvent.start_date)
+        .join(ClinicEvent, col(ClinicEvent.id) == ClinicAttendance.clinic_event_id)
+        .where(ClinicAttendance.status == AttendanceStatus.ATTENDED, col(ClinicEvent.start_date) < clinic.start_date)
+    ).all()
+    for pid, day in rows:
+        last[pid] = max(day, last.get(pid, day))
+    out: list[DuePatient] = []
+    for p in session.exec(select(Patient).where(col(Patient.archived).is_(False))).all():
+        if p.transferred_on is not None and p.transferred_on <= clinic.start_date:
+            continue
+        assert p.id is not None
+        seen = last.get(p.id)
+        due = seen + relativedelta(months=p.review_interval_months) if seen else p.registered_on
+        if due <= clinic.end_date:
+            out.append(DuePatient(p.id, p.full_name, seen, due))
+    return sorted(out, key=lambda d: (d.due_on, d.name))
+
+
+def available_minutes(session: Session, clinic_id: int, settings: Settings | None = None) -> dict[str, int]:
+    instance = load_instance(session, clinic_id, settings=settings, patients=False)
+    out: dict[str, int] = defaultdict(int)
+    for s in instance.staffing:
+        lunch = instance.lunch_minutes if instance.lunch_span(s.start, s.end) else 0
+        out[instance.professionals[s.professional_id].discipline] += max(0, s.end - s.start - lunch)
+    return dict(out)
+
+
+@dataclass
+class InviteProposal:
+    invite: list[DuePatient] = field(default_factory=list)
+    left_out: list[tuple[DuePatient, str]] = field(default_factory=list)
+    already_invited: list[int] = field(default_factory=list)
+
+
+def propose_invitees(session: Session, clinic_id: int, settings: Settings | None = None) -> InviteProposal:
+    """Due patients, most overdue first, while every discipline's requested minutes fit its hours."""
+    capacity = available_minutes(session, clinic_id, settings)
+    used: dict[str, int] = defaultdict(int)
+    proposal = InviteProposal()
+    invited = session.exec(
+        select(ClinicAttendance.patient_id).where(
+            ClinicAttendance.clinic_event_id == clinic_id, ClinicAttendance.status != AttendanceStatus.DECLINED
+        )
+    ).all()
+    proposal.already_invited = list(invited)
+    for pid in invited:
+        for n in needs_for_patient(session, pid):
+            if n.needed:
+                used[n.discipline] += n.minutes
+    for due in due_patients(session, clinic_id):
+        if due.patient_id in invited:
+            continue
+        needs = [n for n in needs_for_patient(session, due.patient_id) if n.needed]
+        short = [
+            f"{n.discipline} has {sch.hours_text(capacity.get(n.discipline, 0) - used[n.discipline])} left and "
+            f"needs {n.minutes} minutes"
+            for n in needs
+            if used[n.discipline] + n.minutes > capacity.get(n.discipline, 0)
+        ]
+        if short:
+            proposal.left_out.append((due, short[0]))
+            continue
+        for n in needs:
+            used[n.discipline] += n.minutes
+        proposal.invite.append(due)
+    return proposal
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Clinic -> solver instance
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _minute(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _parse_hhmm(text: str) -> int:
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _age_on(born: dt.date, day: dt.date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def load_instance(
+    session: Session, clinic_id: int, *, settings: Settings | None = None, patients: bool = True
+) -> sch.Instance:
+    settings = settings or load_settings()
+    clinic = _clinic(session, clinic_id)
+    service = session.get(Service, clinic.service_id)
+    zone = service.timezone if service else settings.timezone
+    dates = clinic.dates
+    day_index = {d: i for i, d in enumerate(dates)}
+    rooms = {
+        r.id: sch.RoomSpec(r.id, r.name, r.building)
+        for r in session.exec(select(Room).where(Room.clinic_event_id == clinic_id)).all()
+        if r.id is not None
+    }
+    staffing: list[sch.StaffDay] = []
+    professionals: dict[int, sch.ProfessionalSpec] = {}
+    for s, p in session.exec(
+        select(ClinicStaffing, Professional)
+        .join(Professional, col(Professional.id) == ClinicStaffing.professional_id)
+        .where(ClinicStaffing.clinic_event_id == clinic_id)
+    ).all():
+        if s.day not in day_index or p.id is None:
+            continue
+        staffing.append(sch.StaffDay(p.id, day_index[s.day], _minute(s.start_time), _minute(s.end_time), s.room_id))
+        professionals[p.id] = sch.ProfessionalSpec(p.id, p.display_name, canonical_discipline(p.discipline))
+    instance = sch.Instance(
+        professionals=professionals,
+        staffing=staffing,
+        rooms=rooms,
+        patients={},
+        requests=[],
+        days=clinic.days,
+        day_start=_minute(clinic.day_start),
+        day_end=_minute(clinic.day_end),
+        child_day_end=_parse_hhmm(settings.child_day_end),
+        adult_day_end=_parse_hhmm(settings.adult_day_end),
+        transfer_minutes=settings.minutes_between_buildings,
+        round_table=bool(service.uses_round_table) if service else False,
+        day_labels=[f"day {i + 1} ({d:%a %d/%m})" for i, d in enumerate(dates)],
+    )
+    if not patients:
+        return instance
+
+    attendances = session.exec(
+        select(ClinicAttendance, Patient)
+        .join(Patient, col(Patient.id) == ClinicAttendance.patient_id)
+        .where(
+            ClinicAttendance.clinic_event_id == clinic_id,
+            col(ClinicAttendance.status).in_([AttendanceStatus.INVITED, AttendanceStatus.CONFIRMED]),
+        )
+    ).all()
+    # Existing appointments, with their professionals.
+    appts = session.exec(
+        select(Appointment).where(
+            Appointment.clinic_event_id == clinic_id, col(Appointment.status).in_(list(ACTIVE_APPOINTMENT))
+        )
+    ).all()
+    links: dict[int, list[int]] = defaultdict(list)
+    if appts:
+        for link in session.exec(
+            select(AppointmentProfessional).where(
+                col(AppointmentProfessional.appointment_id).in_([a.id for a in appts])
+            )
+        ).all():
+            links[link.appointment_id].append(link.professional_id)
+    staffed_by_discipline: dict[str, list[int]] = defaultdict(list)
+    for pid, spec in sorted(professionals.items()):
+        staffed_by_discipline[spec.discipline].append(pid)
+    load: dict[int, int] = defaultdict(int)
+
+    for attendance, patient in attendances:
+        assert patient.id is not None
+        arrival = departure = None
+        if attendance.travel_out_arrive is not None:
+            local = to_local(attendance.travel_out_arrive, zone)
+            if local.date() == dates[0]:
+                arrival = local.hour * 60 + local.minute
+            elif local.date() > dates[0]:
+                arrival = 24 * 60  # arrives after day 1: nothing on day 1
+        if attendance.travel_home_depart is not None:
+            local = to_local(attendance.travel_home_depart, zone)
+            if local.date() == dates[-1]:
+                departure = local.hour * 60 + local.minute
+            elif local.date() < dates[-1]:
+                departure = 0
+        instance.patients[patient.id] = sch.PatientSpec(
+            patient.id,
+            patient.full_name,
+            is_child=_age_on(patient.date_of_birth, clinic.start_date) < 18,
+            arrival=arrival,
+            departure=departure,
+        )
+        mine = [a for a in appts if a.patient_id == patient.id]
+        by_discipline = {canonical_discipline(a.discipline): a for a in mine}
+        care_team = set(
+            session.exec(
+                select(CareTeamMember.professional_id).where(
+                    CareTeamMember.patient_id == patient.id, CareTeamMember.status == CareTeamStatus.ACTIVE
+                )
+            ).all()
+        )
+        wanted = [n for n in needs_for_patient(session, patient.id) if n.needed]
+        if instance.round_table:
+            wanted.append(Need(ROUND_TABLE_DISCIPLINE, default_for(ROUND_TABLE_DISCIPLINE).minutes, True, "default"))
+        for need in wanted:
+            defaults = default_for(need.discipline)
+            existing = by_discipline.pop(need.discipline, None)
+            if existing is not None:
+                instance.requests.append(_request_from_appointment(existing, links, dates, zone, need.minutes))
+                continue
+            kind = defaults.kind if defaults.kind in {k.value for k in AppointmentKind} else "consultation"
+            if need.discipline == ROUND_TABLE_DISCIPLINE:
+                kind, profs = sch.ROUND_TABLE, ()
+            else:
+                candidates = staffed_by_discipline.get(need.discipline, [])
+                ours = [p for p in candidates if p in care_team]
+                pool = ours or candidates
+                chosen = min(pool, key=lambda p: (load[p], p)) if pool else None
+                profs = (chosen,) if chosen is not None else ()
+                if chosen is not None:
+                    load[chosen] += need.minutes
+            instance.requests.append(
+                sch.Request(
+                    key=f"new-{patient.id}-{need.discipline}",
+                    patient_id=patient.id,
+                    discipline=need.discipline,
+                    minutes=need.minutes,
+                    professional_ids=profs,
+                    kind=kind,
+                    fasting=defaults.fasting,
+                )
+            )
+        # Appointments booked by hand for something not in the needs list stay in the timetable.
+        for a in by_discipline.values():
+            instance.requests.append(_request_from_appointment(a, links, dates, zone, None))
+    return instance
+
+
+def _request_from_appointment(
+    a: Appointment, links: dict[int, list[int]], dates: list[dt.date], zone: str, minutes: int | None
+) -> sch.Request:
+    start = to_local(a.start, zone)
+    day = dates.index(start.date()) if start.date() in dates else 0
+    placement = sch.Placement(day, start.hour * 60 + start.minute)
+    length = int((a.end - a.start).total_seconds() // 60)
+    return sch.Request(
+        key=a.uid,
+        patient_id=a.patient_id,
+        discipline=canonical_discipline(a.discipline),
+        minutes=length if a.pinned or minutes is None else minutes,
+        professional_ids=tuple(sorted(links.get(a.id or 0, []))),
+        kind=sch.ROUND_TABLE if a.kind == AppointmentKind.ROUND_TABLE else a.kind.value,
+        fasting=a.fasting,
+        room_id=a.room_id if a.pinned else None,
+        pinned=placement if a.pinned else None,
+        current=placement,
+        appointment_id=a.id,
+    )
+
+
+def build_timetable(
+    session: Session,
+    clinic_id: int,
+    *,
+    time_limit: float = 10.0,
+    repair: bool = False,
+    on_solution: Callable[[float, float], None] | None = None,
+    settings: Settings | None = None,
+) -> tuple[sch.Instance, sch.ScheduleResult]:
+    """Load the clinic and solve (or repair) it; nothing is written. Review ``result`` then ``apply_solution``."""
+    instance = load_instance(session, clinic_id, settings=settings)
+    if repair:
+        result = sch.repair(instance, time_limit=time_limit, on_solution=on_solution)
+    else:
+        result = sch.solve(instance, time_limit=time_limit, on_solution=on_solution)
+        result.moves = sch.compute_moves(instance, result.scheduled)
+    return instance, result
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Solution -> database
+# ------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ApplyReport:
+    created: int = 0
+    moved: int = 0
+    cancelled: int = 0
+    unchanged: int = 0
+
+
+def apply_solution(session: Session, clinic_id: int, instance: sch.Instance, result: sch.ScheduleResult) -> ApplyReport:
+    """Write the timetable: new appointments created, changed ones moved, unplaced existing ones cancelled."""
+    if result.status not in ("optimal", "feasible"):
+        raise ValueError(f"there is no timetable to apply (solver status {result.status})")
+    clinic = _clinic(session, clinic_id)
+    service = session.get(Service, clinic.service_id)
+    zone = service.timezone if service else "Europe/London"
+    from coordinator_tui.services.appointments import new_uid
+
+    requests = {r.key: r for r in instance.requests}
+    report = ApplyReport()
+    placed = {it.key for it in result.scheduled}
+    for it in result.scheduled:
+        r = requests[it.key]
+        day = clinic.dates[it.day]
+        start = local_to_utc(day, dt.time(it.start // 60, it.start % 60), zone)
+        end = local_to_utc(day, dt.time(it.end // 60, it.end % 60), zone)
+        if r.pinned is not None:
+            report.unchanged += 1
+            continue
+        if r.appointment_id is not None:
+            appt = get_or_raise(session, Appointment, r.appointment_id)
+            changes: dict[str, object] = {}
+            if appt.start != start or appt.end != end:
+                changes.update(start=start, end=end)
+            if appt.room_id != it.room_id:
+                changes["room_id"] = it.room_id
+            if changes:
+                update_record(session, Appointment, r.appointment_id, changes)
+                report.moved += 1
+            else:
+                report.unchanged += 1
+            _set_professionals(session, r.appointment_id, it.professional_ids)
+            continue
+        appt = create_record(
+            session,
+            Appointment(
+                uid=new_uid(),
+                clinic_event_id=clinic_id,
+                patient_id=it.patient_id,
+                discipline=it.discipline,
+                kind=AppointmentKind(it.kind) if it.kind in {k.value for k in AppointmentKind} else "consultation",
+                start=start,
+                end=end,
+                room_id=it.room_id,
+                status=AppointmentStatus.BOOKED,
+                fasting=r.fasting,
+                family_instructions="Please come without eating or drinking (water is fine)." if r.fasting else "",
+            ),
+        )
+        assert appt.id is not None
+        _set_professionals(session, appt.id, it.professional_ids)
+        report.created += 1
+    for r in instance.requests:
+        if r.appointment_id is not None and r.pinned is None and r.key not in placed:
+            update_record(session, Appointment, r.appointment_id, {"status": AppointmentStatus.CANCELLED})
+            report.cancelled += 1
+    return report
+
+
+def _set_professionals(session: Session, appointment_id: int, professional_ids: tuple[int, ...]) -> None:
+    from coordinator_tui.services.records import delete_record
+
+    current = session.exec(
+        select(AppointmentProfessional).where(AppointmentProfessional.appointment_id == appointment_id)
+    ).all()
+    have = {link.professional_id for link in current}
+    want = set(professional_ids)
+    for link in current:
+        if link.professional_id not in want:
+            delete_record(session, link)
+    for pid in sorted(want - have):
+        create_record(session, AppointmentProfessional(appointment_id=appointment_id, professional_id=pid))
