@@ -1,12 +1,35 @@
-"""The frame every top-level screen shares: header (no clock: snapshots stay still), navigation bar, footer."""
+"""The frame every top-level screen shares: header (no clock: snapshots stay still), navigation bar, footer.
+
+Also ``run_db``: database work off the UI thread, with the errors a user can act on shown as notifications.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
+from coordinator_tui.db import DatabaseError
+from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
 from coordinator_tui.ui.widgets.nav import NavBar
+from coordinator_tui.validation import FieldError, ValidationError
+
+T = TypeVar("T")
+
+#: Errors that ``run_db`` reports to the user instead of letting them crash the app.
+USER_ERRORS = (ValidationError, FieldError, ConcurrentEditError, NotFoundError, DatabaseError)
+
+
+def error_text(error: BaseException) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(error.errors.values())
+    if isinstance(error, FieldError):
+        return error.message
+    return str(error)
 
 
 class CoordinatorScreen(Screen[None]):
@@ -23,7 +46,34 @@ class CoordinatorScreen(Screen[None]):
         yield Header(show_clock=False, icon="≡")
         yield NavBar()
         yield from self.compose_body()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    def run_db(
+        self,
+        job: Callable[[Session], T],
+        done: Callable[[T], Any] | None = None,
+        *,
+        failed: str = "Not saved",
+        group: str = "db",
+    ) -> None:
+        """Run ``job(session)`` in a worker thread (one unit of work), then ``done(result)`` on the UI thread.
+
+        A validation error, a stale save, a busy database or a missing record is shown as a notification titled
+        ``failed``; anything else is a bug and stops the app with its traceback.
+        """
+        database = self.app.database  # type: ignore[attr-defined]
+
+        def work() -> None:
+            try:
+                with database.session() as session:
+                    result = job(session)
+            except USER_ERRORS as exc:
+                self.app.call_from_thread(self.notify, error_text(exc), title=failed, severity="error", timeout=8)
+                return
+            if done is not None:
+                self.app.call_from_thread(done, result)
+
+        self.run_worker(work, thread=True, group=group)

@@ -1,0 +1,825 @@
+"""One patient's record: care team, family & contacts, clinic visits, transition checklist (tabs).
+
+Everything the record shows is loaded in one worker thread (one unit of work over the services); each tab is a
+widget with its own keys, shown in the footer while its list has the focus.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from sqlmodel import Session
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+from coordinator_tui import clock
+from coordinator_tui.clinic_time import format_local_datetime, to_local
+from coordinator_tui.db import DatabaseError
+from coordinator_tui.models import AttendanceStatus, ClinicAttendance, Contact, Patient
+from coordinator_tui.services import appointments as appointment_service
+from coordinator_tui.services import care_team as care_team_service
+from coordinator_tui.services import clinics as clinic_service
+from coordinator_tui.services import contacts as contact_service
+from coordinator_tui.services import patients as patient_service
+from coordinator_tui.services.appointments import AppointmentView
+from coordinator_tui.services.care_team import TeamMemberView
+from coordinator_tui.services.clinics import AttendanceView
+from coordinator_tui.services.errors import NotFoundError
+from coordinator_tui.services.professionals import list_professionals
+from coordinator_tui.ui.screens.base import CoordinatorScreen
+from coordinator_tui.ui.screens.patient_forms import (
+    access_fields,
+    contact_fields,
+    patient_fields,
+    save_contact,
+    save_patient,
+)
+from coordinator_tui.ui.widgets.confirm import ConfirmScreen
+from coordinator_tui.ui.widgets.forms import FormField, FormScreen
+from coordinator_tui.ui.widgets.picker import PickerScreen
+from coordinator_tui.ui.widgets.tables import RecordTable
+from coordinator_tui.ui.widgets.transition_list import TransitionList
+from coordinator_tui.validation import format_nhs_number, format_uk_date
+
+NAMED_WORKER = "★ named worker"
+TABS = {"care": "Care team", "family": "Family & contacts", "visits": "Clinic visits", "transition": "Transition"}
+TAB_KEYS = {"care": "c", "family": "f", "visits": "v", "transition": "t"}
+
+
+@dataclass
+class RecordData:
+    patient: Patient
+    team: list[TeamMemberView] = field(default_factory=list)
+    contacts: Sequence[Contact] = ()
+    attendances: list[AttendanceView] = field(default_factory=list)
+    appointments: list[AppointmentView] = field(default_factory=list)
+    zone: str = "Europe/London"
+    today: dt.date = field(default_factory=clock.today)
+
+
+def load_record(session: Session, patient_id: int, *, include_ended: bool, zone: str) -> RecordData:
+    return RecordData(
+        patient=patient_service.get_patient(session, patient_id),
+        team=care_team_service.team(session, patient_id, include_ended=include_ended),
+        contacts=contact_service.list_contacts(session, patient_id),
+        attendances=clinic_service.attendances_for_patient(session, patient_id),
+        appointments=appointment_service.for_patient(session, patient_id),
+        zone=zone,
+        today=clock.today(zone),
+    )
+
+
+def yes_no(flag: bool) -> str:
+    return "✓ yes" if flag else "✗ no"
+
+
+def access_needs(patient: Patient) -> list[str]:
+    needs = []
+    if patient.large_print:
+        needs.append("large print")
+    if patient.bsl_interpreter:
+        needs.append("BSL interpreter")
+    if patient.interpreter_language:
+        needs.append(f"{patient.interpreter_language} interpreter")
+    if patient.wheelchair:
+        needs.append("wheelchair")
+    return needs
+
+
+def summary_text(patient: Patient, today: dt.date) -> Text:
+    age = patient_service.age_on(patient.date_of_birth, today)
+    text = Text()
+    text.append(patient.full_name, style="bold")
+    text.append(f"  NHS {format_nhs_number(patient.nhs_number)} · {patient.hospital_number}")
+    text.append(f" · born {format_uk_date(patient.date_of_birth)} (age {age})")
+    needs = access_needs(patient)
+    if needs:
+        text.append(" · needs: " + ", ".join(needs), style="bold")
+    if patient.archived:
+        text.append(" · ARCHIVED", style="bold reverse")
+    return text
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Care team
+# ------------------------------------------------------------------------------------------------------------
+
+
+class CareTeamTable(RecordTable):
+    HELP_TITLE = "Care team"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "screen.add_member", "Add"),
+        Binding("e", "screen.edit_member", "Edit"),
+        Binding("d", "screen.end_member", "End"),
+        Binding("w", "screen.make_named_worker", "Named worker"),
+        Binding("x", "screen.toggle_ended", "Ended", show=False),
+        Binding("enter", "screen.edit_member", "Edit", show=False),
+    ]
+
+
+def member_rows(team: Sequence[TeamMemberView]) -> list[tuple[str, tuple[str, ...]]]:
+    rows: list[tuple[str, tuple[str, ...]]] = []
+    for discipline, members in care_team_service.grouped_by_discipline(team).items():
+        for index, view in enumerate(members):
+            member, pro = view.member, view.professional
+            ended = member.status.value == "ended"
+            rows.append(
+                (
+                    str(member.id),
+                    (
+                        discipline.capitalize() if index == 0 else "",
+                        pro.display_name + (" (ended)" if ended else ""),
+                        NAMED_WORKER if member.is_named_worker else "",
+                        member.role,
+                        pro.organisation,
+                        pro.phone,
+                        pro.email,
+                        format_uk_date(member.start_date),
+                        format_uk_date(member.end_date) if member.end_date else "—",
+                    ),
+                )
+            )
+    return rows
+
+
+class CareTeamPane(Vertical):
+    COLUMNS: ClassVar[list[tuple[str, int | None]]] = [
+        ("Discipline", 16),
+        ("Name", 22),
+        ("Named", 14),
+        ("Role", 20),
+        ("Organisation", 28),
+        ("Phone", 13),
+        ("Email", 30),
+        ("From", 10),
+        ("Until", 10),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield CareTeamTable(id="care-table")
+        yield Static("", id="member-detail", classes="member-detail")
+
+    def on_mount(self) -> None:
+        table = self.query_one(CareTeamTable)
+        for title, width in self.COLUMNS:
+            table.add_column(title, key=title, width=width)
+
+    def show(self, data: RecordData, include_ended: bool) -> None:
+        self.team = {str(v.member.id): v for v in data.team}
+        table = self.query_one(CareTeamTable)
+        keep = table.selected_key
+        table.clear()
+        for key, row in member_rows(data.team):
+            table.add_row(*row, key=key)
+        if keep:
+            table.move_to_key(keep)
+        if not data.team:
+            self.query_one("#member-detail", Static).update("No one in the care team yet: press a to add someone.")
+        self.show_detail(table.selected_key)
+
+    def show_detail(self, key: str | None) -> None:
+        view = getattr(self, "team", {}).get(key) if key else None
+        detail = self.query_one("#member-detail", Static)
+        if view is None:
+            return
+        m, p = view.member, view.professional
+        text = Text()
+        text.append(p.display_name, style="bold")
+        if m.is_named_worker:
+            text.append(f"  {NAMED_WORKER}", style="bold reverse")
+        text.append(f"\n{p.discipline} · {m.role or 'no role recorded'} · {p.organisation} ({p.setting.value})")
+        text.append(f"\nphone {p.phone or '—'} · email {p.email or '—'}")
+        until = f" until {format_uk_date(m.end_date)}" if m.end_date else ""
+        text.append(f"\nin the team from {format_uk_date(m.start_date)}{until} · {m.status.value}")
+        detail.update(text)
+
+    @on(DataTable.RowHighlighted, "#care-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail(event.row_key.value)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Family & contacts
+# ------------------------------------------------------------------------------------------------------------
+
+
+class ContactsTable(RecordTable):
+    HELP_TITLE = "Family & contacts"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "screen.add_contact", "Add"),
+        Binding("e", "screen.edit_contact", "Edit"),
+        Binding("d", "screen.delete_contact", "Delete"),
+        Binding("i", "screen.edit_access", "Access needs"),
+        Binding("enter", "screen.edit_contact", "Edit", show=False),
+    ]
+
+
+class FamilyPane(Vertical):
+    def compose(self) -> ComposeResult:
+        yield ContactsTable(id="contacts-table")
+        yield Static("", id="access-panel")
+
+    def on_mount(self) -> None:
+        table = self.query_one(ContactsTable)
+        for title, width in (
+            ("Name", 22),
+            ("Relationship", 12),
+            ("Preferred", 9),
+            ("Itinerary", 9),
+            ("Phone", 13),
+            ("Email", 30),
+            ("Address", 40),
+        ):
+            table.add_column(title, key=title, width=width)
+
+    def show(self, data: RecordData) -> None:
+        table = self.query_one(ContactsTable)
+        keep = table.selected_key
+        table.clear()
+        for c in data.contacts:
+            table.add_row(
+                c.name,
+                c.relationship.value,
+                c.preferred_method.value,
+                yes_no(c.receives_itinerary),
+                c.phone,
+                c.email,
+                " ".join(c.address.split()),
+                key=str(c.id),
+            )
+        if keep:
+            table.move_to_key(keep)
+        p = data.patient
+        text = Text()
+        text.append("Accessibility needs (i to edit)\n", style="bold")
+        text.append(f"Large print: {yes_no(p.large_print)}   BSL interpreter: {yes_no(p.bsl_interpreter)}   ")
+        text.append(f"Wheelchair: {yes_no(p.wheelchair)}\n")
+        text.append(f"Interpreter language: {p.interpreter_language or 'none'}")
+        if not data.contacts:
+            text.append("\nNo family contacts yet: press a to add one.")
+        elif not any(c.receives_itinerary for c in data.contacts):
+            text.append("\n⚠ Nobody receives this family's itinerary.", style="bold")
+        self.query_one("#access-panel", Static).update(text)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Clinic visits
+# ------------------------------------------------------------------------------------------------------------
+
+
+class VisitsTable(RecordTable):
+    HELP_TITLE = "Clinic visits"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "screen.edit_travel", "Travel & hotel"),
+        Binding("enter", "screen.edit_travel", "Travel & hotel", show=False),
+    ]
+
+
+def booked_text(view: AttendanceView, what: str) -> str:
+    a = view.attendance
+    if a.status is AttendanceStatus.DECLINED:
+        return "— declined"
+    if what == "travel":
+        return f"✓ {a.travel_out_mode}" if a.travel_booked else "✗ missing"
+    nights = "night" if a.hotel_nights == 1 else "nights"
+    return f"✓ {a.hotel_nights} {nights}" if a.hotel_booked else "✗ missing"
+
+
+def ordered_visits(attendances: Sequence[AttendanceView], today: dt.date) -> list[tuple[str, AttendanceView]]:
+    """Upcoming visits first (soonest first, the next one marked ▶), then past ones (latest first)."""
+    upcoming = sorted((v for v in attendances if v.clinic.end_date >= today), key=lambda v: v.clinic.start_date)
+    past = sorted((v for v in attendances if v.clinic.end_date < today), key=lambda v: v.clinic.start_date)
+    rows = [("▶ next" if i == 0 else "upcoming", v) for i, v in enumerate(upcoming)]
+    rows += [("past", v) for v in reversed(past)]
+    return rows
+
+
+def dates_text(view: AttendanceView) -> str:
+    clinic = view.clinic
+    if clinic.days <= 1:
+        return format_uk_date(clinic.start_date)
+    return f"{clinic.start_date:%d/%m}–{format_uk_date(clinic.end_date)}"
+
+
+def visit_detail(view: AttendanceView, appointments: Sequence[AppointmentView], zone: str, when: str = "") -> Table:
+    """Travel, hotel and the visit's appointments day by day."""
+    a = view.attendance
+    table = Table.grid(padding=(0, 1), expand=True)
+    table.add_column(no_wrap=True, style="bold", min_width=12)
+    table.add_column(ratio=1)
+    table.add_row(
+        "Clinic", Text(f"{view.clinic.name} ({when.lstrip('▶ ')})" if when else view.clinic.name, style="bold")
+    )
+    table.add_row("", f"{view.clinic.venue} · {dates_text(view)} · family {a.status.value}")
+
+    def leg(mode: str, depart: Any, arrive: Any, ref: str) -> str:
+        if not mode and not depart:
+            return "✗ not booked"
+        parts = [mode or "?"]
+        if depart:
+            parts.append(f"leaves {format_local_datetime(depart, zone)}")
+        if arrive:
+            parts.append(f"arrives {format_local_datetime(arrive, zone)}")
+        if ref:
+            parts.append(f"ref {ref}")
+        return " · ".join(parts)
+
+    table.add_row(
+        "Travel out", leg(a.travel_out_mode, a.travel_out_depart, a.travel_out_arrive, a.travel_out_reference)
+    )
+    table.add_row(
+        "Travel home", leg(a.travel_home_mode, a.travel_home_depart, a.travel_home_arrive, a.travel_home_reference)
+    )
+    if a.hotel_name:
+        hotel = f"{a.hotel_name} · check in {format_uk_date(a.hotel_check_in)} · {a.hotel_nights} night(s)"
+        if a.hotel_reference:
+            hotel += f" · ref {a.hotel_reference}"
+    else:
+        hotel = "✗ not booked"
+    table.add_row("Hotel", hotel)
+    by_day: dict[dt.date, list[AppointmentView]] = defaultdict(list)
+    for appt in appointments:
+        by_day[to_local(appt.appointment.start, zone).date()].append(appt)
+    if not by_day:
+        table.add_row("Appointments", "none booked yet")
+    for number, day in enumerate(view.clinic.dates, start=1):
+        day_appts = by_day.pop(day, [])
+        table.add_row(Text(f"Day {number} {day:%a} {format_uk_date(day)}", style="bold underline"), "")
+        if not day_appts:
+            table.add_row("", "no appointments")
+        for appt in day_appts:
+            table.add_row(*appointment_cells(appt, zone))
+    for day, day_appts in sorted(by_day.items()):  # appointments outside the clinic's days (should not happen)
+        table.add_row(Text(f"⚠ {format_uk_date(day)} (not a clinic day)", style="bold"), "")
+        for appt in day_appts:
+            table.add_row(*appointment_cells(appt, zone))
+    return table
+
+
+def appointment_cells(view: AppointmentView, zone: str) -> tuple[str, str]:
+    a = view.appointment
+    when = f"{to_local(a.start, zone):%H:%M}–{to_local(a.end, zone):%H:%M}"
+    room = view.room.name if view.room else "room to be set"
+    status = a.status.value
+    if a.status.value in ("cancelled", "noshow"):
+        status = f"✗ {status}"
+    what = a.discipline + (" (fasting)" if a.fasting else "")
+    return when, f"{what} · {view.professional_names or 'no professional'} · {room} · {status}"
+
+
+class VisitsPane(Vertical):
+    def compose(self) -> ComposeResult:
+        yield VisitsTable(id="visits-table")
+        with VerticalScroll(id="visit-days"):
+            yield Static("", id="visit-detail")
+
+    def on_mount(self) -> None:
+        table = self.query_one(VisitsTable)
+        clinic_width = max(16, min(40, self.app.size.width - 55))
+        for title, width in (
+            ("When", 12),
+            ("Clinic", clinic_width),
+            ("Status", 9),
+            ("Travel", 11),
+            ("Hotel", 10),
+        ):
+            table.add_column(title, key=title, width=width)
+
+    def show(self, data: RecordData) -> None:
+        self.data = data
+        self.views = {str(v.attendance.id): v for v in data.attendances}
+        self.when = {str(v.attendance.id): when for when, v in ordered_visits(data.attendances, data.today)}
+        table = self.query_one(VisitsTable)
+        keep = table.selected_key
+        table.clear()
+        for when, view in ordered_visits(data.attendances, data.today):
+            table.add_row(
+                f"{when[0] if when.startswith('▶') else ' '} {format_uk_date(view.clinic.start_date)}",
+                view.clinic.name,
+                view.attendance.status.value,
+                booked_text(view, "travel"),
+                booked_text(view, "hotel"),
+                key=str(view.attendance.id),
+            )
+        if keep:
+            table.move_to_key(keep)
+        self.show_detail(table.selected_key)
+
+    def show_detail(self, key: str | None) -> None:
+        detail = self.query_one("#visit-detail", Static)
+        view = getattr(self, "views", {}).get(key) if key else None
+        if view is None:
+            detail.update("No clinic visits yet.")
+            return
+        appts = [a for a in self.data.appointments if a.appointment.clinic_event_id == view.clinic.id]
+        detail.update(visit_detail(view, appts, self.data.zone, self.when.get(key, "")))
+
+    @on(DataTable.RowHighlighted, "#visits-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail(event.row_key.value)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The screen
+# ------------------------------------------------------------------------------------------------------------
+
+
+def travel_fields(attendance: ClinicAttendance, zone: str) -> list[FormField]:
+    v = clinic_service.travel_form_values(attendance, zone)
+
+    def text(name: str, label: str, placeholder: str = "") -> FormField:
+        return FormField(name, label, v.get(name, ""), placeholder=placeholder)
+
+    fields = [FormField.heading("Travel out")]
+    for leg in ("travel_out", "travel_home"):
+        if leg == "travel_home":
+            fields.append(FormField.heading("Travel home"))
+        fields += [
+            text(f"{leg}_mode", "Mode", "train, car, taxi, flight…"),
+            text(f"{leg}_depart_date", "Leaves on", "DD/MM/YYYY"),
+            text(f"{leg}_depart_time", "Leaves at", "HH:MM"),
+            text(f"{leg}_arrive_date", "Arrives on", "DD/MM/YYYY"),
+            text(f"{leg}_arrive_time", "Arrives at", "HH:MM"),
+            text(f"{leg}_reference", "Booking reference"),
+        ]
+    fields += [
+        FormField.heading("Hotel"),
+        text("hotel_name", "Hotel"),
+        FormField("hotel_address", "Address", v.get("hotel_address", ""), kind="multiline"),
+        text("hotel_phone", "Phone"),
+        text("hotel_check_in", "Check in", "DD/MM/YYYY"),
+        text("hotel_nights", "Nights"),
+        text("hotel_reference", "Booking reference"),
+        FormField.heading("Notes"),
+        FormField("family_instructions", "For the family", v.get("family_instructions", ""), kind="multiline"),
+        FormField("internal_notes", "Internal notes", v.get("internal_notes", ""), kind="multiline"),
+    ]
+    return fields
+
+
+def member_fields(view: TeamMemberView | None) -> list[FormField]:
+    member = view.member if view else None
+    fields = [
+        FormField("role", "Role in this team", member.role if member else "", placeholder="e.g. lead clinician"),
+        FormField(
+            "start_date",
+            "In the team from",
+            format_uk_date(member.start_date) if member else "",
+            placeholder="DD/MM/YYYY (blank: today)",
+        ),
+    ]
+    if member is None:
+        fields.append(FormField("is_named_worker", "Named worker", False, kind="flag"))
+    else:
+        fields.append(
+            FormField("end_date", "Until", format_uk_date(member.end_date), placeholder="DD/MM/YYYY (blank: open)")
+        )
+    return fields
+
+
+class PatientRecordScreen(CoordinatorScreen):
+    """A patient's whole record. Esc goes back to the list."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", key_display="Esc"),
+        Binding("p", "edit_patient", "Edit patient"),
+        *(Binding(key, f"show_tab('{tab}')", TABS[tab], show=False) for tab, key in TAB_KEYS.items()),
+        Binding("ctrl+r", "reload", "Reload", show=False),
+    ]
+
+    def __init__(self, patient_id: int, tab: str | None = None) -> None:
+        super().__init__()
+        self.patient_id = patient_id
+        self.initial_tab = tab if tab in TABS else "care"
+        self.data: RecordData | None = None
+        self.include_ended = False
+        self.screen_title = "Patient record"
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Loading…", id="record-summary")
+        with TabbedContent(initial=self.initial_tab, id="record-tabs"):
+            with TabPane(f"{TABS['care']} (c)", id="care"):
+                yield CareTeamPane(id="care-pane")
+            with TabPane(f"{TABS['family']} (f)", id="family"):
+                yield FamilyPane(id="family-pane")
+            with TabPane(f"{TABS['visits']} (v)", id="visits"):
+                yield VisitsPane(id="visits-pane")
+            with TabPane(f"{TABS['transition']} (t)", id="transition"):
+                yield TransitionList(self.patient_id, id="transition-list")
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.call_after_refresh(self._focus_tab, self.initial_tab)
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Loading
+    # ---------------------------------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="record-load", exit_on_error=False)
+    def reload(self) -> None:
+        worker = get_current_worker()
+        zone = self.app.zone  # type: ignore[attr-defined]
+        try:
+            with self.app.database.session() as session:  # type: ignore[attr-defined]
+                data = load_record(session, self.patient_id, include_ended=self.include_ended, zone=zone)
+        except (DatabaseError, NotFoundError) as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="Could not open the record", severity="error")
+            return
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self.show, data)
+
+    def show(self, data: RecordData) -> None:
+        self.data = data
+        self.sub_title = data.patient.full_name
+        self.query_one("#record-summary", Static).update(summary_text(data.patient, data.today))
+        self.query_one(CareTeamPane).show(data, self.include_ended)
+        self.query_one(FamilyPane).show(data)
+        self.query_one(VisitsPane).show(data)
+
+    def action_reload(self) -> None:
+        self.reload()
+        self.query_one(TransitionList).reload()
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Navigation
+    # ---------------------------------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one("#record-tabs", TabbedContent).active = tab
+        self._focus_tab(tab)
+
+    def _focus_tab(self, tab: str) -> None:
+        pane = self.query_one(f"#{tab}", TabPane)
+        tables = pane.query(DataTable)
+        if tables:
+            tables.first().focus()
+
+    @on(TabbedContent.TabActivated, "#record-tabs")
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:
+            self.call_after_refresh(self._focus_tab, event.pane.id)
+
+    @property
+    def active_tab(self) -> str:
+        return str(self.query_one("#record-tabs", TabbedContent).active)
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Patient details
+    # ---------------------------------------------------------------------------------------------------------
+
+    def _saved(self, what: str) -> Any:
+        def done(result: object) -> None:
+            if result is not None:
+                self.notify(what, title="Saved")
+                self.action_reload()
+
+        return done
+
+    def action_edit_patient(self) -> None:
+        if self.data is None:
+            return
+        patient = self.data.patient
+        database = self.app.database  # type: ignore[attr-defined]
+        self.app.push_screen(
+            FormScreen(
+                f"Edit {patient.full_name}",
+                patient_fields(patient),
+                lambda values: save_patient(database, patient, values),
+                description="Fields marked * are required. Dates as DD/MM/YYYY.",
+            ),
+            self._saved("Patient details saved."),
+        )
+
+    def action_edit_access(self) -> None:
+        if self.data is None:
+            return
+        patient = self.data.patient
+        database = self.app.database  # type: ignore[attr-defined]
+        self.app.push_screen(
+            FormScreen(
+                f"Accessibility needs: {patient.full_name}",
+                access_fields(patient),
+                lambda values: save_patient(database, patient, values),
+                description="Space ticks a box. Itineraries follow these (large print, BSL, interpreter).",
+            ),
+            self._saved("Accessibility needs saved."),
+        )
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Care team
+    # ---------------------------------------------------------------------------------------------------------
+
+    def _selected_member(self) -> TeamMemberView | None:
+        key = self.query_one(CareTeamTable).selected_key
+        view = getattr(self.query_one(CareTeamPane), "team", {}).get(key) if key else None
+        if view is None:
+            self.notify("Choose a care team member first.", severity="warning")
+        return view
+
+    def action_add_member(self) -> None:
+        database = self.app.database  # type: ignore[attr-defined]
+
+        def search(text: str) -> list[tuple[str, str]]:
+            with database.session() as session:
+                found = list(list_professionals(session, text=text))[:200]
+            return [(str(p.id), f"{p.display_name} — {p.discipline}, {p.organisation}") for p in found]
+
+        self.app.push_screen(PickerScreen("Add to the care team: choose a professional", search), self._add_member_form)
+
+    def _add_member_form(self, professional_key: str | None) -> None:
+        if professional_key is None:
+            return
+        professional_id = int(professional_key)
+        patient_id = self.patient_id
+        database = self.app.database  # type: ignore[attr-defined]
+
+        def save(values: dict[str, Any]) -> object:
+            parsed = care_team_service.parse_member_form(values)
+            with database.session() as session:
+                return care_team_service.add_member(session, patient_id, professional_id, parsed)
+
+        self.app.push_screen(
+            FormScreen("Add to the care team", member_fields(None), save), self._saved("Added to the care team.")
+        )
+
+    def action_edit_member(self) -> None:
+        view = self._selected_member()
+        if view is None:
+            return
+        database = self.app.database  # type: ignore[attr-defined]
+        member = view.member
+
+        def save(values: dict[str, Any]) -> object:
+            parsed = care_team_service.parse_member_form(values)
+            with database.session() as session:
+                return care_team_service.update_member(
+                    session,
+                    member.id,  # type: ignore[arg-type]
+                    parsed,
+                    expected_version=member.version,
+                )
+
+        self.app.push_screen(
+            FormScreen(f"Care team: {view.professional.display_name}", member_fields(view), save),
+            self._saved("Membership saved."),
+        )
+
+    def action_end_member(self) -> None:
+        view = self._selected_member()
+        if view is None:
+            return
+        if view.member.status.value == "ended":
+            self.notify("This membership has already ended.", severity="warning")
+            return
+        member = view.member
+        detail = "They stay in the team's history."
+        if member.is_named_worker:
+            detail += " ⚠ They are the named worker: choose a new one afterwards (w)."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_db(
+                    lambda s: care_team_service.end_membership(s, member.id, expected_version=member.version),  # type: ignore[arg-type]
+                    self._saved("Membership ended."),
+                    failed="Membership not ended",
+                )
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"End {view.professional.display_name}'s membership of the care team today "
+                f"({format_uk_date(clock.today())})?",
+                detail,
+                yes_label="End it",
+                no_label="Keep",
+            ),
+            answered,
+        )
+
+    def action_make_named_worker(self) -> None:
+        view = self._selected_member()
+        if view is None:
+            return
+        if view.member.is_named_worker:
+            self.notify(f"{view.professional.display_name} is already the named worker.")
+            return
+        member = view.member
+        self.run_db(
+            lambda s: care_team_service.make_named_worker(s, member.id, expected_version=member.version),  # type: ignore[arg-type]
+            self._saved(f"{view.professional.display_name} is now the named worker."),
+            failed="Named worker not changed",
+        )
+
+    def action_toggle_ended(self) -> None:
+        self.include_ended = not self.include_ended
+        self.notify("Showing ended memberships too." if self.include_ended else "Showing current members only.")
+        self.reload()
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Family & contacts
+    # ---------------------------------------------------------------------------------------------------------
+
+    def _selected_contact(self) -> Contact | None:
+        key = self.query_one(ContactsTable).selected_key
+        contact = next((c for c in (self.data.contacts if self.data else []) if str(c.id) == key), None)
+        if contact is None:
+            self.notify("Choose a contact first (or a to add one).", severity="warning")
+        return contact
+
+    def action_add_contact(self) -> None:
+        database = self.app.database  # type: ignore[attr-defined]
+        patient_id = self.patient_id
+        self.app.push_screen(
+            FormScreen(
+                "New family contact",
+                contact_fields(None),
+                lambda values: save_contact(database, patient_id, None, values),
+                description="Space ticks a box; Enter on a choice opens its list.",
+            ),
+            self._saved("Contact added."),
+        )
+
+    def action_edit_contact(self) -> None:
+        contact = self._selected_contact()
+        if contact is None:
+            return
+        database = self.app.database  # type: ignore[attr-defined]
+        patient_id = self.patient_id
+        self.app.push_screen(
+            FormScreen(
+                f"Contact: {contact.name}",
+                contact_fields(contact),
+                lambda values: save_contact(database, patient_id, contact, values),
+            ),
+            self._saved("Contact saved."),
+        )
+
+    def action_delete_contact(self) -> None:
+        contact = self._selected_contact()
+        if contact is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_db(
+                    lambda s: contact_service.delete_contact(s, contact.id) or True,  # type: ignore[arg-type, func-returns-value]
+                    self._saved("Contact deleted."),
+                    failed="Contact not deleted",
+                )
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete the contact {contact.name} ({contact.relationship.value})?",
+                "The deletion is kept in the audit log.",
+                yes_label="Delete",
+                no_label="Keep",
+            ),
+            answered,
+        )
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Clinic visits
+    # ---------------------------------------------------------------------------------------------------------
+
+    def action_edit_travel(self) -> None:
+        key = self.query_one(VisitsTable).selected_key
+        pane = self.query_one(VisitsPane)
+        view = getattr(pane, "views", {}).get(key) if key else None
+        if view is None:
+            self.notify("Choose a clinic visit first.", severity="warning")
+            return
+        database = self.app.database  # type: ignore[attr-defined]
+        zone = self.app.zone  # type: ignore[attr-defined]
+        attendance = view.attendance
+
+        def save(values: dict[str, Any]) -> object:
+            parsed = clinic_service.parse_travel_form(values, zone)
+            with database.session() as session:
+                return clinic_service.update_attendance(
+                    session,
+                    attendance.id,  # type: ignore[arg-type]
+                    parsed,
+                    expected_version=attendance.version,
+                )
+
+        self.app.push_screen(
+            FormScreen(
+                f"Travel & hotel: {view.clinic.name}",
+                travel_fields(attendance, zone),
+                save,
+                description="Local times (24-hour clock). Leave a journey blank if it is not booked yet.",
+            ),
+            self._saved("Travel and hotel saved."),
+        )

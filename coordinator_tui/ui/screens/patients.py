@@ -1,0 +1,210 @@
+"""The home screen: the patient list, filtered as you type by name, NHS number or hospital number."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.events import Resize
+from textual.widgets import DataTable, Input, Label, Static
+from textual.worker import get_current_worker
+
+from coordinator_tui.db import DatabaseError
+from coordinator_tui.models import Patient
+from coordinator_tui.services.patients import PatientSummary, search_patients, summaries
+from coordinator_tui.ui.screens.base import CoordinatorScreen
+from coordinator_tui.ui.screens.patient_forms import patient_fields, save_new_patient
+from coordinator_tui.ui.widgets.forms import FormScreen
+from coordinator_tui.ui.widgets.tables import FilterInput, RecordTable
+from coordinator_tui.validation import format_nhs_number, format_uk_date
+
+PAGE_SIZE = 200  # rows loaded per filter: the first page of matches, in name order
+WIDE = 110  # from this width on, the table shows extra columns
+
+
+def named_worker_text(summary: PatientSummary) -> str:
+    if summary.named_worker is None:
+        return "⚠ none named"
+    return summary.named_worker.display_name
+
+
+def summary_row(summary: PatientSummary, wide: bool) -> tuple[str, ...]:
+    p = summary.patient
+    next_clinic = format_uk_date(summary.next_clinic.start_date) if summary.next_clinic else "—"
+    row = [f"{p.family_name}, {p.given_name}", format_nhs_number(p.nhs_number)]
+    if wide:
+        row.append(p.hospital_number)
+    row += [str(summary.age), next_clinic]
+    if wide:
+        row.append(summary.next_clinic.name if summary.next_clinic else "")
+    row += [named_worker_text(summary), str(summary.open_transition_items)]
+    return tuple(row)
+
+
+def columns(width: int) -> list[tuple[str, int]]:
+    """Column titles and widths for a terminal ``width`` wide: names get what the fixed columns leave."""
+    wide = width >= WIDE
+    fixed: list[tuple[str, int]] = [("NHS number", 12), ("Age", 3), ("Next clinic", 11)]
+    if wide:
+        fixed += [("Hospital no.", 12), ("Clinic", 26)]
+    fixed.append(("Open items" if wide else "Open", 10 if wide else 4))
+    padding = 2 * (len(fixed) + 2)
+    free = max(30, width - sum(w for _t, w in fixed) - padding - 3)
+    name_width = min(40, free * 11 // 20)
+    worker_width = min(36, free - name_width)
+    by_title = dict(fixed)
+    order = ["Name", "NHS number", "Hospital no.", "Age", "Next clinic", "Clinic", "Named worker", "Open items", "Open"]
+    sizes = {**by_title, "Name": name_width, "Named worker": worker_width}
+    return [(title, sizes[title]) for title in order if title in sizes]
+
+
+class PatientTable(RecordTable):
+    HELP_TITLE = "Patient list"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Open patient", key_display="Enter")]
+
+
+class PatientsScreen(CoordinatorScreen):
+    """Type to filter; ↓ or Enter to pick; n for a new patient."""
+
+    screen_title = "Patients"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new_patient", "New patient"),
+        Binding("slash", "focus_filter", "Find", key_display="/"),
+        Binding("ctrl+r", "reload", "Reload", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[PatientSummary] = []
+        self.filter_text = ""
+        self.wide = False
+        self._columns_for = 0
+        self._select_after_load: int | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(classes="filter-row"):
+            yield Label("Find")
+            yield FilterInput(placeholder="name, NHS number or hospital number", id="patient-filter")
+            yield Static("", id="patient-count", classes="filter-count")
+        yield PatientTable(id="patients-table")
+
+    def on_mount(self) -> None:
+        self.wide = self.size.width >= WIDE
+        self._set_columns()
+        self.load("")
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Loading (off the UI thread)
+    # ---------------------------------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="patients-load", exit_on_error=False)
+    def load(self, text: str) -> None:
+        worker = get_current_worker()
+        try:
+            with self.app.database.session() as session:  # type: ignore[attr-defined]
+                patients = search_patients(session, text, limit=PAGE_SIZE)
+                rows = summaries(session, patients)
+        except DatabaseError as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="Could not load patients", severity="error")
+            return
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self.show_rows, text, rows)
+
+    def show_rows(self, text: str, rows: list[PatientSummary]) -> None:
+        if text != self.filter_text:
+            return  # an older filter finished late
+        table = self.query_one("#patients-table", RecordTable)
+        keep = self._select_after_load
+        if keep is None:
+            current = table.selected_key
+            keep = int(current) if current else None
+        self._select_after_load = None
+        self.rows = rows
+        table.clear()
+        for summary in rows:
+            table.add_row(*summary_row(summary, self.wide), key=str(summary.patient.id))
+        if keep is not None:
+            table.move_to_key(str(keep))
+        count = len(rows)
+        shown = f"first {count}" if count >= PAGE_SIZE else f"{count}"
+        noun = "patient" if count == 1 else "patients"
+        self.query_one("#patient-count", Static).update(f"{shown} {noun}" if text else f"{shown} {noun} (all)")
+
+    def _set_columns(self) -> None:
+        table = self.query_one("#patients-table", RecordTable)
+        table.clear(columns=True)
+        self._columns_for = self.size.width
+        for title, width in columns(self.size.width):
+            table.add_column(title, key=title, width=width)
+
+    def on_resize(self, event: Resize) -> None:
+        if event.size.width != self._columns_for:
+            self.wide = event.size.width >= WIDE
+            self._set_columns()
+            self.show_rows(self.filter_text, self.rows)
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Events and actions
+    # ---------------------------------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#patient-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self.load(event.value)
+
+    @on(Input.Submitted, "#patient-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.open_selected()
+
+    @on(DataTable.RowSelected, "#patients-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.open_selected()
+
+    def open_selected(self) -> None:
+        key = self.query_one("#patients-table", RecordTable).selected_key
+        if key is None:
+            self.notify("No patient matches the filter.", severity="warning")
+            return
+        self.open_patient(int(key))
+
+    def open_patient(self, patient_id: int) -> None:
+        from coordinator_tui.ui.screens.patient_record import PatientRecordScreen
+
+        self.app.push_screen(PatientRecordScreen(patient_id))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Find is hidden while the filter box already has the focus (keeps the footer to what matters now).
+        return not (action == "focus_filter" and isinstance(self.focused, FilterInput))
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#patient-filter", FilterInput).focus()
+
+    def action_reload(self) -> None:
+        self.load(self.filter_text)
+
+    def action_new_patient(self) -> None:
+        database = self.app.database  # type: ignore[attr-defined]
+        form: FormScreen[Patient] = FormScreen(
+            "New patient",
+            patient_fields(None),
+            lambda values: save_new_patient(database, values),
+            description="Fields marked * are required. Dates as DD/MM/YYYY.",
+        )
+        self.app.push_screen(form, self._patient_created)
+
+    def _patient_created(self, patient: Patient | None) -> None:
+        if patient is None:
+            return
+        self.notify(f"Registered {patient.full_name}.", title="Saved")
+        self._select_after_load = patient.id
+        self.load(self.filter_text)
+
+    def on_screen_resume(self) -> None:
+        # Back from a record or another screen: show what changed meanwhile.
+        if self.is_mounted and self.rows:
+            self.load(self.filter_text)

@@ -1,0 +1,128 @@
+"""Choose one record from many (a professional, a patient): type to filter, ↑↓ to move, Enter picks, Esc cancels.
+
+``PickerScreen(title, search)`` where ``search(text)`` returns ``[(key, label), …]``; it runs in a worker thread
+on every keystroke. The screen's result is the chosen key, or None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from coordinator_tui.db import DatabaseError
+
+SearchFunction = Callable[[str], Sequence[tuple[str, str]]]
+
+
+class PickerInput(Input):
+    HELP_TITLE = "Search box"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "screen.move(1)", "Next", show=False),
+        Binding("up", "screen.move(-1)", "Previous", show=False),
+        Binding("enter", "screen.pick", "Choose", key_display="Enter"),
+    ]
+
+
+class PickerScreen(ModalScreen[str | None]):
+    DEFAULT_CSS = """
+    PickerScreen {
+        align: center middle;
+    }
+    PickerScreen > #picker-dialog {
+        width: 96%;
+        max-width: 100;
+        height: 90%;
+        border: round $primary;
+        border-title-style: bold;
+        background: $surface;
+        padding: 0 1;
+    }
+    PickerScreen #picker-input {
+        background: $boost;
+        margin-bottom: 1;
+    }
+    PickerScreen OptionList {
+        height: 1fr;
+    }
+    PickerScreen #picker-count {
+        color: $text-muted;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", key_display="Esc"),
+    ]
+
+    def __init__(self, title: str, search: SearchFunction, *, placeholder: str = "type part of a name") -> None:
+        super().__init__()
+        self.picker_title = title
+        self.search = search
+        self.placeholder = placeholder
+        self.text = ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker-dialog") as dialog:
+            dialog.border_title = self.picker_title
+            yield PickerInput(placeholder=self.placeholder, id="picker-input", compact=True)
+            yield OptionList(id="picker-options")
+            yield Static("", id="picker-count")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#picker-input", Input).focus()
+        self.find("")
+
+    @work(thread=True, exclusive=True, group="picker", exit_on_error=False)
+    def find(self, text: str) -> None:
+        worker = get_current_worker()
+        try:
+            found = list(self.search(text))
+        except DatabaseError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self.show, text, found)
+
+    def show(self, text: str, found: list[tuple[str, str]]) -> None:
+        if text != self.text:
+            return
+        options = self.query_one("#picker-options", OptionList)
+        options.clear_options()
+        options.add_options([Option(label, id=key) for key, label in found])
+        if found:
+            options.highlighted = 0
+        self.query_one("#picker-count", Static).update(f"{len(found)} found" if found else "nothing matches")
+
+    @on(Input.Changed, "#picker-input")
+    def _changed(self, event: Input.Changed) -> None:
+        self.text = event.value
+        self.find(event.value)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one("#picker-options", OptionList)
+        if options.option_count:
+            current = options.highlighted if options.highlighted is not None else -1
+            options.highlighted = max(0, min(options.option_count - 1, current + step))
+
+    def action_pick(self) -> None:
+        options = self.query_one("#picker-options", OptionList)
+        if options.highlighted is None or not options.option_count:
+            self.notify("Nothing to choose: type part of a name.", severity="warning")
+            return
+        self.dismiss(options.get_option_at_index(options.highlighted).id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
