@@ -59,7 +59,7 @@ class FormErrors:
             raise ValidationError(self.errors)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls (C1 CSI starts terminal escapes)
 
 
 def clean_text(value: str, field: str, *, max_length: int, required: bool = False, multiline: bool = False) -> str:
@@ -122,6 +122,10 @@ def format_nhs_number(digits: str) -> str:
 # ------------------------------------------------------------------------------------------------------------
 
 _DATE_SHAPE = re.compile(r"^\s*(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{2}|\d{4})\s*$")
+# Year first (ISO 8601, 2020-04-03) is unambiguous; dateutil with dayfirst=True would read it as year-day-month.
+_ISO_DATE_SHAPE = re.compile(r"^\s*(\d{4})[/.\- ](\d{1,2})[/.\- ](\d{1,2})\s*$")
+# Eight digits typed without separators: DDMMYYYY, as on UK forms.
+_COMPACT_DATE_SHAPE = re.compile(r"^\s*(\d{2})(\d{2})(\d{4})\s*$")
 
 
 def parse_uk_date(
@@ -140,11 +144,16 @@ def parse_uk_date(
         return None
     if len(text) > 40 or not text.isprintable():
         raise FieldError(field, "is not a date; type it as DD/MM/YYYY")
-    match = _DATE_SHAPE.match(text)
-    if match:
-        day, month, year = (int(g) for g in match.groups())
-        if len(match.group(3)) == 2:
-            raise FieldError(field, "type the year in full, as DD/MM/YYYY")
+    match = _DATE_SHAPE.match(text) or _COMPACT_DATE_SHAPE.match(text)
+    iso = _ISO_DATE_SHAPE.match(text)
+    if match or iso:
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            if len(match.group(3)) == 2:
+                raise FieldError(field, "type the year in full, as DD/MM/YYYY")
+        else:
+            assert iso is not None
+            year, month, day = (int(g) for g in iso.groups())
         try:
             result = dt.date(year, month, day)
         except ValueError:
@@ -152,9 +161,13 @@ def parse_uk_date(
     else:
         try:
             parsed = date_parser.parse(text, dayfirst=True, default=dt.datetime(1900, 1, 1))
+            # A part left out ('March 2020', '2020') would silently become the 1st or January: refuse it.
+            other = date_parser.parse(text, dayfirst=True, default=dt.datetime(1904, 2, 2))
         except (ValueError, OverflowError):
             raise FieldError(field, f"'{text[:20]}' is not a date; type it as DD/MM/YYYY") from None
         result = parsed.date()
+        if other.date() != result:
+            raise FieldError(field, "type the whole date: day, month and year, as DD/MM/YYYY")
         if str(result.year) not in text:
             raise FieldError(field, "type the year in full, as DD/MM/YYYY")
     if result.year < 1900:
