@@ -55,8 +55,11 @@ def ensure_output_dir(directory: Path) -> Path:
     return directory
 
 
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically with owner-only (0600) permissions; return the path."""
+def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> Path:
+    """Write ``data`` to ``path`` atomically with owner-only (0600) permissions; return the path.
+
+    ``sync_dir=False`` leaves the directory's fsync to the caller (``fsync_dir``), so a batch of files costs one
+    directory sync instead of one per file."""
     path = Path(path).expanduser()
     directory = ensure_output_dir(path.parent)
     tmp_name: str | None = None
@@ -68,7 +71,8 @@ def write_atomic(path: Path, data: bytes) -> Path:
             os.fsync(fh.fileno())
         os.replace(tmp_name, path)
         tmp_name = None
-        _fsync_dir(directory)
+        if sync_dir:
+            fsync_dir(directory)
     except OSError as exc:
         raise ExportError(f"cannot write {path.name} in {directory}: {_reason(exc)}") from exc
     finally:
@@ -78,7 +82,7 @@ def write_atomic(path: Path, data: bytes) -> Path:
     return path
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     """Make the rename durable (POSIX); not possible, and not needed, on Windows."""
     if os.name != "posix":
         return

@@ -38,7 +38,7 @@ from sqlmodel import Session
 from coordinator_tui import clock
 from coordinator_tui.config import Settings, load_settings
 from coordinator_tui.db import Database
-from coordinator_tui.export.atomic import ensure_output_dir, write_atomic
+from coordinator_tui.export.atomic import ensure_output_dir, fsync_dir, write_atomic
 from coordinator_tui.export.ics import CalendarEntry, assign_sequences, calendar_entries, render_ics
 from coordinator_tui.export.printable import render_html, render_text
 from coordinator_tui.services.itinerary import Itinerary, build_clinic_itineraries, build_itinerary
@@ -142,7 +142,8 @@ def export_itineraries(
                     data = render_text(itinerary).encode("utf-8")
                 else:
                     data = render_html(itinerary, large_print=large_print).encode("utf-8")
-                written.append(write_atomic(directory / f"{stem}.{fmt}", data))
+                written.append(write_atomic(directory / f"{stem}.{fmt}", data, sync_dir=False))
             if progress_callback is not None:
                 progress_callback(done, total)
+        fsync_dir(directory)  # the renames are durable before the SEQUENCE bookkeeping commits
     return written
