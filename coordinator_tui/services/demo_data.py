@@ -18,7 +18,7 @@ import datetime as dt
 import math
 import random
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -545,11 +545,8 @@ def _add_deliberate_clash(session: Session, clinic: ClinicEvent, zone: str) -> N
 
 
 def _generate_transition_checklists(session: Session) -> None:
-    """Build every patient's transition checklist from the shipped milestone rules, when the engine is present."""
-    try:
-        from coordinator_tui.services import transition
-    except ImportError:
-        return
-    generate: Callable[..., Any] | None = getattr(transition, "regenerate_all", None)
-    if generate is not None:
-        generate(session)
+    """Build every patient's transition checklist from the shipped milestone rules."""
+    from coordinator_tui.services import transition
+    from coordinator_tui.services.milestone_rules import load_rules
+
+    transition.regenerate_all(session, load_rules())
