@@ -304,18 +304,38 @@ def _options_window(instance: Instance, request: Request, day: int) -> tuple[int
 
 
 def waiting_minutes(instance: Instance, items: Iterable[ScheduledItem]) -> dict[int, int]:
-    """Per family: idle minutes between their first and last appointment of each day, less one lunch break."""
+    """Per family: idle minutes between their first and last appointment of each day.
+
+    A lunch break taken between appointments is not waiting: when the family's day has a free stretch of
+    ``lunch_minutes`` inside the lunch window between their first and last appointment, that much is not counted.
+    """
     by_day: dict[tuple[int, int], list[ScheduledItem]] = defaultdict(list)
     for it in items:
         by_day[(it.patient_id, it.day)].append(it)
     result = {pid: 0 for pid in instance.patients}
     for (pid, day), its in by_day.items():
-        span = max(i.end for i in its) - min(i.start for i in its)
+        first, last = min(i.start for i in its), max(i.end for i in its)
         busy = sum(i.end - i.start for i in its)
         window = instance.patient_window(pid, day)
-        lunch = instance.lunch_minutes if window and instance.lunch_span(*window) else 0
-        result[pid] = result.get(pid, 0) + max(0, span - busy - lunch)
+        lunch = 0
+        if window and instance.lunch_span(*window):
+            lo, hi = max(first, instance.lunch_start), min(last, instance.lunch_end)
+            if _has_gap([(i.start, i.end) for i in its], lo, hi, instance.lunch_minutes):
+                lunch = instance.lunch_minutes
+        result[pid] = result.get(pid, 0) + max(0, last - first - busy - lunch)
     return result
+
+
+def _has_gap(busy: list[tuple[int, int]], lo: int, hi: int, need: int) -> bool:
+    """A free stretch of ``need`` minutes inside [lo, hi) between the busy intervals?"""
+    t = lo
+    for a, b in sorted(busy):
+        if a >= hi:
+            break
+        if a - t >= need:
+            return True
+        t = max(t, b)
+    return hi - t >= need
 
 
 def finish_minutes(instance: Instance, items: Iterable[ScheduledItem]) -> int:
@@ -975,6 +995,7 @@ def solve(
             st = m.NewIntVar(tu(s.day, span[0]), tu(s.day, span[1]) - lunch_units, "")
             prof_ivs[s.professional_id].append(m.NewFixedSizeIntervalVar(st, lunch_units, ""))
     patient_lunch: dict[tuple[int, int], bool] = {}
+    lunch_start_var: dict[tuple[int, int], Any] = {}
     fasting_by_patient = {r.patient_id: r for r in instance.requests if r.fasting}
     for pid in instance.patients:
         for d in range(instance.days):
@@ -984,6 +1005,7 @@ def solve(
             if span:
                 st = m.NewIntVar(tu(d, span[0]), tu(d, span[1]) - lunch_units, "")
                 patient_ivs[pid].append(m.NewFixedSizeIntervalVar(st, lunch_units, ""))
+                lunch_start_var[(pid, d)] = st
                 fasting = fasting_by_patient.get(pid)
                 if d == 0 and fasting is not None:  # fasting bloods come before lunch too
                     for f in options.get(fasting.key, []):
@@ -1078,9 +1100,15 @@ def solve(
         busy_sum = sum(busy)
         m.Add(lastv - first >= busy_sum)  # redundant, tightens the bound
         m.Add(lastv >= lo + busy_sum)
-        lunch = lunch_units if patient_lunch.get((pid, d)) else 0
         w = m.NewIntVar(0, hi - lo, "")
-        m.Add(w >= lastv - first - busy_sum - lunch)
+        st = lunch_start_var.get((pid, d))
+        if st is not None:  # a lunch taken between appointments is not waiting
+            inside = m.NewBoolVar("")
+            m.Add(st >= first).OnlyEnforceIf(inside)
+            m.Add(st + lunch_units <= lastv).OnlyEnforceIf(inside)
+            m.Add(w >= lastv - first - busy_sum - lunch_units * inside)
+        else:
+            m.Add(w >= lastv - first - busy_sum)
         wait_terms.append(w)
         finish_terms.append(lastv)
         finish_offset += lo

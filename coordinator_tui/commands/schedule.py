@@ -1,0 +1,78 @@
+"""``coordinator-tui schedule``: build (or repair) a clinic's two-day timetable with CP-SAT and print the summary.
+
+Without ``--apply`` nothing is written: the summary (scheduled, unscheduled with reasons, total waiting, solver
+status and gap) and the planned changes are printed for review. With ``--apply`` the timetable is written
+(audited). ``--repair`` keeps the existing timetable and moves as few appointments as possible.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from coordinator_tui.cli import CommandError, add_db_argument
+from coordinator_tui.commands.common import open_from_args
+from coordinator_tui.services import clinic_planning
+from coordinator_tui.services.errors import NotFoundError
+from coordinator_tui.services.scheduling import hhmm
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "schedule",
+        help="build a clinic's two-day timetable (CP-SAT) and print the summary",
+        description="Build the timetable of one combined clinic with a constraint solver and print a summary: "
+        "appointments scheduled, those that could not fit with the reason, the families' total waiting, and the "
+        "solver's status and gap. Nothing is written unless --apply is given.",
+    )
+    parser.add_argument("--clinic", type=int, required=True, metavar="CLINIC_ID", help="the clinic event id")
+    parser.add_argument(
+        "--time-limit", type=float, default=10.0, metavar="S", help="solver time limit in seconds (default 10)"
+    )
+    parser.add_argument(
+        "--repair", action="store_true", help="keep the existing timetable, moving as few appointments as possible"
+    )
+    parser.add_argument("--apply", action="store_true", help="write the timetable to the database")
+    add_db_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.time_limit <= 0:
+        raise CommandError("--time-limit must be more than 0 seconds")
+    db = open_from_args(args, writable=bool(args.apply))
+    try:
+        with db.session() as session:
+            try:
+                instance, result = clinic_planning.build_timetable(
+                    session, args.clinic, time_limit=args.time_limit, repair=args.repair
+                )
+            except NotFoundError as exc:
+                raise CommandError(str(exc)) from exc
+            if not instance.requests:
+                print(f"Clinic {args.clinic}: no invited patients with needed appointments; nothing to schedule.")
+                return 0
+            for line in result.summary_lines(instance):
+                print(line)
+            if result.moves:
+                print(f"Changes to the existing timetable ({len(result.moves)}):")
+                for move in result.moves:
+                    print(f"  {move.describe(instance)}")
+            if args.apply:
+                if result.status not in ("optimal", "feasible"):
+                    raise CommandError(f"nothing applied: solver status {result.status}")
+                report = clinic_planning.apply_solution(session, args.clinic, instance, result)
+                print(
+                    f"Applied: {report.created} created, {report.moved} moved, {report.cancelled} cancelled, "
+                    f"{report.unchanged} unchanged."
+                )
+            else:
+                names = {p.id: p.name for p in instance.patients.values()}
+                print("Timetable (not written; use --apply):")
+                for it in sorted(result.scheduled, key=lambda i: (i.patient_id, i.day, i.start)):
+                    print(
+                        f"  {names.get(it.patient_id, it.patient_id)}: {instance.day_label(it.day)} "
+                        f"{hhmm(it.start)}-{hhmm(it.end)} {it.discipline}"
+                    )
+    finally:
+        db.dispose()
+    return 0
