@@ -97,6 +97,7 @@ CLINIC_DISCIPLINES = {
     "audiology": "Eye and Ear",
     "cardiology": "Main",
     "endocrinology": "Main",
+    "specialist nursing": "Main",
 }
 
 
