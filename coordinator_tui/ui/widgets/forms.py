@@ -188,7 +188,7 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
             if self.description:
                 yield Static(self.description, id="form-description")
             yield Static("", id="form-message")
-            with VerticalScroll(id="form-fields"):
+            with VerticalScroll(id="form-fields", can_focus=False):
                 for spec in self.fields:
                     yield from self._compose_field(spec)
             with Horizontal(id="form-buttons"):
@@ -219,6 +219,11 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
         if spec.kind == "multiline":
             return TextArea(str(spec.value), id=widget_id, soft_wrap=True, show_line_numbers=False, compact=True)
         return Input(str(spec.value), placeholder=spec.placeholder, id=widget_id, compact=True, password=spec.password)
+
+    def on_mount(self) -> None:
+        first = next((spec for spec in self.fields if spec.kind != "heading"), None)
+        if first is not None:
+            self.input_for(first.name).focus()
 
     # ---------------------------------------------------------------------------------------------------------
     # Values and messages

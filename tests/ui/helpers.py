@@ -1,0 +1,51 @@
+"""Helpers for the Pilot tests of the patient-side screens (run with asyncio: no async pytest plugin needed)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import DataTable
+
+SIZE = (80, 24)
+
+
+def pilot_test(body: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    @functools.wraps(body)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(body(*args, **kwargs))
+
+    return run
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let workers finish, and what they start on the UI thread (a reload after a save) finish too."""
+    for _ in range(4):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def type_text(pilot: Pilot[Any], text: str) -> None:
+    from textual.keys import _character_to_key
+
+    await pilot.press(*[_character_to_key(ch) for ch in text])
+
+
+def table_keys(table: DataTable[Any]) -> list[str]:
+    return [str(row.key.value) for row in table.ordered_rows]
+
+
+def cell_texts(table: DataTable[Any], column: int) -> list[str]:
+    return [str(table.get_row_at(i)[column]) for i in range(table.row_count)]
+
+
+def footer_bindings(pilot: Pilot[Any]) -> list[tuple[str, str]]:
+    """(key, action) of what the footer shows now: the same selection the Footer widget makes."""
+    return [
+        (key, active.binding.action)
+        for key, active in pilot.app.screen.active_bindings.items()
+        if active.binding.show and active.enabled
+    ]
