@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         # Cancel one professional-day: ophthalmology (professional 2) is off on day 2.
         cancelled = replace(base, staffing=[s for s in base.staffing if not (s.professional_id == 2 and s.day == 1)])
         affected = sum(1 for it in items if 2 in it.professional_ids and it.day == 1)
-        rep = repair(cancelled, time_limit=3.0)
+        rep = repair(cancelled)
         rebuild = solve(cancelled, time_limit=args.time_limit, use_hint=True)
         rebuild_moves = len(compute_moves(cancelled, rebuild.scheduled))
         print()

@@ -1156,8 +1156,11 @@ def solve(
                 if on and h is not None:
                     m.AddHint(o.start, tu(h[0], h[1]))
 
+    if use_hint and start_from and not minimise_moves:
+        _complete_hint(m, options, {it.key: (it.day, it.start) for it in start_from}, seed, min(1.0, time_limit / 5))
+
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit)
+    solver.parameters.max_time_in_seconds = float(max(0.1, time_limit - (time.perf_counter() - began)))
     solver.parameters.num_search_workers = workers
     solver.parameters.random_seed = seed
     solver.parameters.log_search_progress = log
@@ -1232,6 +1235,40 @@ def solve(
         wall_time=elapsed,
         moves=moves,
     )
+
+
+def _complete_hint(
+    m: cp_model.CpModel, options: dict[str, list[_Option]], hints: dict[str, tuple[int, int]], seed: int, limit: float
+) -> None:
+    """Turn a partial hint (days and starts) into a complete one: solve the model with those fixed, briefly.
+
+    CP-SAT starts from a complete, feasible hint at once; a partial one it may fail to complete in time.
+    """
+    from ortools.sat.python import cp_model
+
+    fixed = m.Clone()
+    fixed.ClearHints()
+    for key, opts in options.items():
+        h = hints.get(key)
+        for o in opts:
+            if o.lit is True:
+                continue
+            index = o.lit.Index()
+            lit = fixed.GetBoolVarFromProtoIndex(index)
+            on = h is not None and h[0] == o.day
+            fixed.Add(lit == int(on))
+            if on and h is not None and not isinstance(o.start, int):
+                fixed.Add(fixed.GetIntVarFromProtoIndex(o.start.Index()) == h[0] * UNITS_PER_DAY + h[1] // RESOLUTION)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = limit
+    solver.parameters.num_search_workers = 1
+    solver.parameters.random_seed = seed
+    if solver.Solve(fixed) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return
+    m.ClearHints()
+    for i in range(len(m.Proto().variables)):
+        var = m.GetIntVarFromProtoIndex(i)
+        m.AddHint(var, solver.Value(fixed.GetIntVarFromProtoIndex(i)))
 
 
 def _weights(instance: Instance, n_movable: int | None) -> tuple[int, int]:
