@@ -251,6 +251,8 @@ def prepare_schema(db: Database, *, migrate: bool = True) -> None:
             rev = current_revision(conn)
             # An empty alembic_version table (left by a downgrade to base) does not make a database foreign.
             has_tables = bool(set(sa.inspect(conn).get_table_names()) - {"alembic_version"})
+        except OperationalError:
+            raise  # locked/busy, disk errors: translate_errors says which (a lock is not corruption)
         except SADatabaseError as exc:
             raise DatabaseError("the database file is damaged (corrupt); restore it from a backup") from exc
         conn.rollback()
