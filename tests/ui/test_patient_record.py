@@ -1,0 +1,312 @@
+"""Pilot tests of the patient record: tabs, care team, contacts, travel form, stale saves, confirmations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import select
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from coordinator_tui.db import Database
+from coordinator_tui.models import CareTeamMember, CareTeamStatus, ClinicAttendance, Contact, Patient
+from coordinator_tui.services import care_team as care_team_service
+from coordinator_tui.services import contacts as contact_service
+from coordinator_tui.services import patients as patient_service
+from coordinator_tui.services.clinics import attendances_for_patient
+from coordinator_tui.services.patients import search_patients
+from coordinator_tui.services.transition_views import items_for_patient
+from coordinator_tui.ui.app import CoordinatorApp
+from coordinator_tui.ui.screens.patient_record import (
+    NAMED_WORKER,
+    CareTeamTable,
+    ContactsTable,
+    PatientRecordScreen,
+    VisitsTable,
+)
+from coordinator_tui.ui.widgets.confirm import ConfirmScreen
+from coordinator_tui.ui.widgets.forms import FormScreen
+from coordinator_tui.ui.widgets.picker import PickerScreen
+from coordinator_tui.ui.widgets.transition_list import TransitionTable
+from tests.ui.helpers import SIZE, cell_texts, pilot_test, settle, type_text
+
+
+def first_patient(db: Database, index: int = 0) -> Patient:
+    with db.session() as session:
+        return search_patients(session, "")[index]
+
+
+async def open_record(pilot: Pilot[Any], patient: Patient) -> PatientRecordScreen:
+    await settle(pilot)
+    await type_text(pilot, patient.hospital_number)
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, PatientRecordScreen)
+    assert screen.data is not None
+    return screen
+
+
+async def move_to_row(pilot: Pilot[Any], table: Any, key: str) -> None:
+    assert table.move_to_key(key)
+    await pilot.pause()
+
+
+@pilot_test
+async def test_tabs_switch_by_letter_and_focus_their_list(app: CoordinatorApp, demo_db: Database) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, first_patient(demo_db))
+        assert screen.active_tab == "care"
+        assert isinstance(app.focused, CareTeamTable)
+        for key, tab, table_type in (
+            ("f", "family", ContactsTable),
+            ("v", "visits", VisitsTable),
+            ("t", "transition", TransitionTable),
+            ("c", "care", CareTeamTable),
+        ):
+            await pilot.press(key)
+            await settle(pilot)
+            assert screen.active_tab == tab
+            assert isinstance(app.focused, table_type)
+
+
+@pilot_test
+async def test_care_team_grouped_with_named_worker_symbol_and_word(app: CoordinatorApp, demo_db: Database) -> None:
+    patient = first_patient(demo_db)
+    with demo_db.session() as session:
+        team = care_team_service.team(session, patient.id)  # type: ignore[arg-type]
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, patient)
+        table = screen.query_one(CareTeamTable)
+        assert table.row_count == len(team)
+        disciplines = [d for d in cell_texts(table, 0) if d]
+        assert len(disciplines) == len({v.professional.discipline for v in team})
+        marks = cell_texts(table, 2)
+        assert marks.count(NAMED_WORKER) == 1
+        assert "★" in NAMED_WORKER and "named worker" in NAMED_WORKER
+
+
+@pilot_test
+async def test_add_member_through_picker_and_form(app: CoordinatorApp, demo_db: Database) -> None:
+    patient = first_patient(demo_db)
+    with demo_db.session() as session:
+        in_team = {v.professional.id for v in care_team_service.team(session, patient.id)}  # type: ignore[arg-type]
+        from coordinator_tui.services.professionals import list_professionals
+
+        outsider = next(p for p in list_professionals(session) if p.id not in in_team)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_record(pilot, patient)
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, PickerScreen)
+        await type_text(pilot, f"{outsider.given_name} {outsider.family_name}")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen)
+        await type_text(pilot, "local lead")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PatientRecordScreen)
+    with demo_db.session() as session:
+        member = session.exec(
+            select(CareTeamMember).where(
+                CareTeamMember.patient_id == patient.id, CareTeamMember.professional_id == outsider.id
+            )
+        ).one()
+        assert member.role == "local lead"
+        assert member.status is CareTeamStatus.ACTIVE
+
+
+@pilot_test
+async def test_end_membership_refused_changes_nothing_then_confirmed(app: CoordinatorApp, demo_db: Database) -> None:
+    patient = first_patient(demo_db)
+    with demo_db.session() as session:
+        view = next(v for v in care_team_service.team(session, patient.id) if not v.member.is_named_worker)  # type: ignore[arg-type]
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, patient)
+        await move_to_row(pilot, screen.query_one(CareTeamTable), str(view.member.id))
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, PatientRecordScreen)
+        with demo_db.session() as session:
+            assert session.get(CareTeamMember, view.member.id).status is CareTeamStatus.ACTIVE  # type: ignore[union-attr]
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        with demo_db.session() as session:
+            ended = session.get(CareTeamMember, view.member.id)
+            assert ended is not None and ended.status is CareTeamStatus.ENDED
+        assert str(view.member.id) not in [str(r.key.value) for r in screen.query_one(CareTeamTable).ordered_rows]
+        await pilot.press("x")  # show ended memberships too
+        await settle(pilot)
+        assert str(view.member.id) in [str(r.key.value) for r in screen.query_one(CareTeamTable).ordered_rows]
+
+
+@pilot_test
+async def test_make_named_worker(app: CoordinatorApp, demo_db: Database) -> None:
+    patient = first_patient(demo_db)
+    with demo_db.session() as session:
+        view = next(v for v in care_team_service.team(session, patient.id) if not v.member.is_named_worker)  # type: ignore[arg-type]
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, patient)
+        await move_to_row(pilot, screen.query_one(CareTeamTable), str(view.member.id))
+        await pilot.press("w")
+        await settle(pilot)
+    with demo_db.session() as session:
+        named = care_team_service.named_worker(session, patient.id)  # type: ignore[arg-type]
+        assert named is not None and named.member.id == view.member.id
+
+
+@pilot_test
+async def test_stale_member_save_is_refused_and_form_kept(app: CoordinatorApp, demo_db: Database) -> None:
+    patient = first_patient(demo_db)
+    with demo_db.session() as session:
+        view = care_team_service.team(session, patient.id)[0]  # type: ignore[arg-type]
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, patient)
+        await move_to_row(pilot, screen.query_one(CareTeamTable), str(view.member.id))
+        await pilot.press("e")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        # Another coordinator saves the same membership meanwhile.
+        with demo_db.session() as session:
+            care_team_service.update_member(session, view.member.id, {"role": "changed elsewhere"})  # type: ignore[arg-type]
+        form.query_one("#field-role", Input).value = "my change"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is form
+        assert "changed by" in form.message and "not saved" in form.message
+        assert form.values()["role"] == "my change"
+    with demo_db.session() as session:
+        assert session.get(CareTeamMember, view.member.id).role == "changed elsewhere"  # type: ignore[union-attr]
+
+
+@pilot_test
+async def test_stale_patient_save_is_refused(app: CoordinatorApp, demo_db: Database) -> None:
+    patient = first_patient(demo_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_record(pilot, patient)
+        await pilot.press("p")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        with demo_db.session() as session:
+            patient_service.update_patient(session, patient.id, {"school": "Elsewhere School"})  # type: ignore[arg-type]
+        form.query_one("#field-given_name", Input).value = "Renamed"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is form
+        assert "changed by test-coordinator" in form.message
+    with demo_db.session() as session:
+        assert session.get(Patient, patient.id).given_name == patient.given_name  # type: ignore[union-attr]
+
+
+@pilot_test
+async def test_edit_patient_saves(app: CoordinatorApp, demo_db: Database) -> None:
+    patient = first_patient(demo_db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, patient)
+        await pilot.press("p")
+        await pilot.pause()
+        app.screen.query_one("#field-school", Input).value = "Puddleby Academy"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+    with demo_db.session() as session:
+        assert session.get(Patient, patient.id).school == "Puddleby Academy"  # type: ignore[union-attr]
+
+
+@pilot_test
+async def test_contacts_add_delete_refused_and_access_needs(app: CoordinatorApp, demo_db: Database) -> None:
+    patient = first_patient(demo_db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, patient)
+        await pilot.press("f")
+        await settle(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, FormScreen)
+        await type_text(pilot, "Sam Carer")
+        await pilot.press("tab", "tab")
+        await type_text(pilot, "07700 900999")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        with demo_db.session() as session:
+            added = session.exec(select(Contact).where(Contact.name == "Sam Carer")).one()
+        # Deleting asks; saying no keeps the contact.
+        await move_to_row(pilot, screen.query_one(ContactsTable), str(added.id))
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        with demo_db.session() as session:
+            assert session.get(Contact, added.id) is not None
+        # Accessibility needs: tick BSL interpreter (space), save with Enter.
+        await pilot.press("i")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        before = patient.bsl_interpreter
+        form.input_for("bsl_interpreter").focus()
+        await pilot.press("space", "enter")
+        await settle(pilot)
+        assert app.screen is screen
+    with demo_db.session() as session:
+        assert session.get(Patient, patient.id).bsl_interpreter is (not before)  # type: ignore[union-attr]
+        assert len(contact_service.list_contacts(session, patient.id)) >= 2  # type: ignore[arg-type]
+
+
+@pilot_test
+async def test_travel_form_invalid_kept_then_saved(app: CoordinatorApp, demo_db: Database) -> None:
+    patient = first_patient(demo_db)
+    with demo_db.session() as session:
+        visits = attendances_for_patient(session, patient.id)  # type: ignore[arg-type]
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, patient)
+        await pilot.press("v")
+        await settle(pilot)
+        table = screen.query_one(VisitsTable)
+        assert table.row_count == len(visits)
+        attendance_id = int(table.selected_key)  # type: ignore[arg-type]
+        await pilot.press("e")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        form.query_one("#field-hotel_nights", Input).value = "lots"
+        form.query_one("#field-hotel_name", Input).value = "The Quiet Inn"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is form
+        assert "hotel_nights" in form.field_errors
+        assert form.values()["hotel_name"] == "The Quiet Inn"
+        form.query_one("#field-hotel_nights", Input).value = "1"
+        form.query_one("#field-hotel_check_in", Input).value = "10/01/2027"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen, form.field_errors
+    with demo_db.session() as session:
+        saved = session.get(ClinicAttendance, attendance_id)
+        assert saved is not None and saved.hotel_name == "The Quiet Inn" and saved.hotel_nights == 1
+
+
+@pilot_test
+async def test_transition_tab_shows_the_patients_items_in_date_order(app: CoordinatorApp, demo_db: Database) -> None:
+    patient = first_patient(demo_db, 2)
+    with demo_db.session() as session:
+        items = items_for_patient(session, patient.id)  # type: ignore[arg-type]
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, patient)
+        await pilot.press("t")
+        await settle(pilot)
+        table = screen.query_one(TransitionTable)
+        assert [r.key.value for r in table.ordered_rows] == [str(i.id) for i in items]
+        assert cell_texts(table, 2) == [i.title for i in items]
