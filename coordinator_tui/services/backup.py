@@ -258,6 +258,10 @@ def make_backup(db: Database | Path | str, folder: Path, *, day: dt.date | None 
     source = sqlite_file_of(db)
     if not source.exists():
         raise BackupError(f"no database at {source}")
+    if source.is_dir():
+        raise BackupError(f"{source} is a directory, not a database file")
+    if not os.access(source, os.R_OK):
+        raise BackupError(f"the database file {source} cannot be read (permission denied)")
     try:
         with source.open("rb") as fh:
             header = fh.read(len(SQLITE_HEADER))
