@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
@@ -28,6 +26,9 @@ from sqlmodel import Session
 
 from coordinator_tui import clock
 from coordinator_tui.config import ensure_private_dir
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -46,7 +47,13 @@ class DatabaseBusyError(DatabaseError):
     """Another process holds the write lock for longer than the busy timeout."""
 
 
+# Alembic is imported only when a migration has to run: a database already at the current schema opens without it,
+# which keeps the app's start-up fast.
+
+
 def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url:
@@ -55,13 +62,35 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 
 
 def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
     return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*['\"]?([\w-]+|None)['\"]?\s*$", re.M)
+
+
+def scanned_head_revision() -> str | None:
+    """The head revision read from the migration files' text (no Alembic import); None when not clear-cut."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict(_REVISION_LINE.findall(script.read_text(encoding="utf-8")))
+        if "revision" not in found:
+            return None
+        revisions.add(found["revision"])
+        if found.get("down_revision", "None") != "None":
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
 
 
 def is_url(target: str) -> bool:
@@ -158,7 +187,13 @@ def backup_sqlite_file(source: Path, dest: Path) -> Path:
 
 
 def current_revision(connection: sa.Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    """The schema revision stamped in the database (Alembic's table), or None for an empty database."""
+    if not sa.inspect(connection).has_table("alembic_version"):
+        return None
+    versions = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+    if len(versions) > 1:
+        raise DatabaseError("the database has more than one schema version stamped; restore it from a backup")
+    return versions[0] if versions else None
 
 
 @dataclass
@@ -245,7 +280,6 @@ def open_database(target: str, *, create: bool = True, writable: bool = True, mi
 
 def prepare_schema(db: Database, *, migrate: bool = True) -> None:
     """Refuse newer databases; back up, then upgrade older ones (or say they need upgrading)."""
-    head = head_revision()
     with translate_errors(), db.engine.connect() as conn:
         try:
             rev = current_revision(conn)
@@ -256,6 +290,9 @@ def prepare_schema(db: Database, *, migrate: bool = True) -> None:
         except SADatabaseError as exc:
             raise DatabaseError("the database file is damaged (corrupt); restore it from a backup") from exc
         conn.rollback()
+    if rev is not None and rev == scanned_head_revision():
+        return  # the usual case: already current, decided without loading Alembic
+    head = head_revision()
     if rev is not None and rev not in known_revisions():
         raise NewerDatabaseError(
             f"this database was written by a newer version of Coordinator TUI (schema {rev}); "
@@ -274,6 +311,8 @@ def prepare_schema(db: Database, *, migrate: bool = True) -> None:
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
+    from alembic import command
+
     cfg = alembic_config()
     with translate_errors(), db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -281,6 +320,8 @@ def upgrade(db: Database, revision: str = "head") -> None:
 
 
 def downgrade(db: Database, revision: str) -> None:
+    from alembic import command
+
     cfg = alembic_config()
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn

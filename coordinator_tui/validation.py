@@ -11,8 +11,6 @@ import datetime as dt
 import re
 import unicodedata
 
-from dateutil import parser as date_parser
-
 from coordinator_tui import clock
 
 
@@ -159,6 +157,8 @@ def parse_uk_date(
         except ValueError:
             raise FieldError(field, f"{text} is not a real date (check the day and month)") from None
     else:
+        from dateutil import parser as date_parser  # imported on first use: it is slow to import
+
         try:
             parsed = date_parser.parse(text, dayfirst=True, default=dt.datetime(1900, 1, 1))
             # A part left out ('March 2020', '2020') would silently become the 1st or January: refuse it.
