@@ -61,7 +61,8 @@ def ensure_private_dir(path: Path) -> Path:
 class Settings:
     service_name: str = "National Alström Syndrome Service"
     timezone: str = "Europe/London"
-    # A service's own milestone rules file replaces the shipped data/milestones.toml when set.
+    # A service's own milestone rules file, layered by rule id on top of the shipped data/milestones.toml
+    # (change keys, add rules, switch rules off; see services/milestone_rules.py).
     rules_file: str = ""
     export_dir: str = ""
     backup_dir: str = ""
@@ -70,9 +71,6 @@ class Settings:
     adult_day_end: str = "17:00"
     minutes_between_buildings: int = 10
     extra: dict[str, object] = field(default_factory=dict)
-
-    def milestone_rules_path(self) -> Path:
-        return Path(self.rules_file) if self.rules_file else shipped_data_file("milestones.toml")
 
     def export_path(self) -> Path:
         return Path(self.export_dir) if self.export_dir else Path.home() / "coordinator-exports"

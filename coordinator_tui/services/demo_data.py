@@ -230,6 +230,7 @@ def load_demo(session: Session, *, patients: int = 40, seed: int = 7, profession
                 wheelchair=rng.random() < 0.15,
                 interpreter_language="Welsh" if rng.random() < 0.05 else "",
                 registered_on=max(dob, today - dt.timedelta(days=rng.randrange(30, 3000))),
+                **_transfer_dates(rng, dob, today),
                 internal_notes="Staff only: demo internal note, never exported.",
             )
         )
@@ -288,8 +289,19 @@ def load_demo(session: Session, *, patients: int = 40, seed: int = 7, profession
         "load",
         after={"patients": patients, "professionals": professionals, "appointments": appointments, "seed": seed},
     )
-    _generate_transition_checklists(session)
+    _generate_transition_checklists(session, today)
     return DemoSummary(patients, professionals, len(clinics) + len(past), appointments)
+
+
+def _transfer_dates(rng: random.Random, dob: dt.date, today: dt.date) -> dict[str, dt.date]:
+    """Young adults have moved to adult services at 18–19; 16–17-year-olds have a planned transfer date."""
+    eighteenth = dob + relativedelta(years=18)
+    transfer = eighteenth + relativedelta(months=rng.randrange(0, 12))
+    if transfer <= today:
+        return {"transferred_on": transfer, "planned_transfer_date": transfer}
+    if dob + relativedelta(years=16) <= today:
+        return {"planned_transfer_date": transfer}
+    return {}
 
 
 def _names(rng: random.Random) -> Iterator[tuple[str, str]]:
@@ -544,9 +556,20 @@ def _add_deliberate_clash(session: Session, clinic: ClinicEvent, zone: str) -> N
     )
 
 
-def _generate_transition_checklists(session: Session) -> None:
-    """Build every patient's transition checklist from the shipped milestone rules."""
+def _generate_transition_checklists(session: Session, today: dt.date) -> None:
+    """Build every patient's transition checklist from the shipped milestone rules, then mark most items that fell
+    due more than six weeks ago as done on their due date (a service that has been working its caseload), and
+    regenerate so repeating reviews run on from the last one done."""
+    from coordinator_tui.models import TransitionItem, TransitionStatus
     from coordinator_tui.services import transition
     from coordinator_tui.services.milestone_rules import load_rules
 
-    transition.regenerate_all(session, load_rules())
+    rules = load_rules()
+    transition.regenerate_all(session, rules, today=today)
+    table = TransitionItem.__table__  # type: ignore[attr-defined]
+    session.execute(
+        sa.update(table)
+        .where(table.c.due_date < today - dt.timedelta(days=42), table.c.id % 7 != 0)
+        .values(status=TransitionStatus.DONE.name, completed_on=table.c.due_date, note="Done (demo).")
+    )
+    transition.regenerate_all(session, rules, today=today)
