@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -108,13 +109,93 @@ def clinic_summaries(session: Session, clinics: Sequence[ClinicEvent] | None = N
 # ------------------------------------------------------------------------------------------------------------
 
 
-def attendance_todo_count(views: Iterable[clinic_service.AttendanceView]) -> int:
+@dataclass(frozen=True)
+class AttendanceRow:
+    """One family on a clinic's attendance list, read as plain columns (a clinic may list thousands).
+
+    ``travel_booked``, ``hotel_booked`` and ``missing`` apply the domain's own rules (the properties of
+    ``ClinicAttendance`` and ``AttendanceView``), never a copy of them.
+    """
+
+    attendance_id: int
+    version: int
+    status: AttendanceStatus
+    patient_id: int
+    given_name: str
+    family_name: str
+    travel_booked: bool
+    hotel_booked: bool
+    travel_out_arrive: dt.datetime | None
+    travel_home_depart: dt.datetime | None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def sort_name(self) -> str:
+        return f"{self.family_name}, {self.given_name}"
+
+    @property
+    def missing(self) -> list[str]:
+        return _MISSING_RULE(SimpleNamespace(attendance=self))
+
+
+_MISSING_RULE = clinic_service.AttendanceView.missing.fget  # type: ignore[attr-defined]
+_TRAVEL_RULE = ClinicAttendance.travel_booked.fget  # type: ignore[attr-defined]
+_HOTEL_RULE = ClinicAttendance.hotel_booked.fget  # type: ignore[attr-defined]
+_A = ClinicAttendance.__table__.c  # type: ignore[attr-defined]
+_P = Patient.__table__.c  # type: ignore[attr-defined]
+
+
+def attendance_rows(session: Session, clinic_id: int) -> list[AttendanceRow]:
+    """The clinic's families in name order: one query of the needed columns (no ORM objects)."""
+    query = (
+        sa.select(
+            _A.id,
+            _A.version,
+            _A.status,
+            _A.patient_id,
+            _P.given_name,
+            _P.family_name,
+            _A.travel_out_mode,
+            _A.travel_out_depart,
+            _A.travel_out_arrive,
+            _A.travel_home_depart,
+            _A.hotel_name,
+            _A.hotel_check_in,
+            _A.hotel_nights,
+        )
+        .join(Patient.__table__, _P.id == _A.patient_id)  # type: ignore[attr-defined]
+        .where(_A.clinic_event_id == clinic_id)
+        .order_by(_P.family_name, _P.given_name, _P.id)
+    )
+    rows = []
+    for r in session.execute(query):
+        rows.append(
+            AttendanceRow(
+                attendance_id=r.id,
+                version=r.version,
+                status=AttendanceStatus(r.status),
+                patient_id=r.patient_id,
+                given_name=r.given_name,
+                family_name=r.family_name,
+                travel_booked=_TRAVEL_RULE(r),
+                hotel_booked=_HOTEL_RULE(r),
+                travel_out_arrive=r.travel_out_arrive,
+                travel_home_depart=r.travel_home_depart,
+            )
+        )
+    return rows
+
+
+def attendance_todo_count(rows: Iterable[AttendanceRow]) -> int:
     """Families (not declined) still needing travel or a hotel booked."""
-    return sum(1 for v in views if v.missing)
+    return sum(1 for row in rows if row.missing)
 
 
-def missing_text(view: clinic_service.AttendanceView) -> str:
-    return ", ".join(view.missing) if view.missing else ""
+def missing_text(row: AttendanceRow) -> str:
+    return ", ".join(row.missing)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -176,7 +257,7 @@ def load_clinic_timetable(session: Session, clinic_id: int) -> ClinicTimetable:
     views = appointment_service.for_clinic(session, clinic_id)
     staffing = clinic_service.list_staffing(session, clinic_id)
     rooms = clinic_service.list_rooms(session, clinic_id)
-    clashes = appointment_service.detect_clashes(views, clinic, zone, [s for s, _ in staffing])
+    clashes = clinic_clashes(views, clinic, zone, [s for s, _ in staffing])
     return ClinicTimetable(
         clinic=clinic,
         zone=zone,
@@ -185,6 +266,44 @@ def load_clinic_timetable(session: Session, clinic_id: int) -> ClinicTimetable:
         rooms=tuple(rooms),
         clashes=tuple(clashes),
     )
+
+
+def clinic_clashes(
+    views: Sequence[AppointmentView], clinic: ClinicEvent, zone: str, staffing: Sequence[ClinicStaffing]
+) -> list[Clash]:
+    """``detect_clashes`` of the whole clinic, fast on a busy clinic.
+
+    ``detect_clashes`` describes every overlapping pair as it goes, and a full clinic has thousands of
+    overlapping pairs that share nothing. A sweep on ids first finds the appointments that overlap another one
+    sharing a patient, a professional or a room; ``detect_clashes`` then runs on those together (the pair
+    clashes) and on each of the others alone (their hours), so the result is the same set of clashes.
+    """
+    active = sorted(
+        (v for v in views if v.appointment.status not in INACTIVE),
+        key=lambda v: (v.appointment.start, v.appointment.id),
+    )
+    keys = [
+        {("patient", v.appointment.patient_id)}
+        | {("professional", p.id) for p in v.professionals}
+        | ({("room", v.appointment.room_id)} if v.appointment.room_id is not None else set())
+        for v in active
+    ]
+    involved: set[int] = set()
+    for i, a in enumerate(active):
+        for j in range(i + 1, len(active)):
+            b = active[j]
+            if b.appointment.start >= a.appointment.end:
+                break
+            if keys[i] & keys[j]:
+                involved.update((i, j))
+    together = [active[i] for i in sorted(involved)]
+    clashes = appointment_service.detect_clashes(together, clinic, zone, staffing) if together else []
+    for i, view in enumerate(active):
+        if i not in involved:
+            clashes.extend(appointment_service.detect_clashes([view], clinic, zone, staffing))
+    starts = {v.appointment.id: v.appointment.start for v in active}
+    clashes.sort(key=lambda c: (c.day, min(starts[i] for i in c.appointment_ids), c.appointment_ids))
+    return clashes
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -393,8 +512,9 @@ def _cell_text(
 
 @dataclass(frozen=True)
 class FamilyDays:
-    patient: Patient
-    attendance: ClinicAttendance | None
+    patient_id: int
+    name: str
+    attendance: AttendanceRow | None
     appointments: tuple[AppointmentView, ...]  # every status, in start order
     clashes: dict[int, list[Clash]]
 
@@ -402,35 +522,19 @@ class FamilyDays:
         return [v for v in self.appointments if to_local(v.appointment.start, zone).date() == day]
 
 
-def family_days(
-    timetable: ClinicTimetable, patient_id: int, attendance: ClinicAttendance | None = None
-) -> FamilyDays | None:
+def family_days(timetable: ClinicTimetable, patient_id: int, attendance: AttendanceRow | None = None) -> FamilyDays:
     """One family's appointments over the clinic's days (from the loaded timetable: no query)."""
     views = [v for v in timetable.appointments if v.patient.id == patient_id]
-    patient = views[0].patient if views else None
-    if patient is None:
-        return None
+    fallback = attendance.full_name if attendance is not None else "this family"
+    name = views[0].patient.full_name if views else fallback
     clashing = timetable.clashing_ids()
     return FamilyDays(
-        patient=patient,
+        patient_id=patient_id,
+        name=name,
         attendance=attendance,
         appointments=tuple(views),
         clashes={v.appointment.id: clashing[v.appointment.id] for v in views if v.appointment.id in clashing},  # type: ignore[index]
     )
-
-
-def load_family_days(session: Session, timetable: ClinicTimetable, patient_id: int) -> FamilyDays:
-    """Like ``family_days`` but also for a family without appointments yet (one query for the patient)."""
-    patient = get_or_raise(session, Patient, patient_id)
-    attendance = session.exec(
-        select(ClinicAttendance).where(
-            ClinicAttendance.clinic_event_id == timetable.clinic.id, ClinicAttendance.patient_id == patient_id
-        )
-    ).first()
-    found = family_days(timetable, patient_id, attendance)
-    if found is not None:
-        return found
-    return FamilyDays(patient=patient, attendance=attendance, appointments=(), clashes={})
 
 
 def clash_label(kind: ClashKind) -> str:
@@ -458,17 +562,11 @@ class BookingChoices:
     disciplines: dict[int, str]
 
 
-def booking_choices(session: Session, timetable: ClinicTimetable) -> BookingChoices:
-    rows = session.exec(
-        select(Patient.id, Patient.given_name, Patient.family_name)
-        .join(ClinicAttendance, col(ClinicAttendance.patient_id) == Patient.id)
-        .where(
-            ClinicAttendance.clinic_event_id == timetable.clinic.id,
-            ClinicAttendance.status != AttendanceStatus.DECLINED,
-        )
-        .order_by(Patient.family_name, Patient.given_name, Patient.id)
-    ).all()
-    patients = tuple((pid, f"{family}, {given}") for pid, given, family in rows)  # type: ignore[misc]
+def booking_choices(timetable: ClinicTimetable, attendances: Sequence[AttendanceRow]) -> BookingChoices:
+    """The families coming (not declined), the clinic's professionals (rota, then any booked) and rooms."""
+    patients = tuple(
+        (row.patient_id, row.sort_name) for row in attendances if row.status is not AttendanceStatus.DECLINED
+    )
     seen: dict[int, Professional] = {}
     for _, professional in timetable.staffing:
         seen.setdefault(professional.id, professional)  # type: ignore[arg-type]
@@ -476,10 +574,11 @@ def booking_choices(session: Session, timetable: ClinicTimetable) -> BookingChoi
         for professional in view.professionals:
             seen.setdefault(professional.id, professional)  # type: ignore[arg-type]
     ordered = sorted(seen.values(), key=lambda p: (p.discipline, p.family_name, p.given_name))
+    rooms = sorted(timetable.rooms, key=lambda r: (r.building, natural_key(r.name)))
     return BookingChoices(
         patients=patients,
         professionals=tuple((p.id, f"{p.display_name} ({p.discipline})") for p in ordered),  # type: ignore[misc]
-        rooms=tuple((r.id, f"{r.name}, {r.building}" if r.building else r.name) for r in timetable.rooms),  # type: ignore[misc]
+        rooms=tuple((r.id, f"{r.name}, {r.building}" if r.building else r.name) for r in rooms),  # type: ignore[misc]
         disciplines={p.id: p.discipline for p in ordered},  # type: ignore[misc]
     )
 

@@ -29,7 +29,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Select, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from coordinator_tui.clinic_time import format_date, to_local
 from coordinator_tui.db import DatabaseError
@@ -38,12 +38,13 @@ from coordinator_tui.services import clinic_day_views as views
 from coordinator_tui.services.appointments import INACTIVE, AppointmentView, cancel_appointment
 from coordinator_tui.services.clinic_day_views import (
     CLASH_MARK,
+    AttendanceRow,
     BookingChoices,
     ClinicSummary,
     ClinicTimetable,
     GridMode,
 )
-from coordinator_tui.services.clinics import AttendanceView, attendances_for_clinic, set_attendance_status
+from coordinator_tui.services.clinics import set_attendance_status
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.widgets.clinic_attendance import AttendanceTable
@@ -72,6 +73,7 @@ class ClinicDaysScreen(CoordinatorScreen):
         super().__init__()
         self.summaries: list[ClinicSummary] = []
         self._pending_clinic: int | None = None
+        self.loaded = False
 
     def compose_body(self) -> ComposeResult:
         yield Static("Upcoming combined clinics", classes="pane-title", id="clinics-title")
@@ -105,6 +107,7 @@ class ClinicDaysScreen(CoordinatorScreen):
 
     def _show_summaries(self, summaries: list[ClinicSummary]) -> None:
         self.summaries = summaries
+        self.loaded = True
         table = self.query_one("#clinics-table", DataTable)
         table.loading = False
         table.clear()
@@ -156,7 +159,7 @@ class ClinicLoad:
     """What one background load of a clinic brings back."""
 
     timetable: ClinicTimetable
-    attendances: list[AttendanceView]
+    attendances: list[AttendanceRow]
     choices: BookingChoices
 
 
@@ -180,7 +183,7 @@ class ClinicEventScreen(CoordinatorScreen):
     ClinicEventScreen TabPane {
         padding: 0;
     }
-    ClinicEventScreen #timetable-bar, ClinicEventScreen #family-bar {
+    ClinicEventScreen #timetable-bar {
         height: 1;
         padding: 0 1;
     }
@@ -215,16 +218,6 @@ class ClinicEventScreen(CoordinatorScreen):
         max-height: 25%;
         min-height: 2;
     }
-    ClinicEventScreen #family-bar {
-        height: auto;
-    }
-    ClinicEventScreen #family-bar Static {
-        width: auto;
-        padding-right: 1;
-    }
-    ClinicEventScreen #family-select {
-        width: 1fr;
-    }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -243,26 +236,25 @@ class ClinicEventScreen(CoordinatorScreen):
         Binding("ctrl+r", "reload", "Reload", show=False),
     ]
 
-    def __init__(self, clinic_id: int, *, tab: str = "attendance") -> None:
+    def __init__(self, clinic_id: int, *, tab: str = "timetable") -> None:
         super().__init__()
         self.clinic_id = clinic_id
         self.initial_tab = tab
         self.timetable: ClinicTimetable | None = None
-        self.attendances: list[AttendanceView] = []
+        self.attendances: list[AttendanceRow] = []
         self.choices: BookingChoices | None = None
         self.day: dt.date | None = None
         self.mode = GridMode.PROFESSIONAL
         self.family_id: int | None = None
         self._select_after_load: int | None = None
+        self._attendance_shown = False  # the list is drawn when its tab is first shown after a load
+        self.loaded = False  # True once the clinic is on screen (tests and the speed benchmark wait for it)
 
     # -- layout -------------------------------------------------------------------------------------------
 
     def compose_body(self) -> ComposeResult:
         yield Static("Loading the clinic…", id="clinic-summary")
         with TabbedContent(initial=self.initial_tab, id="clinic-tabs"):
-            with TabPane("Who's coming (w)", id="attendance"):
-                yield Static("", classes="hint", id="attendance-hint")
-                yield AttendanceTable(id="attendance-table")
             with TabPane("Timetable (t)", id="timetable"):
                 with Horizontal(id="timetable-bar"):
                     yield Static("", id="timetable-heading")
@@ -272,10 +264,10 @@ class ClinicEventScreen(CoordinatorScreen):
                 yield Static("", id="appointment-detail")
                 yield Static("Clashes", id="clash-title")
                 yield ClashPanel(id="clash-panel")
+            with TabPane("Who's coming (w)", id="attendance"):
+                yield Static("", classes="hint", id="attendance-hint")
+                yield AttendanceTable(id="attendance-table")
             with TabPane("Family (f)", id="family"):
-                with Horizontal(id="family-bar"):
-                    yield Static("Family:")
-                    yield Select[int]([], prompt="Choose a family", id="family-select", compact=True)
                 yield Static("", id="family-detail")
                 yield FamilyTimetable(id="family-table")
 
@@ -295,8 +287,8 @@ class ClinicEventScreen(CoordinatorScreen):
         try:
             with self.app.database.session() as session:  # type: ignore[attr-defined]
                 timetable = views.load_clinic_timetable(session, self.clinic_id)
-                attendances = attendances_for_clinic(session, self.clinic_id)
-                choices = views.booking_choices(session, timetable)
+                attendances = views.attendance_rows(session, self.clinic_id)
+            choices = views.booking_choices(timetable, attendances)
         except REPORTED as exc:
             self.app.call_from_thread(self._load_failed, str(exc))
             return
@@ -312,13 +304,15 @@ class ClinicEventScreen(CoordinatorScreen):
         clinic = load.timetable.clinic
         if self.day is None or self.day not in clinic.dates:
             self.day = clinic.dates[0]
+        if self.family_id is None and self.attendances:
+            self.family_id = self.attendances[0].patient_id
         self._show_summary()
-        self.query_one(AttendanceTable).show_attendances(self.attendances, load.timetable.zone)
-        self._show_attendance_hint()
+        self._attendance_shown = False
+        self._show_visible_attendance()
         self._show_day()
-        self._fill_family_select()
         self._show_family()
         self.query_one(TimetableGrid).loading = False
+        self.loaded = True
         if self._select_after_load is not None:
             self._select_appointment(self._select_after_load)
             self._select_after_load = None
@@ -329,7 +323,7 @@ class ClinicEventScreen(CoordinatorScreen):
         clinic = self.timetable.clinic
         invited = len(self.attendances)
         coming = (AttendanceStatus.CONFIRMED, AttendanceStatus.ATTENDED)
-        confirmed = sum(1 for v in self.attendances if v.attendance.status in coming)
+        confirmed = sum(1 for row in self.attendances if row.status in coming)
         clashes = len(self.timetable.clashes)
         clash_text = f" · {CLASH_MARK}: {clashes}" if clashes else " · no clashes"
         self.query_one("#clinic-summary", Static).update(
@@ -384,7 +378,11 @@ class ClinicEventScreen(CoordinatorScreen):
             slot = grid.cursor_slot
             detail.update(f"{slot:%H:%M} free · b or Enter books here\n" if slot else "")
             return
-        detail.update(describe(view, timetable))
+        text = describe(view, timetable)
+        shared = self.query_one(TimetableGrid).shared_count
+        if shared > 1 and self.active_tab == "timetable":
+            text.append(f" · {shared} share this cell: o selects the other", style="bold")
+        detail.update(text)
 
     @on(TimetableGrid.AppointmentHighlighted)
     def _grid_highlighted(self, event: TimetableGrid.AppointmentHighlighted) -> None:
@@ -447,57 +445,39 @@ class ClinicEventScreen(CoordinatorScreen):
 
     # -- family -------------------------------------------------------------------------------------------
 
-    def _fill_family_select(self) -> None:
-        select = self.query_one("#family-select", Select)
-        options = [
-            (
-                f"{v.patient.family_name}, {v.patient.given_name} ({v.attendance.status.value})",
-                v.patient.id,
-            )
-            for v in self.attendances
-        ]
-        with self.prevent(Select.Changed):
-            select.set_options(options)
-            ids = {value for _, value in options}
-            if self.family_id in ids:
-                select.value = self.family_id
-            elif options and self.family_id is None:
-                self.family_id = options[0][1]
-                select.value = self.family_id
-
-    @on(Select.Changed, "#family-select")
-    def _family_changed(self, event: Select.Changed) -> None:
-        if isinstance(event.value, int):
-            self.family_id = event.value
-            self._show_family()
-
     @on(AttendanceTable.FamilyRequested)
     def _family_requested(self, event: AttendanceTable.FamilyRequested) -> None:
-        self.open_family(event.view.patient.id)  # type: ignore[arg-type]
+        self.open_family(event.row.patient_id)
 
     def open_family(self, patient_id: int) -> None:
+        """Show one family's days (Enter on the attendance list, or [ and ] in the family tab)."""
         self.family_id = patient_id
-        select = self.query_one("#family-select", Select)
-        with self.prevent(Select.Changed):
-            select.value = patient_id
         self._show_family()
         self.query_one(TabbedContent).active = "family"
         self.query_one(FamilyTimetable).focus()
+
+    def action_step_family(self, step: int) -> None:
+        if not self.attendances:
+            return
+        ids = [row.patient_id for row in self.attendances]
+        index = ids.index(self.family_id) if self.family_id in ids else -step
+        self.family_id = ids[(index + step) % len(ids)]
+        self._show_family()
 
     def _show_family(self) -> None:
         timetable = self.timetable
         if timetable is None or self.family_id is None:
             return
-        attendance = next((v for v in self.attendances if v.patient.id == self.family_id), None)
-        family = views.family_days(timetable, self.family_id, attendance.attendance if attendance else None)
-        if family is None and attendance is not None:
-            family = views.FamilyDays(
-                patient=attendance.patient, attendance=attendance.attendance, appointments=(), clashes={}
-            )
-        if family is None:
-            return
+        row = next((r for r in self.attendances if r.patient_id == self.family_id), None)
+        family = views.family_days(timetable, self.family_id, row)
         self.query_one(FamilyTimetable).show_family(family, timetable.clinic.dates, timetable.zone)
-        self.query_one("#family-detail", Static).update(family_summary(family, attendance, timetable))
+        position = ""
+        if row is not None:
+            number = self.attendances.index(row) + 1
+            position = f"Family {number} of {len(self.attendances)} · [ and ] step · "
+        summary = Text(position)
+        summary.append_text(family_summary(family, timetable))
+        self.query_one("#family-detail", Static).update(summary)
 
     # -- selection ----------------------------------------------------------------------------------------
 
@@ -537,7 +517,16 @@ class ClinicEventScreen(CoordinatorScreen):
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
+        self._show_visible_attendance()
         self.refresh_bindings()
+
+    def _show_visible_attendance(self) -> None:
+        """Draw the attendance list if its tab is showing (a clinic may have thousands of families)."""
+        if self.timetable is None or self._attendance_shown or self.active_tab != "attendance":
+            return
+        self._attendance_shown = True
+        self.query_one(AttendanceTable).show_attendances(self.attendances, self.timetable.zone)
+        self._show_attendance_hint()
 
     @on(DataTable.RowHighlighted, "#family-table")
     def _family_row(self) -> None:
@@ -558,15 +547,14 @@ class ClinicEventScreen(CoordinatorScreen):
 
     @on(AttendanceTable.StatusRequested)
     def _status_requested(self, event: AttendanceTable.StatusRequested) -> None:
-        attendance = event.view.attendance
-        if attendance.status is event.status:
+        row = event.row
+        if row.status is event.status:
             return
-        name = event.view.patient.full_name
 
         def save(session: Any) -> object:
-            return set_attendance_status(session, attendance.id, event.status, expected_version=attendance.version)  # type: ignore[arg-type]
+            return set_attendance_status(session, row.attendance_id, event.status, expected_version=row.version)
 
-        self._write(save, f"{name}: {event.status.value}")
+        self._write(save, f"{row.full_name}: {event.status.value}")
 
     @on(AttendanceTable.FilterChanged)
     def _filter_changed(self) -> None:
@@ -819,23 +807,23 @@ def describe(view: AppointmentView, timetable: ClinicTimetable) -> Text:
     return text
 
 
-def family_summary(family: views.FamilyDays, attendance: AttendanceView | None, timetable: ClinicTimetable) -> Text:
+def family_summary(family: views.FamilyDays, timetable: ClinicTimetable) -> Text:
     text = Text()
-    text.append(family.patient.full_name, style="bold")
-    if attendance is None:
+    text.append(family.name, style="bold")
+    row = family.attendance
+    if row is None:
         text.append(" · not invited to this clinic")
         return text
-    record = attendance.attendance
-    text.append(f" · {record.status.value}")
-    if record.travel_out_arrive:
-        arrive = to_local(record.travel_out_arrive, timetable.zone)
+    text.append(f" · {row.status.value}")
+    if row.travel_out_arrive:
+        arrive = to_local(row.travel_out_arrive, timetable.zone)
         text.append(f" · arrives {format_date(arrive.date())} {arrive:%H:%M}")
-    if record.travel_home_depart:
-        leave = to_local(record.travel_home_depart, timetable.zone)
+    if row.travel_home_depart:
+        leave = to_local(row.travel_home_depart, timetable.zone)
         text.append(f" · leaves {format_date(leave.date())} {leave:%H:%M}")
-    if attendance.missing:
-        text.append(f" · ✗ still to book: {', '.join(attendance.missing)}", style="bold")
-    count = sum(1 for v in family.appointments if v.appointment.status.value not in {"cancelled", "noshow"})
+    if row.missing:
+        text.append(f" · ✗ still to book: {', '.join(row.missing)}", style="bold")
+    count = sum(1 for v in family.appointments if v.appointment.status not in INACTIVE)
     text.append(f" · {count} appointment{'s' if count != 1 else ''}")
     if family.clashes:
         text.append(f" · {CLASH_MARK}: {len(family.clashes)}", style="bold")

@@ -15,8 +15,7 @@ from textual.widgets import DataTable
 
 from coordinator_tui.clinic_time import format_local_datetime
 from coordinator_tui.models import AttendanceStatus
-from coordinator_tui.services.clinic_day_views import missing_text
-from coordinator_tui.services.clinics import AttendanceView
+from coordinator_tui.services.clinic_day_views import AttendanceRow, missing_text
 from coordinator_tui.ui.widgets.timetable import ThemedTable
 
 STATUS_MARK = {
@@ -46,54 +45,54 @@ class AttendanceTable(ThemedTable):
     ]
 
     class StatusRequested(Message):
-        def __init__(self, view: AttendanceView, status: AttendanceStatus) -> None:
+        def __init__(self, row: AttendanceRow, status: AttendanceStatus) -> None:
             super().__init__()
-            self.view = view
+            self.row = row
             self.status = status
 
     class FamilyRequested(Message):
-        def __init__(self, view: AttendanceView) -> None:
+        def __init__(self, row: AttendanceRow) -> None:
             super().__init__()
-            self.view = view
+            self.row = row
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
-        self.views: list[AttendanceView] = []
-        self.shown: list[AttendanceView] = []
+        self.families: list[AttendanceRow] = []
+        self.shown: list[AttendanceRow] = []
         self.only_missing = False
         self.zone = "Europe/London"
 
-    def show_attendances(self, views: Sequence[AttendanceView], zone: str) -> None:
-        self.views, self.zone = list(views), zone
+    def show_attendances(self, rows: Sequence[AttendanceRow], zone: str) -> None:
+        self.families, self.zone = list(rows), zone
         self.redraw()
+
+    #: Fixed widths: a clinic may list thousands of families, and measuring every cell would be slow.
+    COLUMNS = (("Patient", 26), ("Answer", 11), ("Travel", 12), ("Hotel", 12), ("Still to book", 13), ("Arrives", 16))
 
     def redraw(self) -> None:
         current = self.current
         self.clear(columns=True)
-        for label in ("Patient", "Answer", "Travel", "Hotel", "Still to book", "Arrives"):
-            self.add_column(Text(label), key=label.lower().replace(" ", "_"))
-        self.shown = [v for v in self.views if v.missing] if self.only_missing else list(self.views)
+        for label, width in self.COLUMNS:
+            self.add_column(Text(label), key=label.lower().replace(" ", "_"), width=width)
+        self.shown = [r for r in self.families if r.missing] if self.only_missing else list(self.families)
         warn = self.theme_style("clash")
-        for view in self.shown:
-            attendance = view.attendance
-            declined = attendance.status is AttendanceStatus.DECLINED
-            arrives = (
-                format_local_datetime(attendance.travel_out_arrive, self.zone) if attendance.travel_out_arrive else ""
-            )
+        for row in self.shown:
+            declined = row.status is AttendanceStatus.DECLINED
+            arrives = format_local_datetime(row.travel_out_arrive, self.zone) if row.travel_out_arrive else ""
             self.add_row(
-                Text(f"{view.patient.family_name}, {view.patient.given_name}"),
-                Text(STATUS_MARK[attendance.status]),
-                self._booked("travel", attendance.travel_booked, declined, warn),
-                self._booked("hotel", attendance.hotel_booked, declined, warn),
-                Text(missing_text(view)),
+                Text(row.sort_name, no_wrap=True, overflow="ellipsis"),
+                Text(STATUS_MARK[row.status]),
+                self._booked(row.travel_booked, declined, warn),
+                self._booked(row.hotel_booked, declined, warn),
+                Text(missing_text(row)),
                 Text(arrives),
-                key=str(attendance.id),
+                key=str(row.attendance_id),
             )
         if current is not None:
-            self.select_attendance(current.attendance.id)  # type: ignore[arg-type]
+            self.select_attendance(current.attendance_id)
 
     @staticmethod
-    def _booked(what: str, booked: bool, declined: bool, warn: object) -> Text:
+    def _booked(booked: bool, declined: bool, warn: object) -> Text:
         if declined:
             return Text("— not needed")
         if booked:
@@ -101,21 +100,21 @@ class AttendanceTable(ThemedTable):
         return Text("✗ missing", style=warn)  # type: ignore[arg-type]
 
     @property
-    def current(self) -> AttendanceView | None:
+    def current(self) -> AttendanceRow | None:
         if not self.shown or not self.row_count:
             return None
         return self.shown[min(self.cursor_row, len(self.shown) - 1)]
 
     def select_attendance(self, attendance_id: int) -> None:
-        for index, view in enumerate(self.shown):
-            if view.attendance.id == attendance_id:
+        for index, row in enumerate(self.shown):
+            if row.attendance_id == attendance_id:
                 self.move_cursor(row=index)
                 return
 
     def action_set_status(self, status: str) -> None:
-        view = self.current
-        if view is not None:
-            self.post_message(self.StatusRequested(view, AttendanceStatus(status)))
+        row = self.current
+        if row is not None:
+            self.post_message(self.StatusRequested(row, AttendanceStatus(status)))
 
     def action_toggle_missing(self) -> None:
         self.only_missing = not self.only_missing
@@ -123,9 +122,9 @@ class AttendanceTable(ThemedTable):
         self.post_message(self.FilterChanged(self.only_missing))
 
     def action_open_family(self) -> None:
-        view = self.current
-        if view is not None:
-            self.post_message(self.FamilyRequested(view))
+        row = self.current
+        if row is not None:
+            self.post_message(self.FamilyRequested(row))
 
     class FilterChanged(Message):
         def __init__(self, only_missing: bool) -> None:

@@ -59,6 +59,8 @@ class ThemedTable(DataTable[Text]):
 class TimetableGrid(ThemedTable):
     """One clinic day: rows are time slots, columns professionals or rooms."""
 
+    BINDINGS = [Binding("o", "other_in_cell", "Other in cell", show=False)]
+
     DEFAULT_CSS = """
     TimetableGrid {
         height: 1fr;
@@ -82,6 +84,7 @@ class TimetableGrid(ThemedTable):
         )
         self.day_grid: DayGrid | None = None
         self._column_width = 20
+        self._preferred: int | None = None  # which appointment of a double-booked cell is selected
 
     # -- content ------------------------------------------------------------------------------------------
 
@@ -146,7 +149,35 @@ class TimetableGrid(ThemedTable):
         if grid is None or not self.row_count:
             return None
         coordinate = self.cursor_coordinate
-        return grid.appointment_at(coordinate.row, coordinate.column - 1)
+        cell = grid.cell(coordinate.row, coordinate.column - 1)
+        if cell is None or not cell.appointment_ids:
+            return None
+        if self._preferred in cell.appointment_ids:
+            return self._preferred
+        return cell.appointment_ids[0]
+
+    @property
+    def shared_count(self) -> int:
+        """How many appointments share the cell under the cursor (2 or more: a double booking)."""
+        grid = self.day_grid
+        if grid is None or not self.row_count:
+            return 0
+        cell = grid.cell(self.cursor_coordinate.row, self.cursor_coordinate.column - 1)
+        return len(cell.appointment_ids) if cell else 0
+
+    def action_other_in_cell(self) -> None:
+        """In a double-booked cell, select the next appointment sharing it."""
+        grid = self.day_grid
+        if grid is None:
+            return
+        coordinate = self.cursor_coordinate
+        cell = grid.cell(coordinate.row, coordinate.column - 1)
+        if cell is None or len(cell.appointment_ids) < 2:
+            return
+        current = self.appointment_id
+        index = cell.appointment_ids.index(current) if current in cell.appointment_ids else -1
+        self._preferred = cell.appointment_ids[(index + 1) % len(cell.appointment_ids)]
+        self.post_message(self.AppointmentHighlighted(self, self._preferred, coordinate.column, coordinate.row))
 
     @property
     def cursor_slot(self) -> dt.time | None:
@@ -168,6 +199,7 @@ class TimetableGrid(ThemedTable):
         position = grid.position_of(appointment_id) if grid else None
         if position is None:
             return False
+        self._preferred = appointment_id
         self.move_cursor(row=position[0], column=position[1] + 1, scroll=True)
         return True
 
@@ -234,6 +266,11 @@ class ClashPanel(ThemedTable):
 
 class FamilyTimetable(ThemedTable):
     """One family's appointments across the clinic's days, in order, with clashes marked."""
+
+    BINDINGS = [
+        Binding("left_square_bracket", "screen.step_family(-1)", "Prev family", key_display="["),
+        Binding("right_square_bracket", "screen.step_family(1)", "Next family", key_display="]"),
+    ]
 
     DEFAULT_CSS = """
     FamilyTimetable {
