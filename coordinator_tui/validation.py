@@ -58,6 +58,8 @@ class FormErrors:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls (C1 CSI starts terminal escapes)
+# Lone surrogates (broken text, e.g. undecodable bytes pasted into a terminal) cannot be stored as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(value: str, field: str, *, max_length: int, required: bool = False, multiline: bool = False) -> str:
@@ -72,6 +74,8 @@ def clean_text(value: str, field: str, *, max_length: int, required: bool = Fals
         bad = _CONTROL.search(text) or ("\n" in text)
     if bad:
         raise FieldError(field, "contains control characters; please retype it")
+    if _SURROGATE.search(text):
+        raise FieldError(field, "contains broken characters that cannot be stored; please retype it")
     if required and not text:
         raise FieldError(field, "is required")
     if len(text) > max_length:
