@@ -253,19 +253,28 @@ def translate_errors() -> Iterator[None]:
 
 def open_database(target: str, *, create: bool = True, writable: bool = True, migrate: bool = True) -> Database:
     """Open (and, if allowed, create and upgrade) the database named by a file path or SQLAlchemy URL."""
+    if "\x00" in target:
+        raise DatabaseError("the database path contains a NUL character")
     if is_url(target):
-        engine = sa.create_engine(target, pool_pre_ping=True)
+        try:
+            engine = sa.create_engine(target, pool_pre_ping=True)
+        except (sa.exc.ArgumentError, ImportError) as exc:  # unknown dialect or driver, malformed URL
+            scheme = target.split("://", 1)[0][:40]
+            raise DatabaseError(f"'{scheme}://...' is not a database URL this app can use") from exc
         db = Database(engine=engine, path=None, writable=writable)
     else:
-        path = Path(target).expanduser().resolve()
-        if path.exists():
-            _check_sqlite_file(path, writable=writable)
-        elif create and writable:
-            if path.parent.exists() and not os.access(path.parent, os.W_OK):
-                raise DatabaseError(f"cannot create a database in {path.parent} (permission denied)")
-            create_private_file(path)
-        else:
-            raise DatabaseError(f"no database at {path}")
+        try:
+            path = Path(target).expanduser().resolve()
+            if path.exists():
+                _check_sqlite_file(path, writable=writable)
+            elif create and writable:
+                if path.parent.exists() and not os.access(path.parent, os.W_OK):
+                    raise DatabaseError(f"cannot create a database in {path.parent} (permission denied)")
+                create_private_file(path)
+            else:
+                raise DatabaseError(f"no database at {path}")
+        except OSError as exc:  # e.g. a name too long, a parent that is a file
+            raise DatabaseError(f"the database path cannot be used ({exc.strerror or type(exc).__name__})") from exc
         db = Database(engine=_sqlite_engine(path, writable=writable), path=path, writable=writable)
     try:
         with translate_errors():
