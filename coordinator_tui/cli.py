@@ -70,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from coordinator_tui.logging_setup import configure_logging, handle_unexpected
 
     configure_logging()  # owner-only log file of event names and ids, never personal data
+    from coordinator_tui.services import audit_guard
+
+    audit_guard.install()  # the audit log is append-only: no session may change or delete an entry
     try:
         if args.command is None:
             from coordinator_tui.commands.app import run_app
