@@ -1,0 +1,129 @@
+"""A patient's history (the audit log), read-only: when, who, what, and which fields changed, newest first.
+
+Opened from the patient record. The list shows one row per audited change; the panel below shows the
+highlighted change field by field (before → after). Nothing here can change or delete an entry.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
+from textual.worker import get_current_worker
+
+from coordinator_tui.db import DatabaseError
+from coordinator_tui.services import patients as patient_service
+from coordinator_tui.services.audit_view import AuditRow, patient_history
+from coordinator_tui.services.errors import NotFoundError
+from coordinator_tui.ui.screens.base import CoordinatorScreen
+
+
+class AuditTable(DataTable[str]):
+    HELP_TITLE = "History"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, id=id)
+
+
+class AuditScreen(CoordinatorScreen):
+    """Read-only history of one patient's record. Esc goes back."""
+
+    DEFAULT_CSS = """
+    AuditScreen #audit-summary { padding: 0 1; height: auto; }
+    AuditScreen #audit-table { height: 1fr; }
+    AuditScreen #audit-detail-scroll { height: auto; max-height: 40%; border-top: solid $primary; }
+    AuditScreen #audit-detail { padding: 0 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", key_display="Esc"),
+        Binding("ctrl+r", "reload", "Reload", show=False),
+    ]
+
+    def __init__(self, patient_id: int) -> None:
+        super().__init__()
+        self.patient_id = patient_id
+        self.rows: list[AuditRow] = []
+        self.detail_row: AuditRow | None = None  # the change shown in the panel below the list
+        self.screen_title = "History"
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Loading…", id="audit-summary")
+        yield AuditTable(id="audit-table")
+        with VerticalScroll(id="audit-detail-scroll"):
+            yield Static("", id="audit-detail")
+
+    def on_mount(self) -> None:
+        table = self.query_one(AuditTable)
+        table.add_column("When", key="when")
+        table.add_column("Who", key="who")
+        table.add_column("Action", key="action")
+        table.add_column("What", key="what")
+        table.add_column("Fields", key="fields")
+        table.focus()
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="audit-load", exit_on_error=False)
+    def reload(self) -> None:
+        worker = get_current_worker()
+        zone = getattr(self.app, "zone", "Europe/London")
+        try:
+            with self.app.database.session() as session:  # type: ignore[attr-defined]
+                patient = patient_service.get_patient(session, self.patient_id)
+                name = patient.full_name
+                rows = patient_history(session, self.patient_id, zone)
+        except (DatabaseError, NotFoundError) as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="Could not read the history", severity="error")
+            return
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self.show, name, rows)
+
+    def show(self, name: str, rows: list[AuditRow]) -> None:
+        self.rows = rows
+        self.sub_title = f"History: {name}"
+        count = f"{len(rows)} change{'s' if len(rows) != 1 else ''}"
+        self.query_one("#audit-summary", Static).update(
+            Text.assemble((name, "bold"), f" — {count}, newest first. Read-only: the history cannot be edited.")
+        )
+        table = self.query_one(AuditTable)
+        table.clear()
+        for row in rows:
+            table.add_row(row.when, row.who, row.action, row.what, row.fields_text, key=str(row.event_id))
+        if rows:
+            table.move_cursor(row=0)
+            self._show_detail(rows[0])
+        else:
+            self.query_one("#audit-detail", Static).update("No changes have been recorded for this patient yet.")
+
+    @on(DataTable.RowHighlighted, "#audit-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value if event.row_key is not None else None
+        row = next((r for r in self.rows if str(r.event_id) == key), None)
+        if row is not None:
+            self._show_detail(row)
+
+    def _show_detail(self, row: AuditRow) -> None:
+        self.detail_row = row
+        if not row.changes:
+            self.query_one("#audit-detail", Static).update(f"{row.when} {row.who} {row.action} {row.what}.")
+            return
+        grid = Table(box=None, show_header=True, header_style="bold", expand=False, padding=(0, 1))
+        grid.add_column("Field")
+        grid.add_column("Before")
+        grid.add_column("After")
+        for field_name, before, after in row.changes:
+            grid.add_row(field_name, before, after)
+        title = Text(f"{row.when}  {row.who} {row.action} {row.what}", style="bold")
+        self.query_one("#audit-detail", Static).update(Group(title, grid))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_reload(self) -> None:
+        self.reload()
