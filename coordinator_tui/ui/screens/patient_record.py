@@ -495,6 +495,7 @@ class PatientRecordScreen(CoordinatorScreen):
         Binding("p", "edit_patient", "Edit patient"),
         *(Binding(key, f"show_tab('{tab}')", TABS[tab], show=False) for tab, key in TAB_KEYS.items()),
         Binding("ctrl+r", "reload", "Reload", show=False),
+        Binding("h", "history", "History", show=False),  # the audit log of this record (screens/audit.py)
     ]
 
     def __init__(self, patient_id: int, tab: str | None = None) -> None:
@@ -556,6 +557,11 @@ class PatientRecordScreen(CoordinatorScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_history(self) -> None:
+        from coordinator_tui.ui.screens.audit import AuditScreen
+
+        self.app.push_screen(AuditScreen(self.patient_id))
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one("#record-tabs", TabbedContent).active = tab
