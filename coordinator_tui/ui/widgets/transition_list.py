@@ -1,54 +1,175 @@
-"""One patient's transition checklist, read from the database in due-date order (the patient record's tab).
+"""One patient's transition checklist: the patient record's Transition tab.
 
-Built to be extended: ``TransitionList(patient_id)`` loads its own items in a worker thread (``reload()``), keeps
-them in ``items`` and shows them in ``#transition-table`` (row key = item id); a subclass or later version adds
-status keys (BINDINGS + actions calling the transition service, then ``reload()``).
+``TransitionList(patient_id, id=...)`` loads the checklist in a worker thread (``reload()``), from
+``services.transition.checklist_for_patient``: items in date order, grouped by stage (a heading row per stage, in
+the order of each stage's earliest due date). Every item shows its state as a symbol and a word (⚠ OVERDUE,
+● DUE, ○ UPCOMING, ✔ DONE, – N/A), never by colour alone. Under the table, the highlighted item in full.
+
+Keys while the list has the focus (shown in the footer; a key that would change nothing is dimmed):
+
+- ``o`` to do (reopen), ``i`` in progress, ``d`` done today: one key, saved at once;
+- ``D`` done on another date, ``n`` not applicable (asks for the reason; an empty reason keeps the form open),
+  ``e`` / Enter the note: a form.
+
+Reopening a done or not-applicable item asks first (its completion date or reason is cleared). Every save carries
+the version the list showed, so a change someone else saved meanwhile is refused with their name and time, and
+the list reloads. ``p`` and ``t`` stay with the record screen (edit patient, Transition tab).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
-from textual import work
+from rich.text import Text
+from sqlmodel import Session
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Static
+from textual.events import Resize
+from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from coordinator_tui import clock
 from coordinator_tui.db import DatabaseError
 from coordinator_tui.models import TransitionItem, TransitionStatus
-from coordinator_tui.services.transition_views import items_for_patient
+from coordinator_tui.services import transition as transition_service
+from coordinator_tui.services.milestone_rules import MilestoneRules, RulesError, load_rules
+from coordinator_tui.services.transition import FLAG_LABELS, DueFlag, PatientChecklist
+from coordinator_tui.ui.widgets.confirm import ConfirmScreen
+from coordinator_tui.ui.widgets.forms import FormField, FormScreen
 from coordinator_tui.ui.widgets.tables import RecordTable
-from coordinator_tui.validation import format_uk_date
+from coordinator_tui.validation import format_uk_date, parse_uk_date
 
-STATUS_TEXT = {
+STAGE_KEY_PREFIX = "stage:"
+WIDE = 110  # from this width on, owner and category fit beside the title
+
+STATUS_WORDS: dict[TransitionStatus, str] = {
     TransitionStatus.TODO: "○ to do",
     TransitionStatus.IN_PROGRESS: "◐ in progress",
-    TransitionStatus.DONE: "✓ done",
+    TransitionStatus.DONE: "✔ done",
     TransitionStatus.NOT_APPLICABLE: "– not applicable",
 }
-OPEN = (TransitionStatus.TODO, TransitionStatus.IN_PROGRESS)
+FLAG_STYLES: dict[DueFlag, str] = {
+    DueFlag.OVERDUE: "bold",
+    DueFlag.DUE: "bold",
+    DueFlag.UPCOMING: "",
+    DueFlag.DONE: "dim",
+    DueFlag.NOT_APPLICABLE: "dim",
+}
+OWNER_SHORT: dict[str, str] = {
+    "transition coordinator": "coordinator",
+    "family support worker": "family support",
+}
+FINISHED = (TransitionStatus.DONE, TransitionStatus.NOT_APPLICABLE)
+
+# The one-key status changes: action parameter -> (status, the message when saved).
+QUICK_STATUS: dict[str, tuple[TransitionStatus, str]] = {
+    "todo": (TransitionStatus.TODO, "Marked to do"),
+    "in_progress": (TransitionStatus.IN_PROGRESS, "Marked in progress"),
+    "done": (TransitionStatus.DONE, "Marked done today"),
+}
 
 
-def status_text(item: TransitionItem, today: dt.date) -> str:
-    text = STATUS_TEXT.get(item.status, str(item.status))
-    if item.status in OPEN and item.due_date < today:
-        return f"⚠ overdue ({text[2:]})"
+def status_cell(item: TransitionItem) -> str:
+    """The status column: to do / in progress, or when it was done, or not applicable."""
+    if item.status is TransitionStatus.DONE and item.completed_on is not None:
+        return f"✔ {format_uk_date(item.completed_on)}"
+    if item.status is TransitionStatus.NOT_APPLICABLE:
+        return "– n/a"
+    return STATUS_WORDS.get(item.status, str(item.status))
+
+
+def flag_cell(flag: DueFlag) -> Text:
+    return Text(FLAG_LABELS[flag], style=FLAG_STYLES[flag])
+
+
+def columns(width: int) -> list[tuple[str, int]]:
+    """Titles and widths for a list ``width`` cells wide: the title gets what the other columns leave."""
+    fixed = [("Due", 10), ("Flag", 10), ("Status", 13)]
+    extra = [("Owner", 16), ("Category", 18)]
+    shown = fixed + (extra if width >= WIDE else [])
+    padding = 2 * (len(shown) + 1) + 2  # cell padding and the scroll bar
+    item_width = max(24, width - sum(w for _t, w in shown) - padding)
+    result = [fixed[0], fixed[1], ("Item", item_width), fixed[2]]
+    return result + extra + [("Note", 40)]
+
+
+def stage_heading(stage: str, rows: Sequence[transition_service.ChecklistRow]) -> Text:
+    """A stage's heading row: the name first (it survives a narrow column), then done and overdue counts."""
+    overdue = sum(1 for row in rows if row.flag is DueFlag.OVERDUE)
+    done = sum(1 for row in rows if row.flag in (DueFlag.DONE, DueFlag.NOT_APPLICABLE))
+    text = Text(f"━━ {stage} ━━ ", style="bold")
+    if overdue:
+        text.append(f"⚠ {overdue} overdue · ", style="bold")
+    text.append(f"{done}/{len(rows)} finished")
+    return text
+
+
+def stage_detail(stage: str, rows: Sequence[transition_service.ChecklistRow]) -> Text:
+    text = Text(f"Stage: {stage}", style="bold")
+    for flag in DueFlag:
+        number = sum(1 for row in rows if row.flag is flag)
+        if number:
+            text.append(f"\n{number} {FLAG_LABELS[flag]}")
+    return text
+
+
+def owner_short(role: str) -> str:
+    """The owner column's short form (the detail under the table has it in full)."""
+    return OWNER_SHORT.get(role, role)
+
+
+def totals_text(checklist: PatientChecklist) -> Text:
+    if not checklist.groups:
+        return Text("No transition checklist items for this patient yet.")
+    counts = checklist.counts
+    text = Text(f"{len(checklist.rows)} items: ")
+    parts = [(flag, counts.get(flag, 0)) for flag in DueFlag]
+    for index, (flag, number) in enumerate(parts):
+        if index:
+            text.append(" · ")
+        text.append(f"{number} {FLAG_LABELS[flag]}", style="bold" if flag is DueFlag.OVERDUE and number else "")
+    return text
+
+
+def detail_text(row: transition_service.ChecklistRow) -> Text:
+    item = row.item
+    text = Text()
+    text.append(item.title, style="bold")
+    text.append("\n")
+    text.append(FLAG_LABELS[row.flag], style="bold")
+    text.append(f" · {STATUS_WORDS[item.status]} · due {format_uk_date(item.due_date)}")
+    if item.status is TransitionStatus.DONE and item.completed_on is not None:
+        text.append(f" · done on {format_uk_date(item.completed_on)}")
+    text.append(f" · {item.owner_role} · {item.category}")
+    if item.status is TransitionStatus.NOT_APPLICABLE:
+        text.append(f"\nNot applicable: {item.not_applicable_reason}")
+    if item.note:
+        text.append("\nNote: ", style="bold")
+        text.append(" ".join(item.note.split()))
+    else:
+        text.append("\nNo note yet (e to add one).")
     return text
 
 
 class TransitionTable(RecordTable):
+    """The checklist rows (key = item id) with a heading row per stage (key ``stage:<n>``)."""
+
     HELP_TITLE = "Transition checklist"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Details", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "edit_note", "Note", show=False)]
+
+    def action_edit_note(self) -> None:
+        parent = self.parent
+        if isinstance(parent, TransitionList):
+            parent.action_edit_note()
 
 
 class TransitionList(Vertical):
-    """The checklist table and a line of totals. ``items`` holds what was loaded last."""
+    """Totals, the checklist table and the highlighted item. ``items`` and ``checklist`` hold the last load."""
 
+    HELP_TITLE = "Transition checklist"
     DEFAULT_CSS = """
     TransitionList {
         height: 1fr;
@@ -61,61 +182,346 @@ class TransitionList(Vertical):
     TransitionList #transition-table {
         height: 1fr;
     }
+    TransitionList #transition-detail {
+        height: auto;
+        max-height: 6;
+        padding: 0 1;
+        border-top: solid $primary-muted;
+    }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "set_status('todo')", "To do"),
+        Binding("i", "set_status('in_progress')", "In progress"),
+        Binding("d", "set_status('done')", "Done"),
+        Binding("D", "done_on", "Done on a date…", show=False, key_display="shift+d"),
+        Binding("n", "not_applicable", "N/A…", tooltip="Not applicable (asks for the reason)"),
+        Binding("e", "edit_note", "Note…"),
+    ]
 
     def __init__(self, patient_id: int, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.patient_id = patient_id
+        self.checklist: PatientChecklist | None = None
         self.items: Sequence[TransitionItem] = []
         self.loaded = False
+        self._rows: dict[str, transition_service.ChecklistRow] = {}
+        self._columns_for = 0
+        self._select_after_load: str | None = None
+        self._rules: MilestoneRules | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Loading the checklist…", id="transition-totals")
         yield TransitionTable(id="transition-table")
+        yield Static("", id="transition-detail")
 
     def on_mount(self) -> None:
-        table = self.query_one("#transition-table", TransitionTable)
-        for title, width in (("Due", 10), ("Status", 20), ("Item", 40), ("Category", 14), ("Owner", 14)):
-            table.add_column(title, key=title, width=width)
-        table.add_column("Stage", key="Stage")
+        self._set_columns(self.app.size.width)
         self.reload()
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Loading and showing
+    # ---------------------------------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="transition-list", exit_on_error=False)
     def reload(self) -> None:
         worker = get_current_worker()
+        zone = self.app.zone  # type: ignore[attr-defined]
         try:
             with self.app.database.session() as session:  # type: ignore[attr-defined]
-                items = list(items_for_patient(session, self.patient_id))
+                checklist = transition_service.checklist_for_patient(session, self.patient_id, today=clock.today(zone))
         except DatabaseError as exc:
             self.app.call_from_thread(self.notify, str(exc), title="Could not load the checklist", severity="error")
             return
         if not worker.is_cancelled:
-            self.app.call_from_thread(self.show_items, items)
+            self.app.call_from_thread(self.show_checklist, checklist)
 
-    def show_items(self, items: Sequence[TransitionItem]) -> None:
-        self.items = items
-        today = clock.today()
-        table = self.query_one("#transition-table", TransitionTable)
-        keep = table.selected_key
-        table.clear()
-        for item in items:
-            table.add_row(
-                format_uk_date(item.due_date),
-                status_text(item, today),
-                item.title,
-                item.category,
-                item.owner_role,
-                item.stage,
-                key=str(item.id),
-            )
-        if keep:
-            table.move_to_key(keep)
-        open_items = [i for i in items if i.status in OPEN]
-        overdue = [i for i in open_items if i.due_date < today]
-        totals = (
-            f"{len(items)} items · {len(open_items)} open · {len(overdue)} overdue (⚠)"
-            if items
-            else "No transition checklist items for this patient yet."
-        )
-        self.query_one("#transition-totals", Static).update(totals)
+    def select_item(self, item_id: int) -> None:
+        """Put the cursor on an item (now if it is shown, else after the next load)."""
+        key = str(item_id)
+        if key in self._rows:
+            self.query_one(TransitionTable).move_to_key(key)
+        else:
+            self._select_after_load = key
+
+    def show_checklist(self, checklist: PatientChecklist) -> None:
+        self.checklist = checklist
+        self.items = [row.item for row in checklist.rows]
+        self._rows = {str(row.item.id): row for row in checklist.rows}
+        self._fill_table()
+        self.query_one("#transition-totals", Static).update(totals_text(checklist))
         self.loaded = True
+
+    def _fill_table(self) -> None:
+        table = self.query_one(TransitionTable)
+        keep = self._select_after_load or table.selected_key
+        self._select_after_load = None
+        had_rows = table.row_count > 0
+        table.clear()
+        if self.checklist is None:
+            return
+        for index, group in enumerate(self.checklist.groups):
+            heading = stage_heading(group.stage, group.rows)
+            table.add_row("", "", heading, "", "", "", "", key=f"{STAGE_KEY_PREFIX}{index}")
+            for row in group.rows:
+                item = row.item
+                table.add_row(
+                    format_uk_date(item.due_date),
+                    flag_cell(row.flag),
+                    Text(item.title),  # Text: typed text is never read as markup
+                    status_cell(item),
+                    owner_short(item.owner_role),
+                    item.category,
+                    Text(" ".join(item.note.split())),
+                    key=str(item.id),
+                )
+        if keep and keep in self._rows:
+            table.move_to_key(keep)
+        elif not had_rows or keep is None or keep not in self._rows:
+            first = self._first_to_look_at()
+            if first is not None:
+                table.move_to_key(first)
+        self._show_detail(table.selected_key)
+        table.refresh_bindings()
+
+    def _first_to_look_at(self) -> str | None:
+        """The first overdue or due item, else the first open one, else the first item."""
+        if self.checklist is None:
+            return None
+        rows = self.checklist.rows
+        for wanted in ((DueFlag.OVERDUE, DueFlag.DUE), (DueFlag.UPCOMING,)):
+            found = next((row for row in rows if row.flag in wanted), None)
+            if found is not None:
+                return str(found.item.id)
+        return str(rows[0].item.id) if rows else None
+
+    def _show_detail(self, key: str | None) -> None:
+        row = self._rows.get(key) if key else None
+        detail = self.query_one("#transition-detail", Static)
+        if row is None and key and key.startswith(STAGE_KEY_PREFIX) and self.checklist is not None:
+            group = self.checklist.groups[int(key.removeprefix(STAGE_KEY_PREFIX))]
+            detail.update(stage_detail(group.stage, group.rows))
+            return
+        if row is None:
+            detail.update("Choose an item (↑ ↓) to see it in full." if self._rows else "")
+            return
+        detail.update(detail_text(row))
+
+    def _set_columns(self, width: int) -> None:
+        table = self.query_one(TransitionTable)
+        table.clear(columns=True)
+        self._columns_for = width
+        for title, size in columns(width):
+            table.add_column(title, key=title, width=size)
+
+    def on_resize(self, event: Resize) -> None:
+        width = self.app.size.width
+        if width != self._columns_for:
+            self._set_columns(width)
+            self._fill_table()
+
+    @on(DataTable.RowHighlighted, "#transition-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_detail(event.row_key.value)
+        event.control.refresh_bindings()
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Actions
+    # ---------------------------------------------------------------------------------------------------------
+
+    @property
+    def selected_row(self) -> transition_service.ChecklistRow | None:
+        key = self.query_one(TransitionTable).selected_key
+        return self._rows.get(key) if key else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Dim a key that would change nothing on the highlighted row (a stage heading: every key)."""
+        if action not in {"set_status", "done_on", "not_applicable", "edit_note"}:
+            return True
+        if not self.is_mounted:
+            return None
+        row = self.selected_row
+        if row is None:
+            return None
+        if action == "set_status" and parameters:
+            wanted = QUICK_STATUS.get(str(parameters[0]))
+            if wanted is not None and wanted[0] is row.item.status:
+                return None
+        return True
+
+    def _chosen(self) -> transition_service.ChecklistRow | None:
+        row = self.selected_row
+        if row is None:
+            self.notify("Choose an item first (↑ ↓), not a stage heading.", severity="warning")
+        return row
+
+    def action_set_status(self, which: str) -> None:
+        row = self._chosen()
+        if row is None or which not in QUICK_STATUS:
+            return
+        item = row.item
+        status, message = QUICK_STATUS[which]
+        if status is item.status:
+            return
+        item_id, version = item.id, item.version
+        assert item_id is not None
+
+        def save(session: Session) -> TransitionItem:
+            return transition_service.set_status(
+                session, item_id, status, expected_version=version, rules=self._milestone_rules()
+            )
+
+        if item.status in FINISHED and status not in FINISHED:
+            cleared = (
+                f"Its completion date ({format_uk_date(item.completed_on)}) will be cleared."
+                if item.status is TransitionStatus.DONE
+                else f"Its reason for not applying ({item.not_applicable_reason}) will be cleared."
+            )
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._save(save, f"{message}: {item.title}")
+
+            self.app.push_screen(
+                ConfirmScreen(
+                    f"Reopen “{item.title}” as {STATUS_WORDS[status][2:]}?",
+                    f"{cleared} The change is kept in the audit log.",
+                    yes_label="Reopen",
+                    no_label="Keep",
+                ),
+                answered,
+            )
+            return
+        self._save(save, f"{message}: {item.title}")
+
+    def action_done_on(self) -> None:
+        row = self._chosen()
+        if row is None:
+            return
+        item = row.item
+        item_id, version = item.id, item.version
+        assert item_id is not None
+        database = self.app.database  # type: ignore[attr-defined]
+
+        def save(values: dict[str, Any]) -> TransitionItem:
+            day = parse_uk_date(values.get("completed_on", ""), "completed_on", allow_future=False)
+            with database.session() as session:
+                return transition_service.set_status(
+                    session,
+                    item_id,
+                    TransitionStatus.DONE,
+                    expected_version=version,
+                    completed_on=day,
+                    rules=self._milestone_rules(),
+                )
+
+        current = item.completed_on or clock.today()
+        fields = [FormField("completed_on", "Done on", format_uk_date(current), required=True)]
+        self._form(f"Done: {item.title}", fields, save, "Done", "The date it was done, as DD/MM/YYYY.")
+
+    def action_not_applicable(self) -> None:
+        row = self._chosen()
+        if row is None:
+            return
+        item = row.item
+        item_id, version = item.id, item.version
+        assert item_id is not None
+        database = self.app.database  # type: ignore[attr-defined]
+
+        def save(values: dict[str, Any]) -> TransitionItem:
+            with database.session() as session:
+                return transition_service.set_status(
+                    session,
+                    item_id,
+                    TransitionStatus.NOT_APPLICABLE,
+                    expected_version=version,
+                    reason=values.get("reason", ""),
+                    rules=self._milestone_rules(),
+                )
+
+        fields = [
+            FormField(
+                "reason",
+                "Reason",
+                item.not_applicable_reason,
+                required=True,
+                placeholder="why this step does not apply to this young person",
+            )
+        ]
+        self._form(
+            f"Not applicable: {item.title}",
+            fields,
+            save,
+            "Marked not applicable",
+            "Say why this step does not apply (kept with the item and in the audit log).",
+        )
+
+    def action_edit_note(self) -> None:
+        row = self._chosen()
+        if row is None:
+            return
+        item = row.item
+        item_id, version = item.id, item.version
+        assert item_id is not None
+        database = self.app.database  # type: ignore[attr-defined]
+
+        def save(values: dict[str, Any]) -> TransitionItem:
+            with database.session() as session:
+                return transition_service.update_note(
+                    session, item_id, values.get("note", ""), expected_version=version
+                )
+
+        fields = [FormField("note", "Note", item.note, kind="multiline")]
+        self._form(f"Note: {item.title}", fields, save, "Note saved", "Evidence, who was involved, what is next.")
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Saving (off the UI thread)
+    # ---------------------------------------------------------------------------------------------------------
+
+    def _milestone_rules(self) -> MilestoneRules | None:
+        """The service's rules, read once (in a worker): saving re-dates the items that follow from this one."""
+        if self._rules is None:
+            try:
+                self._rules = load_rules(getattr(self.app, "settings", None))
+            except RulesError as exc:
+                self.app.call_from_thread(
+                    self.notify,
+                    f"Dates that follow from this item were not updated: {exc}",
+                    title="Milestone rules file",
+                    severity="warning",
+                )
+                return None
+        return self._rules
+
+    def _form(
+        self,
+        title: str,
+        fields: list[FormField],
+        save: Callable[[dict[str, Any]], TransitionItem],
+        message: str,
+        description: str,
+    ) -> None:
+        def closed(result: TransitionItem | None) -> None:
+            if result is not None:
+                self.notify(f"{message}: {result.title}", title="Saved")
+            self.reload()
+
+        form: FormScreen[TransitionItem] = FormScreen(title, fields, save, description=description)
+        self.app.push_screen(form, closed)
+
+    def _save(self, job: Callable[[Session], TransitionItem], message: str) -> None:
+        """Run ``job`` in a worker; a refused save (stale version, busy database…) is shown; the list reloads."""
+        from coordinator_tui.ui.screens.base import USER_ERRORS, error_text
+
+        database = self.app.database  # type: ignore[attr-defined]
+
+        def work() -> None:
+            try:
+                with database.session() as session:
+                    job(session)
+            except USER_ERRORS as exc:
+                self.app.call_from_thread(self.notify, error_text(exc), title="Not saved", severity="error", timeout=10)
+            else:
+                self.app.call_from_thread(self.notify, message, title="Saved")
+            self.app.call_from_thread(self.reload)
+
+        self.run_worker(work, thread=True, group="transition-save")
