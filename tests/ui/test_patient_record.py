@@ -15,7 +15,7 @@ from coordinator_tui.services import contacts as contact_service
 from coordinator_tui.services import patients as patient_service
 from coordinator_tui.services.clinics import attendances_for_patient
 from coordinator_tui.services.patients import search_patients
-from coordinator_tui.services.transition_views import items_for_patient
+from coordinator_tui.services.transition import checklist_for_patient
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.patient_record import (
     NAMED_WORKER,
@@ -302,11 +302,11 @@ async def test_travel_form_invalid_kept_then_saved(app: CoordinatorApp, demo_db:
 async def test_transition_tab_shows_the_patients_items_in_date_order(app: CoordinatorApp, demo_db: Database) -> None:
     patient = first_patient(demo_db, 2)
     with demo_db.session() as session:
-        items = items_for_patient(session, patient.id)  # type: ignore[arg-type]
+        items = checklist_for_patient(session, patient.id).rows  # type: ignore[arg-type]
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_record(pilot, patient)
         await pilot.press("t")
         await settle(pilot)
-        table = screen.query_one(TransitionTable)
-        assert [r.key.value for r in table.ordered_rows] == [str(i.id) for i in items]
-        assert cell_texts(table, 2) == [i.title for i in items]
+        table = screen.query_one(TransitionTable)  # grouped by stage: a heading row ("stage:<n>") per stage
+        assert [k for r in table.ordered_rows if (k := str(r.key.value)).isdigit()] == [str(i.item.id) for i in items]
+        assert [t for t in cell_texts(table, 2) if not t.startswith("━━")] == [i.item.title for i in items]
