@@ -96,10 +96,13 @@ hostile_text = st.one_of(
 )
 hostile_value = st.one_of(hostile_text, st.none(), st.booleans(), st.integers(), st.floats(), st.binary(max_size=20))
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: the same examples on every run, so CI does not fail at random on a new find (run with
+# derandomize=False locally to explore further).
+FAST = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 WITH_DB = settings(
     max_examples=60,
     deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
@@ -277,8 +280,11 @@ def test_appointment_form(form: dict[str, Any]) -> None:
 
 
 def _isdigit_trap(value: object) -> bool:
-    """Text that str.isdigit() accepts but int() refuses ('²', '①'): a known bug, tested on its own below."""
-    return isinstance(value, str) and any(c.isdigit() and not c.isdecimal() for c in value)
+    """Text that str.isdigit() accepts but int() refuses ('²', '①', or over 4300 digits): a known bug, tested
+    on its own below."""
+    if not isinstance(value, str):
+        return False
+    return any(c.isdigit() and not c.isdecimal() for c in value) or sum(c.isdigit() for c in value) > 4000
 
 
 @FAST
@@ -313,6 +319,14 @@ def test_known_bug_booking_patient_superscript() -> None:
     from coordinator_tui.services.clinic_day_views import parse_booking_form
 
     form = {"day": "1", "start_time": "09:30", "patient": "²", "professionals": "2"}
+    returns_or_refuses(parse_booking_form, form, CLINIC, "Europe/London")
+
+
+@pytest.mark.xfail(strict=True, reason="services/clinic_day_views.py _as_id: int() of 10,000 digits " + ISDIGIT_BUG)
+def test_known_bug_booking_patient_huge_number() -> None:
+    from coordinator_tui.services.clinic_day_views import parse_booking_form
+
+    form = {"day": "1", "start_time": "09:30", "patient": "9" * 10_000, "professionals": "2"}
     returns_or_refuses(parse_booking_form, form, CLINIC, "Europe/London")
 
 
