@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlmodel import select
@@ -279,18 +279,9 @@ def test_appointment_form(form: dict[str, Any]) -> None:
     returns_or_refuses(appointment_service.parse_appointment_form, form, CLINIC, "Europe/London")
 
 
-def _isdigit_trap(value: object) -> bool:
-    """Text that str.isdigit() accepts but int() refuses ('²', '①', or over 4300 digits): a known bug, tested
-    on its own below."""
-    if not isinstance(value, str):
-        return False
-    return any(c.isdigit() and not c.isdecimal() for c in value) or sum(c.isdigit() for c in value) > 4000
-
-
 @FAST
 @given(hostile_text)
 def test_day_in_clinic(text: str) -> None:
-    assume(not _isdigit_trap(text))
     returns_or_refuses(clinic_service.parse_day_in_clinic, CLINIC, text)
 
 
@@ -299,31 +290,24 @@ def test_day_in_clinic(text: str) -> None:
 def test_booking_form(form: dict[str, Any]) -> None:
     from coordinator_tui.services.clinic_day_views import parse_booking_form
 
-    assume(not any(_isdigit_trap(form.get(key)) for key in ("day", "patient", "professionals", "room")))
     returns_or_refuses(parse_booking_form, form, CLINIC, "Europe/London")
 
 
-ISDIGIT_BUG = (
-    "known bug for the owner of the service: str.isdigit() accepts '²' but int() refuses it (ValueError, not a "
-    "FieldError). Fix: isdecimal() (or isascii() and isdigit()); then remove this marker"
-)
+# Regression tests: str.isdigit() accepts "²", which int() refuses; day numbers and ids must be ASCII digits.
 
 
-@pytest.mark.xfail(strict=True, reason="services/clinics.py parse_day_in_clinic: " + ISDIGIT_BUG)
-def test_known_bug_day_number_superscript() -> None:
+def test_day_number_superscript_is_refused_as_a_field_error() -> None:
     returns_or_refuses(clinic_service.parse_day_in_clinic, CLINIC, "²")
 
 
-@pytest.mark.xfail(strict=True, reason="services/clinic_day_views.py _as_id: " + ISDIGIT_BUG)
-def test_known_bug_booking_patient_superscript() -> None:
+def test_booking_patient_superscript_is_refused() -> None:
     from coordinator_tui.services.clinic_day_views import parse_booking_form
 
     form = {"day": "1", "start_time": "09:30", "patient": "²", "professionals": "2"}
     returns_or_refuses(parse_booking_form, form, CLINIC, "Europe/London")
 
 
-@pytest.mark.xfail(strict=True, reason="services/clinic_day_views.py _as_id: int() of 10,000 digits " + ISDIGIT_BUG)
-def test_known_bug_booking_patient_huge_number() -> None:
+def test_booking_patient_huge_number_is_refused() -> None:
     from coordinator_tui.services.clinic_day_views import parse_booking_form
 
     form = {"day": "1", "start_time": "09:30", "patient": "9" * 10_000, "professionals": "2"}

@@ -589,7 +589,7 @@ def _as_id(value: object) -> int | None:
     if isinstance(value, int):
         return value
     text = str(value).strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
 
 
 def _as_ids(value: object) -> list[int]:

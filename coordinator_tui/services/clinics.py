@@ -313,7 +313,7 @@ def get_attendance(session: Session, attendance_id: int) -> ClinicAttendance:
 def parse_day_in_clinic(clinic: ClinicEvent, text: str, field: str = "day") -> dt.date:
     """A typed date (DD/MM/YYYY) or day number (1, 2) that must fall on one of the clinic's days."""
     stripped = text.strip()
-    if stripped.isdigit() and len(stripped) <= 2:
+    if stripped.isascii() and stripped.isdigit() and len(stripped) <= 2:
         index = int(stripped)
         if not 1 <= index <= clinic.days:
             raise FieldError(field, f"this clinic has days 1 to {clinic.days}")
