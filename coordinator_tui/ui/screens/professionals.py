@@ -146,9 +146,7 @@ class ProfessionalsScreen(CoordinatorScreen):
             title.update("Patients: choose a professional above")
         else:
             count = len(patients)
-            title.update(
-                f"{professional.display_name}: in the care team of {count} patient{'s' if count != 1 else ''}"
-            )
+            title.update(f"{professional.display_name}: in the care team of {count} patient{'s' if count != 1 else ''}")
         table = self.query_one(TheirPatientsTable)
         table.clear()
         for p in patients:
