@@ -157,10 +157,10 @@ class CareTeamPane(Vertical):
         ("Discipline", 16),
         ("Name", 22),
         ("Named", 14),
-        ("Role", 20),
-        ("Organisation", 28),
+        ("Role", 16),
+        ("Organisation", 24),
         ("Phone", 13),
-        ("Email", 30),
+        ("Email", 28),
         ("From", 10),
         ("Until", 10),
     ]

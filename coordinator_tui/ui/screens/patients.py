@@ -22,7 +22,8 @@ from coordinator_tui.ui.widgets.tables import FilterInput, RecordTable
 from coordinator_tui.validation import format_nhs_number, format_uk_date
 
 PAGE_SIZE = 200  # rows loaded per filter: the first page of matches, in name order
-WIDE = 110  # from this width on, the table shows extra columns
+WIDE = 100  # from this width on, the table shows the hospital number too
+CLINIC_NAMES = 150  # and from this one, the next clinic's name
 
 
 def named_worker_text(summary: PatientSummary) -> str:
@@ -31,14 +32,14 @@ def named_worker_text(summary: PatientSummary) -> str:
     return summary.named_worker.display_name
 
 
-def summary_row(summary: PatientSummary, wide: bool) -> tuple[str, ...]:
+def summary_row(summary: PatientSummary, width: int) -> tuple[str, ...]:
     p = summary.patient
     next_clinic = format_uk_date(summary.next_clinic.start_date) if summary.next_clinic else "—"
     row = [f"{p.family_name}, {p.given_name}", format_nhs_number(p.nhs_number)]
-    if wide:
+    if width >= WIDE:
         row.append(p.hospital_number)
     row += [str(summary.age), next_clinic]
-    if wide:
+    if width >= CLINIC_NAMES:
         row.append(summary.next_clinic.name if summary.next_clinic else "")
     row += [named_worker_text(summary), str(summary.open_transition_items)]
     return tuple(row)
@@ -46,18 +47,18 @@ def summary_row(summary: PatientSummary, wide: bool) -> tuple[str, ...]:
 
 def columns(width: int) -> list[tuple[str, int]]:
     """Column titles and widths for a terminal ``width`` wide: names get what the fixed columns leave."""
-    wide = width >= WIDE
     fixed: list[tuple[str, int]] = [("NHS number", 12), ("Age", 3), ("Next clinic", 11)]
-    if wide:
-        fixed += [("Hospital no.", 12), ("Clinic", 26)]
-    fixed.append(("Open items" if wide else "Open", 10 if wide else 4))
+    if width >= WIDE:
+        fixed.append(("Hospital no.", 12))
+    if width >= CLINIC_NAMES:
+        fixed.append(("Clinic", 28))
+    fixed.append(("Open items" if width >= WIDE else "Open", 10 if width >= WIDE else 4))
     padding = 2 * (len(fixed) + 2)
-    free = max(30, width - sum(w for _t, w in fixed) - padding - 3)
+    free = max(34, width - sum(w for _t, w in fixed) - padding - 4)
     name_width = min(40, free * 11 // 20)
     worker_width = min(36, free - name_width)
-    by_title = dict(fixed)
+    sizes = {**dict(fixed), "Name": name_width, "Named worker": worker_width}
     order = ["Name", "NHS number", "Hospital no.", "Age", "Next clinic", "Clinic", "Named worker", "Open items", "Open"]
-    sizes = {**by_title, "Name": name_width, "Named worker": worker_width}
     return [(title, sizes[title]) for title in order if title in sizes]
 
 
@@ -80,7 +81,6 @@ class PatientsScreen(CoordinatorScreen):
         super().__init__()
         self.rows: list[PatientSummary] = []
         self.filter_text = ""
-        self.wide = False
         self._columns_for = 0
         self._select_after_load: int | None = None
 
@@ -92,7 +92,6 @@ class PatientsScreen(CoordinatorScreen):
         yield PatientTable(id="patients-table")
 
     def on_mount(self) -> None:
-        self.wide = self.size.width >= WIDE
         self._set_columns()
         self.load("")
 
@@ -125,7 +124,7 @@ class PatientsScreen(CoordinatorScreen):
         self.rows = rows
         table.clear()
         for summary in rows:
-            table.add_row(*summary_row(summary, self.wide), key=str(summary.patient.id))
+            table.add_row(*summary_row(summary, self._columns_for), key=str(summary.patient.id))
         if keep is not None:
             table.move_to_key(str(keep))
         count = len(rows)
@@ -142,7 +141,6 @@ class PatientsScreen(CoordinatorScreen):
 
     def on_resize(self, event: Resize) -> None:
         if event.size.width != self._columns_for:
-            self.wide = event.size.width >= WIDE
             self._set_columns()
             self.show_rows(self.filter_text, self.rows)
 
