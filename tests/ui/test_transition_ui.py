@@ -201,6 +201,7 @@ async def test_note_form_saves_the_note(app: CoordinatorApp, demo_db: Database) 
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert load_item(demo_db, row.item.id).note.endswith("Letter sent [bold]")
+        assert str(widget.query_one(TransitionTable).get_row(str(row.item.id))[4]) == "✎"  # the Note column
         assert "Letter sent [bold]" in str(widget.query_one("#transition-detail").render())
 
 

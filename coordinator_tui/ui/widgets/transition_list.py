@@ -43,6 +43,7 @@ from coordinator_tui.ui.widgets.tables import RecordTable
 from coordinator_tui.validation import format_uk_date, parse_uk_date
 
 STAGE_KEY_PREFIX = "stage:"
+NOTE_MARK = "✎"  # the Note column: the item has a note (shown in full under the table)
 WIDE = 110  # from this width on, owner and category fit beside the title
 
 STATUS_WORDS: dict[TransitionStatus, str] = {
@@ -88,12 +89,11 @@ def flag_cell(flag: DueFlag) -> Text:
 def columns(width: int) -> list[tuple[str, int]]:
     """Titles and widths for a list ``width`` cells wide: the title gets what the other columns leave."""
     fixed = [("Due", 10), ("Flag", 10), ("Status", 13)]
-    extra = [("Owner", 16), ("Category", 18)]
+    extra = [("Note", 4), ("Owner", 16), ("Category", 18)]  # beyond the right edge of a narrow list
     shown = fixed + (extra if width >= WIDE else [])
     padding = 2 * (len(shown) + 1) + 2  # cell padding and the scroll bar
     item_width = max(24, width - sum(w for _t, w in shown) - padding)
-    result = [fixed[0], fixed[1], ("Item", item_width), fixed[2]]
-    return result + extra + [("Note", 40)]
+    return [fixed[0], fixed[1], ("Item", item_width), fixed[2], *extra]
 
 
 def stage_heading(stage: str, rows: Sequence[transition_service.ChecklistRow]) -> Text:
@@ -255,7 +255,6 @@ class TransitionList(Vertical):
         table = self.query_one(TransitionTable)
         keep = self._select_after_load or table.selected_key
         self._select_after_load = None
-        had_rows = table.row_count > 0
         table.clear()
         if self.checklist is None:
             return
@@ -269,14 +268,12 @@ class TransitionList(Vertical):
                     flag_cell(row.flag),
                     Text(item.title),  # Text: typed text is never read as markup
                     status_cell(item),
+                    NOTE_MARK if item.note.strip() else "",
                     owner_short(item.owner_role),
                     item.category,
-                    Text(" ".join(item.note.split())),
                     key=str(item.id),
                 )
-        if keep and keep in self._rows:
-            table.move_to_key(keep)
-        elif not had_rows or keep is None or keep not in self._rows:
+        if not (keep and table.move_to_key(keep)):  # the row shown before the reload, else the first to look at
             first = self._first_to_look_at()
             if first is not None:
                 table.move_to_key(first)
