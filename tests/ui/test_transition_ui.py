@@ -321,3 +321,27 @@ async def test_caseload_shows_changes_made_in_a_record(app: CoordinatorApp, demo
         assert pilot.app.screen is screen
         assert screen.result.counts[CaseloadBucket.OVERDUE] == before - 1
         assert str(first.item.id) not in table_keys(screen.query_one(CaseloadTable))
+
+
+@pilot_test
+async def test_done_on_another_date_refuses_the_future(app: CoordinatorApp, demo_db: Database) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        widget = await open_transition_tab(pilot)
+        row = widget.selected_row
+        assert row is not None and row.item.id is not None
+        await pilot.press("D")
+        await settle(pilot)
+        form = pilot.app.screen
+        assert isinstance(form, FormScreen)
+        await pilot.press("ctrl+u")
+        await type_text(pilot, "01/12/2026")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert pilot.app.screen is form and "completed_on" in form.field_errors
+        assert load_item(demo_db, row.item.id).status is TransitionStatus.TODO
+        await pilot.press("ctrl+u")
+        await type_text(pilot, "03/11/2026")
+        await pilot.press("enter")
+        await settle(pilot)
+        saved = load_item(demo_db, row.item.id)
+        assert (saved.status, saved.completed_on) == (TransitionStatus.DONE, dt.date(2026, 11, 3))
