@@ -539,6 +539,11 @@ class PatientRecordScreen(CoordinatorScreen):
         if not worker.is_cancelled:
             self.app.call_from_thread(self.show, data)
 
+    @property
+    def loaded(self) -> bool:
+        """True once the record's data is on screen."""
+        return self.data is not None
+
     def show(self, data: RecordData) -> None:
         self.data = data
         self.sub_title = data.patient.full_name
