@@ -140,9 +140,11 @@ def detail_text(row: transition_service.ChecklistRow) -> Text:
     text.append(item.title, style="bold")
     text.append("\n")
     text.append(FLAG_LABELS[row.flag], style="bold")
-    text.append(f" · {STATUS_WORDS[item.status]} · due {format_uk_date(item.due_date)}")
     if item.status is TransitionStatus.DONE and item.completed_on is not None:
-        text.append(f" · done on {format_uk_date(item.completed_on)}")
+        text.append(f" on {format_uk_date(item.completed_on)}", style="bold")
+    elif item.status not in FINISHED:
+        text.append(f" · {STATUS_WORDS[item.status]}")
+    text.append(f" · due {format_uk_date(item.due_date)}")
     text.append(f" · {item.owner_role} · {item.category}")
     if item.status is TransitionStatus.NOT_APPLICABLE:
         text.append(f"\nNot applicable: {item.not_applicable_reason}")
@@ -468,7 +470,13 @@ class TransitionList(Vertical):
                 )
 
         fields = [FormField("note", "Note", item.note, kind="multiline")]
-        self._form(f"Note: {item.title}", fields, save, "Note saved", "Evidence, who was involved, what is next.")
+        self._form(
+            f"Note: {item.title}",
+            fields,
+            save,
+            "Note saved",
+            "Evidence, who was involved, what is next. Ctrl+S saves (Enter starts a new line).",
+        )
 
     # ---------------------------------------------------------------------------------------------------------
     # Saving (off the UI thread)
