@@ -50,10 +50,17 @@ def shipped_data_file(name: str) -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create a directory readable by the owner only (0700)."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create a directory readable by the owner only (0700).
+
+    A directory that already exists is left as it is: ``--db ~/clinic.db`` or ``--db /tmp/x.db`` must not
+    change the mode of the user's home folder or of /tmp.
+    """
+    try:
+        path.mkdir(parents=True, mode=0o700)
+    except FileExistsError:
+        return path
     with contextlib.suppress(PermissionError):
-        path.chmod(0o700)
+        path.chmod(0o700)  # mkdir's mode is narrowed by the umask, never widened; make it exact
     return path
 
 
