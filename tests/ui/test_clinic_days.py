@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, TextArea
 
@@ -44,17 +44,42 @@ def build_demo_file(path: Path) -> Path:
     clock.set_fixed_now(FIXED_NOW)
     audit.set_current_user("test-coordinator")
     original = demo_data._generate_transition_checklists
-    demo_data._generate_transition_checklists = lambda session: None  # type: ignore[assignment]
+    demo_data._generate_transition_checklists = lambda *args, **kwargs: None  # type: ignore[assignment]
     db = open_database(str(path))
     try:
         with db.session() as session:
             demo_data.load_demo(session, patients=40)
+        with db.session() as session:
+            ensure_professional_clash(session)
     finally:
         demo_data._generate_transition_checklists = original  # type: ignore[assignment]
         db.dispose()
         clock.set_fixed_now(None)
         audit.set_current_user(None)
     return path
+
+
+def ensure_professional_clash(session: Session) -> None:
+    """The demo books one deliberate clash in the next clinic (a professional double-booked). Should a change to
+    the demo data leave it out, book the same kind of clash here so the clash display is still tested."""
+    clinic_id = int(upcoming_clinics(session)[0].id)  # type: ignore[arg-type]
+    if any(c.kind is ClashKind.PROFESSIONAL for c in appointment_service.find_clashes(session, clinic_id)):
+        return
+    views_ = appointment_service.for_clinic(session, clinic_id, include_inactive=False)
+    target = views_[len(views_) // 2]
+    other = next(v for v in views_ if v.patient.id != target.patient.id)
+    appointment_service.book_appointment(
+        session,
+        clinic_id=clinic_id,
+        patient_id=other.patient.id,  # type: ignore[arg-type]
+        professional_ids=[p.id for p in target.professionals],  # type: ignore[misc]
+        start=target.appointment.start,
+        end=target.appointment.end,
+        discipline=target.appointment.discipline,
+        room_id=target.appointment.room_id,
+        internal_notes="Staff only: double-booked by phone, to fix.",
+        allow_clash=True,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -428,8 +453,11 @@ async def test_move_resolves_the_clash_and_rechecks_at_once(demo_db: Database, n
         await pilot.pause()
         form = pilot.app.screen
         assert isinstance(form, FormScreen)
-        assert form.values()["minutes"] == "30" and form.values()["day"] == "1"  # prefilled
-        set_form(form, day="2", start_time=f"{start:%H:%M}", room="")
+        minutes = int((view.appointment.end - view.appointment.start).total_seconds() // 60)
+        assert form.values()["minutes"] == str(minutes)  # prefilled from the appointment
+        assert form.values()["day"] == "1"
+        assert form.values()["start_time"] == f"{to_local(view.appointment.start, screen.timetable.zone):%H:%M}"
+        set_form(form, day="2", start_time=f"{start:%H:%M}", minutes="30", room="")
         await submit(pilot, form)
         assert pilot.app.screen is screen, form.field_errors or form.message
         assert screen.timetable is not None

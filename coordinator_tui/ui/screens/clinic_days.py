@@ -32,7 +32,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from coordinator_tui.clinic_time import format_date, to_local
-from coordinator_tui.db import DatabaseError
+from coordinator_tui.db import Database, DatabaseError
 from coordinator_tui.models import AttendanceStatus, ClinicEvent
 from coordinator_tui.services import clinic_day_views as views
 from coordinator_tui.services.appointments import INACTIVE, AppointmentView, cancel_appointment
@@ -72,8 +72,7 @@ class ClinicDaysScreen(CoordinatorScreen):
     def __init__(self) -> None:
         super().__init__()
         self.summaries: list[ClinicSummary] = []
-        self._pending_clinic: int | None = None
-        self.loaded = False
+        self.list_loaded = False
 
     def compose_body(self) -> ComposeResult:
         yield Static("Upcoming combined clinics", classes="pane-title", id="clinics-title")
@@ -107,7 +106,7 @@ class ClinicDaysScreen(CoordinatorScreen):
 
     def _show_summaries(self, summaries: list[ClinicSummary]) -> None:
         self.summaries = summaries
-        self.loaded = True
+        self.list_loaded = True
         table = self.query_one("#clinics-table", DataTable)
         table.loading = False
         table.clear()
@@ -128,9 +127,6 @@ class ClinicDaysScreen(CoordinatorScreen):
         self.query_one("#clinics-title", Static).update(
             f"Upcoming combined clinics ({count})" if count else "Upcoming combined clinics: none planned"
         )
-        if self._pending_clinic is not None:
-            clinic_id, self._pending_clinic = self._pending_clinic, None
-            self.open_clinic(clinic_id)
 
     def action_reload(self) -> None:
         self.load_summaries()
@@ -146,12 +142,24 @@ class ClinicDaysScreen(CoordinatorScreen):
         event.stop()
         self.action_open_selected()
 
-    def open_clinic(self, clinic_id: int) -> None:
-        """Open a clinic event (also used by the command palette through ``app.open_clinic``)."""
+    def open_clinic(self, clinic_id: int, tab: str = "timetable") -> None:
+        """Open a clinic event (also used by the command palette through ``app.open_clinic``).
+
+        The clinic is loaded in a worker first and the screen opens with it, drawn once.
+        """
         for index, summary in enumerate(self.summaries):
             if summary.clinic.id == clinic_id:
                 self.query_one("#clinics-table", DataTable).move_cursor(row=index)
-        self.app.push_screen(ClinicEventScreen(clinic_id))
+        self._load_and_open(clinic_id, tab)
+
+    @work(thread=True, exclusive=True, group="clinic-open")
+    def _load_and_open(self, clinic_id: int, tab: str) -> None:
+        try:
+            load = load_clinic(self.app.database, clinic_id)  # type: ignore[attr-defined]
+        except REPORTED as exc:
+            self.app.call_from_thread(self.notify, str(exc), title="Could not open the clinic", severity="error")
+            return
+        self.app.call_from_thread(self.app.push_screen, ClinicEventScreen(clinic_id, tab=tab, preloaded=load))
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,14 @@ class ClinicLoad:
     timetable: ClinicTimetable
     attendances: list[AttendanceRow]
     choices: BookingChoices
+
+
+def load_clinic(database: Database, clinic_id: int) -> ClinicLoad:
+    """Everything the clinic screen shows, in a fixed number of queries (run it in a worker thread)."""
+    with database.session() as session:
+        timetable = views.load_clinic_timetable(session, clinic_id)
+        attendances = views.attendance_rows(session, clinic_id)
+    return ClinicLoad(timetable, attendances, views.booking_choices(timetable, attendances))
 
 
 class ClinicEventScreen(CoordinatorScreen):
@@ -236,9 +252,10 @@ class ClinicEventScreen(CoordinatorScreen):
         Binding("ctrl+r", "reload", "Reload", show=False),
     ]
 
-    def __init__(self, clinic_id: int, *, tab: str = "timetable") -> None:
+    def __init__(self, clinic_id: int, *, tab: str = "timetable", preloaded: ClinicLoad | None = None) -> None:
         super().__init__()
         self.clinic_id = clinic_id
+        self._preloaded = preloaded
         self.initial_tab = tab
         self.timetable: ClinicTimetable | None = None
         self.attendances: list[AttendanceRow] = []
@@ -248,6 +265,7 @@ class ClinicEventScreen(CoordinatorScreen):
         self.family_id: int | None = None
         self._select_after_load: int | None = None
         self._attendance_shown = False  # the list is drawn when its tab is first shown after a load
+        self._had_selection = False
         self.loaded = False  # True once the clinic is on screen (tests and the speed benchmark wait for it)
 
     # -- layout -------------------------------------------------------------------------------------------
@@ -264,16 +282,16 @@ class ClinicEventScreen(CoordinatorScreen):
                 yield Static("", id="appointment-detail")
                 yield Static("Clashes", id="clash-title")
                 yield ClashPanel(id="clash-panel")
-            with TabPane("Who's coming (w)", id="attendance"):
-                yield Static("", classes="hint", id="attendance-hint")
-                yield AttendanceTable(id="attendance-table")
-            with TabPane("Family (f)", id="family"):
-                yield Static("", id="family-detail")
-                yield FamilyTimetable(id="family-table")
+            # These two fill in when first shown (see _ensure_pane): opening a clinic day draws only the day.
+            yield TabPane("Who's coming (w)", id="attendance")
+            yield TabPane("Family (f)", id="family")
 
     def on_mount(self) -> None:
-        self.query_one(TimetableGrid).loading = True
-        self.reload()
+        if self._preloaded is not None:
+            load, self._preloaded = self._preloaded, None
+            self._show(load, first=True)
+        else:
+            self.reload()
 
     # -- loading ------------------------------------------------------------------------------------------
 
@@ -285,21 +303,17 @@ class ClinicEventScreen(CoordinatorScreen):
     @work(thread=True, exclusive=True, group="clinic-load")
     def _load(self) -> None:
         try:
-            with self.app.database.session() as session:  # type: ignore[attr-defined]
-                timetable = views.load_clinic_timetable(session, self.clinic_id)
-                attendances = views.attendance_rows(session, self.clinic_id)
-            choices = views.booking_choices(timetable, attendances)
+            load = load_clinic(self.app.database, self.clinic_id)  # type: ignore[attr-defined]
         except REPORTED as exc:
             self.app.call_from_thread(self._load_failed, str(exc))
             return
-        self.app.call_from_thread(self._show, ClinicLoad(timetable, attendances, choices))
+        self.app.call_from_thread(self._show, load)
 
     def _load_failed(self, message: str) -> None:
-        self.query_one(TimetableGrid).loading = False
         self.query_one("#clinic-summary", Static).update(f"⚠ Could not load this clinic: {message}")
         self.notify(message, title="Could not load the clinic", severity="error")
 
-    def _show(self, load: ClinicLoad) -> None:
+    def _show(self, load: ClinicLoad, *, first: bool = False) -> None:
         self.timetable, self.attendances, self.choices = load.timetable, load.attendances, load.choices
         clinic = load.timetable.clinic
         if self.day is None or self.day not in clinic.dates:
@@ -311,12 +325,12 @@ class ClinicEventScreen(CoordinatorScreen):
         self._show_visible_attendance()
         self._show_day()
         self._show_family()
-        self.query_one(TimetableGrid).loading = False
         self.loaded = True
         if self._select_after_load is not None:
             self._select_appointment(self._select_after_load)
             self._select_after_load = None
-        self.refresh_bindings()
+        if not first:  # on the first show the footer is composed with these bindings already
+            self.refresh_bindings()
 
     def _show_summary(self) -> None:
         assert self.timetable is not None
@@ -387,12 +401,19 @@ class ClinicEventScreen(CoordinatorScreen):
     @on(TimetableGrid.AppointmentHighlighted)
     def _grid_highlighted(self, event: TimetableGrid.AppointmentHighlighted) -> None:
         self._show_detail(event.appointment_id)
-        self.refresh_bindings()
+        self._refresh_selection_keys()
 
-    @on(DataTable.CellSelected, "#timetable-grid")
-    def _grid_selected(self, event: DataTable.CellSelected) -> None:
+    def _refresh_selection_keys(self) -> None:
+        """Redraw the footer only when Move / Cancel change between usable and not (it is rebuilt each time)."""
+        has_selection = self.selected_appointment() is not None
+        if has_selection != self._had_selection:
+            self._had_selection = has_selection
+            self.refresh_bindings()
+
+    @on(TimetableGrid.Chosen)
+    def _grid_chosen(self, event: TimetableGrid.Chosen) -> None:
         event.stop()
-        if self.query_one(TimetableGrid).appointment_id is not None:
+        if event.appointment_id is not None:
             self.action_move()
         else:
             self.action_book()
@@ -446,15 +467,13 @@ class ClinicEventScreen(CoordinatorScreen):
     # -- family -------------------------------------------------------------------------------------------
 
     @on(AttendanceTable.FamilyRequested)
-    def _family_requested(self, event: AttendanceTable.FamilyRequested) -> None:
-        self.open_family(event.row.patient_id)
+    async def _family_requested(self, event: AttendanceTable.FamilyRequested) -> None:
+        await self.open_family(event.row.patient_id)
 
-    def open_family(self, patient_id: int) -> None:
+    async def open_family(self, patient_id: int) -> None:
         """Show one family's days (Enter on the attendance list, or [ and ] in the family tab)."""
         self.family_id = patient_id
-        self._show_family()
-        self.query_one(TabbedContent).active = "family"
-        self.query_one(FamilyTimetable).focus()
+        await self.action_show_tab("family")
 
     def action_step_family(self, step: int) -> None:
         if not self.attendances:
@@ -466,7 +485,7 @@ class ClinicEventScreen(CoordinatorScreen):
 
     def _show_family(self) -> None:
         timetable = self.timetable
-        if timetable is None or self.family_id is None:
+        if timetable is None or self.family_id is None or not self.query(FamilyTimetable):
             return
         row = next((r for r in self.attendances if r.patient_id == self.family_id), None)
         family = views.family_days(timetable, self.family_id, row)
@@ -516,13 +535,25 @@ class ClinicEventScreen(CoordinatorScreen):
         return True
 
     @on(TabbedContent.TabActivated)
-    def _tab_changed(self) -> None:
-        self._show_visible_attendance()
+    async def _tab_changed(self) -> None:
+        await self._ensure_pane(self.active_tab)
         self.refresh_bindings()
+
+    async def _ensure_pane(self, tab: str) -> None:
+        """Mount a tab's widgets the first time it is shown, and draw what it shows."""
+        pane = self.query_one(f"TabPane#{tab}", TabPane)
+        if tab == "attendance" and not pane.children:
+            await pane.mount(Static("", classes="hint", id="attendance-hint"), AttendanceTable(id="attendance-table"))
+        elif tab == "family" and not pane.children:
+            await pane.mount(Static("", id="family-detail"), FamilyTimetable(id="family-table"))
+            self._show_family()
+        self._show_visible_attendance()
 
     def _show_visible_attendance(self) -> None:
         """Draw the attendance list if its tab is showing (a clinic may have thousands of families)."""
         if self.timetable is None or self._attendance_shown or self.active_tab != "attendance":
+            return
+        if not self.query(AttendanceTable):
             return
         self._attendance_shown = True
         self.query_one(AttendanceTable).show_attendances(self.attendances, self.timetable.zone)
@@ -530,10 +561,13 @@ class ClinicEventScreen(CoordinatorScreen):
 
     @on(DataTable.RowHighlighted, "#family-table")
     def _family_row(self) -> None:
-        self.refresh_bindings()
+        self._refresh_selection_keys()
 
-    def action_show_tab(self, tab: str) -> None:
+    async def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+        await self._ensure_pane(tab)
+        if tab == "family":
+            self._show_family()
         target = {"attendance": AttendanceTable, "timetable": TimetableGrid, "family": FamilyTimetable}[tab]
         self.query_one(target).focus()
 

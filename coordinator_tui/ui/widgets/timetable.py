@@ -1,6 +1,6 @@
 """Timetable widgets of the Clinic days screen: the day grid, the clash panel, and one family's two days.
 
-The grid is a ``DataTable`` in cell mode: a fixed time column, one column per professional (or room), one row per
+The grid is a Line-API widget: a fixed time column and header, one column per professional (or room), one row per
 time slot. It scrolls both ways in a small terminal and widens its columns to fill a large one. Meaning never
 rests on colour alone: a clash cell says "⚠ CLASH", a busy cell starts with the time and the family's name or
 continues with "│", and a slot outside a professional's hours shows "·".
@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import ClassVar
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
 from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 from textual.widgets import DataTable
 
 from coordinator_tui.clinic_time import format_date, to_local
@@ -23,11 +29,12 @@ from coordinator_tui.services.clinic_day_views import (
     CLASH_MARK,
     DayGrid,
     FamilyDays,
+    GridCell,
     GridMode,
     clash_label,
 )
 
-TIME_WIDTH = 5
+TIME_WIDTH = 6
 MIN_COLUMN = 17
 MAX_COLUMN = 26
 OFF_HOURS = "·"
@@ -56,20 +63,82 @@ class ThemedTable(DataTable[Text]):
         return Style(dim=True)
 
 
-class TimetableGrid(ThemedTable):
-    """One clinic day: rows are time slots, columns professionals or rooms."""
+class TimetableGrid(ScrollView, can_focus=True):
+    """One clinic day: rows are time slots, columns professionals or rooms (Line API: draws only what shows).
 
-    BINDINGS = [Binding("o", "other_in_cell", "Other in cell", show=False)]
+    The two header lines and the time column stay in place while the rest scrolls. A day of 15 professionals
+    and 40 slots is 600 cells; drawing each as a table cell would cost a quarter of a second, so each visible
+    line is built from plain segments instead.
+    """
+
+    HEADER_LINES = 2
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "timetable--header",
+        "timetable--time",
+        "timetable--busy",
+        "timetable--clash",
+        "timetable--off",
+        "timetable--cursor",
+    }
 
     DEFAULT_CSS = """
     TimetableGrid {
         height: 1fr;
         min-height: 6;
+        background: $surface;
+        color: $foreground;
+    }
+    TimetableGrid > .timetable--header {
+        background: $panel;
+        color: $foreground;
+        text-style: bold;
+    }
+    TimetableGrid > .timetable--time {
+        background: $panel;
+        color: $foreground;
+    }
+    TimetableGrid > .timetable--busy {
+        background: $primary-muted;
+        color: $foreground;
+    }
+    TimetableGrid > .timetable--clash {
+        background: $error-muted;
+        color: $foreground;
+        text-style: bold;
+    }
+    TimetableGrid > .timetable--off {
+        color: $text-muted;
+    }
+    TimetableGrid > .timetable--cursor {
+        background: $block-cursor-blurred-background;
+        color: $block-cursor-blurred-foreground;
+        text-style: bold;
+    }
+    TimetableGrid:focus > .timetable--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: bold;
     }
     """
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor(0, -1)", "Up", show=False),
+        Binding("down", "cursor(0, 1)", "Down", show=False),
+        Binding("left", "cursor(-1, 0)", "Left", show=False),
+        Binding("right", "cursor(1, 0)", "Right", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "edge('home')", "First column", show=False),
+        Binding("end", "edge('end')", "Last column", show=False),
+        Binding("ctrl+home", "edge('top')", "First slot", show=False),
+        Binding("ctrl+end", "edge('bottom')", "Last slot", show=False),
+        Binding("enter", "choose", "Move / book", show=False),
+        Binding("o", "other_in_cell", "Other in cell", show=False),
+    ]
+
     class AppointmentHighlighted(Message):
-        """The cursor moved onto a cell; ``appointment_id`` is None on a free slot."""
+        """The cursor moved; ``appointment_id`` is None on a free slot."""
 
         def __init__(self, grid: TimetableGrid, appointment_id: int | None, column: int, row: int) -> None:
             super().__init__()
@@ -78,78 +147,127 @@ class TimetableGrid(ThemedTable):
             self.column = column
             self.row = row
 
+    class Chosen(Message):
+        """Enter (or a click on the cursor cell): the screen moves the appointment, or books the free slot."""
+
+        def __init__(self, grid: TimetableGrid, appointment_id: int | None) -> None:
+            super().__init__()
+            self.grid = grid
+            self.appointment_id = appointment_id
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(
-            id=id, classes=classes, cursor_type="cell", header_height=2, fixed_columns=1, zebra_stripes=False
-        )
+        super().__init__(id=id, classes=classes)
         self.day_grid: DayGrid | None = None
-        self._column_width = 20
+        self.cursor_row = 0
+        self.cursor_column = 0
+        self.column_width = MIN_COLUMN + 1
         self._preferred: int | None = None  # which appointment of a double-booked cell is selected
+        self._row_cache: dict[tuple[int, bool], Strip] = {}
 
     # -- content ------------------------------------------------------------------------------------------
 
     def show_grid(self, grid: DayGrid, *, keep_cursor: bool = True) -> None:
-        old = self.cursor_coordinate if keep_cursor and self.day_grid is not None else None
+        if not keep_cursor or self.day_grid is None:
+            self.cursor_row, self.cursor_column = 0, 0
         self.day_grid = grid
-        self._column_width = self._fit_width()
-        self.redraw()
-        if old is not None and self.row_count and len(self.columns) > 1:
-            self.move_cursor(row=min(old.row, self.row_count - 1), column=min(old.column, len(self.columns) - 1))
-        elif self.row_count and len(self.columns) > 1:
-            self.move_cursor(row=0, column=1)
+        self.cursor_row = max(0, min(self.cursor_row, len(grid.slots) - 1))
+        self.cursor_column = max(0, min(self.cursor_column, len(grid.columns) - 1))
+        self._fit()
+        self._highlighted()
 
-    def redraw(self) -> None:
+    def _fit(self) -> None:
         grid = self.day_grid
-        if grid is None:
-            return
-        cursor = self.cursor_coordinate
-        self.clear(columns=True)
-        self.add_column(Text("Time\n", style="bold"), width=TIME_WIDTH, key="time")
-        for column in grid.columns:
-            label = Text(f"{column.title}\n", style="bold", no_wrap=True, overflow="ellipsis")
-            label.append(column.subtitle, style="not bold")
-            self.add_column(label, width=self._column_width, key=column.key)
-        busy, clash, off = self.theme_style("busy"), self.theme_style("clash"), self.theme_style("off")
-        width = self._column_width
-        for row, slot in enumerate(grid.slots):
-            cells: list[Text] = [Text(slot.strftime("%H:%M"), style="bold" if slot.minute == 0 else "")]
-            for index in range(len(grid.columns)):
-                cell = grid.cells.get((row, index))
-                if cell is not None:
-                    style = clash if cell.clash else busy
-                    text = Text(cell.text.ljust(width), style=style, no_wrap=True, overflow="ellipsis")
-                elif (row, index) in grid.off_hours:
-                    text = Text(OFF_HOURS, style=off)
-                else:
-                    text = Text("")
-                cells.append(text)
-            self.add_row(*cells, key=str(row))
-        if self.row_count:
-            self.move_cursor(row=min(cursor.row, self.row_count - 1), column=min(cursor.column, len(self.columns) - 1))
-
-    def _fit_width(self) -> int:
-        grid = self.day_grid
-        if grid is None or not grid.columns:
-            return MIN_COLUMN
-        available = (self.size.width or self.app.size.width) - TIME_WIDTH - 4
-        per_column = available // len(grid.columns) - 2  # DataTable pads each cell by one on both sides
-        return max(MIN_COLUMN, min(MAX_COLUMN, per_column))
+        width = self.size.width or self.app.size.width
+        columns = len(grid.columns) if grid else 0
+        if columns:
+            per_column = (width - TIME_WIDTH - 1) // columns
+            self.column_width = max(MIN_COLUMN, min(MAX_COLUMN, per_column)) + 1
+        rows = len(grid.slots) if grid else 0
+        self._row_cache.clear()
+        self.virtual_size = Size(TIME_WIDTH + columns * self.column_width, self.HEADER_LINES + rows)
+        self.refresh()
 
     def on_resize(self) -> None:
-        if self.day_grid is not None and self._fit_width() != self._column_width:
-            self._column_width = self._fit_width()
-            self.redraw()
+        if self.day_grid is not None:
+            self._fit()
+            self._scroll_to_cursor()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._row_cache.clear()
+
+    # -- drawing ------------------------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        grid = self.day_grid
+        width = self.size.width
+        base = self.rich_style
+        if grid is None:
+            return Strip.blank(width, base)
+        scroll_x, scroll_y = self.scroll_offset
+        visible = max(0, width - TIME_WIDTH)
+        if y < self.HEADER_LINES:
+            style = self.get_component_rich_style("timetable--header")
+            first = Segment(("Time" if y == 0 else "").ljust(TIME_WIDTH), style)
+            body = Strip(
+                [Segment(self._fit_text(column.title if y == 0 else column.subtitle), style) for column in grid.columns]
+            )
+        else:
+            row = y - self.HEADER_LINES + scroll_y
+            if row >= len(grid.slots):
+                return Strip.blank(width, base)
+            slot = grid.slots[row]
+            first = Segment(f"{slot:%H:%M}".ljust(TIME_WIDTH), self.get_component_rich_style("timetable--time"))
+            body = self._row_strip(row)
+        cropped = body.crop(scroll_x, scroll_x + visible).extend_cell_length(visible, base)
+        return Strip([first, *cropped], TIME_WIDTH + visible)
+
+    def _fit_text(self, text: str) -> str:
+        inner = self.column_width - 1
+        if len(text) > inner:
+            text = text[: inner - 1] + "…"
+        return " " + text.ljust(inner)
+
+    def _row_strip(self, row: int) -> Strip:
+        cursor_here = row == self.cursor_row
+        key = (row, cursor_here)
+        cached = self._row_cache.get(key)
+        if cached is not None and not cursor_here:
+            return cached
+        grid = self.day_grid
+        assert grid is not None
+        busy = self.get_component_rich_style("timetable--busy")
+        clash = self.get_component_rich_style("timetable--clash")
+        off = self.get_component_rich_style("timetable--off")
+        cursor = self.get_component_rich_style("timetable--cursor")
+        base = self.rich_style
+        segments = []
+        for index in range(len(grid.columns)):
+            cell = grid.cells.get((row, index))
+            if cell is not None:
+                text, style = cell.text, clash if cell.clash else busy
+            elif (row, index) in grid.off_hours:
+                text, style = OFF_HOURS, off
+            else:
+                text, style = "", base
+            if cursor_here and index == self.cursor_column:
+                style = style + cursor
+            segments.append(Segment(self._fit_text(text), style))
+        strip = Strip(segments, len(grid.columns) * self.column_width)
+        if not cursor_here:
+            self._row_cache[key] = strip
+        return strip
 
     # -- cursor -------------------------------------------------------------------------------------------
 
+    def _cell(self) -> GridCell | None:
+        grid = self.day_grid
+        return grid.cell(self.cursor_row, self.cursor_column) if grid else None
+
     @property
     def appointment_id(self) -> int | None:
-        """The appointment under the cursor (the first, when a double booking shares the cell)."""
-        grid = self.day_grid
-        if grid is None or not self.row_count:
-            return None
-        coordinate = self.cursor_coordinate
-        cell = grid.cell(coordinate.row, coordinate.column - 1)
+        """The appointment under the cursor (the chosen one, when a double booking shares the cell)."""
+        cell = self._cell()
         if cell is None or not cell.appointment_ids:
             return None
         if self._preferred in cell.appointment_ids:
@@ -159,40 +277,93 @@ class TimetableGrid(ThemedTable):
     @property
     def shared_count(self) -> int:
         """How many appointments share the cell under the cursor (2 or more: a double booking)."""
-        grid = self.day_grid
-        if grid is None or not self.row_count:
-            return 0
-        cell = grid.cell(self.cursor_coordinate.row, self.cursor_coordinate.column - 1)
+        cell = self._cell()
         return len(cell.appointment_ids) if cell else 0
-
-    def action_other_in_cell(self) -> None:
-        """In a double-booked cell, select the next appointment sharing it."""
-        grid = self.day_grid
-        if grid is None:
-            return
-        coordinate = self.cursor_coordinate
-        cell = grid.cell(coordinate.row, coordinate.column - 1)
-        if cell is None or len(cell.appointment_ids) < 2:
-            return
-        current = self.appointment_id
-        index = cell.appointment_ids.index(current) if current in cell.appointment_ids else -1
-        self._preferred = cell.appointment_ids[(index + 1) % len(cell.appointment_ids)]
-        self.post_message(self.AppointmentHighlighted(self, self._preferred, coordinate.column, coordinate.row))
 
     @property
     def cursor_slot(self) -> dt.time | None:
         grid = self.day_grid
         if grid is None or not grid.slots:
             return None
-        return grid.slots[min(self.cursor_coordinate.row, len(grid.slots) - 1)]
+        return grid.slots[min(self.cursor_row, len(grid.slots) - 1)]
 
     @property
     def cursor_column_key(self) -> str | None:
         grid = self.day_grid
-        column = self.cursor_coordinate.column - 1
-        if grid is None or not 0 <= column < len(grid.columns):
+        if grid is None or not 0 <= self.cursor_column < len(grid.columns):
             return None
-        return grid.columns[column].key
+        return grid.columns[self.cursor_column].key
+
+    def move_cursor(self, row: int, column: int) -> None:
+        grid = self.day_grid
+        if grid is None or not grid.slots or not grid.columns:
+            return
+        row = max(0, min(row, len(grid.slots) - 1))
+        column = max(0, min(column, len(grid.columns) - 1))
+        old_row = self.cursor_row
+        self.cursor_row, self.cursor_column = row, column
+        self._row_cache.pop((old_row, False), None)
+        self._row_cache.pop((row, False), None)
+        self._scroll_to_cursor()
+        self.refresh()
+        self._highlighted()
+
+    def _scroll_to_cursor(self) -> None:
+        if self.day_grid is None or not self.size:
+            return
+        visible_rows = max(1, self.scrollable_content_region.height - self.HEADER_LINES)
+        visible_width = max(1, self.scrollable_content_region.width - TIME_WIDTH)
+        x, y = self.scroll_offset
+        if self.cursor_row < y:
+            y = self.cursor_row
+        elif self.cursor_row >= y + visible_rows:
+            y = self.cursor_row - visible_rows + 1
+        left = self.cursor_column * self.column_width
+        if left < x:
+            x = left
+        elif left + self.column_width > x + visible_width:
+            x = left + self.column_width - visible_width
+        if (x, y) != tuple(self.scroll_offset):
+            self.scroll_to(x=x, y=y, animate=False, immediate=True)
+
+    def _highlighted(self) -> None:
+        self.post_message(self.AppointmentHighlighted(self, self.appointment_id, self.cursor_column, self.cursor_row))
+
+    def action_cursor(self, columns: int, rows: int) -> None:
+        self._preferred = None
+        self.move_cursor(self.cursor_row + rows, self.cursor_column + columns)
+
+    def action_page(self, pages: int) -> None:
+        step = max(1, self.scrollable_content_region.height - self.HEADER_LINES - 1)
+        self.move_cursor(self.cursor_row + pages * step, self.cursor_column)
+
+    def action_edge(self, edge: str) -> None:
+        grid = self.day_grid
+        if grid is None:
+            return
+        row, column = self.cursor_row, self.cursor_column
+        if edge == "home":
+            column = 0
+        elif edge == "end":
+            column = len(grid.columns) - 1
+        elif edge == "top":
+            row = 0
+        else:
+            row = len(grid.slots) - 1
+        self.move_cursor(row, column)
+
+    def action_choose(self) -> None:
+        self.post_message(self.Chosen(self, self.appointment_id))
+
+    def action_other_in_cell(self) -> None:
+        """In a double-booked cell, select the next appointment sharing it."""
+        cell = self._cell()
+        if cell is None or len(cell.appointment_ids) < 2:
+            return
+        current = self.appointment_id
+        index = cell.appointment_ids.index(current) if current in cell.appointment_ids else -1
+        self._preferred = cell.appointment_ids[(index + 1) % len(cell.appointment_ids)]
+        self._highlighted()
 
     def select_appointment(self, appointment_id: int) -> bool:
         grid = self.day_grid
@@ -200,16 +371,20 @@ class TimetableGrid(ThemedTable):
         if position is None:
             return False
         self._preferred = appointment_id
-        self.move_cursor(row=position[0], column=position[1] + 1, scroll=True)
+        self.move_cursor(*position)
         return True
 
-    def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
-        if event.data_table is not self:
+    def on_click(self, event: events.Click) -> None:
+        grid = self.day_grid
+        if grid is None or event.y < self.HEADER_LINES or event.x < TIME_WIDTH:
             return
-        event.stop()
-        self.post_message(
-            self.AppointmentHighlighted(self, self.appointment_id, event.coordinate.column, event.coordinate.row)
-        )
+        row = event.y - self.HEADER_LINES + int(self.scroll_offset.y)
+        column = (event.x - TIME_WIDTH + int(self.scroll_offset.x)) // self.column_width
+        if row == self.cursor_row and column == self.cursor_column and event.chain > 1:
+            self.action_choose()
+            return
+        self._preferred = None
+        self.move_cursor(row, column)
 
 
 class ClashPanel(ThemedTable):
