@@ -5,95 +5,38 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-import shutil
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, TextArea
 
-from coordinator_tui import clock
 from coordinator_tui.clinic_time import local_to_utc, to_local
-from coordinator_tui.db import Database, open_database
+from coordinator_tui.db import Database
 from coordinator_tui.models import Appointment, AppointmentStatus, AttendanceStatus, ClinicAttendance
 from coordinator_tui.services import appointments as appointment_service
-from coordinator_tui.services import audit, demo_data
 from coordinator_tui.services import clinic_day_views as views
 from coordinator_tui.services.appointments import ClashKind
 from coordinator_tui.services.clinics import attendances_for_clinic, upcoming_clinics
 from coordinator_tui.services.service import service_zone
 from coordinator_tui.ui.app import CoordinatorApp
-from coordinator_tui.ui.screens.clinic_days import ClinicDaysScreen, ClinicEventScreen
 from coordinator_tui.ui.widgets.clinic_attendance import AttendanceTable
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.ui.widgets.forms import FormScreen
 from coordinator_tui.ui.widgets.timetable import ClashPanel, FamilyTimetable, TimetableGrid
-from tests.conftest import FIXED_NOW
+from tests.ui.clinic_days_support import (
+    build_clinic_demo,
+    open_clinic_days,
+    open_copy,
+    open_first_clinic,
+    screen_text,
+    settle,
+)
 
 SIZE = (120, 40)
-
-
-def build_demo_file(path: Path) -> Path:
-    """The demo data set as of the fixed clock, written once; each test then works on its own copy.
-
-    Transition checklists belong to another screen and are left out (their engine is not needed here).
-    """
-    clock.set_fixed_now(FIXED_NOW)
-    audit.set_current_user("test-coordinator")
-    original = demo_data._generate_transition_checklists
-    demo_data._generate_transition_checklists = lambda *args, **kwargs: None  # type: ignore[assignment]
-    db = open_database(str(path))
-    try:
-        with db.session() as session:
-            demo_data.load_demo(session, patients=40)
-        with db.session() as session:
-            ensure_professional_clash(session)
-    finally:
-        demo_data._generate_transition_checklists = original  # type: ignore[assignment]
-        db.dispose()
-        clock.set_fixed_now(None)
-        audit.set_current_user(None)
-    return path
-
-
-def ensure_professional_clash(session: Session) -> None:
-    """The demo books one deliberate clash in the next clinic (a professional double-booked). Should a change to
-    the demo data leave it out, book the same kind of clash here so the clash display is still tested."""
-    clinic_id = int(upcoming_clinics(session)[0].id)  # type: ignore[arg-type]
-    if any(c.kind is ClashKind.PROFESSIONAL for c in appointment_service.find_clashes(session, clinic_id)):
-        return
-    views_ = appointment_service.for_clinic(session, clinic_id, include_inactive=False)
-    target = views_[len(views_) // 2]
-    other = next(v for v in views_ if v.patient.id != target.patient.id)
-    appointment_service.book_appointment(
-        session,
-        clinic_id=clinic_id,
-        patient_id=other.patient.id,  # type: ignore[arg-type]
-        professional_ids=[p.id for p in target.professionals],  # type: ignore[misc]
-        start=target.appointment.start,
-        end=target.appointment.end,
-        discipline=target.appointment.discipline,
-        room_id=target.appointment.room_id,
-        internal_notes="Staff only: double-booked by phone, to fix.",
-        allow_clash=True,
-    )
-
-
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo_file(tmp_path_factory.mktemp("clinic-days-demo") / "demo.db")
-
-
-@pytest.fixture
-def demo_db(demo_template: Path, tmp_path: Path) -> Iterator[Database]:
-    copy = tmp_path / "demo.db"
-    shutil.copyfile(demo_template, copy)
-    database = open_database(str(copy))
-    yield database
-    database.dispose()
 
 
 def pilot_test(body: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
@@ -106,42 +49,20 @@ def pilot_test(body: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., 
     return run
 
 
+@pytest.fixture(scope="session")
+def clinic_demo_template(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_clinic_demo(demo_template, tmp_path_factory.mktemp("clinic-days"))
+
+
 @pytest.fixture
-def next_clinic_id(demo_db: Database) -> int:
-    with demo_db.session() as session:
+def clinic_db(clinic_demo_template: Path, tmp_path: Path) -> Iterator[Database]:
+    yield from open_copy(clinic_demo_template, tmp_path)
+
+
+@pytest.fixture
+def next_clinic_id(clinic_db: Database) -> int:
+    with clinic_db.session() as session:
         return int(upcoming_clinics(session)[0].id)  # type: ignore[arg-type]
-
-
-async def settle(pilot: Pilot[object]) -> None:
-    """Let workers finish, and the work they start on the UI thread (a reload after a save) finish too."""
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-async def open_clinic_days(pilot: Pilot[object]) -> ClinicDaysScreen:
-    await pilot.app.action_switch_to("clinic_days")  # type: ignore[attr-defined]
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, ClinicDaysScreen)
-    return screen
-
-
-async def open_first_clinic(pilot: Pilot[object], tab: str | None = None) -> ClinicEventScreen:
-    await open_clinic_days(pilot)
-    await pilot.press("enter")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, ClinicEventScreen)
-    assert screen.loaded
-    if tab is not None:
-        await pilot.press({"attendance": "w", "timetable": "t", "family": "f"}[tab])
-        await pilot.pause()
-    return screen
-
-
-def screen_text(pilot: Pilot[object]) -> str:
-    return "\n".join(strip.text for strip in pilot.app.screen._compositor.render_strips())
 
 
 def make_app(db: Database) -> CoordinatorApp:
@@ -154,10 +75,10 @@ def make_app(db: Database) -> CoordinatorApp:
 
 
 @pilot_test
-async def test_clinic_list_shows_upcoming_clinics_with_counts(demo_db: Database) -> None:
-    with demo_db.session() as session:
+async def test_clinic_list_shows_upcoming_clinics_with_counts(clinic_db: Database) -> None:
+    with clinic_db.session() as session:
         expected = views.clinic_summaries(session)
-    async with make_app(demo_db).run_test(size=SIZE) as pilot:
+    async with make_app(clinic_db).run_test(size=SIZE) as pilot:
         screen = await open_clinic_days(pilot)
         assert [s.clinic.id for s in screen.summaries] == [s.clinic.id for s in expected]
         assert len(expected) == 6
@@ -170,13 +91,13 @@ async def test_clinic_list_shows_upcoming_clinics_with_counts(demo_db: Database)
 
 @pilot_test
 async def test_open_clinic_shows_attendance_with_missing_travel_and_hotel(
-    demo_db: Database, next_clinic_id: int
+    clinic_db: Database, next_clinic_id: int
 ) -> None:
-    with demo_db.session() as session:
+    with clinic_db.session() as session:
         attendances = attendances_for_clinic(session, next_clinic_id)
     missing = [a for a in attendances if a.missing]
     assert missing, "the demo should leave some families with travel or hotel to book"
-    async with make_app(demo_db).run_test(size=SIZE) as pilot:
+    async with make_app(clinic_db).run_test(size=SIZE) as pilot:
         screen = await open_first_clinic(pilot, "attendance")
         assert screen.clinic_id == next_clinic_id
         table = screen.query_one(AttendanceTable)
@@ -195,33 +116,33 @@ async def test_open_clinic_shows_attendance_with_missing_travel_and_hotel(
 
 
 @pilot_test
-async def test_change_attendance_status_is_saved(demo_db: Database, next_clinic_id: int) -> None:
-    with demo_db.session() as session:
+async def test_change_attendance_status_is_saved(clinic_db: Database, next_clinic_id: int) -> None:
+    with clinic_db.session() as session:
         invited = next(
             a
             for a in attendances_for_clinic(session, next_clinic_id)
             if a.attendance.status is AttendanceStatus.INVITED
         )
     attendance_id = invited.attendance.id
-    async with make_app(demo_db).run_test(size=SIZE) as pilot:
+    async with make_app(clinic_db).run_test(size=SIZE) as pilot:
         screen = await open_first_clinic(pilot, "attendance")
         table = screen.query_one(AttendanceTable)
         table.focus()
         table.select_attendance(attendance_id)  # type: ignore[arg-type]
         await pilot.press("c")
         await settle(pilot)
-        with demo_db.session() as session:
+        with clinic_db.session() as session:
             assert session.get(ClinicAttendance, attendance_id).status is AttendanceStatus.CONFIRMED  # type: ignore[union-attr]
         assert "✓ confirmed" in str(table.get_row(str(attendance_id))[1])
         await pilot.press("d")
         await settle(pilot)
-        with demo_db.session() as session:
+        with clinic_db.session() as session:
             assert session.get(ClinicAttendance, attendance_id).status is AttendanceStatus.DECLINED  # type: ignore[union-attr]
 
 
 @pilot_test
-async def test_enter_on_a_family_opens_their_two_days(demo_db: Database, next_clinic_id: int) -> None:
-    with demo_db.session() as session:
+async def test_enter_on_a_family_opens_their_two_days(clinic_db: Database, next_clinic_id: int) -> None:
+    with clinic_db.session() as session:
         patient_id = appointment_service.for_clinic(session, next_clinic_id)[0].patient.id
         count = len(appointment_service.for_patient(session, patient_id, clinic_id=next_clinic_id))  # type: ignore[arg-type]
         attendance_id = session.exec(
@@ -229,7 +150,7 @@ async def test_enter_on_a_family_opens_their_two_days(demo_db: Database, next_cl
                 ClinicAttendance.clinic_event_id == next_clinic_id, ClinicAttendance.patient_id == patient_id
             )
         ).one()
-    async with make_app(demo_db).run_test(size=SIZE) as pilot:
+    async with make_app(clinic_db).run_test(size=SIZE) as pilot:
         screen = await open_first_clinic(pilot, "attendance")
         table = screen.query_one(AttendanceTable)
         table.focus()
@@ -255,9 +176,9 @@ def deliberate_clash(db: Database, clinic_id: int) -> views.Clash:
 
 
 @pilot_test
-async def test_clash_is_marked_with_symbol_and_word_and_listed(demo_db: Database, next_clinic_id: int) -> None:
-    clash = deliberate_clash(demo_db, next_clinic_id)
-    async with make_app(demo_db).run_test(size=SIZE) as pilot:
+async def test_clash_is_marked_with_symbol_and_word_and_listed(clinic_db: Database, next_clinic_id: int) -> None:
+    clash = deliberate_clash(clinic_db, next_clinic_id)
+    async with make_app(clinic_db).run_test(size=SIZE) as pilot:
         screen = await open_first_clinic(pilot, "timetable")
         grid = screen.query_one(TimetableGrid)
         assert grid.day_grid is not None
@@ -281,8 +202,8 @@ async def test_clash_is_marked_with_symbol_and_word_and_listed(demo_db: Database
 
 
 @pilot_test
-async def test_room_view_and_day_switch(demo_db: Database, next_clinic_id: int) -> None:
-    async with make_app(demo_db).run_test(size=SIZE) as pilot:
+async def test_room_view_and_day_switch(clinic_db: Database, next_clinic_id: int) -> None:
+    async with make_app(clinic_db).run_test(size=SIZE) as pilot:
         screen = await open_first_clinic(pilot, "timetable")
         grid = screen.query_one(TimetableGrid)
         assert grid.day_grid is not None and grid.day_grid.mode is views.GridMode.PROFESSIONAL
@@ -340,14 +261,14 @@ async def submit(pilot: Pilot[object], form: FormScreen[object]) -> None:
 
 
 @pilot_test
-async def test_book_an_appointment_is_saved(demo_db: Database, next_clinic_id: int) -> None:
-    with demo_db.session() as session:
+async def test_book_an_appointment_is_saved(clinic_db: Database, next_clinic_id: int) -> None:
+    with clinic_db.session() as session:
         timetable = views.load_clinic_timetable(session, next_clinic_id)
         choices = views.booking_choices(timetable, views.attendance_rows(session, next_clinic_id))
     patient_id = choices.patients[0][0]
     professional_id = choices.professionals[-1][0]
-    start = free_start(demo_db, next_clinic_id, patient_id, professional_id, 1)
-    async with make_app(demo_db).run_test(size=SIZE) as pilot:
+    start = free_start(clinic_db, next_clinic_id, patient_id, professional_id, 1)
+    async with make_app(clinic_db).run_test(size=SIZE) as pilot:
         screen = await open_first_clinic(pilot, "timetable")
         await pilot.press("b")
         await pilot.pause()
@@ -366,7 +287,7 @@ async def test_book_an_appointment_is_saved(demo_db: Database, next_clinic_id: i
         )
         await submit(pilot, form)
         assert pilot.app.screen is screen, form.field_errors or form.message
-        with demo_db.session() as session:
+        with clinic_db.session() as session:
             booked = session.exec(
                 select(Appointment).where(
                     Appointment.patient_id == patient_id,
@@ -384,10 +305,10 @@ async def test_book_an_appointment_is_saved(demo_db: Database, next_clinic_id: i
 
 
 @pilot_test
-async def test_invalid_booking_form_keeps_values_and_shows_messages(demo_db: Database) -> None:
-    with demo_db.session() as session:
+async def test_invalid_booking_form_keeps_values_and_shows_messages(clinic_db: Database) -> None:
+    with clinic_db.session() as session:
         before = len(session.exec(select(Appointment)).all())
-    async with make_app(demo_db).run_test(size=SIZE) as pilot:
+    async with make_app(clinic_db).run_test(size=SIZE) as pilot:
         await open_first_clinic(pilot, "timetable")
         await pilot.press("b")
         await pilot.pause()
@@ -401,13 +322,13 @@ async def test_invalid_booking_form_keeps_values_and_shows_messages(demo_db: Dat
         assert form.values()["start_time"] == "25:99"
         assert form.values()["minutes"] == "lots"
         assert "problems to fix" in form.message
-    with demo_db.session() as session:
+    with clinic_db.session() as session:
         assert len(session.exec(select(Appointment)).all()) == before
 
 
 @pilot_test
-async def test_double_booking_is_refused(demo_db: Database, next_clinic_id: int) -> None:
-    with demo_db.session() as session:
+async def test_double_booking_is_refused(clinic_db: Database, next_clinic_id: int) -> None:
+    with clinic_db.session() as session:
         timetable = views.load_clinic_timetable(session, next_clinic_id)
         choices = views.booking_choices(timetable, views.attendance_rows(session, next_clinic_id))
         zone = service_zone(session)
@@ -415,7 +336,7 @@ async def test_double_booking_is_refused(demo_db: Database, next_clinic_id: int)
     taken = timetable.on_day(timetable.clinic.dates[0])[0]
     professional_id = taken.professionals[0].id
     other_patient = next(pid for pid, _ in choices.patients if pid != taken.patient.id)
-    async with make_app(demo_db).run_test(size=SIZE) as pilot:
+    async with make_app(clinic_db).run_test(size=SIZE) as pilot:
         await open_first_clinic(pilot, "timetable")
         await pilot.press("b")
         await pilot.pause()
@@ -433,18 +354,18 @@ async def test_double_booking_is_refused(demo_db: Database, next_clinic_id: int)
         assert pilot.app.screen is form
         message = form.field_errors.get("professionals", "") + form.field_errors.get("start_time", "")
         assert "already" in message
-    with demo_db.session() as session:
+    with clinic_db.session() as session:
         assert len(session.exec(select(Appointment)).all()) == before
 
 
 @pilot_test
-async def test_move_resolves_the_clash_and_rechecks_at_once(demo_db: Database, next_clinic_id: int) -> None:
-    clash = deliberate_clash(demo_db, next_clinic_id)
+async def test_move_resolves_the_clash_and_rechecks_at_once(clinic_db: Database, next_clinic_id: int) -> None:
+    clash = deliberate_clash(clinic_db, next_clinic_id)
     moved_id = max(clash.appointment_ids)  # the appointment the demo double-booked
-    with demo_db.session() as session:
+    with clinic_db.session() as session:
         view = appointment_service.get_view(session, moved_id)
-    start = free_start(demo_db, next_clinic_id, view.patient.id, view.professionals[0].id, 1)  # type: ignore[arg-type]
-    async with make_app(demo_db).run_test(size=SIZE) as pilot:
+    start = free_start(clinic_db, next_clinic_id, view.patient.id, view.professionals[0].id, 1)  # type: ignore[arg-type]
+    async with make_app(clinic_db).run_test(size=SIZE) as pilot:
         screen = await open_first_clinic(pilot, "timetable")
         assert screen.timetable is not None and moved_id in screen.timetable.clashing_ids()
         screen._select_appointment(moved_id)
@@ -467,8 +388,8 @@ async def test_move_resolves_the_clash_and_rechecks_at_once(demo_db: Database, n
 
 
 @pilot_test
-async def test_move_into_a_double_booking_is_refused(demo_db: Database, next_clinic_id: int) -> None:
-    with demo_db.session() as session:
+async def test_move_into_a_double_booking_is_refused(clinic_db: Database, next_clinic_id: int) -> None:
+    with clinic_db.session() as session:
         timetable = views.load_clinic_timetable(session, next_clinic_id)
     active = timetable.active
 
@@ -491,7 +412,7 @@ async def test_move_into_a_double_booking_is_refused(demo_db: Database, next_cli
         and {p.id for p in t.professionals} & {p.id for p in m.professionals}
         and patient_free(m, t)
     )
-    async with make_app(demo_db).run_test(size=SIZE) as pilot:
+    async with make_app(clinic_db).run_test(size=SIZE) as pilot:
         screen = await open_first_clinic(pilot, "timetable")
         screen._select_appointment(mover.appointment.id)  # type: ignore[arg-type]
         await pilot.pause()
@@ -504,16 +425,16 @@ async def test_move_into_a_double_booking_is_refused(demo_db: Database, next_cli
         await submit(pilot, form)
         assert pilot.app.screen is form
         assert "already booked" in form.field_errors.get("professionals", "")
-    with demo_db.session() as session:
+    with clinic_db.session() as session:
         assert session.get(Appointment, mover.appointment.id).start == mover.appointment.start  # type: ignore[union-attr]
 
 
 @pilot_test
-async def test_cancel_refused_at_confirmation_then_accepted(demo_db: Database, next_clinic_id: int) -> None:
-    with demo_db.session() as session:
+async def test_cancel_refused_at_confirmation_then_accepted(clinic_db: Database, next_clinic_id: int) -> None:
+    with clinic_db.session() as session:
         timetable = views.load_clinic_timetable(session, next_clinic_id)
     target = timetable.on_day(timetable.clinic.dates[0])[0].appointment
-    async with make_app(demo_db).run_test(size=SIZE) as pilot:
+    async with make_app(clinic_db).run_test(size=SIZE) as pilot:
         screen = await open_first_clinic(pilot, "timetable")
         screen._select_appointment(target.id)  # type: ignore[arg-type]
         await pilot.pause()
@@ -523,7 +444,7 @@ async def test_cancel_refused_at_confirmation_then_accepted(demo_db: Database, n
         await pilot.press("n")
         await settle(pilot)
         assert pilot.app.screen is screen
-        with demo_db.session() as session:
+        with clinic_db.session() as session:
             unchanged = session.get(Appointment, target.id)
             assert unchanged is not None
             assert unchanged.status is AppointmentStatus.BOOKED and unchanged.version == target.version
@@ -532,15 +453,15 @@ async def test_cancel_refused_at_confirmation_then_accepted(demo_db: Database, n
         assert isinstance(pilot.app.screen, ConfirmScreen)
         await pilot.press("y")
         await settle(pilot)
-        with demo_db.session() as session:
+        with clinic_db.session() as session:
             assert session.get(Appointment, target.id).status is AppointmentStatus.CANCELLED  # type: ignore[union-attr]
         assert screen.timetable is not None
         assert all(v.appointment.id != target.id for v in screen.timetable.on_day(timetable.clinic.dates[0]))
 
 
 @pilot_test
-async def test_small_terminal_scrolls_the_grid(demo_db: Database) -> None:
-    async with make_app(demo_db).run_test(size=(80, 24)) as pilot:
+async def test_small_terminal_scrolls_the_grid(clinic_db: Database) -> None:
+    async with make_app(clinic_db).run_test(size=(80, 24)) as pilot:
         screen = await open_first_clinic(pilot, "timetable")
         grid = screen.query_one(TimetableGrid)
         assert grid.day_grid is not None
