@@ -15,6 +15,7 @@ Run: ``.venv/bin/python benchmarks/scheduling.py [--time-limit 10] [--sizes 6 12
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -133,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'patients':>8} {'appts':>5} | {'method':<8} {'time s':>7} {'placed':>7} {'waiting':>8} "
         f"{'objective':>9} {'bound':>7} {'gap':>6} {'status':<8} {'violations':>10}"
     )
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     print(header)
     print("-" * len(header))
     solved: dict[int, tuple[Instance, list]] = {}
@@ -187,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  rebuild: {rebuild.wall_time:.2f} s, status {rebuild.status}, moved {rebuild_moves}, placed "
             f"{len(rebuild.scheduled)}/{len(inst.requests)}, waiting {rebuild.total_waiting_minutes} min"
         )
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

@@ -208,3 +208,52 @@ def test_repair_when_a_family_arrives_late(solved: tuple[Instance, list[Schedule
     untouched = [it for it in items if it.patient_id != 2]
     kept = {(it.key, it.day, it.start) for it in fixed.scheduled}
     assert sum((it.key, it.day, it.start) in kept for it in untouched) >= len(untouched) // 2
+
+
+# --- the build's starting timetable and per-family bounds -----------------------------------------------------
+
+
+def _family_costs(inst: Instance, items: list[ScheduledItem]) -> dict[int, int]:
+    """Each family's share of the build objective (5-minute units): weighted waiting plus finish."""
+    from coordinator_tui.services.scheduling import RESOLUTION, WAIT_WEIGHT, finish_minutes, waiting_minutes
+
+    waits = waiting_minutes(inst, items)
+    return {
+        pid: WAIT_WEIGHT * waits[pid] // RESOLUTION
+        + finish_minutes(inst, [it for it in items if it.patient_id == pid]) // RESOLUTION
+        for pid in inst.patients
+    }
+
+
+def test_insertion_timetable_places_everything_keeps_every_rule_and_pins() -> None:
+    from coordinator_tui.services.scheduling import _insertion_timetable
+
+    inst = small_instance(pinned=Placement(1, 9 * H + 30))
+    items = _insertion_timetable(inst, 3.0, 0, 2, {})
+    assert {it.key for it in items} == {r.key for r in inst.requests}
+    assert check_timetable(inst, items) == []
+    pinned = next(it for it in items if it.key == "p2-cardiology")
+    assert (pinned.day, pinned.start, pinned.pinned) == (1, 9 * H + 30, True)
+
+
+def test_family_floors_bound_every_complete_timetable(solved: tuple[Instance, list[ScheduledItem]]) -> None:
+    """The per-family cuts the build adds are valid: no timetable placing everything beats them."""
+    from coordinator_tui.services.scheduling import _family_lower_bounds
+
+    inst, items = solved
+    floors = _family_lower_bounds(inst, 2.0, 0, 2)
+    assert floors
+    for timetable in (items, greedy_timetable(inst), dispatch_timetable(inst)):
+        if len(timetable) != len(inst.requests):
+            continue
+        costs = _family_costs(inst, timetable)
+        for pid, floor in floors.items():
+            assert costs[pid] >= floor, (pid, costs[pid], floor)
+
+
+def test_build_reports_a_bound_no_higher_than_its_objective(solved: tuple[Instance, list[ScheduledItem]]) -> None:
+    inst, _items = solved
+    result = solve(inst, time_limit=LIMIT)
+    assert result.bound is not None and result.objective is not None
+    assert result.bound <= result.objective + 1e-6
+    assert check_timetable(inst, result.scheduled) == []

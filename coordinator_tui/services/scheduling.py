@@ -35,6 +35,12 @@ Objective (weighted so that each level dominates the next): place every request;
 appointments as possible; minimise families' waiting (idle time between a family's first and last appointment of
 a day, not counting one lunch break); finish each family's day early (end of day counted from the family's
 earliest possible start; weighted below waiting).
+
+How a build runs within its time limit: a proven lower bound per family from small solves of that family alone
+(every other family away: a relaxation), added as redundant cuts; a starting timetable placing the families one at
+a time, each optimally around those before it (small CP-SAT solves), when it beats first fit and dispatch; then
+the whole model from that start. The model carries redundant linear forms of the lunch break (before, between or
+after a family's appointments) and of the walk between buildings, which tighten CP-SAT's bound.
 """
 
 from __future__ import annotations
@@ -876,6 +882,9 @@ def solve(
     use_hint: bool = True,
     hint: Sequence[ScheduledItem] | None = None,
     log: bool = False,
+    _all_required: bool = False,
+    _family_bounds: bool = True,
+    _floors: dict[int, int] | None = None,
 ) -> ScheduleResult:
     """Build (or, with ``minimise_moves``, repair) a timetable with CP-SAT within ``time_limit`` seconds.
 
@@ -889,9 +898,22 @@ def solve(
     # first-fit timetable (build) or the current one (repair). Those requests are then mandatory, which gives
     # CP-SAT a much tighter model; otherwise every request is optional and an unplaced one costs the most.
     start_from = list(hint) if hint is not None else (_best_heuristic(instance) if use_hint else [])
+    build = use_hint and hint is None and not minimise_moves and _family_bounds and len(instance.patients) > 1
+    # Levels 2 and 3 bounded per family: the family's best timetable with every other family away is a lower bound
+    # on its waiting and finish in any timetable that places all its appointments (added as redundant cuts).
+    family_floor: dict[int, int] = dict(_floors or {})
+    if build:
+        family_floor = _family_lower_bounds(instance, time_limit * 0.2, seed, workers)
+        # A better start: each family in turn placed optimally around the families before it (small CP-SAT
+        # solves); kept when it beats the hand heuristics.
+        inserted = _insertion_timetable(instance, time_limit * 0.4, seed, workers, family_floor)
+        if (len(inserted), -evaluate(instance, inserted)) > (len(start_from), -evaluate(instance, start_from)):
+            start_from = inserted
     must_place: set[str] = set()
-    if not minimise_moves and start_from and len(start_from) == len(instance.requests):
+    if _all_required or (not minimise_moves and start_from and len(start_from) == len(instance.requests)):
         must_place = {r.key for r in instance.requests}
+    if not must_place:
+        family_floor = {}
     upd = UNITS_PER_DAY
     unit = RESOLUTION
 
@@ -905,6 +927,9 @@ def solve(
     present: dict[str, Any] = {}
     # (patient, day) -> list of (start expr, units, lit)
     pd_items: dict[tuple[int, int], list[tuple[Any, int, Any]]] = defaultdict(list)
+    # (patient, day) -> building -> presence literals of the family's appointments there (for transfer cuts)
+    pd_buildings: dict[tuple[int, int], dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    pd_no_building: set[tuple[int, int]] = set()
     rt_requests: list[Request] = []
     absent_vars: dict[str, Any] = {}
 
@@ -955,6 +980,10 @@ def solve(
         options[r.key] = opts
         for o in opts:
             pd_items[(r.patient_id, o.day)].append((o.start, dur, o.lit))
+            if o.building:
+                pd_buildings[(r.patient_id, o.day)][o.building].append(o.lit)
+            else:  # an appointment with no building may sit between two buildings' with no walk
+                pd_no_building.add((r.patient_id, o.day))
 
     # Fasting bloods first thing on day 1: every other day-1 appointment of the family starts after they end.
     for r in instance.requests:
@@ -996,6 +1025,7 @@ def solve(
             prof_ivs[s.professional_id].append(m.NewFixedSizeIntervalVar(st, lunch_units, ""))
     patient_lunch: dict[tuple[int, int], bool] = {}
     lunch_start_var: dict[tuple[int, int], Any] = {}
+    lunch_bounds: dict[tuple[int, int], tuple[int, int]] = {}  # earliest and latest lunch start
     fasting_by_patient = {r.patient_id: r for r in instance.requests if r.fasting}
     for pid in instance.patients:
         for d in range(instance.days):
@@ -1006,6 +1036,7 @@ def solve(
                 st = m.NewIntVar(tu(d, span[0]), tu(d, span[1]) - lunch_units, "")
                 patient_ivs[pid].append(m.NewFixedSizeIntervalVar(st, lunch_units, ""))
                 lunch_start_var[(pid, d)] = st
+                lunch_bounds[(pid, d)] = (tu(d, span[0]), tu(d, span[1]) - lunch_units)
                 fasting = fasting_by_patient.get(pid)
                 if d == 0 and fasting is not None:  # fasting bloods come before lunch too
                     for f in options.get(fasting.key, []):
@@ -1079,6 +1110,7 @@ def solve(
     wait_terms: list[Any] = []
     finish_terms: list[Any] = []
     finish_offset = 0
+    family_cost: dict[int, list[Any]] = defaultdict(list)
     for (pid, d), its in pd_items.items():
         window = instance.patient_window(pid, d)
         if window is None:
@@ -1098,20 +1130,63 @@ def solve(
                 m.Add(lastv >= s + dur).OnlyEnforceIf(lit)
                 busy.append(dur * lit)
         busy_sum = sum(busy)
-        m.Add(lastv - first >= busy_sum)  # redundant, tightens the bound
-        m.Add(lastv >= lo + busy_sum)
         w = m.NewIntVar(0, hi - lo, "")
+        # Redundant: a family seen in two buildings that day walks between them (unless over lunch).
+        mixed: Any = 0
+        is_mixed = False
+        transfer_units = math.ceil(instance.transfer_minutes / unit)
+        buildings = pd_buildings.get((pid, d), {})
+        if transfer_units > 0 and len(buildings) > 1 and (pid, d) not in pd_no_building:
+            uses = []
+            for lits in buildings.values():
+                if any(x is True for x in lits):
+                    uses.append(1)
+                else:
+                    u = m.NewBoolVar("")
+                    for x in lits:
+                        m.AddImplication(x, u)
+                    uses.append(u)
+            mixed = m.NewBoolVar("")
+            is_mixed = True
+            for i, a in enumerate(uses):
+                for b in uses[i + 1 :]:
+                    m.Add(mixed >= a + b - 1)
         st = lunch_start_var.get((pid, d))
         if st is not None:  # a lunch taken between appointments is not waiting
-            inside = m.NewBoolVar("")
+            # The family's lunch is before their first appointment, between two, or after their last: exactly one.
+            # (Redundant linear forms of each case tighten the bound: lunch inside lengthens the day by a lunch
+            # break; lunch before means a start after the earliest lunch end; lunch after, an end by the latest
+            # lunch start.)
+            before, inside, after = m.NewBoolVar(""), m.NewBoolVar(""), m.NewBoolVar("")
+            m.AddExactlyOne([before, inside, after])
+            m.Add(st + lunch_units <= first).OnlyEnforceIf(before)
             m.Add(st >= first).OnlyEnforceIf(inside)
             m.Add(st + lunch_units <= lastv).OnlyEnforceIf(inside)
+            m.Add(st >= lastv).OnlyEnforceIf(after)
+            st_lo, st_hi = lunch_bounds[(pid, d)]
+            m.Add(first >= lo + max(0, st_lo + lunch_units - lo) * before)
+            m.Add(lastv <= hi - max(0, hi - st_hi) * after)
+            idle: Any = lunch_units * inside
+            if is_mixed:
+                both = m.NewBoolVar("")
+                m.Add(both <= inside)
+                m.Add(both <= mixed)
+                idle = idle + transfer_units * mixed - min(lunch_units, transfer_units) * both
+            m.Add(lastv - first >= busy_sum + idle)
+            m.Add(lastv >= lo + busy_sum + idle)
             m.Add(w >= lastv - first - busy_sum - lunch_units * inside)
         else:
+            m.Add(lastv - first >= busy_sum + transfer_units * mixed)  # redundant, tightens the bound
+            m.Add(lastv >= lo + busy_sum + transfer_units * mixed)
             m.Add(w >= lastv - first - busy_sum)
         wait_terms.append(w)
         finish_terms.append(lastv)
         finish_offset += lo
+        family_cost[pid].append(WAIT_WEIGHT * w + lastv - lo)
+
+    for pid, floor in family_floor.items():
+        if family_cost.get(pid):
+            m.Add(sum(family_cost[pid]) >= floor)
 
     stay_vars: list[Any] = []
     if minimise_moves:
@@ -1235,6 +1310,111 @@ def solve(
         wall_time=elapsed,
         moves=moves,
     )
+
+
+def _family_instance(instance: Instance, pid: int, fixed: Sequence[ScheduledItem] = ()) -> Instance:
+    """The instance with only family ``pid``'s requests to place; ``fixed`` items become pinned appointments."""
+    reqs = [
+        Request(
+            key=it.key,
+            patient_id=it.patient_id,
+            discipline=it.discipline,
+            minutes=it.end - it.start,
+            professional_ids=it.professional_ids,
+            kind=it.kind,
+            # no room (a round-table): a room of its own, so its professionals' rooms are not taken
+            room_id=it.room_id if it.room_id is not None else -1 - n,
+            pinned=Placement(it.day, it.start),
+        )
+        for n, it in enumerate(fixed)
+    ]
+    reqs += [r for r in instance.requests if r.patient_id == pid]
+    patients = {p: instance.patients[p] for p in {pid, *(it.patient_id for it in fixed)}}
+    return Instance(**{**instance.__dict__, "requests": reqs, "patients": patients})
+
+
+def _family_lower_bounds(instance: Instance, budget: float, seed: int, workers: int) -> dict[int, int]:
+    """Per family: a proven lower bound on its objective share (waiting and finish, solver units) when every
+    other family is away, a relaxation of the whole timetable. Small solves, run ``workers`` at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pids = sorted({r.patient_id for r in instance.requests})
+    if not pids:
+        return {}
+    each = max(0.05, budget * max(1, workers) / len(pids))
+
+    def bound(pid: int) -> tuple[int, int | None]:
+        sub = _family_instance(instance, pid)
+        res = solve(
+            sub,
+            hint=greedy_timetable(sub),
+            time_limit=each,
+            workers=1,
+            seed=seed,
+            _all_required=True,
+            _family_bounds=False,
+        )
+        if res.status not in ("optimal", "feasible") or res.bound is None:
+            return pid, None
+        return pid, math.ceil(res.bound - 1e-6)
+
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        found = list(pool.map(bound, pids))
+    return {pid: b for pid, b in found if b is not None and b > 0}
+
+
+def _insertion_timetable(
+    instance: Instance, budget: float, seed: int, workers: int, floors: dict[int, int]
+) -> list[ScheduledItem]:
+    """Family by family (earliest arrival first), each placed by a small CP-SAT solve around those before it."""
+    began = time.perf_counter()
+    pids = sorted(
+        {r.patient_id for r in instance.requests},
+        key=lambda p: (
+            instance.patients[p].arrival or 0,
+            -sum(r.units for r in instance.requests if r.patient_id == p),
+            p,
+        ),
+    )
+    items: list[ScheduledItem] = []
+    for k, pid in enumerate(pids):
+        placed = {it.key for it in items}
+        if budget - (time.perf_counter() - began) <= 0.05:  # out of time: the rest first fit around these
+            rest = set(pids[k:])
+            sub = _family_instance(instance, pids[k], items)
+            sub.requests = [r for r in sub.requests if r.pinned is not None] + [
+                r for r in instance.requests if r.patient_id in rest
+            ]
+            sub.patients = {**sub.patients, **{p: instance.patients[p] for p in rest}}
+            items += [it for it in greedy_timetable(sub) if it.patient_id in rest]
+            break
+        others_pinned = [
+            _item(instance, r, r.pinned.day, r.pinned.start, r.professional_ids)
+            for r in instance.requests
+            if r.pinned is not None and r.patient_id != pid and r.key not in placed
+        ]
+        sub = _family_instance(instance, pid, items + others_pinned)
+        # Every appointment of the family required first (a small model CP-SAT solves fast); if that fails in
+        # time, the family's appointments optional (an unplaced one costs the most).
+        res = None
+        for required in (True, False):
+            res = solve(
+                sub,
+                hint=greedy_timetable(sub),
+                time_limit=max(0.05, budget - (time.perf_counter() - began)) / (len(pids) - k),
+                workers=workers,
+                seed=seed,
+                _family_bounds=False,
+                _all_required=required,
+                _floors={pid: floors[pid]} if pid in floors else None,
+            )
+            if res.status in ("optimal", "feasible") and not res.unscheduled:
+                break
+        if res is None or res.status not in ("optimal", "feasible"):
+            return []
+        items += [it for it in res.scheduled if it.patient_id == pid]
+    original = {r.key: r for r in instance.requests}
+    return [ScheduledItem(**{**it.__dict__, "pinned": original[it.key].pinned is not None}) for it in items]
 
 
 def _complete_hint(
