@@ -190,16 +190,22 @@ async def test_number_keys_switch_top_level_screens(app: CoordinatorApp) -> None
         assert app.current_mode == "caseload"
 
 
-async def _palette_pick(pilot, query: str) -> None:  # type: ignore[no-untyped-def]
+async def _palette_pick(pilot, query: str, expect: str) -> None:  # type: ignore[no-untyped-def]
+    """Type into the palette, wait until the first hit is ``expect`` (the search runs in a thread), choose it."""
+    from textual.command import CommandList
+
     await pilot.press("ctrl+p")
     await pilot.pause()
     assert isinstance(pilot.app.screen, CommandPalette)
     await type_text(pilot, query)
-    for _ in range(20):  # the search runs in a thread; wait for the hit to arrive
+    hits: list[str] = []
+    for _ in range(100):
         await pilot.pause(0.05)
-        if pilot.app.screen.query("CommandList Option"):
+        commands = pilot.app.screen.query_one(CommandList)
+        hits = [str(commands.get_option_at_index(i).prompt) for i in range(commands.option_count)]
+        if hits and expect.lower() in hits[0].lower():
             break
-    await pilot.pause(0.2)
+    assert hits and expect.lower() in hits[0].lower(), hits
     await pilot.press("down", "enter")
     await settle(pilot)
 
@@ -210,7 +216,7 @@ async def test_command_palette_jumps_to_a_patient(app: CoordinatorApp, demo_db: 
         target = search_patients(session, "")[7]
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await _palette_pick(pilot, f"{target.given_name} {target.family_name}")
+        await _palette_pick(pilot, f"{target.given_name} {target.family_name}", target.family_name)
         assert isinstance(app.screen, PatientRecordScreen)
         assert app.screen.patient_id == target.id
 
@@ -222,9 +228,13 @@ async def test_command_palette_jumps_to_a_professional(app: CoordinatorApp, demo
         assert target is not None
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await _palette_pick(pilot, f"{target.given_name} {target.family_name}")
+        await _palette_pick(pilot, f"{target.given_name} {target.family_name}", target.family_name)
         assert app.current_mode == "professionals"
         table = app.screen.query_one(ProfessionalTable)
+        for _ in range(40):  # the professional is looked up, then the directory filtered, off the UI thread
+            if table.selected_key == str(target.id):
+                break
+            await settle(pilot)
         assert table.selected_key == str(target.id)
 
 
@@ -232,5 +242,5 @@ async def test_command_palette_jumps_to_a_professional(app: CoordinatorApp, demo
 async def test_command_palette_jumps_to_a_clinic(app: CoordinatorApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await _palette_pick(pilot, "combined clinic january 2027")
+        await _palette_pick(pilot, "combined clinic january 2027", "january 2027")
         assert app.current_mode == "clinic_days"
