@@ -107,7 +107,7 @@ async def test_open_clinic_shows_attendance_with_missing_travel_and_hotel(
         assert f"✗ {len(missing)} famil" in text
         for view in missing:
             row = table.get_row(str(view.attendance.id))
-            assert str(row[4]) == ", ".join(view.missing)
+            assert str(row[2]) == ", ".join(view.missing)
         # m: only the families with something still to book.
         table.focus()
         await pilot.press("m")
@@ -215,7 +215,7 @@ async def test_room_view_and_day_switch(clinic_db: Database, next_clinic_id: int
         await pilot.press("right_square_bracket")
         await pilot.pause()
         assert screen.day == first_day + dt.timedelta(days=1)  # type: ignore[operator]
-        assert "Day 2 of 2" in screen_text(pilot)
+        assert "Day 2/2" in screen_text(pilot)
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -59,15 +59,18 @@ REPORTED = (DatabaseError, ConcurrentEditError, NotFoundError)
 STATUS_TEXT = {"planned": "planned", "confirmed": "✓ confirmed", "cancelled": "✗ cancelled"}
 
 
+class ClinicListTable(DataTable[Text]):
+    """The clinic list; its Enter (open the clinic) shows in the footer."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Open clinic", key_display="Enter")]
+
+
 class ClinicDaysScreen(CoordinatorScreen):
     """The upcoming combined clinic events; Enter opens one."""
 
     screen_title = "Clinic days"
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open_selected", "Open clinic", key_display="Enter"),
-        Binding("ctrl+r", "reload", "Reload", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+r", "reload", "Reload", show=False)]
 
     def __init__(self) -> None:
         super().__init__()
@@ -76,7 +79,7 @@ class ClinicDaysScreen(CoordinatorScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("Upcoming combined clinics", classes="pane-title", id="clinics-title")
-        yield DataTable(id="clinics-table", cursor_type="row", zebra_stripes=True)
+        yield ClinicListTable(id="clinics-table", cursor_type="row", zebra_stripes=True)
         yield Static(
             "Enter opens a clinic: who's coming, each day's timetable, clashes.",
             classes="hint",
@@ -85,7 +88,7 @@ class ClinicDaysScreen(CoordinatorScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#clinics-table", DataTable)
-        for label in ("Clinic", "Dates", "Status", "Invited", "Confirmed", "Declined", "No reply", "Venue"):
+        for label in ("Clinic", "Dates", "Invited", "Confirmed", "Declined", "No reply", "Status", "Venue"):
             table.add_column(label, key=label.lower().replace(" ", "_"))
         table.loading = True
         self.load_summaries()
@@ -115,11 +118,11 @@ class ClinicDaysScreen(CoordinatorScreen):
             table.add_row(
                 Text(clinic.name),
                 Text(summary.dates_text),
-                Text(STATUS_TEXT.get(clinic.status.value, clinic.status.value)),
                 Text(str(summary.invited), justify="right"),
                 Text(str(summary.confirmed), justify="right"),
                 Text(str(summary.declined), justify="right"),
                 Text(str(summary.awaiting_reply), justify="right"),
+                Text(STATUS_TEXT.get(clinic.status.value, clinic.status.value)),
                 Text(clinic.venue),
                 key=str(clinic.id),
             )
@@ -245,10 +248,11 @@ class ClinicEventScreen(CoordinatorScreen):
         Binding("b", "book", "Book"),
         Binding("m", "move", "Move"),
         Binding("x", "cancel_appointment", "Cancel appt"),
-        Binding("r", "toggle_mode", "Per room/prof."),
-        Binding("left_square_bracket", "change_day(-1)", "Prev day", key_display="["),
-        Binding("right_square_bracket", "change_day(1)", "Next day", key_display="]"),
         Binding("n", "next_clash", "Next clash"),
+        # The line above the grid names these keys (the footer of an 80-column terminal has no room for them).
+        Binding("r", "toggle_mode", "Per room / per professional", show=False),
+        Binding("left_square_bracket", "change_day(-1)", "Previous day", key_display="[", show=False),
+        Binding("right_square_bracket", "change_day(1)", "Next day", key_display="]", show=False),
         Binding("ctrl+r", "reload", "Reload", show=False),
     ]
 
@@ -286,12 +290,13 @@ class ClinicEventScreen(CoordinatorScreen):
             yield TabPane("Who's coming (w)", id="attendance")
             yield TabPane("Family (f)", id="family")
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         if self._preloaded is not None:
             load, self._preloaded = self._preloaded, None
             self._show(load, first=True)
         else:
             self.reload()
+        await self.action_show_tab(self.initial_tab)
 
     # -- loading ------------------------------------------------------------------------------------------
 
@@ -370,10 +375,11 @@ class ClinicEventScreen(CoordinatorScreen):
         number = timetable.day_number(day)
         clashes = timetable.clashes_on(day)
         appointments = len(timetable.on_day(day))
+        other = "by room" if self.mode is GridMode.PROFESSIONAL else "by professional"
         self.query_one("#timetable-heading", Static).update(
             Text(
-                f"Day {number} of {timetable.clinic.days} · {day:%a} {format_date(day)} · {mode_label(self.mode)} · "
-                f"{appointments} appointment{'s' if appointments != 1 else ''}",
+                f"Day {number}/{timetable.clinic.days} · {day:%a} {format_date(day)} · {mode_label(self.mode)} · "
+                f"r: {other} · [ ]: day · {appointments} appt{'s' if appointments != 1 else ''}",
                 no_wrap=True,
                 overflow="ellipsis",
             )
@@ -448,6 +454,7 @@ class ClinicEventScreen(CoordinatorScreen):
         if dates[index] != day:
             self.day = dates[index]
             self._show_day()
+            self.refresh_bindings()
 
     def action_toggle_mode(self) -> None:
         self.mode = GridMode.ROOM if self.mode is GridMode.PROFESSIONAL else GridMode.PROFESSIONAL
@@ -459,8 +466,8 @@ class ClinicEventScreen(CoordinatorScreen):
             self.notify("No clashes in this clinic.")
             return
         current = self.selected_appointment()
-        ordered = sorted(timetable.clashes, key=lambda c: (c.day, c.appointment_ids))
-        ids = [c.appointment_ids[0] for c in ordered]
+        # Every appointment in a clash, in clinic order (both sides of a double booking, in turn).
+        ids = list(dict.fromkeys(i for clash in timetable.clashes for i in clash.appointment_ids))
         position = ids.index(current.appointment.id) + 1 if current and current.appointment.id in ids else 0
         self._select_appointment(ids[position % len(ids)])
 
@@ -522,7 +529,17 @@ class ClinicEventScreen(CoordinatorScreen):
         if action in {"toggle_mode", "change_day", "next_clash"}:
             if tab != "timetable":
                 return False
-            return True if self.timetable is not None else None
+            timetable = self.timetable
+            if timetable is None:
+                return None
+            if action == "change_day":
+                dates = timetable.clinic.dates
+                step = int(parameters[0]) if parameters else 0  # type: ignore[call-overload]
+                index = dates.index(self.day) + step if self.day in dates else -1
+                return True if 0 <= index < len(dates) else None
+            if action == "next_clash":
+                return True if timetable.clashes else None
+            return True
         if action in {"book", "move", "cancel_appointment"}:
             if tab not in {"timetable", "family"}:
                 return False

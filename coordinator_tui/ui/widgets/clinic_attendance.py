@@ -67,7 +67,7 @@ class AttendanceTable(ThemedTable):
         self.redraw()
 
     #: Fixed widths: a clinic may list thousands of families, and measuring every cell would be slow.
-    COLUMNS = (("Patient", 26), ("Answer", 11), ("Travel", 12), ("Hotel", 12), ("Still to book", 13), ("Arrives", 16))
+    COLUMNS = (("Patient", 22), ("Answer", 11), ("Still to book", 13), ("Travel", 10), ("Hotel", 10), ("Arrives", 16))
 
     def redraw(self) -> None:
         current = self.current
@@ -82,9 +82,9 @@ class AttendanceTable(ThemedTable):
             self.add_row(
                 Text(row.sort_name, no_wrap=True, overflow="ellipsis"),
                 Text(STATUS_MARK[row.status]),
+                Text(missing_text(row)),
                 self._booked(row.travel_booked, declined, warn),
                 self._booked(row.hotel_booked, declined, warn),
-                Text(missing_text(row)),
                 Text(arrives),
                 key=str(row.attendance_id),
             )
@@ -94,7 +94,7 @@ class AttendanceTable(ThemedTable):
     @staticmethod
     def _booked(booked: bool, declined: bool, warn: object) -> Text:
         if declined:
-            return Text("— not needed")
+            return Text("not needed")
         if booked:
             return Text("✓ booked")
         return Text("✗ missing", style=warn)  # type: ignore[arg-type]
@@ -110,6 +110,18 @@ class AttendanceTable(ThemedTable):
             if row.attendance_id == attendance_id:
                 self.move_cursor(row=index)
                 return
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The answer the highlighted family already gave is shown dimmed (pressing it would change nothing)."""
+        if action == "set_status":
+            row = self.current
+            if row is None or row.status.value == parameters[0]:
+                return None
+        return True
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is self:
+            self.refresh_bindings()
 
     def action_set_status(self, status: str) -> None:
         row = self.current

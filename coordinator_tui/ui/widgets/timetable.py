@@ -110,15 +110,12 @@ class TimetableGrid(ScrollView, can_focus=True):
     TimetableGrid > .timetable--off {
         color: $text-muted;
     }
+    /* The cursor reads without colour: reversed (focused) or underlined (focus elsewhere). */
     TimetableGrid > .timetable--cursor {
-        background: $block-cursor-blurred-background;
-        color: $block-cursor-blurred-foreground;
-        text-style: bold;
+        text-style: bold underline;
     }
     TimetableGrid:focus > .timetable--cursor {
-        background: $block-cursor-background;
-        color: $block-cursor-foreground;
-        text-style: bold;
+        text-style: bold reverse;
     }
     """
 
@@ -506,4 +503,4 @@ class FamilyTimetable(ThemedTable):
 
 
 def mode_label(mode: GridMode) -> str:
-    return "per professional" if mode is GridMode.PROFESSIONAL else "per room"
+    return "by professional" if mode is GridMode.PROFESSIONAL else "by room"
