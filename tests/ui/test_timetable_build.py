@@ -1,0 +1,202 @@
+"""Pilot tests of the in-app "Build timetable" flow (issue 6): build, review the summary and changes, apply or discard.
+
+A small clinic (``tests.scheduling_fixtures.make_clinic``: two families, every professional both days) keeps the
+solver to well under the 2-second time limits used here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+from sqlmodel import select
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static
+
+from coordinator_tui.config import Settings
+from coordinator_tui.db import Database
+from coordinator_tui.models import Appointment, AppointmentStatus
+from coordinator_tui.ui.app import CoordinatorApp
+from coordinator_tui.ui.screens.timetable_build import NEW, TimetableBuildScreen, parse_time_limit
+from coordinator_tui.ui.widgets.confirm import ConfirmScreen
+from tests.scheduling_fixtures import make_clinic
+
+SIZE = (120, 40)
+
+
+def pilot_test(body: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    @functools.wraps(body)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(body(*args, **kwargs))
+
+    return run
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    for _ in range(4):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+@pytest.fixture
+def clinic_id(db: Database) -> int:
+    with db.session() as session:
+        rows = make_clinic(session, n_patients=2)
+    assert rows.clinic.id is not None
+    return rows.clinic.id
+
+
+def appointments(db: Database) -> list[tuple[int, str, str]]:
+    with db.session() as session:
+        rows = session.exec(select(Appointment).where(Appointment.status != AppointmentStatus.CANCELLED)).all()
+        return sorted((a.patient_id, a.discipline, a.start.isoformat()) for a in rows)
+
+
+class Results:
+    def __init__(self) -> None:
+        self.values: list[bool | None] = []
+
+    def __call__(self, value: bool | None) -> None:
+        self.values.append(value)
+
+
+async def open_build(
+    pilot: Pilot[Any], clinic_id: int, *, repair: bool = False
+) -> tuple[TimetableBuildScreen, Results]:
+    results = Results()
+    screen = TimetableBuildScreen(clinic_id, repair=repair)
+    await pilot.app.push_screen(screen, results)
+    await settle(pilot)
+    return screen, results
+
+
+async def build(pilot: Pilot[Any], screen: TimetableBuildScreen, seconds: str = "2") -> None:
+    field = screen.query_one("#build-time-limit", Input)
+    field.value = seconds
+    field.focus()
+    await pilot.press("enter")
+    await pilot.pause()
+    assert screen.state in ("building", "built")
+    await settle(pilot)
+    assert screen.state == "built"
+
+
+def text_of(screen: TimetableBuildScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).content)
+
+
+def test_parse_time_limit() -> None:
+    assert parse_time_limit(" 2,5 ") == 2.5
+    for bad in ("", "0", "abc", "601"):
+        with pytest.raises(ValueError, match="Time limit"):
+            parse_time_limit(bad)
+
+
+@pilot_test
+async def test_build_review_apply_writes_the_timetable(db: Database, clinic_id: int) -> None:
+    assert appointments(db) == []
+    app = CoordinatorApp(database=db, settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        screen, results = await open_build(pilot, clinic_id)
+        assert "2 families invited" in text_of(screen, "#build-overview")
+        assert screen.check_action("apply", ()) is None  # nothing to apply before building
+
+        await build(pilot, screen)
+        result = screen.result
+        assert result is not None and result.status in ("optimal", "feasible")
+        summary = text_of(screen, "#build-summary")
+        assert f"Scheduled: {len(result.scheduled)} appointments; unscheduled: 0" in summary
+        assert "Total waiting:" in summary
+        assert f"Solver: {result.status}" in summary
+        progress = text_of(screen, "#build-progress-text")
+        assert "solver status" in progress and result.status in progress
+
+        table = screen.query_one("#build-changes", DataTable)
+        assert table.row_count == len(result.scheduled) > 0
+        assert {str(table.get_row_at(i)[0]) for i in range(table.row_count)} == {NEW}
+        assert f"{len(result.scheduled)} new" in text_of(screen, "#build-changes-title")
+        assert appointments(db) == []  # reviewing writes nothing
+
+        await pilot.press("a")
+        await settle(pilot)
+        assert results.values == [True]
+        assert not isinstance(pilot.app.screen, TimetableBuildScreen)
+
+    written = appointments(db)
+    assert len(written) == len(result.scheduled)
+
+
+@pilot_test
+async def test_discard_asks_then_writes_nothing(db: Database, clinic_id: int) -> None:
+    app = CoordinatorApp(database=db, settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        screen, results = await open_build(pilot, clinic_id)
+        await build(pilot, screen)
+        assert screen.can_apply
+
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+        await pilot.press("n")  # keep reviewing
+        await pilot.pause()
+        assert pilot.app.screen is screen and results.values == []
+
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert results.values == [False]
+        assert not isinstance(pilot.app.screen, TimetableBuildScreen)
+    assert appointments(db) == []
+
+
+@pilot_test
+async def test_repair_after_apply_moves_nothing(db: Database, clinic_id: int) -> None:
+    app = CoordinatorApp(database=db, settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        screen, _ = await open_build(pilot, clinic_id)
+        await build(pilot, screen)
+        await pilot.press("a")
+        await settle(pilot)
+        before = appointments(db)
+
+        screen, results = await open_build(pilot, clinic_id, repair=True)
+        assert "Repair timetable" in str(screen.query_one("#build-dialog").border_title)
+        await build(pilot, screen)
+        assert screen.result is not None and screen.result.moves == []
+        assert screen.changes == []
+        assert "(0)" in text_of(screen, "#build-changes-title")
+        await pilot.press("a")
+        await settle(pilot)
+        assert results.values == [True]
+    assert appointments(db) == before
+
+
+@pilot_test
+async def test_bad_time_limit_and_unknown_clinic_show_a_message(db: Database, clinic_id: int) -> None:
+    app = CoordinatorApp(database=db, settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        screen, _ = await open_build(pilot, clinic_id)
+        await build_attempt(pilot, screen, "0")
+        assert screen.state == "ready"
+        assert "Time limit" in str(screen.query_one("#build-message", Static).content)
+        await pilot.press("escape")  # nothing built: closes without asking
+        await pilot.pause()
+        assert not isinstance(pilot.app.screen, (TimetableBuildScreen, ConfirmScreen))
+
+        screen, _ = await open_build(pilot, 999)
+        await build_attempt(pilot, screen, "1")
+        await settle(pilot)
+        assert screen.state == "ready"
+        message = str(screen.query_one("#build-message", Static).content)
+        assert message.startswith("⚠ Could not build the timetable:") and "\n" not in message
+
+
+async def build_attempt(pilot: Pilot[Any], screen: TimetableBuildScreen, seconds: str) -> None:
+    screen.query_one("#build-time-limit", Input).value = seconds
+    await pilot.press("b")
+    await pilot.pause()
