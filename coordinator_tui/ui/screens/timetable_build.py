@@ -240,6 +240,11 @@ class TimetableBuildScreen(ModalScreen[bool]):
     TimetableBuildScreen #build-changes {
         height: 1fr;
     }
+    TimetableBuildScreen #build-detail {
+        height: 2;
+        background: $boost;
+        padding: 0 1;
+    }
     TimetableBuildScreen #build-keys {
         height: 1;
         color: $text-muted;
@@ -287,7 +292,7 @@ class TimetableBuildScreen(ModalScreen[bool]):
                 yield SecondsInput(
                     f"{self.time_limit:g}", id="build-time-limit", restrict=r"[0-9.,]*", max_length=5, compact=True
                 )
-                yield Static("Enter or b builds · nothing is written until you apply (a)", id="build-limit-hint")
+                yield Static("nothing is written until you apply", id="build-limit-hint")
             with Horizontal(id="build-progress-row"):
                 yield ProgressBar(total=100, show_eta=False, id="build-progress")
                 yield Static("Not started", id="build-progress-text")
@@ -296,6 +301,7 @@ class TimetableBuildScreen(ModalScreen[bool]):
                 yield Static(self._ready_text(), id="build-summary")
             yield Static("Changes: build first", id="build-changes-title")
             yield DataTable(id="build-changes", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="build-detail")
             yield Static("", id="build-keys")
         yield Footer()
 
@@ -436,6 +442,7 @@ class TimetableBuildScreen(ModalScreen[bool]):
         self.query_one("#build-summary", Static).update(f"{self.verb}ing the timetable (at most {limit:g} s)…")
         self.query_one("#build-changes-title", Static).update("Changes: waiting for the solver")
         self.query_one("#build-changes", DataTable).clear()
+        self._show_change(None)
         self._tick()
         self._ticker = self.set_interval(0.25, self._tick)
         self._show_keys()
@@ -523,9 +530,7 @@ class TimetableBuildScreen(ModalScreen[bool]):
             return
         status = STATUS_MARK.get(result.status, f"✗ {result.status}")
         gap = f", gap {result.gap * 100:.1f}%" if result.gap is not None else ""
-        self.query_one("#build-progress-text", Static).update(
-            f"Done in {result.wall_time:.1f} s · solver status: {status}{gap}"
-        )
+        self.query_one("#build-progress-text", Static).update(f"Solver: {status}{gap} · {result.wall_time:.1f} s")
         summary.update(Text("\n".join(result.summary_lines(instance))))
         self.changes = plan_changes(instance, result) if result.status in APPLICABLE else []
         for change in self.changes:
@@ -543,6 +548,18 @@ class TimetableBuildScreen(ModalScreen[bool]):
             title.update("Changes: none (no timetable was found)")
             self._show_error(result.message or f"No timetable found (solver status {result.status}).")
         self._show_keys()
+
+    @on(DataTable.RowHighlighted, "#build-changes")
+    def _change_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        row = event.cursor_row
+        self._show_change(self.changes[row] if 0 <= row < len(self.changes) else None)
+
+    def _show_change(self, change: Change | None) -> None:
+        """The highlighted change in full (the table's After column can be cut on a narrow terminal)."""
+        text = (
+            f"{change.kind} · {change.family}, {change.discipline}:\n{change.before} → {change.after}" if change else ""
+        )
+        self.query_one("#build-detail", Static).update(Text(text))
 
     # -- apply / discard ----------------------------------------------------------------------------------
 
