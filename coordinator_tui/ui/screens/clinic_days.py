@@ -254,7 +254,15 @@ class ClinicEventScreen(CoordinatorScreen):
         Binding("left_square_bracket", "change_day(-1)", "Previous day", key_display="[", show=False),
         Binding("right_square_bracket", "change_day(1)", "Next day", key_display="]", show=False),
         Binding("ctrl+r", "reload", "Reload", show=False),
+        # Issue 6: build or repair this clinic's timetable (a review screen; the clinic reloads once applied).
+        Binding("T", "build_timetable(False)", "Build timetable", key_display="T", show=False),
+        Binding("R", "build_timetable(True)", "Repair timetable", key_display="R", show=False),
     ]
+
+    def action_build_timetable(self, repair: bool) -> None:
+        from coordinator_tui.ui.screens.timetable_build import open_timetable_build
+
+        open_timetable_build(self, self.clinic_id, repair=repair)
 
     def __init__(self, clinic_id: int, *, tab: str = "timetable", preloaded: ClinicLoad | None = None) -> None:
         super().__init__()
