@@ -200,3 +200,54 @@ async def build_attempt(pilot: Pilot[Any], screen: TimetableBuildScreen, seconds
     screen.query_one("#build-time-limit", Input).value = seconds
     await pilot.press("b")
     await pilot.pause()
+
+
+@pilot_test
+async def test_clinic_day_keys_open_build_and_repair_then_reload(demo_db: Database) -> None:
+    """On a clinic day (demo data), T builds and R repairs; applying reloads the clinic's timetable."""
+    from coordinator_tui.services.clinics import upcoming_clinics
+    from coordinator_tui.ui.screens.clinic_days import ClinicEventScreen
+
+    with demo_db.session() as session:
+        clinic_id = int(upcoming_clinics(session)[0].id)  # type: ignore[arg-type]
+    app = CoordinatorApp(database=demo_db, settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await app.open_clinic(clinic_id)
+        await settle(pilot)
+        clinic_screen = app.screen
+        assert isinstance(clinic_screen, ClinicEventScreen) and clinic_screen.loaded
+
+        await pilot.press("R")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TimetableBuildScreen) and screen.repair and screen.clinic_id == clinic_id
+        await pilot.press("escape")  # nothing built yet: closes at once
+        await pilot.pause()
+        assert app.screen is clinic_screen
+
+        await pilot.press("T")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TimetableBuildScreen) and not screen.repair
+        assert screen.overview is not None and screen.overview.families > 0
+        await build(pilot, screen)
+        assert screen.can_apply, screen.result and screen.result.summary_lines(screen.instance)  # type: ignore[arg-type]
+        clinic_screen.loaded = False
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.screen is clinic_screen
+        assert clinic_screen.loaded  # reloaded after the plan was applied
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_build_screen_before_building_snapshot(
+    snap_compare: Any, db: Database, clinic_id: int, size: tuple[int, int]
+) -> None:
+    """Only the state before building: the solver's output (times, wall time) may vary from run to run."""
+
+    async def open_screen(pilot: Pilot[Any]) -> None:
+        await settle(pilot)  # the patient list behind the dialog finishes loading first (its cursor row shows)
+        await open_build(pilot, clinic_id)
+
+    app = CoordinatorApp(database=db, settings=Settings())
+    assert snap_compare(app, terminal_size=size, run_before=open_screen)
