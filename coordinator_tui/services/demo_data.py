@@ -279,8 +279,7 @@ def load_demo(session: Session, *, patients: int = 40, seed: int = 7, profession
         appointments += _add_timetable(writer, rng, clinic, patient, centre, zone, attendance, past=True)
     writer.flush()
 
-    if not bulk:
-        _add_deliberate_clash(session, clinics[0], zone)
+    if not bulk and _add_deliberate_clash(session, clinics[0], zone):
         appointments += 1
     audit.record_change(
         session,
@@ -530,17 +529,29 @@ def _add_timetable(
     return count
 
 
-def _add_deliberate_clash(session: Session, clinic: ClinicEvent, zone: str) -> None:
-    """One double-booked professional in the next clinic, so the coordinator can see a clash marked and fix it."""
+def _add_deliberate_clash(session: Session, clinic: ClinicEvent, zone: str) -> bool:
+    """One double-booked professional in the next clinic, so the coordinator can see a clash marked and fix it.
+
+    The other family is one that is free at that time (so the clash is the professional's, not the family's),
+    preferably one without a cardiology appointment of its own. Returns whether the clash was booked."""
     from coordinator_tui.services import appointments
 
     views = appointments.for_clinic(session, clinic.id)  # type: ignore[arg-type]
     by_pro = [v for v in views if v.professionals and v.appointment.discipline == "cardiology"]
-    patients_seen = {v.patient.id for v in by_pro}
-    other = next((v for v in views if v.patient.id not in patients_seen), None)
-    if not by_pro or other is None:
-        return
+    if not by_pro:
+        return False
     target = by_pro[0]
+    with_cardiology = {v.patient.id for v in by_pro}
+    busy = {
+        v.patient.id
+        for v in views
+        if v.appointment.start < target.appointment.end and v.appointment.end > target.appointment.start
+    }
+    candidates = list({v.patient.id: v for v in views if v.patient.id != target.patient.id}.values())
+    candidates.sort(key=lambda v: (v.patient.id in busy, v.patient.id in with_cardiology))
+    if not candidates:
+        return False
+    other = candidates[0]
     appointments.book_appointment(
         session,
         clinic_id=clinic.id,  # type: ignore[arg-type]
@@ -554,6 +565,7 @@ def _add_deliberate_clash(session: Session, clinic: ClinicEvent, zone: str) -> N
         internal_notes="Staff only: double-booked by phone, to fix.",
         allow_clash=True,
     )
+    return True
 
 
 def _generate_transition_checklists(session: Session, today: dt.date) -> None:
