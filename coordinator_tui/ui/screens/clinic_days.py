@@ -32,7 +32,8 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from coordinator_tui.clinic_time import format_date, to_local
-from coordinator_tui.db import Database, DatabaseError
+from coordinator_tui.db import Database
+from coordinator_tui.errors import DatabaseError
 from coordinator_tui.models import AttendanceStatus, ClinicEvent
 from coordinator_tui.services import clinic_day_views as views
 from coordinator_tui.services.appointments import INACTIVE, AppointmentView, cancel_appointment
@@ -278,6 +279,9 @@ class ClinicEventScreen(CoordinatorScreen):
         self._select_after_load: int | None = None
         self._attendance_shown = False  # the list is drawn when its tab is first shown after a load
         self._had_selection = False
+        self._bindings_tab = tab
+        # Focus the grid (or the list) as the screen first shows, instead of moving it after the first paint.
+        self.AUTO_FOCUS = "#timetable-grid" if tab == "timetable" else None
         self.loaded = False  # True once the clinic is on screen (tests and the speed benchmark wait for it)
 
     # -- layout -------------------------------------------------------------------------------------------
@@ -304,7 +308,8 @@ class ClinicEventScreen(CoordinatorScreen):
             self._show(load, first=True)
         else:
             self.reload()
-        await self.action_show_tab(self.initial_tab)
+        if self.initial_tab != "timetable":
+            await self.action_show_tab(self.initial_tab)
 
     # -- loading ------------------------------------------------------------------------------------------
 
@@ -562,7 +567,9 @@ class ClinicEventScreen(CoordinatorScreen):
     @on(TabbedContent.TabActivated)
     async def _tab_changed(self) -> None:
         await self._ensure_pane(self.active_tab)
-        self.refresh_bindings()
+        if self.active_tab != self._bindings_tab:  # the footer is rebuilt on each refresh: only when it changes
+            self._bindings_tab = self.active_tab
+            self.refresh_bindings()
 
     async def _ensure_pane(self, tab: str) -> None:
         """Mount a tab's widgets the first time it is shown, and draw what it shows."""
