@@ -203,14 +203,14 @@ async def build_attempt(pilot: Pilot[Any], screen: TimetableBuildScreen, seconds
 
 
 @pilot_test
-async def test_clinic_day_keys_open_build_and_repair_then_reload(demo_db: Database) -> None:
-    """On a clinic day (demo data), T builds and R repairs; applying reloads the clinic's timetable."""
-    from coordinator_tui.services.clinics import upcoming_clinics
+async def test_clinic_day_keys_open_build_and_repair_then_reload(db: Database, clinic_id: int) -> None:
+    """On a clinic day, T builds and R repairs; applying reloads the clinic's timetable.
+
+    (The demo clinic, 126 appointments, needs more than a test's time limit on a loaded machine.)
+    """
     from coordinator_tui.ui.screens.clinic_days import ClinicEventScreen
 
-    with demo_db.session() as session:
-        clinic_id = int(upcoming_clinics(session)[0].id)  # type: ignore[arg-type]
-    app = CoordinatorApp(database=demo_db, settings=Settings())
+    app = CoordinatorApp(database=db, settings=Settings())
     async with app.run_test(size=SIZE) as pilot:
         await app.open_clinic(clinic_id)
         await settle(pilot)
@@ -237,6 +237,8 @@ async def test_clinic_day_keys_open_build_and_repair_then_reload(demo_db: Databa
         await settle(pilot)
         assert app.screen is clinic_screen
         assert clinic_screen.loaded  # reloaded after the plan was applied
+        assert clinic_screen.timetable is not None
+        assert len(clinic_screen.timetable.active) == len(appointments(db)) > 0
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
@@ -251,3 +253,46 @@ def test_build_screen_before_building_snapshot(
 
     app = CoordinatorApp(database=db, settings=Settings())
     assert snap_compare(app, terminal_size=size, run_before=open_screen)
+
+
+@pilot_test
+async def test_repair_that_cancels_asks_before_applying(db: Database, clinic_id: int) -> None:
+    """A professional drops out: repair cannot keep their appointments, lists them as cancelled, asks first."""
+    from coordinator_tui.models import ClinicStaffing, Professional
+    from coordinator_tui.services import clinic_planning
+    from coordinator_tui.services.records import delete_record
+    from coordinator_tui.ui.screens.timetable_build import CANCELLED
+
+    with db.session() as session:
+        instance, result = clinic_planning.build_timetable(session, clinic_id, time_limit=2)
+        clinic_planning.apply_solution(session, clinic_id, instance, result)
+    with db.session() as session:
+        audiologist = session.exec(select(Professional).where(Professional.discipline == "audiology")).one()
+        for row in session.exec(select(ClinicStaffing).where(ClinicStaffing.professional_id == audiologist.id)).all():
+            delete_record(session, row)
+    before = appointments(db)
+    audiology = [a for a in before if a[1] == "audiology"]
+    assert len(audiology) == 2
+
+    app = CoordinatorApp(database=db, settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        screen, results = await open_build(pilot, clinic_id, repair=True)
+        await build(pilot, screen)
+        cancelled = [c for c in screen.changes if c.kind == CANCELLED]
+        assert {c.discipline for c in cancelled} == {"audiology"} and len(cancelled) == 2
+        assert all(c.after.startswith("cancelled: ") for c in cancelled)
+        assert "2 cancelled" in text_of(screen, "#build-changes-title")
+
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert pilot.app.screen is screen and appointments(db) == before
+
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert results.values == [True]
+    assert appointments(db) == [a for a in before if a[1] != "audiology"]

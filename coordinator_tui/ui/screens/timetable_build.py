@@ -177,7 +177,7 @@ class TimetableBuildScreen(ModalScreen[bool]):
         align: center middle;
     }
     TimetableBuildScreen > #build-dialog {
-        width: 98%;
+        width: 100%;
         max-width: 140;
         height: 100%;
         border: round $primary;
@@ -297,7 +297,7 @@ class TimetableBuildScreen(ModalScreen[bool]):
                 yield ProgressBar(total=100, show_eta=False, id="build-progress")
                 yield Static("Not started", id="build-progress-text")
             yield Static("", id="build-message")
-            with VerticalScroll(id="build-summary-box", can_focus=False):
+            with VerticalScroll(id="build-summary-box"):
                 yield Static(self._ready_text(), id="build-summary")
             yield Static("Changes: build first", id="build-changes-title")
             yield DataTable(id="build-changes", cursor_type="row", zebra_stripes=True)
@@ -366,6 +366,11 @@ class TimetableBuildScreen(ModalScreen[bool]):
             f"{overview.families} famil{'y' if overview.families == 1 else 'ies'} invited · "
             f"{overview.requests} appointment{'s' if overview.requests != 1 else ''} needed, "
             f"{overview.booked} already booked ({overview.pinned} pinned: they stay where they are)"
+            + (
+                " · Build re-plans the booked ones too; Repair (R on the clinic day) moves as few as possible"
+                if overview.booked > overview.pinned and not self.repair
+                else ""
+            )
         )
 
     # -- messages -----------------------------------------------------------------------------------------
@@ -564,6 +569,28 @@ class TimetableBuildScreen(ModalScreen[bool]):
     # -- apply / discard ----------------------------------------------------------------------------------
 
     def action_apply(self) -> None:
+        if not self.can_apply:
+            return
+        cancelled = sum(1 for change in self.changes if change.kind == CANCELLED)
+        if cancelled:
+
+            def answered(confirmed: bool | None) -> None:
+                if confirmed:
+                    self._apply()
+
+            self.app.push_screen(
+                ConfirmScreen(
+                    f"Apply, cancelling {cancelled} existing appointment{'s' if cancelled != 1 else ''}?",
+                    "The plan could not keep them (the review lists them as ✗ cancelled, with the reason).",
+                    yes_label="Apply",
+                    no_label="Keep reviewing",
+                ),
+                answered,
+            )
+            return
+        self._apply()
+
+    def _apply(self) -> None:
         if not self.can_apply:
             return
         instance, result = self.instance, self.result
