@@ -373,7 +373,9 @@ def detect_clashes(
     zone: str,
     staffing: Sequence[ClinicStaffing] = (),
 ) -> list[Clash]:
-    """Every clash among a clinic's active appointments (pure: works on views already loaded)."""
+    """Every clash among a clinic's active appointments (pure: works on views already loaded), sorted by day and
+    time. Overlapping pairs are compared on ids first; only a real clash is described in words, so a full clinic
+    with thousands of harmless overlaps stays fast."""
     active = sorted(
         (v for v in views if v.appointment.status not in INACTIVE),
         key=lambda v: (v.appointment.start, v.appointment.id),
@@ -383,19 +385,25 @@ def detect_clashes(
     def when(v: AppointmentView) -> str:
         return f"{to_local(v.appointment.start, zone):%H:%M}–{to_local(v.appointment.end, zone):%H:%M}"
 
+    professional_ids = [{p.id for p in v.professionals} for v in active]
     for i, a in enumerate(active):
-        for b in active[i + 1 :]:
+        for j in range(i + 1, len(active)):
+            b = active[j]
             if b.appointment.start >= a.appointment.end:
                 break
+            same_patient = a.appointment.patient_id == b.appointment.patient_id
+            shared = professional_ids[i] & professional_ids[j]
+            same_room = a.appointment.room_id is not None and a.appointment.room_id == b.appointment.room_id
+            if not (same_patient or shared or same_room):
+                continue
             ids = (a.appointment.id, b.appointment.id)
             day = to_local(a.appointment.start, zone).date()
             pair = f"{a.appointment.discipline} {when(a)} and {b.appointment.discipline} {when(b)}"
-            if a.appointment.patient_id == b.appointment.patient_id:
+            if same_patient:
                 clashes.append(Clash(ClashKind.PATIENT, ids, f"{a.patient.full_name}: {pair}", day))  # type: ignore[arg-type]
-            shared = {p.id for p in a.professionals} & {p.id for p in b.professionals}
             for prof in (p for p in a.professionals if p.id in shared):
                 clashes.append(Clash(ClashKind.PROFESSIONAL, ids, f"{prof.display_name}: {pair}", day))  # type: ignore[arg-type]
-            if a.appointment.room_id is not None and a.appointment.room_id == b.appointment.room_id:
+            if same_room:
                 room = a.room.name if a.room else "room"
                 clashes.append(Clash(ClashKind.ROOM, ids, f"{room}: {pair}", day))  # type: ignore[arg-type]
     hours = {(s.professional_id, s.day): s for s in staffing}
@@ -424,6 +432,8 @@ def detect_clashes(
                         start.date(),
                     )
                 )
+    starts = {v.appointment.id: v.appointment.start for v in active}
+    clashes.sort(key=lambda c: (c.day, min(starts[i] for i in c.appointment_ids), c.appointment_ids))
     return clashes
 
 

@@ -257,7 +257,7 @@ def load_clinic_timetable(session: Session, clinic_id: int) -> ClinicTimetable:
     views = appointment_service.for_clinic(session, clinic_id)
     staffing = clinic_service.list_staffing(session, clinic_id)
     rooms = clinic_service.list_rooms(session, clinic_id)
-    clashes = clinic_clashes(views, clinic, zone, [s for s, _ in staffing])
+    clashes = appointment_service.detect_clashes(views, clinic, zone, [s for s, _ in staffing])
     return ClinicTimetable(
         clinic=clinic,
         zone=zone,
@@ -266,44 +266,6 @@ def load_clinic_timetable(session: Session, clinic_id: int) -> ClinicTimetable:
         rooms=tuple(rooms),
         clashes=tuple(clashes),
     )
-
-
-def clinic_clashes(
-    views: Sequence[AppointmentView], clinic: ClinicEvent, zone: str, staffing: Sequence[ClinicStaffing]
-) -> list[Clash]:
-    """``detect_clashes`` of the whole clinic, fast on a busy clinic.
-
-    ``detect_clashes`` describes every overlapping pair as it goes, and a full clinic has thousands of
-    overlapping pairs that share nothing. A sweep on ids first finds the appointments that overlap another one
-    sharing a patient, a professional or a room; ``detect_clashes`` then runs on those together (the pair
-    clashes) and on each of the others alone (their hours), so the result is the same set of clashes.
-    """
-    active = sorted(
-        (v for v in views if v.appointment.status not in INACTIVE),
-        key=lambda v: (v.appointment.start, v.appointment.id),
-    )
-    keys = [
-        {("patient", v.appointment.patient_id)}
-        | {("professional", p.id) for p in v.professionals}
-        | ({("room", v.appointment.room_id)} if v.appointment.room_id is not None else set())
-        for v in active
-    ]
-    involved: set[int] = set()
-    for i, a in enumerate(active):
-        for j in range(i + 1, len(active)):
-            b = active[j]
-            if b.appointment.start >= a.appointment.end:
-                break
-            if keys[i] & keys[j]:
-                involved.update((i, j))
-    together = [active[i] for i in sorted(involved)]
-    clashes = appointment_service.detect_clashes(together, clinic, zone, staffing) if together else []
-    for i, view in enumerate(active):
-        if i not in involved:
-            clashes.extend(appointment_service.detect_clashes([view], clinic, zone, staffing))
-    starts = {v.appointment.id: v.appointment.start for v in active}
-    clashes.sort(key=lambda c: (c.day, min(starts[i] for i in c.appointment_ids), c.appointment_ids))
-    return clashes
 
 
 # ------------------------------------------------------------------------------------------------------------
