@@ -57,7 +57,7 @@ def test_every_change_through_the_services_is_audited(db: Database) -> None:
                 {"given_name": "Testa", "family_name": "Dietitian", "discipline": "dietetics"}
             ),
         )
-        member = care_team.add_member(s, patient.id, pro.id, {"role": "dietitian", "is_named_worker": True})  # type: ignore[arg-type]
+        member = care_team.add_member(s, patient.id, pro.id, {"role": "dietitian"})  # type: ignore[arg-type]
         clinic = clinics.create_clinic_event(
             s, clinics.parse_clinic_form({"name": "Winter", "start_date": "07/12/2026"})
         )

@@ -527,7 +527,7 @@ def test_database_refuses_two_named_workers(world: World) -> None:
 
 def test_same_professional_twice_and_ended_members(world: World) -> None:
     with world.db.session() as s:
-        member = care_team.add_member(s, world.pip, world.nurse, {"is_named_worker": True})
+        member = care_team.add_member(s, world.pip, world.nurse, {})
         with pytest.raises(ValidationError, match="already in the patient's care team"):
             care_team.add_member(s, world.pip, world.nurse, {})
     with world.db.session() as s:

@@ -96,6 +96,11 @@ def end_membership(
     session: Session, member_id: int, end_date: dt.date | None = None, *, expected_version: int | None = None
 ) -> CareTeamMember:
     member = get_or_raise(session, CareTeamMember, member_id)
+    if member.is_named_worker:
+        # NICE NG43: every young person has a named worker; hand the role over before this membership ends.
+        raise ValidationError.single(
+            "is_named_worker", "this is the patient's named worker: make someone else the named worker first"
+        )
     end = end_date or clock.today()
     if end < member.start_date:
         raise ValidationError.single("end_date", "cannot be before the start date")
@@ -103,7 +108,7 @@ def end_membership(
         session,
         CareTeamMember,
         member_id,
-        {"status": CareTeamStatus.ENDED, "end_date": end, "is_named_worker": False},
+        {"status": CareTeamStatus.ENDED, "end_date": end},
         expected_version=expected_version,
         action=AuditAction.UPDATE,
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, col, or_, select
 
 from coordinator_tui import clock
 from coordinator_tui.models import (
@@ -26,6 +26,7 @@ from coordinator_tui.models import (
     TransitionStatus,
 )
 from coordinator_tui.services.records import create_record, get_or_raise, update_record
+from coordinator_tui.services.text_search import contains
 from coordinator_tui.validation import (
     FieldError,
     FormErrors,
@@ -171,13 +172,12 @@ def search_patients(
         query = query.where(col(Patient.archived).is_(False))
     for word in text.split():
         digits = re.sub(r"[\s-]", "", word)
-        pattern = f"%{word.lower()}%"
         conditions = [
-            func.lower(Patient.given_name).like(pattern),
-            func.lower(Patient.family_name).like(pattern),
-            func.lower(Patient.hospital_number).like(pattern),
+            contains(Patient.given_name, word),
+            contains(Patient.family_name, word),
+            contains(Patient.hospital_number, word),
         ]
-        if digits.isdigit():
+        if digits.isascii() and digits.isdigit():
             conditions.append(col(Patient.nhs_number).like(f"%{digits}%"))
         query = query.where(or_(*conditions))
     query = query.order_by(Patient.family_name, Patient.given_name, Patient.id).limit(limit)

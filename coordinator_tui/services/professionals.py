@@ -16,6 +16,7 @@ from coordinator_tui.models import (
     ProfessionalSetting,
 )
 from coordinator_tui.services.records import create_record, get_or_raise, update_record
+from coordinator_tui.services.text_search import contains
 from coordinator_tui.validation import FormErrors, form_text, parse_text_fields, validate_email, validate_uk_phone
 
 TEXT_LIMITS = {"title": 20, "given_name": 100, "family_name": 100, "discipline": 60, "organisation": 200}
@@ -75,13 +76,12 @@ def list_professionals(
     if discipline:
         query = query.where(Professional.discipline == discipline)
     for word in text.split():
-        pattern = f"%{word.lower()}%"
         query = query.where(
             or_(
-                func.lower(Professional.given_name).like(pattern),
-                func.lower(Professional.family_name).like(pattern),
-                func.lower(Professional.discipline).like(pattern),
-                func.lower(Professional.organisation).like(pattern),
+                contains(Professional.given_name, word),
+                contains(Professional.family_name, word),
+                contains(Professional.discipline, word),
+                contains(Professional.organisation, word),
             )
         )
     return session.exec(query.order_by(Professional.family_name, Professional.given_name, Professional.id)).all()
