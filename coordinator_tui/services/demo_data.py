@@ -505,6 +505,8 @@ def _add_timetable(
             continue
         writer.busy_slots[key] = writer.busy_slots.get(key, 0) | (((1 << length) - 1) << slot)  # type: ignore[index]
         family_busy |= gap << slot
+        if fasting:
+            family_busy |= (1 << slot) - 1  # fasting bloods come first: nothing earlier that morning
         day, offset = divmod(slot, DAY_SLOTS)
         start = local_to_utc(clinic.dates[day], dt.time(9, 0), zone) + dt.timedelta(minutes=offset * SLOT_MINUTES)
         end = start + dt.timedelta(minutes=minutes)
