@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from coordinator_tui import __version__
 from coordinator_tui.config import SettingsError
-from coordinator_tui.db import DatabaseError
+from coordinator_tui.errors import DatabaseError
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
 from coordinator_tui.validation import FieldError, ValidationError
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,26 +24,18 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from coordinator_tui import clock
+from coordinator_tui import db_file as _db_file
 from coordinator_tui.config import ensure_private_dir
+from coordinator_tui.errors import DatabaseBusyError as DatabaseBusyError
+from coordinator_tui.errors import DatabaseError as DatabaseError
+from coordinator_tui.errors import NewerDatabaseError as NewerDatabaseError
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-SQLITE_HEADER = b"SQLite format 3\x00"
+MIGRATIONS_DIR = _db_file.MIGRATIONS_DIR
+SQLITE_HEADER = _db_file.SQLITE_HEADER
 BUSY_TIMEOUT_MS = 5000
-
-
-class DatabaseError(Exception):
-    """A database problem the user can act on; ``str()`` is one line without personal data."""
-
-
-class NewerDatabaseError(DatabaseError):
-    pass
-
-
-class DatabaseBusyError(DatabaseError):
-    """Another process holds the write lock for longer than the busy timeout."""
 
 
 # Alembic is imported only when a migration has to run: a database already at the current schema opens without it,
@@ -73,24 +64,6 @@ def known_revisions() -> set[str]:
     from alembic.script import ScriptDirectory
 
     return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
-
-
-_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*['\"]?([\w-]+|None)['\"]?\s*$", re.M)
-
-
-def scanned_head_revision() -> str | None:
-    """The head revision read from the migration files' text (no Alembic import); None when not clear-cut."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        found = dict(_REVISION_LINE.findall(script.read_text(encoding="utf-8")))
-        if "revision" not in found:
-            return None
-        revisions.add(found["revision"])
-        if found.get("down_revision", "None") != "None":
-            parents.add(found["down_revision"])
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
 
 
 def is_url(target: str) -> bool:
@@ -299,7 +272,7 @@ def prepare_schema(db: Database, *, migrate: bool = True) -> None:
         except SADatabaseError as exc:
             raise DatabaseError("the database file is damaged (corrupt); restore it from a backup") from exc
         conn.rollback()
-    if rev is not None and rev == scanned_head_revision():
+    if rev is not None and rev == _db_file.scanned_head_revision(MIGRATIONS_DIR):
         return  # the usual case: already current, decided without loading Alembic
     head = head_revision()
     if rev is not None and rev not in known_revisions():

@@ -8,6 +8,7 @@ import os
 import sqlite3
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -140,7 +141,13 @@ def test_opening_the_app_makes_the_daily_backup(
     filled.dispose()
     opened: list[Database] = []
 
-    def fake_run(db: Database, settings: object) -> int:
+    def fake_run(settings: object, **database: Any) -> int:
+        # As the app does: a database at the current schema is opened in the background, then after_open runs.
+        if "open_database" in database:
+            db = database["open_database"]()
+            assert database["after_open"](db) is None
+        else:
+            db = database["database"]
         opened.append(db)
         return 0
 

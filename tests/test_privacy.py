@@ -324,9 +324,18 @@ def test_textual_crash_traceback_with_locals_is_not_printed(
     from textual.app import App
 
     class CrashingApp(App[int]):
-        def __init__(self, database: Database, settings: object = None, **kwargs: Any) -> None:
+        def __init__(
+            self,
+            database: Database | None = None,
+            settings: object = None,
+            *,
+            open_database: Any = None,
+            after_open: Any = None,
+            **kwargs: Any,
+        ) -> None:
+            # As CoordinatorApp: an open database, or (fast start-up path) a function that opens it.
             super().__init__(**kwargs)
-            self.database = database
+            self.database = database if database is not None else open_database()
 
         def on_mount(self) -> None:
             with self.database.session() as s:

@@ -29,3 +29,10 @@ def test_readme_demo_command_uses_the_console_script_and_demo_flag() -> None:
     assert demo.endswith("coordinator-tui --demo")
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'coordinator-tui = "coordinator_tui.cli:main"' in pyproject
+
+
+def test_list_command_offers_the_kinds_the_listing_service_knows() -> None:
+    from coordinator_tui.commands.listing import KINDS as command_kinds
+    from coordinator_tui.services.listing import KINDS as service_kinds
+
+    assert command_kinds == service_kinds

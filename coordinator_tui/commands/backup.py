@@ -7,7 +7,6 @@ from pathlib import Path
 
 from coordinator_tui.cli import add_db_argument
 from coordinator_tui.config import database_target, load_settings
-from coordinator_tui.services import backup as backup_service
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,6 +39,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_backup(args: argparse.Namespace) -> int:
+    from coordinator_tui.services import backup as backup_service
+
     target = database_target(getattr(args, "db", None))
     database = backup_service.sqlite_file_of(target)
     settings = load_settings()
@@ -51,6 +52,8 @@ def run_backup(args: argparse.Namespace) -> int:
 
 
 def run_restore(args: argparse.Namespace) -> int:
+    from coordinator_tui.services import backup as backup_service
+
     target = database_target(getattr(args, "db", None))
     result = backup_service.restore_backup(Path(args.file), target, load_settings())
     print(f"restored {result.database} from {result.restored_from} (schema {result.revision})")

@@ -6,7 +6,6 @@ import argparse
 
 from coordinator_tui.cli import add_db_argument
 from coordinator_tui.commands.common import open_from_args
-from coordinator_tui.db import integrity_report
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,6 +20,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from coordinator_tui.db import integrity_report
+
     db = open_from_args(args, writable=False)
     try:
         problems = integrity_report(db)

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from coordinator_tui.cli import CommandError, add_db_argument
-from coordinator_tui.db import is_url, open_database
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,6 +32,7 @@ def _positive(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from coordinator_tui.db import is_url, open_database
     from coordinator_tui.services.demo_data import load_demo
 
     target = getattr(args, "db", None)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from coordinator_tui.cli import CommandError, add_db_argument
 from coordinator_tui.commands.common import open_from_args
-from coordinator_tui.export import FORMATS, ExportError, export_itineraries, parse_formats
+from coordinator_tui.export.formats import FORMATS, parse_formats
 from coordinator_tui.services.errors import NotFoundError
 
 
@@ -46,6 +46,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from coordinator_tui.export import ExportError, export_itineraries
+
     try:
         formats = parse_formats(args.format)
     except ValueError as exc:

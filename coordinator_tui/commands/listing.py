@@ -8,7 +8,9 @@ import sys
 
 from coordinator_tui.cli import add_db_argument
 from coordinator_tui.commands.common import open_from_args
-from coordinator_tui.services.listing import KINDS, rows
+
+# The same kinds as services.listing.KINDS (a test checks); named here so --help loads no database code.
+KINDS = ("patients", "professionals", "clinics", "appointments")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from coordinator_tui.services.listing import rows
+
     db = open_from_args(args, writable=False)
     try:
         with db.session() as session:

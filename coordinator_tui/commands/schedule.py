@@ -11,9 +11,7 @@ import argparse
 
 from coordinator_tui.cli import CommandError, add_db_argument
 from coordinator_tui.commands.common import open_from_args
-from coordinator_tui.services import clinic_planning
 from coordinator_tui.services.errors import NotFoundError
-from coordinator_tui.services.scheduling import hhmm
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from coordinator_tui.services import clinic_planning
+    from coordinator_tui.services.scheduling import hhmm
+
     if args.time_limit <= 0:
         raise CommandError("--time-limit must be more than 0 seconds")
     db = open_from_args(args, writable=bool(args.apply))

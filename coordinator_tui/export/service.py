@@ -39,11 +39,11 @@ from coordinator_tui import clock
 from coordinator_tui.config import Settings, load_settings
 from coordinator_tui.db import Database
 from coordinator_tui.export.atomic import ensure_output_dir, fsync_dir, write_atomic
+from coordinator_tui.export.formats import FORMATS, parse_formats
 from coordinator_tui.export.ics import CalendarEntry, assign_sequences, calendar_entries, render_ics
 from coordinator_tui.export.printable import render_html, render_text
 from coordinator_tui.services.itinerary import Itinerary, build_clinic_itineraries, build_itinerary
 
-FORMATS = ("ics", "txt", "html")
 ProgressCallback = Callable[[int, int], None]
 
 # Letters NFKD does not decompose into ASCII.
@@ -51,18 +51,6 @@ _FOLD = str.maketrans(
     {"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "þ": "th",
      "Þ": "Th", "ð": "d", "Ð": "D", "œ": "oe", "Œ": "OE", "ı": "i"}
 )  # fmt: skip
-
-
-def parse_formats(value: str | Iterable[str]) -> tuple[str, ...]:
-    """'ics,txt' or ['ics', 'html'] -> the formats in canonical order; ValueError names an unknown one."""
-    items = value.split(",") if isinstance(value, str) else list(value)
-    wanted = {item.strip().lower() for item in items if item.strip()}
-    unknown = sorted(wanted - set(FORMATS))
-    if unknown:
-        raise ValueError(f"unknown format {', '.join(unknown)} (choose from {', '.join(FORMATS)})")
-    if not wanted:
-        raise ValueError(f"no format given (choose from {', '.join(FORMATS)})")
-    return tuple(f for f in FORMATS if f in wanted)
 
 
 def ascii_slug(text: str, fallback: str = "x", max_length: int = 40) -> str:

@@ -9,20 +9,24 @@ screen still being written shows a placeholder instead of breaking the app).
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from coordinator_tui.config import Settings
-from coordinator_tui.db import Database
+from coordinator_tui.errors import DatabaseError
 
 if TYPE_CHECKING:
     from textual.command import Provider
+
+    from coordinator_tui.db import Database
 
 
 @dataclass(frozen=True)
@@ -111,12 +115,61 @@ class CoordinatorApp(App[int]):
         Binding("ctrl+p", "command_palette", "Find anything", show=False, priority=True, key_display="^p"),
     ]
 
-    def __init__(self, database: Database, settings: Settings | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        database: Database | None = None,
+        settings: Settings | None = None,
+        *,
+        open_database: Callable[[], Database] | None = None,
+        after_open: Callable[[Database], str | None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Either an open ``database``, or ``open_database`` to open it in the background once the first screen
+        shows (start-up stays fast: the database stack loads while the coordinator starts typing).
+        ``after_open`` runs in that background thread once the database is open (the daily backup); a message it
+        returns is shown as a warning."""
         super().__init__(**kwargs)
-        self.database = database
+        if (database is None) == (open_database is None):
+            raise ValueError("give either an open database or a way to open one")
+        self._database = database
+        self._open_database = open_database
+        self._after_open = after_open
+        self._database_ready = threading.Event()
+        if database is not None:
+            self._database_ready.set()
+        #: Why the database could not be opened in the background (the app exits with status 1).
+        self.startup_error: str | None = None
         self.settings = settings or Settings()
         self.title = self.settings.service_name
         self._zone: str | None = None
+
+    @property
+    def database(self) -> Database:
+        """The open database; while it is still opening in the background, waits for it (workers only do)."""
+        self._database_ready.wait()
+        if self._database is None:
+            raise DatabaseError(self.startup_error or "the database could not be opened")
+        return self._database
+
+    def on_mount(self) -> None:
+        if self._open_database is not None:
+            self._open_in_background()
+
+    @work(thread=True, exclusive=True, group="open-database", exit_on_error=True)
+    def _open_in_background(self) -> None:
+        assert self._open_database is not None
+        try:
+            self._database = self._open_database()
+        except DatabaseError as exc:
+            self.startup_error = str(exc)
+            self._database_ready.set()
+            self.call_from_thread(self.exit, None, 1)
+            return
+        self._database_ready.set()
+        if self._after_open is not None:
+            warning = self._after_open(self._database)
+            if warning:
+                self.call_from_thread(self.notify, warning, title="Backup", severity="warning", timeout=10)
 
     # ---------------------------------------------------------------------------------------------------------
     # Things every screen needs

@@ -6,17 +6,19 @@ Also ``run_db``: database work off the UI thread, with the errors a user can act
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
-from coordinator_tui.db import DatabaseError
+from coordinator_tui.errors import DatabaseError
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
 from coordinator_tui.ui.widgets.nav import NavBar
 from coordinator_tui.validation import FieldError, ValidationError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 T = TypeVar("T")
 

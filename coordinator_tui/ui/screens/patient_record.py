@@ -24,7 +24,7 @@ from textual.worker import get_current_worker
 
 from coordinator_tui import clock
 from coordinator_tui.clinic_time import format_local_datetime, to_local
-from coordinator_tui.db import DatabaseError
+from coordinator_tui.errors import DatabaseError
 from coordinator_tui.models import AttendanceStatus, ClinicAttendance, Contact, Patient
 from coordinator_tui.services import appointments as appointment_service
 from coordinator_tui.services import care_team as care_team_service

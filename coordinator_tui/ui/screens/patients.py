@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,14 +12,18 @@ from textual.events import Resize
 from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import get_current_worker
 
-from coordinator_tui.db import DatabaseError
-from coordinator_tui.models import Patient
-from coordinator_tui.services.patients import PatientSummary, search_patients, summaries
+from coordinator_tui.errors import DatabaseError
 from coordinator_tui.ui.screens.base import CoordinatorScreen
-from coordinator_tui.ui.screens.patient_forms import patient_fields, save_new_patient
 from coordinator_tui.ui.widgets.forms import FormScreen
 from coordinator_tui.ui.widgets.tables import FilterInput, RecordTable
 from coordinator_tui.validation import format_nhs_number, format_uk_date
+
+if TYPE_CHECKING:
+    from coordinator_tui.models import Patient
+    from coordinator_tui.services.patients import PatientSummary
+
+# The home screen is the first thing on screen: the database stack (SQLModel, the services) is imported by the
+# loading worker, off the UI thread, not when this module loads.
 
 PAGE_SIZE = 200  # rows loaded per filter: the first page of matches, in name order
 WIDE = 100  # from this width on, the table shows the hospital number too
@@ -101,6 +105,8 @@ class PatientsScreen(CoordinatorScreen):
 
     @work(thread=True, exclusive=True, group="patients-load", exit_on_error=False)
     def load(self, text: str) -> None:
+        from coordinator_tui.services.patients import search_patients, summaries
+
         worker = get_current_worker()
         try:
             with self.app.database.session() as session:  # type: ignore[attr-defined]
@@ -186,6 +192,8 @@ class PatientsScreen(CoordinatorScreen):
         self.load(self.filter_text)
 
     def action_new_patient(self) -> None:
+        from coordinator_tui.ui.screens.patient_forms import patient_fields, save_new_patient
+
         database = self.app.database  # type: ignore[attr-defined]
         form: FormScreen[Patient] = FormScreen(
             "New patient",

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import get_current_worker
 
-from coordinator_tui.db import DatabaseError
+from coordinator_tui.errors import DatabaseError
 from coordinator_tui.models import Patient, Professional
 from coordinator_tui.services.professionals import get_professional, list_professionals, patient_counts, patients_of
 from coordinator_tui.ui.screens.base import CoordinatorScreen

@@ -36,7 +36,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static, TextArea
 from textual.worker import Worker, WorkerState
 
-from coordinator_tui.db import DatabaseError
+from coordinator_tui.errors import DatabaseError
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
 from coordinator_tui.validation import FieldError, ValidationError
 

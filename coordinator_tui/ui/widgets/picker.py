@@ -18,7 +18,7 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from coordinator_tui.db import DatabaseError
+from coordinator_tui.errors import DatabaseError
 
 SearchFunction = Callable[[str], Sequence[tuple[str, str]]]
 

@@ -32,7 +32,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from coordinator_tui import clock
-from coordinator_tui.db import DatabaseError
+from coordinator_tui.errors import DatabaseError
 from coordinator_tui.models import TransitionItem, TransitionStatus
 from coordinator_tui.services import transition as transition_service
 from coordinator_tui.services.milestone_rules import MilestoneRules, RulesError, load_rules

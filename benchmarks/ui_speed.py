@@ -1,0 +1,220 @@
+"""Speed of the screens on a large database (issue 3's targets).
+
+    .venv/bin/python benchmarks/ui_speed.py [--db PATH] [--runs N]
+
+Builds (once, cached in /tmp) the benchmark database with ``coordinator-tui demo --patients 10000`` (10,000
+patients, 2,000 professionals, about 200,000 appointments), then measures:
+
+1. start-up: from launching a process to the patient table being shown and accepting a key, for
+   ``coordinator-tui``'s app and, side by side in the same run, for a bare Textual app that shows one empty
+   DataTable (median of N runs each, alternating); target: at most 1.5 times the bare app;
+2. each keystroke of the patient filter until the table shows the new rows; target: under 50 ms;
+3. opening a patient record, and opening a clinic day; target: each under 200 ms.
+
+Every figure is printed; the exit status is 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = Path("/tmp/coordinator-benchmark-10000.db")
+
+PROBE = r"""
+import asyncio, sys, time
+kind, db_path = sys.argv[1], sys.argv[2]
+
+def mark(name):
+    print(f"{name}={time.time():.6f}", flush=True)
+
+async def main():
+    if kind == "bare":
+        from textual.app import App
+        from textual.widgets import DataTable
+
+        class Bare(App):
+            def compose(self):
+                yield DataTable()
+
+        app = Bare()
+        async with app.run_test(size=(120, 40)) as pilot:
+            table = app.query_one(DataTable)
+            table.add_column("x")
+            await pilot.press("down")
+            await pilot.pause()
+            mark("interactive")
+            mark("rows")
+        return
+    # The same path as `coordinator-tui --db FILE` (commands/app.py): parse the command line, check the file
+    # with the standard library, show the first screen, open the database in the background.
+    from pathlib import Path
+    from coordinator_tui.cli import build_parser
+    from coordinator_tui.db_file import is_current_database_file
+    from coordinator_tui.ui.app import CoordinatorApp
+
+    build_parser().parse_args(["--db", db_path])
+    assert is_current_database_file(Path(db_path)), "benchmark database not at the current schema"
+
+    def open_in_background():
+        from coordinator_tui.db import open_database
+
+        return open_database(db_path, create=False)
+
+    app = CoordinatorApp(open_database=open_in_background)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not app.screen.query("#patients-table"):
+            await asyncio.sleep(0.001)
+        await pilot.press("a")  # the filter accepts a key at once; it applies when the rows arrive
+        await pilot.pause()
+        assert app.screen.query_one("#patient-filter").value == "a", "the filter did not take the key"
+        mark("interactive")
+        table = app.screen.query_one("#patients-table")
+        while not table.row_count:
+            await asyncio.sleep(0.001)
+        await pilot.pause()
+        mark("rows")
+
+asyncio.run(main())
+"""
+
+
+def ensure_database(path: Path) -> None:
+    if path.exists():
+        return
+    print(f"building the benchmark database at {path} (about a minute)…", flush=True)
+    subprocess.run(
+        [sys.executable, "-m", "coordinator_tui", "demo", "--db", str(path), "--patients", "10000"],
+        check=True,
+        cwd=ROOT,
+    )
+
+
+def time_process(kind: str, db: Path) -> dict[str, float]:
+    """Seconds from launching the process to each mark it prints (wall clock)."""
+    start = time.time()
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, kind, str(db)],
+        check=True,
+        cwd=ROOT,
+        env=os.environ | {"CI": ""},
+        capture_output=True,
+        text=True,
+    )
+    marks = dict(line.split("=", 1) for line in result.stdout.split() if "=" in line)
+    return {name: float(value) - start for name, value in marks.items()}
+
+
+async def interaction_timings(db_path: Path) -> dict[str, list[float]]:
+    from textual.widgets import DataTable
+
+    from coordinator_tui.db import open_database
+    from coordinator_tui.ui.app import CoordinatorApp
+
+    db = open_database(str(db_path), create=False)
+    app = CoordinatorApp(database=db)
+    results: dict[str, list[float]] = {"filter keystroke": [], "open patient record": [], "open clinic day": []}
+
+    async def wait_for(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+        deadline = time.perf_counter() + timeout
+        while not condition():
+            if time.perf_counter() > deadline:
+                raise TimeoutError("the screen did not update in time")
+            await asyncio.sleep(0.0005)
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await wait_for(lambda: bool(getattr(screen, "rows", None)))
+        for text in ("a", "ap", "app", "appl", "apple", "applew", "b", "br", "bra", "999", "9990", "99900"):
+            old = screen.rows  # type: ignore[attr-defined]
+            await pilot.press("slash")
+            # Replace the filter text with one keystroke's worth of change.
+            start = time.perf_counter()
+            filt = screen.query_one("#patient-filter")
+            filt.value = text  # type: ignore[attr-defined]
+            await wait_for(lambda old=old: screen.rows is not old)  # type: ignore[attr-defined, misc]
+            await pilot.pause()
+            results["filter keystroke"].append(time.perf_counter() - start)
+        filt.value = ""  # type: ignore[attr-defined]
+        old = screen.rows  # type: ignore[attr-defined]
+        await wait_for(lambda: screen.rows is not old)  # type: ignore[attr-defined]
+        for _ in range(5):
+            table = screen.query_one("#patients-table", DataTable)
+            table.focus()
+            start = time.perf_counter()
+            await pilot.press("enter")
+            record = app.screen
+            await wait_for(lambda record=record: getattr(app.screen, "loaded", False))
+            await pilot.pause()
+            results["open patient record"].append(time.perf_counter() - start)
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("down")
+        opener = None
+        await app.action_switch_to("clinic_days")
+        await pilot.pause()
+        opener = getattr(app.screen, "open_clinic", None)
+        from coordinator_tui.services.clinics import upcoming_clinics
+
+        with db.session() as session:
+            clinic_ids = [c.id for c in upcoming_clinics(session)][:5]
+        for clinic_id in clinic_ids:
+            start = time.perf_counter()
+            result = opener(clinic_id) if opener else None
+            if hasattr(result, "__await__"):
+                await result  # type: ignore[misc]
+            await wait_for(lambda: getattr(app.screen, "loaded", False))
+            await pilot.pause()
+            results["open clinic day"].append(time.perf_counter() - start)
+            await app.action_switch_to("clinic_days")
+            await pilot.pause()
+    db.dispose()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", type=Path, default=DEFAULT_DB)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    ensure_database(args.db)
+
+    bare, ours = [], []
+    for _ in range(args.runs):
+        bare.append(time_process("bare", args.db))
+        ours.append(time_process("coordinator", args.db))
+    bare_median = statistics.median(run["interactive"] for run in bare)
+    interactive = statistics.median(run["interactive"] for run in ours)
+    rows = statistics.median(run["rows"] for run in ours)
+    ratio = interactive / bare_median
+    ok = ratio <= 1.5
+    print(f"start-up, bare Textual app with one empty DataTable: median {bare_median * 1000:.0f} ms ({args.runs} runs)")
+    print(
+        f"start-up, coordinator-tui: patient table shown and taking keys: median {interactive * 1000:.0f} ms; "
+        f"first 200 patients shown: median {rows * 1000:.0f} ms"
+    )
+    print(f"start-up ratio (table taking keys / bare): {ratio:.2f} (target ≤ 1.50) {'ok' if ok else 'MISSED'}")
+    print(f"start-up ratio (patients shown / bare): {rows / bare_median:.2f} (reported, no target)")
+
+    timings = asyncio.run(interaction_timings(args.db))
+    targets = {"filter keystroke": 0.050, "open patient record": 0.200, "open clinic day": 0.200}
+    for name, values in timings.items():
+        worst, median = max(values), statistics.median(values)
+        met = worst < targets[name]
+        ok = ok and met
+        print(
+            f"{name}: median {median * 1000:.1f} ms, worst {worst * 1000:.1f} ms over {len(values)} "
+            f"(target < {targets[name] * 1000:.0f} ms) {'ok' if met else 'MISSED'}"
+        )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
