@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-
-import platformdirs
 
 APP_NAME = "coordinator-tui"
 REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -23,10 +20,14 @@ REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 def data_dir() -> Path:
     """The user's data directory for this app (created owner-only on first use)."""
+    import platformdirs  # imported when first needed: it is not on the start-up path when --db is given
+
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 def config_dir() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
@@ -104,6 +105,8 @@ def load_settings(path: Path | None = None) -> Settings:
     path = path or settings_file()
     if not path.exists():
         return Settings()
+    import tomllib  # only when there is a settings file to read
+
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

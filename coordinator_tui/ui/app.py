@@ -153,7 +153,8 @@ class CoordinatorApp(App[int]):
 
     def on_mount(self) -> None:
         if self._open_database is not None:
-            self._open_in_background()
+            # Once the first screen is drawn: loading the database stack competes with drawing it otherwise.
+            self.call_after_refresh(self._open_in_background)
 
     @work(thread=True, exclusive=True, group="open-database", exit_on_error=True)
     def _open_in_background(self) -> None:

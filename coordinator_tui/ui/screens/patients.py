@@ -14,7 +14,6 @@ from textual.worker import get_current_worker
 
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.ui.screens.base import CoordinatorScreen
-from coordinator_tui.ui.widgets.forms import FormScreen
 from coordinator_tui.ui.widgets.tables import FilterInput, RecordTable
 from coordinator_tui.validation import format_nhs_number, format_uk_date
 
@@ -193,6 +192,7 @@ class PatientsScreen(CoordinatorScreen):
 
     def action_new_patient(self) -> None:
         from coordinator_tui.ui.screens.patient_forms import patient_fields, save_new_patient
+        from coordinator_tui.ui.widgets.forms import FormScreen
 
         database = self.app.database  # type: ignore[attr-defined]
         form: FormScreen[Patient] = FormScreen(
