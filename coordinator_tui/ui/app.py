@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
 
 from coordinator_tui.config import Settings
 from coordinator_tui.errors import DatabaseError
@@ -48,39 +47,21 @@ TOP_LEVEL_SCREENS: list[TopLevelScreen] = [
 ]
 
 
+#: Imported in the background once the database is open (see ``_open_in_background``).
+WARM_UP_MODULES = [
+    "coordinator_tui.ui.screens.patient_record",
+    *(entry.target.partition(":")[0] for entry in TOP_LEVEL_SCREENS),
+]
+
+
 def screen_entry(mode: str) -> TopLevelScreen | None:
     return next((entry for entry in TOP_LEVEL_SCREENS if entry.mode == mode), None)
-
-
-class NotAvailableScreen(Screen[None]):
-    """Stands in for a top-level screen whose module is not written yet."""
-
-    def __init__(self, title: str) -> None:
-        super().__init__()
-        self.screen_title = title
-
-    def compose(self) -> ComposeResult:
-        from coordinator_tui.ui.widgets.nav import NavBar
-
-        yield Header(show_clock=False)
-        yield NavBar()
-        yield Static(f"The {self.screen_title} screen is not available in this version yet.", id="not-available")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.sub_title = self.screen_title
 
 
 def _screen_factory(entry: TopLevelScreen) -> Callable[[], Screen[Any]]:
     def build() -> Screen[Any]:
         module_name, _, class_name = entry.target.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            return NotAvailableScreen(entry.title)
-        screen_class = getattr(module, class_name)
+        screen_class = getattr(importlib.import_module(module_name), class_name)
         return screen_class()
 
     return build
@@ -171,6 +152,10 @@ class CoordinatorApp(App[int]):
             warning = self._after_open(self._database)
             if warning:
                 self.call_from_thread(self.notify, warning, title="Backup", severity="warning", timeout=10)
+        # Load the other screens' code now, while the coordinator reads the list, so that the first patient
+        # record or clinic day opened does not wait for imports.
+        for module in WARM_UP_MODULES:
+            importlib.import_module(module)
 
     # ---------------------------------------------------------------------------------------------------------
     # Things every screen needs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 # The home screen is the first thing on screen: the database stack (SQLModel, the services) is imported by the
 # loading worker, off the UI thread, not when this module loads.
 
-PAGE_SIZE = 200  # rows loaded per filter: the first page of matches, in name order
+PAGE_SIZE = 100  # rows loaded per filter: the first page of matches, in name order (type more to narrow)
 WIDE = 100  # from this width on, the table shows the hospital number too
 CLINIC_NAMES = 150  # and from this one, the next clinic's name
 
@@ -129,7 +130,9 @@ class PatientsScreen(CoordinatorScreen):
         self.rows = rows
         table.clear()
         for summary in rows:
-            table.add_row(*summary_row(summary, self._columns_for), key=str(summary.patient.id))
+            # Text cells, not str: DataTable would parse every str cell as markup (a patient name is not markup).
+            cells = (Text(cell, no_wrap=True, end="") for cell in summary_row(summary, self._columns_for))
+            table.add_row(*cells, key=str(summary.patient.id))
         if keep is not None:
             table.move_to_key(str(keep))
         count = len(rows)
