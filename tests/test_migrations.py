@@ -92,6 +92,10 @@ def disposed(database: Database) -> Iterator[Database]:
         database.dispose()
 
 
+# The real head: the test-only revision below is stacked on it.
+CURRENT = head_revision()
+
+
 SECOND_REVISION = '''
 """test-only second revision: a nickname column and a table"""
 
@@ -99,7 +103,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002test"
-down_revision = "0001"
+down_revision = "{current}"
 branch_labels = None
 depends_on = None
 
@@ -121,7 +125,8 @@ def downgrade() -> None:
 def migrations_with_second_revision(tmp_path: Path, *, fail: bool = False) -> Path:
     target = tmp_path / "migrations-plus"
     shutil.copytree(dbmod.MIGRATIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
-    body = SECOND_REVISION.replace("{fail}", 'raise RuntimeError("migration failed half way")' if fail else "pass")
+    failure = 'raise RuntimeError("migration failed half way")' if fail else "pass"
+    body = SECOND_REVISION.replace("{current}", CURRENT).replace("{fail}", failure)
     (target / "versions" / "0002_test_only.py").write_text(textwrap.dedent(body), encoding="utf-8")
     return target
 
@@ -136,7 +141,7 @@ def test_new_database_is_created_at_head_with_every_table(tmp_path: Path) -> Non
     with disposed(open_database(str(path))) as database:
         assert database.path == path
         with database.engine.connect() as conn:
-            assert current_revision(conn) == head_revision() == "0001"
+            assert current_revision(conn) == head_revision() == CURRENT
             # The migrations build exactly the schema the models describe (a model change without a
             # migration fails here).
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
@@ -230,7 +235,7 @@ def test_upgrade_from_the_first_revision_keeps_data_and_backs_up_first(
     with disposed(open_database(str(path))) as database:
         patient_id = add_patient(database)
     before = digest(path)
-    assert revision_of(path) == "0001"
+    assert revision_of(path) == CURRENT
 
     monkeypatch.setattr(dbmod, "MIGRATIONS_DIR", migrations_with_second_revision(tmp_path))
     assert head_revision() == "0002test"
@@ -248,7 +253,7 @@ def test_upgrade_from_the_first_revision_keeps_data_and_backs_up_first(
     assert mode(backup) == 0o600
     assert not backup.with_name(backup.name + ".part").exists()
     # The backup is the database as it was before the upgrade, data included.
-    assert revision_of(backup) == "0001"
+    assert revision_of(backup) == CURRENT
     assert "test_marker" not in table_names(backup)
     conn = sqlite3.connect(backup)
     try:
@@ -273,7 +278,7 @@ def test_failed_migration_leaves_the_database_at_its_old_revision(
     monkeypatch.setattr(dbmod, "MIGRATIONS_DIR", migrations_with_second_revision(tmp_path, fail=True))
     with pytest.raises(RuntimeError, match="half way"):
         open_database(str(path))
-    assert revision_of(path) == "0001"
+    assert revision_of(path) == CURRENT
     assert "test_marker" not in table_names(path)
     assert len(list(tmp_path.glob(f"old.db.pre-0002test-{STAMP}.bak"))) == 1
     monkeypatch.setattr(dbmod, "MIGRATIONS_DIR", migrations_with_second_revision(tmp_path / "ok"))
@@ -294,7 +299,7 @@ def test_old_database_is_not_upgraded_when_opened_read_only_or_without_migrating
     with pytest.raises(DatabaseError, match="needs upgrading"):
         open_database(str(path), migrate=False)
     assert digest(path) == before
-    assert revision_of(path) == "0001"
+    assert revision_of(path) == CURRENT
     assert not list(tmp_path.glob("*.bak"))
 
 
@@ -559,4 +564,4 @@ def test_integrity_report_finds_broken_foreign_keys_and_wrong_schema(existing_db
         with database.engine.begin() as conn2:
             conn2.exec_driver_sql("DELETE FROM alembic_version")
         problems = integrity_report(database)
-    assert "schema version None is not the current 0001" in problems
+    assert f"schema version None is not the current {CURRENT}" in problems
