@@ -152,3 +152,26 @@ def test_staffing_defaults_from_the_last_clinic(session: Session) -> None:
     assert {s.day for s in created} == set(nxt.dates)
     assert cp.copy_staffing_from_last(session, nxt.id) == []  # type: ignore[arg-type]
     assert session.exec(select(ClinicStaffing).where(col(ClinicStaffing.clinic_event_id) == nxt.id)).all()
+
+
+def test_applying_a_stale_plan_is_refused(session: Session) -> None:
+    import pytest
+
+    from coordinator_tui.services.errors import ConcurrentEditError
+
+    rows = make_clinic(session, n_patients=2)
+    clinic_id = rows.clinic.id
+    assert clinic_id is not None
+    instance, result = cp.build_timetable(session, clinic_id, time_limit=LIMIT)
+    cp.apply_solution(session, clinic_id, instance, result)
+    plan_instance, plan = cp.build_timetable(session, clinic_id, time_limit=LIMIT)  # built, not yet applied
+    # Meanwhile a colleague moves one appointment by 3 minutes (off the plan's 5-minute grid, so the plan
+    # necessarily puts it somewhere else and has to write it).
+    appointment = session.exec(select(Appointment).order_by(col(Appointment.id))).first()
+    assert appointment is not None
+    shift = dt.timedelta(minutes=3)
+    update_record(
+        session, Appointment, appointment.id, {"start": appointment.start + shift, "end": appointment.end + shift}
+    )
+    with pytest.raises(ConcurrentEditError, match="changed by"):
+        cp.apply_solution(session, clinic_id, plan_instance, plan)

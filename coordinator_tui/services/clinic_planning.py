@@ -525,6 +525,7 @@ def _request_from_appointment(
         pinned=placement if a.pinned else None,
         current=placement,
         appointment_id=a.id,
+        appointment_version=a.version,
     )
 
 
@@ -561,7 +562,10 @@ class ApplyReport:
 
 
 def apply_solution(session: Session, clinic_id: int, instance: sch.Instance, result: sch.ScheduleResult) -> ApplyReport:
-    """Write the timetable: new appointments created, changed ones moved, unplaced existing ones cancelled."""
+    """Write the timetable: new appointments created, changed ones moved, unplaced existing ones cancelled.
+
+    An existing appointment changed by someone after the plan was built makes the whole apply fail with
+    ConcurrentEditError (the caller's transaction rolls back): build again on the current timetable."""
     if result.status not in ("optimal", "feasible"):
         raise ValueError(f"there is no timetable to apply (solver status {result.status})")
     clinic = _clinic(session, clinic_id)
@@ -588,7 +592,8 @@ def apply_solution(session: Session, clinic_id: int, instance: sch.Instance, res
             if appt.room_id != it.room_id:
                 changes["room_id"] = it.room_id
             if changes:
-                update_record(session, Appointment, r.appointment_id, changes)
+                # Refused (ConcurrentEditError) if someone changed the appointment since the plan was built.
+                update_record(session, Appointment, r.appointment_id, changes, expected_version=r.appointment_version)
                 report.moved += 1
             else:
                 report.unchanged += 1
@@ -615,7 +620,13 @@ def apply_solution(session: Session, clinic_id: int, instance: sch.Instance, res
         report.created += 1
     for r in instance.requests:
         if r.appointment_id is not None and r.pinned is None and r.key not in placed:
-            update_record(session, Appointment, r.appointment_id, {"status": AppointmentStatus.CANCELLED})
+            update_record(
+                session,
+                Appointment,
+                r.appointment_id,
+                {"status": AppointmentStatus.CANCELLED},
+                expected_version=r.appointment_version,
+            )
             report.cancelled += 1
     return report
 

@@ -127,6 +127,7 @@ class Request:
     pinned: Placement | None = None
     current: Placement | None = None  # where it is in the existing timetable (repair, moves)
     appointment_id: int | None = None
+    appointment_version: int | None = None  # the existing appointment's version when loaded (stale plans refused)
 
     @property
     def units(self) -> int:
