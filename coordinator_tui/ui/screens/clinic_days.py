@@ -250,6 +250,9 @@ class ClinicEventScreen(CoordinatorScreen):
         Binding("m", "move", "Move"),
         Binding("x", "cancel_appointment", "Cancel appt"),
         Binding("n", "next_clash", "Next clash"),
+        # Issue 4: itineraries to files (a modal with a preview and the folder; E: every family, with progress).
+        Binding("e", "export_family", "Export family"),
+        Binding("E", "export_all", "Export all", key_display="E"),
         # The line above the grid names these keys (the footer of an 80-column terminal has no room for them).
         Binding("r", "toggle_mode", "Per room / per professional", show=False),
         Binding("left_square_bracket", "change_day(-1)", "Previous day", key_display="[", show=False),
@@ -536,6 +539,31 @@ class ClinicEventScreen(CoordinatorScreen):
             return None
         return timetable.find(appointment_id) if appointment_id is not None else None
 
+    def export_family_id(self) -> int | None:
+        """The family chosen in the attendance list or shown in the family tab (None elsewhere)."""
+        tab = self.active_tab if self.is_mounted else self.initial_tab
+        if tab == "attendance":
+            tables = self.query(AttendanceTable)
+            row = tables.first().current if tables else None
+            return row.patient_id if row is not None else None
+        if tab == "family":
+            return self.family_id
+        return None
+
+    def action_export_family(self) -> None:
+        patient_id = self.export_family_id()
+        if patient_id is None:
+            self.notify("Choose a family first.", severity="warning")
+            return
+        from coordinator_tui.ui.screens.itinerary_export import ExportScreen
+
+        self.app.push_screen(ExportScreen(self.clinic_id, patient_id))
+
+    def action_export_all(self) -> None:
+        from coordinator_tui.ui.screens.itinerary_export import ExportScreen
+
+        self.app.push_screen(ExportScreen(self.clinic_id, None))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Textual's convention: False hides a key (not for this tab), None shows it dimmed (nothing selected)."""
         tab = self.active_tab if self.is_mounted else self.initial_tab
@@ -553,6 +581,12 @@ class ClinicEventScreen(CoordinatorScreen):
             if action == "next_clash":
                 return True if timetable.clashes else None
             return True
+        if action == "export_family":
+            if tab not in {"attendance", "family"}:
+                return False
+            return True if self.export_family_id() is not None else None
+        if action == "export_all":
+            return True if self.attendances else None
         if action in {"book", "move", "cancel_appointment"}:
             if tab not in {"timetable", "family"}:
                 return False

@@ -281,6 +281,7 @@ class VisitsTable(RecordTable):
     HELP_TITLE = "Clinic visits"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "screen.edit_travel", "Travel & hotel"),
+        Binding("x", "screen.export_itinerary", "Export itinerary"),
         Binding("enter", "screen.edit_travel", "Travel & hotel", show=False),
     ]
 
@@ -803,6 +804,17 @@ class PatientRecordScreen(CoordinatorScreen):
     # ---------------------------------------------------------------------------------------------------------
     # Clinic visits
     # ---------------------------------------------------------------------------------------------------------
+
+    def action_export_itinerary(self) -> None:
+        """Export the selected visit's itinerary for this family (a modal with a preview; issue 4)."""
+        key = self.query_one(VisitsTable).selected_key
+        view = getattr(self.query_one(VisitsPane), "views", {}).get(key) if key else None
+        if view is None:
+            self.notify("Choose a clinic visit first.", severity="warning")
+            return
+        from coordinator_tui.ui.screens.itinerary_export import ExportScreen
+
+        self.app.push_screen(ExportScreen(int(view.clinic.id), int(view.attendance.patient_id)))
 
     def action_edit_travel(self) -> None:
         key = self.query_one(VisitsTable).selected_key

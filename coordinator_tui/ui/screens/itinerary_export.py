@@ -1,0 +1,339 @@
+"""Export itineraries from the app: one family (a patient's clinic visit) or every family attending a clinic.
+
+A modal screen: a preview of what will be exported (one family: the itinerary as the plain-text file will read;
+a whole clinic: the families and the file names), the destination folder (editable, prefilled with the settings'
+export folder), the formats and large print. Enter (or ``s`` away from the folder input) exports in a worker
+thread; a whole clinic shows a progress bar. Afterwards the files written are listed. An error is one line at the
+top and everything typed is kept. Escape closes.
+
+The screen calls the export service only (``coordinator_tui.export.service``); it never touches SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, Label, ProgressBar, Static
+
+from coordinator_tui.errors import DatabaseError
+from coordinator_tui.export.atomic import ExportError
+from coordinator_tui.export.formats import FORMATS, parse_formats
+from coordinator_tui.services.errors import NotFoundError
+from coordinator_tui.ui.widgets.forms import FormCheckbox
+
+if TYPE_CHECKING:
+    from coordinator_tui.services.itinerary import Itinerary
+
+#: What an export (or its preview) may raise that the screen shows as one line, inputs kept.
+EXPORT_ERRORS: tuple[type[BaseException], ...] = (ExportError, NotFoundError, DatabaseError, ValueError)
+
+FORMAT_LABELS = {"ics": "calendar (.ics)", "txt": "text (.txt)", "html": "web page (.html)"}
+
+
+def one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
+
+
+def family_label(itinerary: Itinerary) -> str:
+    return f"{itinerary.family_name}, {itinerary.given_name}"
+
+
+def clinic_preview(previews: Sequence[tuple[Itinerary, str]], formats: Sequence[str]) -> Text:
+    """Every family of a clinic and the file names an export would write for them."""
+    if not previews:
+        return Text("No family is attending this clinic: nothing to export.")
+    first = previews[0][0]
+    families = "family" if len(previews) == 1 else "families"
+    text = Text(f"{first.clinic_name} · {len(previews)} {families} attending\n", style="bold")
+    suffixes = " ".join(f".{fmt}" for fmt in formats) or "(no format chosen)"
+    text.append(f"Each family gets: {suffixes}\n\n")
+    for itinerary, stem in previews:
+        text.append(family_label(itinerary), style="bold")
+        text.append(f"\n  {stem}\n")
+    return text
+
+
+def written_text(paths: Sequence[Path], folder: Path) -> Text:
+    files = "file" if len(paths) == 1 else "files"
+    text = Text(f"✓ Exported {len(paths)} {files} to {folder}\n\n", style="bold")
+    for path in paths:
+        text.append(f"{path.name}\n")
+    return text
+
+
+class ExportCheckbox(FormCheckbox):
+    """A checkbox whose mark is shown only when ticked (the compact style marks both states, by colour alone)."""
+
+    @property
+    def _button(self) -> Content:
+        self.BUTTON_INNER = "X" if self.value else " "
+        return super()._button
+
+
+class ExportScreen(ModalScreen[list[Path] | None]):
+    """Preview and export itineraries. The result is the files written (last export), or None."""
+
+    DEFAULT_CSS = """
+    ExportScreen {
+        align: center middle;
+    }
+    ExportScreen > #export-dialog {
+        width: 96%;
+        max-width: 110;
+        height: 1fr;
+        max-height: 40;
+        border: round $primary;
+        border-title-style: bold;
+        background: $surface;
+        padding: 0 1;
+    }
+    ExportScreen #export-message {
+        display: none;
+        color: $text-error;
+        background: $error-muted;
+        text-style: bold;
+        padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    ExportScreen #export-message.-shown {
+        display: block;
+    }
+    ExportScreen #export-preview-title {
+        text-style: bold;
+        color: $text-muted;
+    }
+    ExportScreen #export-preview {
+        height: 1fr;
+        background: $boost;
+        padding: 0 1;
+    }
+    ExportScreen .export-row {
+        height: 1;
+        margin-top: 1;
+    }
+    ExportScreen .export-label {
+        width: 9;
+        text-style: bold;
+    }
+    ExportScreen .export-row Input {
+        width: 1fr;
+    }
+    ExportScreen .export-row Checkbox {
+        width: auto;
+        border: none;
+        padding: 0;
+        margin-right: 2;
+    }
+    ExportScreen #export-progress {
+        height: 1;
+        margin-top: 1;
+    }
+    ExportScreen #export-progress.-hidden {
+        display: none;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "export", "Export", key_display="Enter"),
+        Binding("s", "export", "Export", show=False),
+        Binding("ctrl+s", "export", "Export", show=False),
+        Binding("escape", "close", "Close", key_display="Esc"),
+    ]
+    AUTO_FOCUS = "#export-preview"
+
+    def __init__(self, clinic_id: int, patient_id: int | None) -> None:
+        super().__init__()
+        self.clinic_id = clinic_id
+        self.patient_id = patient_id
+        self.previews: list[tuple[Itinerary, str]] | None = None
+        self.exporting = False
+        self.written: list[Path] | None = None
+
+    @property
+    def whole_clinic(self) -> bool:
+        return self.patient_id is None
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Layout
+    # ---------------------------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        settings = self.app.settings  # type: ignore[attr-defined]
+        with Vertical(id="export-dialog") as dialog:
+            dialog.border_title = "Export itineraries: every family" if self.whole_clinic else "Export itinerary"
+            yield Static("", id="export-message")
+            yield Label("Preview (what the families will get)", id="export-preview-title")
+            with VerticalScroll(id="export-preview"):
+                yield Static("Loading the preview…", id="export-preview-text")
+            with Horizontal(classes="export-row"):
+                yield Label("Folder", classes="export-label")
+                yield Input(str(settings.export_path()), id="export-folder", compact=True)
+            with Horizontal(classes="export-row", id="export-options"):
+                yield Label("Formats", classes="export-label")
+                for fmt in FORMATS:
+                    yield ExportCheckbox(FORMAT_LABELS[fmt], True, id=f"export-{fmt}", compact=True)
+                yield ExportCheckbox("large print", False, id="export-large-print", compact=True)
+            bar = ProgressBar(total=None, show_eta=False, id="export-progress")
+            if not self.whole_clinic:
+                bar.add_class("-hidden")
+            yield bar
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        database = self.app.database  # type: ignore[attr-defined]
+        clinic_id, patient_id = self.clinic_id, self.patient_id
+
+        def work() -> None:
+            from coordinator_tui.export.service import preview_itineraries
+
+            try:
+                with database.session() as session:
+                    previews = preview_itineraries(session, clinic_id, patient_id)
+            except EXPORT_ERRORS as exc:
+                self.app.call_from_thread(self._preview_failed, one_line(exc))
+                return
+            text = None
+            if patient_id is not None and previews:
+                from coordinator_tui.export.printable import render_text
+
+                text = render_text(previews[0][0])
+            self.app.call_from_thread(self._show_preview, previews, text)
+
+        self.run_worker(work, thread=True, group="export-preview")
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Preview
+    # ---------------------------------------------------------------------------------------------------------
+
+    def _show_preview(self, previews: list[tuple[Itinerary, str]], text: str | None) -> None:
+        self.previews = previews
+        if previews and not self.whole_clinic:
+            itinerary = previews[0][0]
+            name = f"{itinerary.given_name} {itinerary.family_name}"
+            self.query_one("#export-dialog").border_title = f"Export itinerary: {name}"
+        self.written = None
+        self._draw_preview(text)
+
+    def _draw_preview(self, text: str | None = None) -> None:
+        preview = self.query_one("#export-preview-text", Static)
+        if self.previews is None:
+            return
+        if self.whole_clinic:
+            preview.update(clinic_preview(self.previews, self.chosen_formats()))
+            bar = self.query_one(ProgressBar)
+            bar.update(total=len(self.previews), progress=0)
+        elif text is not None:
+            stem = self.previews[0][1]
+            header = Text(f"Files: {stem} " + " ".join(f".{f}" for f in self.chosen_formats()) + "\n\n", style="bold")
+            preview.update(header + Text(text))
+            self._preview_text = text
+
+    def _preview_failed(self, message: str) -> None:
+        self.query_one("#export-preview-text", Static).update("Nothing to preview.")
+        self.show_message(message)
+
+    @on(FormCheckbox.Changed)
+    def _formats_changed(self) -> None:
+        if self.written is None and self.previews is not None:
+            self._draw_preview(getattr(self, "_preview_text", None))
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Values and messages
+    # ---------------------------------------------------------------------------------------------------------
+
+    def chosen_formats(self) -> tuple[str, ...]:
+        return tuple(fmt for fmt in FORMATS if self.query_one(f"#export-{fmt}", FormCheckbox).value)
+
+    @property
+    def folder(self) -> str:
+        return self.query_one("#export-folder", Input).value.strip()
+
+    @property
+    def large_print(self) -> bool:
+        return self.query_one("#export-large-print", FormCheckbox).value
+
+    def show_message(self, message: str) -> None:
+        widget = self.query_one("#export-message", Static)
+        widget.update(f"✗ {message}" if message else "")
+        widget.set_class(bool(message), "-shown")
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Export
+    # ---------------------------------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#export-folder")
+    def _folder_submitted(self) -> None:
+        self.action_export()
+
+    def action_export(self) -> None:
+        if self.exporting:
+            return
+        if not self.folder:
+            self.show_message("Enter the folder to export to.")
+            self.query_one("#export-folder", Input).focus()
+            return
+        try:
+            formats = parse_formats(self.chosen_formats())
+        except ValueError:
+            self.show_message("Choose at least one format.")
+            return
+        self.show_message("")
+        self.exporting = True
+        database = self.app.database  # type: ignore[attr-defined]
+        settings = self.app.settings  # type: ignore[attr-defined]
+        clinic_id, patient_id = self.clinic_id, self.patient_id
+        folder, large_print = Path(self.folder).expanduser(), self.large_print
+        bar = self.query_one(ProgressBar)
+        if self.whole_clinic:
+            bar.update(progress=0)
+
+        def progress(done: int, total: int) -> None:
+            self.app.call_from_thread(bar.update, total=total, progress=done)
+
+        def work() -> None:
+            from coordinator_tui.export.service import export_itineraries
+
+            try:
+                paths = export_itineraries(
+                    database,
+                    clinic_id,
+                    patient_id,
+                    folder,
+                    formats,
+                    large_print,
+                    progress if patient_id is None else None,
+                    settings=settings,
+                )
+            except EXPORT_ERRORS as exc:
+                self.app.call_from_thread(self._export_failed, one_line(exc))
+                return
+            self.app.call_from_thread(self._exported, paths, folder)
+
+        self.run_worker(work, thread=True, exclusive=True, group="export")
+
+    def _export_failed(self, message: str) -> None:
+        self.exporting = False
+        self.show_message(message)
+
+    def _exported(self, paths: list[Path], folder: Path) -> None:
+        self.exporting = False
+        self.written = paths
+        self.query_one("#export-preview-title", Label).update("Files written (Esc closes)")
+        self.query_one("#export-preview-text", Static).update(written_text(paths, folder))
+        self.query_one("#export-preview", VerticalScroll).scroll_home(animate=False)
+        files = "file" if len(paths) == 1 else "files"
+        self.notify(f"{len(paths)} {files} written to {folder}", title="Itineraries exported")
+
+    def action_close(self) -> None:
+        self.dismiss(self.written)
