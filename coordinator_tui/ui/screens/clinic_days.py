@@ -251,8 +251,8 @@ class ClinicEventScreen(CoordinatorScreen):
         Binding("x", "cancel_appointment", "Cancel appt"),
         Binding("n", "next_clash", "Next clash"),
         # Issue 4: itineraries to files (a modal with a preview and the folder; E: every family, with progress).
-        Binding("e", "export_family", "Export family"),
-        Binding("E", "export_all", "Export all", key_display="E"),
+        Binding("e", "export_family", "Export", tooltip="Export this family's itinerary"),
+        Binding("E", "export_all", "Export every family", key_display="E", show=False),
         # The line above the grid names these keys (the footer of an 80-column terminal has no room for them).
         Binding("r", "toggle_mode", "Per room / per professional", show=False),
         Binding("left_square_bracket", "change_day(-1)", "Previous day", key_display="[", show=False),
@@ -377,7 +377,7 @@ class ClinicEventScreen(CoordinatorScreen):
         shown = "only families with something to book" if table.only_missing else "every family invited"
         self.query_one("#attendance-hint", Static).update(
             f"✗ {todo} famil{'y' if todo == 1 else 'ies'} still to book travel or hotel · showing {shown} (m) · "
-            "c confirmed, d declined, i invited, v attended · Enter: family"
+            "c confirmed, d declined, i invited, v attended · Enter: family · e / E: export one / every family"
         )
 
     # -- timetable ----------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 #: What an export (or its preview) may raise that the screen shows as one line, inputs kept.
 EXPORT_ERRORS: tuple[type[BaseException], ...] = (ExportError, NotFoundError, DatabaseError, ValueError)
 
-FORMAT_LABELS = {"ics": "calendar (.ics)", "txt": "text (.txt)", "html": "web page (.html)"}
+FORMAT_LABELS = {"ics": ".ics calendar", "txt": ".txt", "html": ".html"}
 
 
 def one_line(error: BaseException) -> str:
@@ -173,7 +173,8 @@ class ExportScreen(ModalScreen[list[Path] | None]):
         with Vertical(id="export-dialog") as dialog:
             dialog.border_title = "Export itineraries: every family" if self.whole_clinic else "Export itinerary"
             yield Static("", id="export-message")
-            yield Label("Preview (what the families will get)", id="export-preview-title")
+            whom = "every family attending" if self.whole_clinic else "the family"
+            yield Label(f"Preview: what {whom} will get", id="export-preview-title")
             with VerticalScroll(id="export-preview"):
                 yield Static("Loading the preview…", id="export-preview-text")
             with Horizontal(classes="export-row"):

@@ -281,7 +281,7 @@ class VisitsTable(RecordTable):
     HELP_TITLE = "Clinic visits"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "screen.edit_travel", "Travel & hotel"),
-        Binding("x", "screen.export_itinerary", "Export itinerary"),
+        Binding("x", "screen.export_itinerary", "Export", tooltip="Export this visit's itinerary"),
         Binding("enter", "screen.edit_travel", "Travel & hotel", show=False),
     ]
 

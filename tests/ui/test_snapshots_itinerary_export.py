@@ -1,0 +1,33 @@
+"""Snapshot of the itinerary export screen for one family (demo data at the fixed date, 80x24).
+
+The export folder is a fixed relative path, so the picture holds no temporary path. Regenerate after an intended
+change with ``pytest tests/ui/test_snapshots_itinerary_export.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from coordinator_tui.config import Settings
+from coordinator_tui.db import Database
+from coordinator_tui.ui.app import CoordinatorApp
+from tests.ui.helpers import settle
+from tests.ui.test_itinerary_export_ui import busiest_family, open_export_from_record
+
+SIZE = (80, 24)
+
+
+def test_snapshot_export_one_family(demo_db: Database, snap_compare: Any) -> None:
+    _clinic_id, patient_id, attendance_id, _booked = busiest_family(demo_db)
+    app = CoordinatorApp(database=demo_db, settings=Settings(export_dir="exports/itineraries"))
+
+    async def before(pilot: Pilot[Any]) -> None:
+        await open_export_from_record(pilot, demo_db, attendance_id, patient_id)
+        for widget in pilot.app.screen.query(Input):
+            widget.cursor_blink = False
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=before)
