@@ -330,11 +330,9 @@ class ExportScreen(ModalScreen[list[Path] | None]):
     def _exported(self, paths: list[Path], folder: Path) -> None:
         self.exporting = False
         self.written = paths
-        self.query_one("#export-preview-title", Label).update("Files written (Esc closes)")
+        self.query_one("#export-preview-title", Label).update("Files written by the last export (Esc closes)")
         self.query_one("#export-preview-text", Static).update(written_text(paths, folder))
         self.query_one("#export-preview", VerticalScroll).scroll_home(animate=False)
-        files = "file" if len(paths) == 1 else "files"
-        self.notify(f"{len(paths)} {files} written to {folder}", title="Itineraries exported")
 
     def action_close(self) -> None:
         self.dismiss(self.written)
