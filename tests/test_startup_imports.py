@@ -17,7 +17,8 @@ def test_app_start_path_imports_neither_sqlalchemy_nor_alembic() -> None:
         "import coordinator_tui.commands.app\n"
         "from coordinator_tui.ui.app import CoordinatorApp\n"
         "import coordinator_tui.ui.screens.patients\n"
-        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'sqlalchemy', 'sqlmodel', 'alembic', 'ortools'})\n"
+        "stack = {'sqlalchemy', 'sqlmodel', 'alembic', 'ortools'}\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in stack)\n"
         "print(','.join(heavy))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -35,7 +35,12 @@ def clinic_db(clinic_demo_template: Path, tmp_path: Path) -> Iterator[Database]:
 
 
 async def clinic_list(pilot: Pilot[Any]) -> None:
-    await open_clinic_days(pilot)
+    screen = await open_clinic_days(pilot)
+    # The list takes the focus when its rows arrive; the footer follows on its next refresh.
+    table = screen.query_one("#clinics-table")
+    while pilot.app.focused is not table:
+        await pilot.pause(0.01)
+    await pilot.pause(0.05)
 
 
 async def attendance(pilot: Pilot[Any]) -> None:
