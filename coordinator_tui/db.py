@@ -85,8 +85,7 @@ def _check_sqlite_file(path: Path, *, writable: bool) -> None:
     if writable and not os.access(path, os.W_OK):
         raise DatabaseError(f"the database file {path} is read-only; ask for write access or use a copy")
     try:
-        with path.open("rb") as fh:
-            header = fh.read(len(SQLITE_HEADER))
+        header = _db_file.read_sqlite_header(path)
     except OSError as exc:
         raise DatabaseError(f"the database file {path} cannot be read ({exc.strerror})") from exc
     if header and header != SQLITE_HEADER:

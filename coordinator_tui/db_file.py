@@ -33,14 +33,19 @@ def scanned_head_revision(migrations_dir: Path = MIGRATIONS_DIR) -> str | None:
     return heads.pop() if len(heads) == 1 else None
 
 
+def read_sqlite_header(path: Path) -> bytes:
+    """The first bytes of a file, to compare with ``SQLITE_HEADER`` (empty for an empty file; OSError if unreadable)."""
+    with path.open("rb") as fh:
+        return fh.read(len(SQLITE_HEADER))
+
+
 def is_current_database_file(path: Path, migrations_dir: Path = MIGRATIONS_DIR) -> bool:
     """True only for a readable, writable SQLite file stamped with the current schema revision."""
     try:
         if not path.is_file() or not os.access(path, os.R_OK | os.W_OK):
             return False
-        with path.open("rb") as fh:
-            if fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
-                return False
+        if read_sqlite_header(path) != SQLITE_HEADER:
+            return False
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.5)
         try:
             versions = conn.execute("SELECT version_num FROM alembic_version").fetchall()

@@ -42,6 +42,7 @@ from coordinator_tui.db import (
     create_private_file,
     known_revisions,
 )
+from coordinator_tui.db_file import read_sqlite_header
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,16 @@ def prune_backups(database_file: Path, folder: Path) -> list[Path]:
 # ------------------------------------------------------------------------------------------------------------
 
 
+def _require_sqlite_file(path: Path, *, unreadable: str, not_sqlite: str) -> None:
+    """Refuse a file that cannot be read or is not an SQLite database; the labels name it in the message."""
+    try:
+        header = read_sqlite_header(path)
+    except OSError as exc:
+        raise BackupError(f"{unreadable} cannot be read ({exc.strerror})") from exc
+    if header != SQLITE_HEADER:
+        raise BackupError(f"{not_sqlite} is not a Coordinator TUI database (not an SQLite file)")
+
+
 def check_database_file(path: Path, *, what: str = "the file", shown_as: Path | None = None) -> str:
     """Check a database file and return its schema revision, or raise BackupError saying what is wrong.
 
@@ -150,13 +161,7 @@ def check_database_file(path: Path, *, what: str = "the file", shown_as: Path | 
         raise BackupError(f"{what} {path} does not exist")
     if real.is_dir():
         raise BackupError(f"{what} {path} is a directory, not a database file")
-    try:
-        with real.open("rb") as fh:
-            header = fh.read(len(SQLITE_HEADER))
-    except OSError as exc:
-        raise BackupError(f"{what} {path} cannot be read ({exc.strerror})") from exc
-    if header != SQLITE_HEADER:
-        raise BackupError(f"{what} {path} is not a Coordinator TUI database (not an SQLite file)")
+    _require_sqlite_file(real, unreadable=f"{what} {path}", not_sqlite=f"{what} {path}")
     try:
         conn = sqlite3.connect(real, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as exc:
@@ -262,13 +267,7 @@ def make_backup(db: Database | Path | str, folder: Path, *, day: dt.date | None 
         raise BackupError(f"{source} is a directory, not a database file")
     if not os.access(source, os.R_OK):
         raise BackupError(f"the database file {source} cannot be read (permission denied)")
-    try:
-        with source.open("rb") as fh:
-            header = fh.read(len(SQLITE_HEADER))
-    except OSError as exc:
-        raise BackupError(f"the database file {source} cannot be read ({exc.strerror})") from exc
-    if header != SQLITE_HEADER:
-        raise BackupError(f"{source} is not a Coordinator TUI database (not an SQLite file)")
+    _require_sqlite_file(source, unreadable=f"the database file {source}", not_sqlite=str(source))
     day = day or clock.today()
     try:
         ensure_private_dir(folder)
@@ -369,13 +368,7 @@ def restore_backup(backup: Path | str, db_target: Path | str, settings: Settings
         raise BackupError(f"the backup file {source} does not exist")
     if not source.is_file():
         raise BackupError(f"the backup file {source} is not a file")
-    try:
-        with source.open("rb") as fh:
-            header = fh.read(len(SQLITE_HEADER))
-    except OSError as exc:
-        raise BackupError(f"the backup file {source} cannot be read ({exc.strerror})") from exc
-    if header != SQLITE_HEADER:
-        raise BackupError(f"the backup file {source} is not a Coordinator TUI database (not an SQLite file)")
+    _require_sqlite_file(source, unreadable=f"the backup file {source}", not_sqlite=f"the backup file {source}")
     try:
         ensure_private_dir(database.parent)
     except OSError as exc:
