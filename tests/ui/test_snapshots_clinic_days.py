@@ -38,8 +38,11 @@ async def clinic_list(pilot: Pilot[Any]) -> None:
     screen = await open_clinic_days(pilot)
     # The list takes the focus when its rows arrive; the footer follows on its next refresh.
     table = screen.query_one("#clinics-table")
-    while pilot.app.focused is not table:
+    for _ in range(500):  # at most 5 s
+        if pilot.app.focused is table:
+            break
         await pilot.pause(0.01)
+    assert pilot.app.focused is table, "the clinic list never took the focus"
     await pilot.pause(0.05)
 
 
