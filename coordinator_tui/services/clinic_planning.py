@@ -58,6 +58,7 @@ from coordinator_tui.models import (
     Service,
 )
 from coordinator_tui.services import scheduling as sch
+from coordinator_tui.services.patients import age_on
 from coordinator_tui.services.records import create_record, get_or_raise, update_record
 
 ROUND_TABLE_DISCIPLINE = "round table"
@@ -364,10 +365,6 @@ def _parse_hhmm(text: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-def _age_on(born: dt.date, day: dt.date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
 def load_instance(
     session: Session, clinic_id: int, *, settings: Settings | None = None, patients: bool = True
 ) -> sch.Instance:
@@ -456,7 +453,7 @@ def load_instance(
         instance.patients[patient.id] = sch.PatientSpec(
             patient.id,
             patient.full_name,
-            is_child=_age_on(patient.date_of_birth, clinic.start_date) < 18,
+            is_child=age_on(patient.date_of_birth, clinic.start_date) < 18,
             arrival=arrival,
             departure=departure,
         )

@@ -12,6 +12,8 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable
 from textual.worker import WorkerCancelled
 
+from coordinator_tui.ui.widgets.row_table import RowTable
+
 SIZE = (80, 24)
 
 
@@ -38,11 +40,15 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
     await pilot.press(*[_character_to_key(ch) for ch in text])
 
 
-def table_keys(table: DataTable[Any]) -> list[str]:
+def table_keys(table: DataTable[Any] | RowTable) -> list[str]:
+    if isinstance(table, RowTable):
+        return table.keys
     return [str(row.key.value) for row in table.ordered_rows]
 
 
-def cell_texts(table: DataTable[Any], column: int) -> list[str]:
+def cell_texts(table: DataTable[Any] | RowTable, column: int) -> list[str]:
+    if isinstance(table, RowTable):
+        return [table.row(i)[column] for i in range(table.row_count)]
     return [str(table.get_row_at(i)[column]) for i in range(table.row_count)]
 
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import Input, Label, Static
 from textual.worker import get_current_worker
 
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.ui.screens.base import CoordinatorScreen
-from coordinator_tui.ui.widgets.tables import FilterInput, RecordTable
+from coordinator_tui.ui.widgets.row_table import RowTable
+from coordinator_tui.ui.widgets.tables import FilterInput
 from coordinator_tui.validation import format_nhs_number, format_uk_date
 
 if TYPE_CHECKING:
@@ -31,20 +31,18 @@ CLINIC_NAMES = 150  # and from this one, the next clinic's name
 
 
 def named_worker_text(summary: PatientSummary) -> str:
-    if summary.named_worker is None:
-        return "⚠ none named"
-    return summary.named_worker.display_name
+    return "⚠ none named" if summary.named_worker is None else summary.named_worker
 
 
 def summary_row(summary: PatientSummary, width: int) -> tuple[str, ...]:
     p = summary.patient
-    next_clinic = format_uk_date(summary.next_clinic.start_date) if summary.next_clinic else "—"
+    next_clinic = format_uk_date(summary.next_clinic_date) if summary.next_clinic_date else "—"
     row = [f"{p.family_name}, {p.given_name}", format_nhs_number(p.nhs_number)]
     if width >= WIDE:
         row.append(p.hospital_number)
     row += [str(summary.age), next_clinic]
     if width >= CLINIC_NAMES:
-        row.append(summary.next_clinic.name if summary.next_clinic else "")
+        row.append(summary.next_clinic_name)
     row += [named_worker_text(summary), str(summary.open_transition_items)]
     return tuple(row)
 
@@ -66,7 +64,9 @@ def columns(width: int) -> list[tuple[str, int]]:
     return [(title, sizes[title]) for title in order if title in sizes]
 
 
-class PatientTable(RecordTable):
+class PatientTable(RowTable):
+    """The patient list: a Line API table, so that a filter keystroke redraws it in a few milliseconds."""
+
     HELP_TITLE = "Patient list"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Open patient", key_display="Enter")]
 
@@ -121,31 +121,22 @@ class PatientsScreen(CoordinatorScreen):
     def show_rows(self, text: str, rows: list[PatientSummary]) -> None:
         if text != self.filter_text:
             return  # an older filter finished late
-        table = self.query_one("#patients-table", RecordTable)
+        table = self.query_one("#patients-table", PatientTable)
         keep = self._select_after_load
-        if keep is None:
-            current = table.selected_key
-            keep = int(current) if current else None
         self._select_after_load = None
         self.rows = rows
-        table.clear()
-        for summary in rows:
-            # Text cells, not str: DataTable would parse every str cell as markup (a patient name is not markup).
-            cells = (Text(cell, no_wrap=True, end="") for cell in summary_row(summary, self._columns_for))
-            table.add_row(*cells, key=str(summary.patient.id))
-        if keep is not None:
-            table.move_to_key(str(keep))
+        table.set_rows(
+            ((str(summary.patient.id), summary_row(summary, self._columns_for)) for summary in rows),
+            keep=str(keep) if keep is not None else None,
+        )
         count = len(rows)
         shown = f"first {count}" if count >= PAGE_SIZE else f"{count}"
         noun = "patient" if count == 1 else "patients"
         self.query_one("#patient-count", Static).update(f"{shown} {noun}" if text else f"{shown} {noun} (all)")
 
     def _set_columns(self) -> None:
-        table = self.query_one("#patients-table", RecordTable)
-        table.clear(columns=True)
         self._columns_for = self.size.width
-        for title, width in columns(self.size.width):
-            table.add_column(title, key=title, width=width)
+        self.query_one("#patients-table", PatientTable).set_columns(columns(self.size.width))
 
     def on_resize(self, event: Resize) -> None:
         if event.size.width != self._columns_for:
@@ -166,13 +157,13 @@ class PatientsScreen(CoordinatorScreen):
         event.stop()
         self.open_selected()
 
-    @on(DataTable.RowSelected, "#patients-table")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(PatientTable.RowSelected, "#patients-table")
+    def _row_selected(self, event: PatientTable.RowSelected) -> None:
         event.stop()
-        self.open_selected()
+        self.open_patient(int(event.key))
 
     def open_selected(self) -> None:
-        key = self.query_one("#patients-table", RecordTable).selected_key
+        key = self.query_one("#patients-table", PatientTable).selected_key
         if key is None:
             self.notify("No patient matches the filter.", severity="warning")
             return

@@ -1,0 +1,110 @@
+"""The patient list's rows: age, next clinic, named worker and open transition items, and the age rule itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dateutil.relativedelta import relativedelta
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlmodel import Session
+
+from coordinator_tui.models import TransitionItem, TransitionStatus
+from coordinator_tui.services import care_team, clinics, patients, professionals
+from coordinator_tui.validation import nhs_check_digit
+
+TODAY = dt.date(2026, 11, 25)
+
+
+def _nhs(n: int) -> str:
+    while (check := nhs_check_digit(f"999{n:06d}")) is None:
+        n += 1
+    return f"999{n:06d}{check}"
+
+
+def _patient(session: Session, family: str, n: int, born: dt.date = dt.date(2012, 5, 1)) -> int:
+    p = patients.create_patient(
+        session,
+        {
+            "nhs_number": _nhs(n),
+            "hospital_number": f"SUM{n}",
+            "given_name": "Testy",
+            "family_name": family,
+            "date_of_birth": born,
+        },
+    )
+    assert p.id is not None
+    return p.id
+
+
+def _clinic(session: Session, name: str, start: dt.date) -> int:
+    event = clinics.create_clinic_event(session, {"name": name, "start_date": start, "days": 2, "venue": "Test Hall"})
+    assert event.id is not None
+    return event.id
+
+
+def _item(session: Session, patient_id: int, rule: str, status: TransitionStatus, appears_on: dt.date) -> None:
+    session.add(
+        TransitionItem(
+            patient_id=patient_id,
+            rule_id=rule,
+            title=rule,
+            category="education",
+            owner_role="transition coordinator",
+            due_date=appears_on + dt.timedelta(days=90),
+            appears_on=appears_on,
+            status=status,
+        )
+    )
+    session.commit()
+
+
+@given(
+    born=st.dates(min_value=dt.date(1940, 1, 1), max_value=dt.date(2026, 12, 31)),
+    day=st.dates(min_value=dt.date(1940, 1, 1), max_value=dt.date(2100, 12, 31)),
+)
+def test_age_is_completed_years_as_relativedelta_counts_them(born: dt.date, day: dt.date) -> None:
+    if day >= born:
+        assert patients.age_on(born, day) == relativedelta(day, born).years
+
+
+def test_age_of_a_29_february_birthday() -> None:
+    born = dt.date(2012, 2, 29)
+    assert patients.age_on(born, dt.date(2027, 2, 28)) == 14
+    assert patients.age_on(born, dt.date(2027, 3, 1)) == 15
+    assert patients.age_on(born, dt.date(2028, 2, 29)) == 16
+
+
+def test_summary_rows(session: Session) -> None:
+    ada = _patient(session, "Summerby", 1, born=dt.date(2010, 11, 26))  # 16 tomorrow
+    bo = _patient(session, "Wintersby", 2)
+    past = _clinic(session, "Past clinic", dt.date(2026, 9, 7))
+    later = _clinic(session, "March clinic", dt.date(2027, 3, 8))
+    sooner = _clinic(session, "January clinic", dt.date(2027, 1, 11))
+    cancelled = _clinic(session, "Cancelled clinic", dt.date(2026, 12, 7))
+    for clinic_id in (past, later, sooner, cancelled):
+        clinics.invite_patient(session, clinic_id, ada)
+    clinics.cancel_clinic_event(session, cancelled)
+    nurse = professionals.create_professional(
+        session, {"title": "Dr", "given_name": "Nora", "family_name": "Nurseworthy", "discipline": "specialist nursing"}
+    )
+    care_team.add_member(session, ada, nurse.id, {"is_named_worker": True})  # type: ignore[arg-type]
+    care_team.add_member(session, bo, nurse.id, {})  # type: ignore[arg-type]  (in the team, not named)
+    _item(session, ada, "todo-showing", TransitionStatus.TODO, TODAY - dt.timedelta(days=10))
+    _item(session, ada, "in-progress", TransitionStatus.IN_PROGRESS, TODAY)
+    _item(session, ada, "done", TransitionStatus.DONE, TODAY - dt.timedelta(days=100))
+    _item(session, ada, "not-yet-showing", TransitionStatus.TODO, TODAY + dt.timedelta(days=1))
+
+    rows = patients.summaries(session, patients.search_patients(session, "testy"), today=TODAY)
+
+    assert [r.patient.id for r in rows] == [ada, bo]
+    first, second = rows
+    assert first.age == 15
+    assert (first.next_clinic_date, first.next_clinic_name) == (dt.date(2027, 1, 11), "January clinic")
+    assert first.named_worker == "Dr Nora Nurseworthy"
+    assert first.open_transition_items == 2
+    assert second.age == 14
+    assert (second.next_clinic_date, second.next_clinic_name) == (None, "")
+    assert second.named_worker is None
+    assert second.open_transition_items == 0
+    assert patients.summaries(session, [], today=TODAY) == []
