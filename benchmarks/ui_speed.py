@@ -170,14 +170,13 @@ class Landing:
 
 async def interaction_timings(db_path: Path) -> dict[str, list[float]]:
     from textual import events
-    from textual.widgets import DataTable
 
     from coordinator_tui.db import open_database
     from coordinator_tui.services.clinics import upcoming_clinics
     from coordinator_tui.ui.app import CoordinatorApp
     from coordinator_tui.ui.screens.clinic_days import ClinicEventScreen
     from coordinator_tui.ui.screens.patient_record import PatientRecordScreen
-    from coordinator_tui.ui.screens.patients import PatientsScreen
+    from coordinator_tui.ui.screens.patients import PatientsScreen, PatientTable
 
     landing = Landing()
     landing.wrap(PatientsScreen, "show_rows", "patients")
@@ -212,7 +211,7 @@ async def interaction_timings(db_path: Path) -> dict[str, list[float]]:
         await pilot.pause()
         await asyncio.sleep(0.1)
         for _ in range(5):
-            table = screen.query_one("#patients-table", DataTable)
+            table = screen.query_one("#patients-table", PatientTable)
             table.focus()
             await pilot.pause()
             start = time.perf_counter()
