@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,16 +36,17 @@ class TopLevelScreen:
     mode: str  # Textual mode name
     title: str
     target: str  # "package.module:ClassName"; the class is built with no arguments
+    function_key: str = ""  # also switches to it while a text box has the focus (where digits are typed)
 
 
 # One line per top-level screen: the only place other screens need to be registered.
 TOP_LEVEL_SCREENS: list[TopLevelScreen] = [
-    TopLevelScreen("1", "patients", "Patients", "coordinator_tui.ui.screens.patients:PatientsScreen"),
-    TopLevelScreen("2", "clinic_days", "Clinic days", "coordinator_tui.ui.screens.clinic_days:ClinicDaysScreen"),
+    TopLevelScreen("1", "patients", "Patients", "coordinator_tui.ui.screens.patients:PatientsScreen", "f2"),
+    TopLevelScreen("2", "clinic_days", "Clinic days", "coordinator_tui.ui.screens.clinic_days:ClinicDaysScreen", "f3"),
     TopLevelScreen(
-        "3", "professionals", "Professionals", "coordinator_tui.ui.screens.professionals:ProfessionalsScreen"
+        "3", "professionals", "Professionals", "coordinator_tui.ui.screens.professionals:ProfessionalsScreen", "f4"
     ),
-    TopLevelScreen("4", "caseload", "Caseload", "coordinator_tui.ui.screens.caseload:CaseloadScreen"),
+    TopLevelScreen("4", "caseload", "Caseload", "coordinator_tui.ui.screens.caseload:CaseloadScreen", "f5"),
 ]
 
 
@@ -53,6 +55,10 @@ WARM_UP_MODULES = [
     "coordinator_tui.ui.screens.patient_record",
     *(entry.target.partition(":")[0] for entry in TOP_LEVEL_SCREENS),
 ]
+
+
+def _keys(entry: TopLevelScreen) -> str:
+    return ",".join(key for key in (entry.key, entry.function_key) if key)
 
 
 def screen_entry(mode: str) -> TopLevelScreen | None:
@@ -90,7 +96,7 @@ class CoordinatorApp(App[int]):
     }
     DEFAULT_MODE: ClassVar[str] = TOP_LEVEL_SCREENS[0].mode
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(entry.key, f"switch_to('{entry.mode}')", entry.title, show=False) for entry in TOP_LEVEL_SCREENS),
+        *(Binding(_keys(entry), f"switch_to('{entry.mode}')", entry.title, show=False) for entry in TOP_LEVEL_SCREENS),
         Binding("f1", "help", "Help", key_display="F1"),
         Binding("question_mark", "help", "Help", show=False, key_display="?"),
         Binding("q", "quit", "Quit"),
@@ -191,6 +197,11 @@ class CoordinatorApp(App[int]):
                 self.pop_screen()
             return
         await self.switch_mode(mode)
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Function keys as printed on the keyboard (F2), wherever keys are listed (footer, help)."""
+        display = super().get_key_display(binding)
+        return display.upper() if re.fullmatch(r"f\d{1,2}", display) else display
 
     def action_help(self) -> None:
         from coordinator_tui.ui.widgets.help import HelpScreen

@@ -15,6 +15,7 @@ from coordinator_tui.ui.screens.patients import PatientsScreen, PatientTable
 from coordinator_tui.ui.screens.professionals import ProfessionalsScreen, ProfessionalTable
 from coordinator_tui.ui.widgets.forms import FormScreen
 from coordinator_tui.ui.widgets.help import HelpScreen
+from coordinator_tui.ui.widgets.nav import NavBar
 from tests.ui.helpers import SIZE, cell_texts, pilot_test, settle, table_keys, type_text
 
 VALID_NHS = "943 476 5919"  # a valid check digit, outside the demo's 999 range
@@ -188,6 +189,29 @@ async def test_number_keys_switch_top_level_screens(app: CoordinatorApp) -> None
         await pilot.press("4")
         await settle(pilot)
         assert app.current_mode == "caseload"
+
+
+@pilot_test
+async def test_function_keys_switch_screens_while_the_filter_takes_digits(app: CoordinatorApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(app.focused, Input)
+        nav = str(screen.query_one(NavBar).render_bar(typing=True))
+        assert "F2 Patients" in nav and "F3 Clinic days" in nav
+        assert "F2 Patients" in str(screen.query_one(NavBar).render())  # what the bar shows now
+        await pilot.press("2")  # typed into the filter: NHS numbers are digits
+        await pilot.pause()
+        assert app.screen.query_one(Input).value == "2" and app.current_mode == "patients"
+        await pilot.press("f3")
+        await settle(pilot)
+        assert app.current_mode == "clinic_days"
+        await pilot.press("f2")
+        await settle(pilot)
+        assert app.current_mode == "patients"
+        await pilot.press("down")  # into the list: digits switch screens again, and the bar says so
+        await pilot.pause()
+        assert " 2 Clinic days" in str(app.screen.query_one(NavBar).render())
 
 
 async def _palette_pick(pilot, query: str, expect: str) -> None:  # type: ignore[no-untyped-def]

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
+from textual.widgets import Input, Static
 
 
 class NavBar(Static):
-    """``1 Patients  2 Clinic days …`` with the current screen marked by brackets and a bar, not colour alone."""
+    """``1 Patients  2 Clinic days …`` with the current screen marked by brackets and a bar, not colour alone.
+
+    While a text box has the focus, digits are typed into it (NHS numbers), so the bar shows the function keys
+    that switch screens from there instead: ``F2 Patients  F3 Clinic days …``.
+    """
 
     DEFAULT_CSS = """
     NavBar {
@@ -21,19 +26,23 @@ class NavBar(Static):
 
     def on_mount(self) -> None:
         # A screen belongs to one mode for its whole life, so the mode current when it mounts is its own.
-        self.update(self.render_bar())
+        self.watch(self.screen, "focused", self._focus_changed)
 
-    def render_bar(self) -> Text:
+    def _focus_changed(self, focused: Widget | None) -> None:
+        self.update(self.render_bar(typing=isinstance(focused, Input)))
+
+    def render_bar(self, *, typing: bool = False) -> Text:
         from coordinator_tui.ui.app import TOP_LEVEL_SCREENS
 
         current = getattr(self.app, "current_mode", "")
         text = Text(no_wrap=True, overflow="ellipsis")
         for index, entry in enumerate(TOP_LEVEL_SCREENS):
+            key = entry.function_key.upper() if typing and entry.function_key else entry.key
             if index:
                 text.append(" ")
             if entry.mode == current:
-                text.append(f"[{entry.key} {entry.title}]", style="bold reverse")
+                text.append(f"[{key} {entry.title}]", style="bold reverse")
             else:
-                text.append(f" {entry.key}", style="bold")
+                text.append(f" {key}", style="bold")
                 text.append(f" {entry.title} ")
         return text
