@@ -385,17 +385,30 @@ def detect_clashes(
     def when(v: AppointmentView) -> str:
         return f"{to_local(v.appointment.start, zone):%H:%M}–{to_local(v.appointment.end, zone):%H:%M}"
 
-    professional_ids = [{p.id for p in v.professionals} for v in active]
+    # Plain tuples for the pair loop: it looks at thousands of overlapping pairs in a full clinic, and reading
+    # ORM attributes there costs more than the comparisons.
+    spans = [
+        (
+            v.appointment.start,
+            v.appointment.end,
+            v.appointment.patient_id,
+            v.appointment.room_id,
+            frozenset(p.id for p in v.professionals),
+        )
+        for v in active
+    ]
     for i, a in enumerate(active):
+        _start, a_end, a_patient, a_room, a_profs = spans[i]
         for j in range(i + 1, len(active)):
-            b = active[j]
-            if b.appointment.start >= a.appointment.end:
+            b_start, _end, b_patient, b_room, b_profs = spans[j]
+            if b_start >= a_end:
                 break
-            same_patient = a.appointment.patient_id == b.appointment.patient_id
-            shared = professional_ids[i] & professional_ids[j]
-            same_room = a.appointment.room_id is not None and a.appointment.room_id == b.appointment.room_id
+            same_patient = a_patient == b_patient
+            shared = a_profs & b_profs
+            same_room = a_room is not None and a_room == b_room
             if not (same_patient or shared or same_room):
                 continue
+            b = active[j]
             ids = (a.appointment.id, b.appointment.id)
             day = to_local(a.appointment.start, zone).date()
             pair = f"{a.appointment.discipline} {when(a)} and {b.appointment.discipline} {when(b)}"
