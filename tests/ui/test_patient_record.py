@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+import pytest
 from sqlmodel import select
+from textual import events
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, TabbedContent
 
 from coordinator_tui.db import Database
 from coordinator_tui.models import CareTeamMember, CareTeamStatus, ClinicAttendance, Contact, Patient
@@ -310,3 +313,109 @@ async def test_transition_tab_shows_the_patients_items_in_date_order(app: Coordi
         table = screen.query_one(TransitionTable)  # grouped by stage: a heading row ("stage:<n>") per stage
         assert [k for r in table.ordered_rows if (k := str(r.key.value)).isdigit()] == [str(i.item.id) for i in items]
         assert [t for t in cell_texts(table, 2) if not t.startswith("━━")] == [i.item.title for i in items]
+
+
+async def show_record_screen(pilot: Pilot[Any], patient: Patient) -> PatientRecordScreen:
+    """Enter on the patient, returning as soon as the record screen is there (its data may not be yet)."""
+    await settle(pilot)
+    await type_text(pilot, patient.hospital_number)
+    await settle(pilot)
+    await pilot.press("enter")
+    for _ in range(200):
+        if isinstance(pilot.app.screen, PatientRecordScreen) and pilot.app.screen.is_mounted:
+            break
+        await pilot.pause(0.01)
+    screen = pilot.app.screen
+    assert isinstance(screen, PatientRecordScreen)
+    return screen
+
+
+def expected_rows(db: Database, patient: Patient) -> dict[str, int]:
+    with db.session() as session:
+        return {
+            "care": len(care_team_service.team(session, patient.id)),  # type: ignore[arg-type]
+            "family": len(contact_service.list_contacts(session, patient.id)),  # type: ignore[arg-type]
+            "visits": len(attendances_for_patient(session, patient.id)),  # type: ignore[arg-type]
+            "transition": len(checklist_for_patient(session, patient.id).rows),  # type: ignore[arg-type]
+        }
+
+
+def row_counts(screen: PatientRecordScreen) -> dict[str, int]:
+    transition = screen.query_one(TransitionTable)
+    return {
+        "care": screen.query_one(CareTeamTable).row_count,
+        "family": screen.query_one(ContactsTable).row_count,
+        "visits": screen.query_one(VisitsTable).row_count,
+        "transition": sum(1 for row in transition.ordered_rows if str(row.key.value).isdigit()),
+    }
+
+
+TAB_LISTS = (("f", "family", ContactsTable), ("v", "visits", VisitsTable), ("t", "transition", TransitionTable))
+
+
+@pilot_test
+async def test_other_tabs_are_built_after_the_first_frame_and_filled(app: CoordinatorApp, demo_db: Database) -> None:
+    """The record opens with its first tab only; the others are mounted and filled once it is on screen."""
+    patient = first_patient(demo_db, 2)
+    wanted = expected_rows(demo_db, patient)
+    assert all(wanted.values())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, patient)
+        assert row_counts(screen) == wanted  # no key pressed: every tab is ready
+        assert screen.active_tab == "care" and isinstance(app.focused, CareTeamTable)
+        for key, tab, table_type in TAB_LISTS:
+            await pilot.press(key)
+            await pilot.pause()
+            assert screen.active_tab == tab
+            assert isinstance(app.focused, table_type)
+        await pilot.click(screen.query_one(TabbedContent).get_tab("visits"))  # the mouse on the tab bar
+        await settle(pilot)
+        assert screen.active_tab == "visits" and isinstance(app.focused, VisitsTable)
+        assert row_counts(screen) == wanted
+
+
+@pilot_test
+async def test_tab_keys_work_before_the_record_has_loaded(
+    app: CoordinatorApp, demo_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tab key pressed while the record is still being read builds that tab at once, shows it and focuses its
+    list; its rows come when the record lands. A burst of keys ends on the last one."""
+    from coordinator_tui.ui.screens import patient_record
+
+    patient = first_patient(demo_db, 2)
+    wanted = expected_rows(demo_db, patient)
+    release = threading.Event()
+    read = patient_record.load_record
+
+    def slow_read(*args: Any, **kwargs: Any) -> patient_record.RecordData:
+        release.wait(10)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(patient_record, "load_record", slow_read)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await show_record_screen(pilot, patient)
+            assert not screen.loaded
+            assert not screen.query(ContactsTable) and not screen.query(VisitsTable)  # not built yet
+            await pilot.click(screen.query_one(TabbedContent).get_tab("visits"))  # the mouse on the tab bar
+            await pilot.pause()
+            assert screen.active_tab == "visits" and isinstance(app.focused, VisitsTable)
+            for key, tab, table_type in TAB_LISTS:
+                await pilot.press(key)
+                await pilot.pause()
+                assert screen.active_tab == tab
+                assert isinstance(app.focused, table_type)
+            for key in "vfct":  # a burst, as fast as a terminal delivers it: the last key wins, focus included
+                app.post_message(events.Key(key, key))
+            for _ in range(5):  # let every message the burst set off go through (not settle: the read is held)
+                await pilot.pause(0.05)
+            assert screen.active_tab == "transition"
+            assert isinstance(app.focused, TransitionTable)
+            assert not screen.loaded
+            release.set()
+            await settle(pilot)
+            assert screen.loaded
+            assert row_counts(screen) == wanted
+            assert screen.active_tab == "transition" and isinstance(app.focused, TransitionTable)
+    finally:
+        release.set()

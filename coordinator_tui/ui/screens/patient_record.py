@@ -6,6 +6,7 @@ widget with its own keys, shown in the footer while its list has the focus.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.widget import AwaitMount, Widget
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
@@ -54,6 +56,12 @@ from coordinator_tui.validation import format_nhs_number, format_uk_date
 NAMED_WORKER = "★ named worker"
 TABS = {"care": "Care team", "family": "Family & contacts", "visits": "Clinic visits", "transition": "Transition"}
 TAB_KEYS = {"care": "c", "family": "f", "visits": "v", "transition": "t"}
+TAB_TABLES = {  # each tab's list (it takes the focus when the tab is shown)
+    "care": "care-table",
+    "family": "contacts-table",
+    "visits": "visits-table",
+    "transition": "transition-table",
+}
 
 
 @dataclass
@@ -506,22 +514,62 @@ class PatientRecordScreen(CoordinatorScreen):
         self.data: RecordData | None = None
         self.include_ended = False
         self.screen_title = "Patient record"
+        # The first tab's list has the focus as the screen first shows (no second footer after the first paint).
+        self.AUTO_FOCUS = f"#{TAB_TABLES[self.initial_tab]}"
+        self._mounted = False  # on_mount has run: a record that lands is shown at once
+        self._landed: RecordData | None = None  # a record read before the screen was mounted
+        self._building: dict[str, AwaitMount | None] = {}  # a tab's list, mounted or being mounted
+        self._ready: set[str] = set()  # the tabs whose list is mounted (show() fills them)
 
     def compose_body(self) -> ComposeResult:
+        # Read the record while the screen is being built: it is usually there by the time the screen is mounted,
+        # so the first frame shows it.
+        self.reload()
         yield Static("Loading…", id="record-summary")
         with TabbedContent(initial=self.initial_tab, id="record-tabs"):
-            with TabPane(f"{TABS['care']} (c)", id="care"):
-                yield CareTeamPane(id="care-pane")
-            with TabPane(f"{TABS['family']} (f)", id="family"):
-                yield FamilyPane(id="family-pane")
-            with TabPane(f"{TABS['visits']} (v)", id="visits"):
-                yield VisitsPane(id="visits-pane")
-            with TabPane(f"{TABS['transition']} (t)", id="transition"):
-                yield TransitionList(self.patient_id, id="transition-list")
+            for tab, title in TABS.items():
+                with TabPane(f"{title} ({TAB_KEYS[tab]})", id=tab):
+                    # Only the first tab's list now; the others right after the record is first drawn
+                    # (_build_other_tabs), or as soon as their key is pressed (_build_tab).
+                    if tab == self.initial_tab:
+                        self._building[tab] = None
+                        yield self._new_tab_list(tab)
+
+    def _new_tab_list(self, tab: str) -> Widget:
+        if tab == "care":
+            return CareTeamPane(id="care-pane")
+        if tab == "family":
+            return FamilyPane(id="family-pane")
+        if tab == "visits":
+            return VisitsPane(id="visits-pane")
+        return TransitionList(self.patient_id, id="transition-list")
 
     def on_mount(self) -> None:
-        self.reload()
-        self.call_after_refresh(self._focus_tab, self.initial_tab)
+        self._mounted = True
+        self._ready.add(self.initial_tab)
+        if self._landed is not None:
+            data, self._landed = self._landed, None
+            self.show(data)
+
+    async def _build_tab(self, tab: str) -> None:
+        """Mount ``tab``'s list if it is not there yet, and fill it; returns once it is on the screen."""
+        if tab in self._ready:
+            return
+        if tab not in self._building:
+            pane = self.query_one(f"TabPane#{tab}", TabPane)
+            self._building[tab] = pane.mount(self._new_tab_list(tab))
+        pending = self._building[tab]
+        if pending is not None:
+            await pending
+        if tab not in self._ready:  # whoever gets here first (the key, or the build after the first frame) fills it
+            self._ready.add(tab)
+            self._fill(tab)
+
+    async def _build_other_tabs(self) -> None:
+        """The tabs not shown yet, once the record is on the screen: their keys then switch at once."""
+        if not self.is_attached:
+            return
+        await asyncio.gather(*(self._build_tab(tab) for tab in TABS))
 
     # ---------------------------------------------------------------------------------------------------------
     # Loading
@@ -538,7 +586,13 @@ class PatientRecordScreen(CoordinatorScreen):
             self.app.call_from_thread(self.notify, str(exc), title="Could not open the record", severity="error")
             return
         if not worker.is_cancelled:
-            self.app.call_from_thread(self.show, data)
+            self.app.call_from_thread(self._record_read, data)
+
+    def _record_read(self, data: RecordData) -> None:
+        if self._mounted:
+            self.show(data)
+        else:
+            self._landed = data  # on_mount shows it
 
     @property
     def loaded(self) -> bool:
@@ -546,16 +600,31 @@ class PatientRecordScreen(CoordinatorScreen):
         return self.data is not None
 
     def show(self, data: RecordData) -> None:
+        first = self.data is None
         self.data = data
         self.sub_title = data.patient.full_name
         self.query_one("#record-summary", Static).update(summary_text(data.patient, data.today))
-        self.query_one(CareTeamPane).show(data, self.include_ended)
-        self.query_one(FamilyPane).show(data)
-        self.query_one(VisitsPane).show(data)
+        for tab in self._ready:
+            self._fill(tab)
+        if first:
+            self.call_after_refresh(self._build_other_tabs)
+
+    def _fill(self, tab: str) -> None:
+        """Put the loaded record in one tab's list (the Transition tab loads its checklist itself)."""
+        data = self.data
+        if data is None:
+            return
+        if tab == "care":
+            self.query_one(CareTeamPane).show(data, self.include_ended)
+        elif tab == "family":
+            self.query_one(FamilyPane).show(data)
+        elif tab == "visits":
+            self.query_one(VisitsPane).show(data)
 
     def action_reload(self) -> None:
         self.reload()
-        self.query_one(TransitionList).reload()
+        for checklist in self.query(TransitionList):
+            checklist.reload()
 
     # ---------------------------------------------------------------------------------------------------------
     # Navigation
@@ -569,20 +638,44 @@ class PatientRecordScreen(CoordinatorScreen):
 
         self.app.push_screen(AuditScreen(self.patient_id))
 
-    def action_show_tab(self, tab: str) -> None:
+    async def action_show_tab(self, tab: str) -> None:
+        await self._build_tab(tab)  # at once if it is built already; the next key waits for this one
         self.query_one("#record-tabs", TabbedContent).active = tab
         self._focus_tab(tab)
 
     def _focus_tab(self, tab: str) -> None:
-        pane = self.query_one(f"#{tab}", TabPane)
-        tables = pane.query(DataTable)
-        if tables:
-            tables.first().focus()
+        """Focus the tab's list now (not after the next refresh, where a later tab key could be overtaken)."""
+        table = self.query(f"#{TAB_TABLES[tab]}")
+        if table and self.focused is not table.first():
+            self.set_focus(table.first())
+
+    def _tab_holding_focus(self) -> str | None:
+        """The tab whose pane has the focus (None: the tab bar, or nothing, has it)."""
+        node = self.focused
+        while node is not None and node is not self:
+            if isinstance(node, TabPane) and node.id in TABS:
+                return node.id
+            node = node.parent  # type: ignore[assignment]
+        return None
 
     @on(TabbedContent.TabActivated, "#record-tabs")
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id:
-            self.call_after_refresh(self._focus_tab, event.pane.id)
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """The tab shown follows the focus (TabbedContent shows the pane that gets the focus).
+
+        A tab key focuses its tab's list itself (``action_show_tab``). A tab chosen on the tab bar (mouse, arrows)
+        leaves the focus there: its list is built if need be and focused. A switch overtaken by a later key (its
+        message arrives after the later key moved the focus) gives way to the tab holding the focus.
+        """
+        tab = event.pane.id
+        if not tab:
+            return
+        await self._build_tab(tab)
+        holder = self._tab_holding_focus()
+        if holder is None:
+            if self.active_tab == tab:
+                self._focus_tab(tab)
+        elif holder != self.active_tab:
+            self.query_one("#record-tabs", TabbedContent).active = holder
 
     @property
     def active_tab(self) -> str:
