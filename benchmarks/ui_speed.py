@@ -189,7 +189,12 @@ async def interaction_timings(db_path: Path) -> dict[str, list[float]]:
         return opened[0]
 
     app = CoordinatorApp(open_database=open_in_background)  # as `coordinator-tui --db FILE` starts it
-    results: dict[str, list[float]] = {"filter keystroke": [], "open patient record": [], "open clinic day": []}
+    results: dict[str, list[float]] = {
+        "filter keystroke": [],
+        "open patient record": [],
+        "  of which until the record is in its widgets": [],  # read, screen built, data shown; the rest is paint
+        "open clinic day": [],
+    }
 
     async with app.run_test(size=(120, 40)) as pilot:
         landing.watch_frames(app)
@@ -217,6 +222,7 @@ async def interaction_timings(db_path: Path) -> dict[str, list[float]]:
             start = time.perf_counter()
             app.post_message(events.Key("enter", None))
             results["open patient record"].append(await landing.until_painted("record", start))
+            results["  of which until the record is in its widgets"].append(landing.landed["record"] - start)
             await pilot.pause()
             await pilot.press("escape")
             await pilot.pause()
@@ -262,6 +268,9 @@ def main() -> int:
     targets = {"filter keystroke": 0.050, "open patient record": 0.200, "open clinic day": 0.200}
     for name, values in timings.items():
         worst, median = max(values), statistics.median(values)
+        if name not in targets:
+            print(f"{name}: median {median * 1000:.1f} ms, worst {worst * 1000:.1f} ms (reported, no target)")
+            continue
         met = worst < targets[name]
         ok = ok and met
         print(
