@@ -520,11 +520,11 @@ class PatientRecordScreen(CoordinatorScreen):
         self._landed: RecordData | None = None  # a record read before the screen was mounted
         self._building: dict[str, AwaitMount | None] = {}  # a tab's list, mounted or being mounted
         self._ready: set[str] = set()  # the tabs whose list is mounted (show() fills them)
-
-    def compose_body(self) -> ComposeResult:
         # Read the record while the screen is being built: it is usually there by the time the screen is mounted,
         # so the first frame shows it.
         self.reload()
+
+    def compose_body(self) -> ComposeResult:
         yield Static("Loading…", id="record-summary")
         with TabbedContent(initial=self.initial_tab, id="record-tabs"):
             for tab, title in TABS.items():
