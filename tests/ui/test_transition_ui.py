@@ -14,11 +14,12 @@ from textual.pilot import Pilot
 from coordinator_tui.db import Database
 from coordinator_tui.models import AuditEvent, Patient, TransitionItem, TransitionStatus
 from coordinator_tui.services import transition as transition_service
+from coordinator_tui.services.care_team import team
 from coordinator_tui.services.milestone_rules import CATEGORIES, OWNER_ROLES
 from coordinator_tui.services.transition import CaseloadBucket, DueFlag
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.caseload import ROW_LIMIT, CaseloadScreen, CaseloadTable
-from coordinator_tui.ui.screens.patient_record import PatientRecordScreen
+from coordinator_tui.ui.screens.patient_record import CareTeamTable, PatientRecordScreen
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.ui.widgets.forms import FormScreen
 from coordinator_tui.ui.widgets.transition_list import STAGE_KEY_PREFIX, TransitionList, TransitionTable
@@ -303,6 +304,16 @@ async def test_enter_on_a_caseload_row_opens_the_transition_tab(app: Coordinator
         assert record.active_tab == "transition"
         assert record.query_one(TransitionTable).selected_key == str(wanted.item.id)
         assert isinstance(pilot.app.focused, TransitionTable)
+        # Opened on the Transition tab, the record's other tabs are built afterwards: the care team is there.
+        await pilot.press("c")
+        await settle(pilot)
+        assert record.active_tab == "care" and isinstance(pilot.app.focused, CareTeamTable)
+        with demo_db.session() as session:
+            assert record.query_one(CareTeamTable).row_count == len(team(session, wanted.patient.id))  # type: ignore[arg-type]
+        await pilot.press("t")
+        await settle(pilot)
+        assert isinstance(pilot.app.focused, TransitionTable)
+        assert record.query_one(TransitionTable).selected_key == str(wanted.item.id)
 
 
 @pilot_test

@@ -1,7 +1,11 @@
 """One patient's record: care team, family & contacts, clinic visits, transition checklist (tabs).
 
-Everything the record shows is loaded in one worker thread (one unit of work over the services); each tab is a
-widget with its own keys, shown in the footer while its list has the focus.
+Everything the record shows is loaded in one worker thread (one unit of work over the services), started as the
+screen is created so that it usually lands before the screen is mounted and the first frame shows it; the
+Transition tab loads its checklist itself. Each tab is a widget with its own keys, shown in the footer while its
+list has the focus. Only the first tab's widget is built with the screen: the others are mounted right after the
+record is first drawn, or at once when their key (or a click on the tab bar) asks for them, before the tab is shown
+and its list focused.
 """
 
 from __future__ import annotations
