@@ -280,7 +280,8 @@ class TransitionList(Vertical):
             if first is not None:
                 table.move_to_key(first)
         self._show_detail(table.selected_key)
-        table.refresh_bindings()
+        if table.has_focus:  # the footer shows its keys (each refresh rebuilds the footer: not for a hidden tab)
+            table.refresh_bindings()
 
     def _first_to_look_at(self) -> str | None:
         """The first overdue or due item, else the first open one, else the first item."""
@@ -321,7 +322,8 @@ class TransitionList(Vertical):
     @on(DataTable.RowHighlighted, "#transition-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_detail(event.row_key.value)
-        event.control.refresh_bindings()
+        if event.control.has_focus:
+            event.control.refresh_bindings()
 
     # ---------------------------------------------------------------------------------------------------------
     # Actions
