@@ -77,6 +77,57 @@ def small_instance(*, round_table: bool = True, pinned: Placement | None = None)
     )
 
 
+def generated_clinic(n_families: int, seed: int = 1) -> Instance:
+    """A generated two-day clinic (fictional families): eight professionals in two buildings, each family needing
+    five to eight of them; fasting bloods first on day 1 for most; arrivals 09:30-11:00, departures 14:30-16:30;
+    half the families children; two professionals leave at 13:00 on day 2."""
+    import random
+
+    rng = random.Random(seed * 1000 + n_families)
+    # (discipline, minutes, building, fasting)
+    disciplines = [
+        ("phlebotomy", 15, "Main", True),
+        ("ophthalmology", 45, "Eye and Ear", False),
+        ("audiology", 45, "Eye and Ear", False),
+        ("cardiology", 30, "Main", False),
+        ("renal", 30, "Main", False),
+        ("psychology", 45, "Main", False),
+        ("genetics", 20, "Main", False),
+        ("social work", 15, "Main", False),
+    ]
+    professionals = {i: ProfessionalSpec(i, f"Clinician {i}", d) for i, (d, _m, _b, _f) in enumerate(disciplines, 1)}
+    rooms = {i: RoomSpec(i, f"Room {i}", b) for i, (_d, _m, b, _f) in enumerate(disciplines, 1)}
+    staffing = [
+        StaffDay(i, day, 9 * H, 13 * H if (i in (7, 8) and day == 1) else 17 * H, room_id=i)
+        for i in professionals
+        for day in (0, 1)
+    ]
+    patients: dict[int, PatientSpec] = {}
+    requests: list[Request] = []
+    for p in range(1, n_families + 1):
+        patients[p] = PatientSpec(
+            p,
+            f"Test Family {p}",
+            is_child=p % 2 == 0,
+            arrival=rng.choice([570, 600, 630, 660]),
+            departure=rng.choice([870, 900, 930, 960, 990]),
+        )
+        for i in sorted(rng.sample(range(1, len(disciplines) + 1), rng.randint(5, 8))):
+            disc, minutes, _b, fasting = disciplines[i - 1]
+            requests.append(
+                Request(
+                    f"p{p}-{disc}",
+                    p,
+                    disc,
+                    minutes,
+                    (i,),
+                    kind="test" if fasting else "consultation",
+                    fasting=fasting,
+                )
+            )
+    return Instance(professionals, staffing, rooms, patients, requests, transfer_minutes=10)
+
+
 # ------------------------------------------------------------------------------------------------------------
 # Database clinic
 # ------------------------------------------------------------------------------------------------------------

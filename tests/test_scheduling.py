@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coordinator_tui.services.scheduling import (
+    RESOLUTION,
     Instance,
     PatientSpec,
     Placement,
     ProfessionalSpec,
     Request,
+    RoomSpec,
     ScheduledItem,
     StaffDay,
     compute_moves,
     dispatch_timetable,
+    evaluate,
+    family_costs,
     greedy_timetable,
     repair,
     solve,
 )
 from coordinator_tui.services.timetable_checker import check_timetable
-from tests.scheduling_fixtures import H, small_instance
+from tests.scheduling_fixtures import H, generated_clinic, small_instance
 
 LIMIT = 2.0
 
@@ -210,45 +217,195 @@ def test_repair_when_a_family_arrives_late(solved: tuple[Instance, list[Schedule
     assert sum((it.key, it.day, it.start) in kept for it in untouched) >= len(untouched) // 2
 
 
-# --- the build's starting timetable and per-family bounds -----------------------------------------------------
-
-
-def _family_costs(inst: Instance, items: list[ScheduledItem]) -> dict[int, int]:
-    """Each family's share of the build objective (5-minute units): weighted waiting plus finish."""
-    from coordinator_tui.services.scheduling import RESOLUTION, WAIT_WEIGHT, finish_minutes, waiting_minutes
-
-    waits = waiting_minutes(inst, items)
-    return {
-        pid: WAIT_WEIGHT * waits[pid] // RESOLUTION
-        + finish_minutes(inst, [it for it in items if it.patient_id == pid]) // RESOLUTION
-        for pid in inst.patients
-    }
+# --- the build's starting timetable, its improvement and the bound's cuts ------------------------------------
 
 
 def test_insertion_timetable_places_everything_keeps_every_rule_and_pins() -> None:
-    from coordinator_tui.services.scheduling import _insertion_timetable
+    from coordinator_tui.services.scheduling import _family_floors, _insertion_timetable
 
     inst = small_instance(pinned=Placement(1, 9 * H + 30))
-    items = _insertion_timetable(inst, 3.0, 0, 2, {})
+    items = _insertion_timetable(inst, 3.0, 0, 2, _family_floors(inst))
     assert {it.key for it in items} == {r.key for r in inst.requests}
     assert check_timetable(inst, items) == []
     pinned = next(it for it in items if it.key == "p2-cardiology")
     assert (pinned.day, pinned.start, pinned.pinned) == (1, 9 * H + 30, True)
 
 
+def test_a_family_placed_around_blocked_appointments_keeps_every_rule() -> None:
+    """``_blocked``: other families' fixed appointments hold their professionals and rooms, nothing else."""
+    inst = generated_clinic(6)
+    start = dispatch_timetable(inst)
+    assert len(start) == len(inst.requests)
+    for pid in (1, 4):
+        others = [it for it in start if it.patient_id != pid]
+        family = replace(
+            inst,
+            requests=[r for r in inst.requests if r.patient_id == pid],
+            patients={pid: inst.patients[pid]},
+        )
+        res = solve(family, time_limit=LIMIT, hint=[it for it in start if it.patient_id == pid], _blocked=others)
+        assert res.status in ("optimal", "feasible") and not res.unscheduled
+        assert check_timetable(inst, others + res.scheduled) == []
+        # never worse for the family than where it was
+        assert family_costs(inst, others + res.scheduled)[pid] <= family_costs(inst, start)[pid]
+
+
+def test_ruin_and_recreate_keeps_every_rule_and_never_worsens() -> None:
+    from coordinator_tui.services.scheduling import _family_floors, _improve_by_families
+
+    inst = generated_clinic(6)
+    start = greedy_timetable(inst)
+    assert len(start) == len(inst.requests)
+    seen: list[float] = []
+    better = _improve_by_families(inst, start, time.perf_counter() + 2.0, 0, 2, _family_floors(inst), seen.append)
+    assert {it.key for it in better} == {r.key for r in inst.requests}
+    assert check_timetable(inst, better) == []
+    assert evaluate(inst, better) <= evaluate(inst, start)
+    assert seen == sorted(seen, reverse=True) and (not seen or seen[-1] == evaluate(inst, better))
+
+
+def test_family_costs_add_up_to_the_objective() -> None:
+    inst = generated_clinic(6)
+    for timetable in (greedy_timetable(inst), dispatch_timetable(inst)):
+        assert len(timetable) == len(inst.requests)
+        assert sum(family_costs(inst, timetable).values()) == evaluate(inst, timetable)
+
+
+def _lateness(inst: Instance, items: list[ScheduledItem], pid: int, days: frozenset[int]) -> int:
+    """Units between the family's earliest possible start and its first appointment, summed over ``days``."""
+    late = 0
+    for d in days:
+        starts = [it.start for it in items if it.patient_id == pid and it.day == d]
+        window = inst.patient_window(pid, d)
+        if starts and window:
+            late += (min(starts) - window[0]) // RESOLUTION
+    return late
+
+
+def _assert_floors_hold(inst: Instance, timetables: list[list[ScheduledItem]]) -> int:
+    """Every floor (absolute and counted from first appointments) is at most the family's share; returns how many
+    (family, timetable) pairs were checked."""
+    from coordinator_tui.services.scheduling import _family_floors
+
+    floors = _family_floors(inst)
+    checked = 0
+    for timetable in timetables:
+        placed = {it.key for it in timetable}
+        costs = family_costs(inst, timetable)
+        for pid, by_days in floors.items():
+            if not all(r.key in placed for r in inst.requests if r.patient_id == pid):
+                continue  # a floor holds for the families whose appointments are all placed
+            checked += 1
+            for days, floor in by_days.items():
+                assert costs[pid] - _lateness(inst, timetable, pid, days) >= floor, (pid, sorted(days), floor)
+    return checked
+
+
 def test_family_floors_bound_every_complete_timetable(solved: tuple[Instance, list[ScheduledItem]]) -> None:
     """The per-family cuts the build adds are valid: no timetable placing everything beats them."""
-    from coordinator_tui.services.scheduling import _family_lower_bounds
-
     inst, items = solved
-    floors = _family_lower_bounds(inst, 2.0, 0, 2)
-    assert floors
-    for timetable in (items, greedy_timetable(inst), dispatch_timetable(inst)):
-        if len(timetable) != len(inst.requests):
-            continue
-        costs = _family_costs(inst, timetable)
-        for pid, floor in floors.items():
-            assert costs[pid] >= floor, (pid, costs[pid], floor)
+    assert _assert_floors_hold(inst, [items, greedy_timetable(inst), dispatch_timetable(inst)]) >= 3
+    big = generated_clinic(6)
+    assert _assert_floors_hold(big, [greedy_timetable(big), dispatch_timetable(big)]) == 12
+
+
+def test_family_floors_are_at_most_each_familys_best_alone() -> None:
+    """Each floor is at most the family's proven optimum when it is alone at the clinic (a CP-SAT solve)."""
+    from coordinator_tui.services.scheduling import _families_only, _family_floors
+
+    for inst in (small_instance(), generated_clinic(4)):
+        floors = _family_floors(inst)
+        for pid in inst.patients:
+            alone = _families_only(inst, [pid])
+            res = solve(alone, time_limit=5.0, _stages=False, _all_required=True, _floors={})
+            assert res.status == "optimal"
+            assert floors[pid][frozenset()] <= res.objective, pid
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_family_floors_hold_on_random_clinics(data: st.DataObject) -> None:
+    """Random small clinics (windows, buildings, lunch, fasting, children, part days): the floors hold for every
+    complete timetable the two heuristics produce."""
+    buildings = ["Main", "Eye and Ear", ""]
+    n_profs = data.draw(st.integers(2, 5))
+    rooms = {i: RoomSpec(i, f"Room {i}", data.draw(st.sampled_from(buildings))) for i in range(1, n_profs + 1)}
+    professionals = {i: ProfessionalSpec(i, f"Clinician {i}", f"d{i}") for i in rooms}
+    staffing = []
+    for i in rooms:
+        for day in (0, 1):
+            if data.draw(st.booleans()) or day == 0:
+                end = data.draw(st.sampled_from([12 * H, 13 * H, 17 * H]))
+                staffing.append(StaffDay(i, day, 9 * H, end, room_id=i))
+    patients = {}
+    requests = []
+    for p in range(1, data.draw(st.integers(1, 3)) + 1):
+        patients[p] = PatientSpec(
+            p,
+            f"Test Family {p}",
+            is_child=data.draw(st.booleans()),
+            arrival=data.draw(st.sampled_from([None, 9 * H + 30, 11 * H, 12 * H + 15])),
+            departure=data.draw(st.sampled_from([None, 12 * H + 30, 14 * H + 30, 16 * H])),
+        )
+        for i in data.draw(st.lists(st.sampled_from(sorted(rooms)), min_size=1, max_size=n_profs, unique=True)):
+            fasting = i == 1 and data.draw(st.booleans())
+            minutes = data.draw(st.sampled_from([15, 20, 30, 45]))
+            requests.append(Request(f"p{p}-{i}", p, f"d{i}", minutes, (i,), fasting=fasting))
+    inst = Instance(
+        professionals,
+        staffing,
+        rooms,
+        patients,
+        requests,
+        transfer_minutes=data.draw(st.sampled_from([0, 10, 40])),
+        lunch_minutes=data.draw(st.sampled_from([30, 45])),
+    )
+    _assert_floors_hold(inst, [greedy_timetable(inst), dispatch_timetable(inst)])
+
+
+def test_cuts_keep_known_timetables(solved: tuple[Instance, list[ScheduledItem]]) -> None:
+    """The model with every cut still admits known feasible timetables: pinned where they are, the solve finds
+    exactly their objective; with the fasting bloods free (their day settled: the single-machine cuts apply), it
+    finds no worse."""
+    inst, items = solved
+    big = generated_clinic(6)
+    for instance, timetable in ((inst, items), (big, greedy_timetable(big)), (big, dispatch_timetable(big))):
+        at = {it.key: Placement(it.day, it.start) for it in timetable}
+        for free_fasting in (False, True):
+            reqs = [
+                r if (free_fasting and r.fasting) else replace(r, pinned=at[r.key])
+                for r in instance.requests
+                if r.kind != "round_table"
+            ]
+            pinned = replace(instance, requests=reqs)
+            kept = [it for it in timetable if it.kind != "round_table"]
+            res = solve(pinned, time_limit=LIMIT, hint=kept, _stages=False, _all_required=True)
+            assert res.status == "optimal", (free_fasting, res.status)
+            assert res.objective is not None
+            if free_fasting:
+                assert res.objective <= evaluate(pinned, kept)
+            else:
+                assert res.objective == evaluate(pinned, kept)
+
+
+def test_single_machine_cut_holds_on_timetables(solved: tuple[Instance, list[ScheduledItem]]) -> None:
+    """sum(p_j * s_j) >= r * P + sum over pairs p_i * p_j for one professional's appointments starting at r or
+    later (the cut the model adds for settled days), checked on real timetables."""
+    _inst, items = solved
+    big = generated_clinic(6)
+    for timetable in (items, greedy_timetable(big), dispatch_timetable(big)):
+        by_prof: dict[tuple[int, int], list[ScheduledItem]] = {}
+        for it in timetable:
+            for pid in it.professional_ids:
+                by_prof.setdefault((pid, it.day), []).append(it)
+        for jobs in by_prof.values():
+            for release in sorted({it.start for it in jobs}):
+                later = [it for it in jobs if it.start >= release]
+                p = [(it.end - it.start) // RESOLUTION for it in later]
+                s = [it.start // RESOLUTION for it in later]
+                total = sum(p)
+                lhs = sum(a * b for a, b in zip(p, s, strict=True))
+                assert lhs >= release // RESOLUTION * total + (total * total - sum(x * x for x in p)) // 2
 
 
 def test_build_reports_a_bound_no_higher_than_its_objective(solved: tuple[Instance, list[ScheduledItem]]) -> None:
@@ -257,3 +414,17 @@ def test_build_reports_a_bound_no_higher_than_its_objective(solved: tuple[Instan
     assert result.bound is not None and result.objective is not None
     assert result.bound <= result.objective + 1e-6
     assert check_timetable(inst, result.scheduled) == []
+
+
+@pytest.mark.slow
+def test_build_bound_is_below_every_heuristic_timetable() -> None:
+    """On a generated clinic the build's proven bound is at most the objective of the first-fit and dispatch
+    timetables (evaluated independently), and the build itself keeps every rule."""
+    inst = generated_clinic(6)
+    result = solve(inst, time_limit=4.0)
+    assert result.bound is not None and result.objective is not None
+    assert check_timetable(inst, result.scheduled) == []
+    assert result.bound <= result.objective + 1e-6
+    for timetable in (greedy_timetable(inst), dispatch_timetable(inst)):
+        if len(timetable) == len(inst.requests):
+            assert result.bound <= evaluate(inst, timetable) + 1e-6

@@ -59,6 +59,9 @@ RESOLUTION = 5
 UNITS_PER_DAY = 24 * 60 // RESOLUTION
 WAIT_WEIGHT = 3  # each minute of waiting costs as much as finishing three minutes later
 
+# per family: {days counted from the family's first appointment: a floor on its share of the objective}
+FamilyFloors = dict[int, dict[frozenset[int], int]]
+
 CONSULTATION = "consultation"
 TEST = "test"
 JOINT = "joint"
@@ -783,6 +786,7 @@ class _Option:
     start: Any  # IntVar or int (solver units, absolute)
     room_id: int | None
     building: str
+    earliest: int  # the earliest start (solver units, absolute)
 
 
 def _best_heuristic(instance: Instance) -> list[ScheduledItem]:
@@ -884,37 +888,53 @@ def solve(
     hint: Sequence[ScheduledItem] | None = None,
     log: bool = False,
     _all_required: bool = False,
-    _family_bounds: bool = True,
-    _floors: dict[int, int] | None = None,
+    _stages: bool = True,
+    _floors: FamilyFloors | None = None,
+    _blocked: Sequence[ScheduledItem] = (),
 ) -> ScheduleResult:
     """Build (or, with ``minimise_moves``, repair) a timetable with CP-SAT within ``time_limit`` seconds.
 
-    ``on_solution(objective, seconds)`` is called from the solver thread at each improving solution (progress).
+    ``on_solution(objective, seconds)`` is called at each improving timetable (progress), from the solver thread.
+    (Private: ``_all_required`` makes every request mandatory; ``_stages=False`` skips the start-timetable stages;
+    ``_floors`` are precomputed ``_family_floors``; ``_blocked`` are other families' fixed appointments, which
+    only hold their professionals and rooms.)
     """
+    began = time.perf_counter()
     from ortools.sat.python import cp_model
 
-    began = time.perf_counter()
     m = cp_model.CpModel()
     # Level 1 of the objective, "place every request", is settled up front when a witness places them all: the
     # first-fit timetable (build) or the current one (repair). Those requests are then mandatory, which gives
     # CP-SAT a much tighter model; otherwise every request is optional and an unplaced one costs the most.
     start_from = list(hint) if hint is not None else (_best_heuristic(instance) if use_hint else [])
-    build = use_hint and hint is None and not minimise_moves and _family_bounds and len(instance.patients) > 1
-    # Levels 2 and 3 bounded per family: the family's best timetable with every other family away is a lower bound
-    # on its waiting and finish in any timetable that places all its appointments (added as redundant cuts).
-    family_floor: dict[int, int] = dict(_floors or {})
+    build = use_hint and hint is None and not minimise_moves and _stages and len(instance.patients) > 1
+    # Levels 2 and 3 bounded per family (redundant cuts, see _family_floors): cheap, exact over how the family's
+    # appointments split between days, blind to the other families.
+    floors: FamilyFloors = {}
+    if _all_required or not minimise_moves:
+        floors = _floors if _floors is not None else _family_floors(instance)
     if build:
-        family_floor = _family_lower_bounds(instance, time_limit * 0.2, seed, workers)
         # A better start: each family in turn placed optimally around the families before it (small CP-SAT
-        # solves); kept when it beats the hand heuristics.
-        inserted = _insertion_timetable(instance, time_limit * 0.4, seed, workers, family_floor)
+        # solves), kept when it beats the hand heuristics; then improved by taking families off and putting them
+        # back (ruin and recreate). The whole model then runs for the rest of the time from that timetable.
+        inserted = _insertion_timetable(instance, time_limit * 0.2, seed, workers, floors)
         if (len(inserted), -evaluate(instance, inserted)) > (len(start_from), -evaluate(instance, start_from)):
             start_from = inserted
+        if len(start_from) == len(instance.requests):
+            start_from = _improve_by_families(
+                instance,
+                start_from,
+                began + time_limit * 0.9,
+                seed,
+                workers,
+                floors,
+                (lambda value: on_solution(value, time.perf_counter() - began)) if on_solution else None,
+            )
     must_place: set[str] = set()
     if _all_required or (not minimise_moves and start_from and len(start_from) == len(instance.requests)):
         must_place = {r.key for r in instance.requests}
     if not must_place:
-        family_floor = {}
+        floors = {}
     upd = UNITS_PER_DAY
     unit = RESOLUTION
 
@@ -945,7 +965,7 @@ def solve(
             s = tu(d, r.pinned.start)
             room = instance.room_for(r, d)
             iv = m.NewFixedSizeIntervalVar(s, dur, f"pin_{r.key}")
-            opts.append(_Option(r, d, True, s, room, instance.building_of(room)))
+            opts.append(_Option(r, d, True, s, room, instance.building_of(room), s))
             for pid in r.professional_ids:
                 prof_ivs[pid].append(iv)
             if room is not None:
@@ -962,7 +982,7 @@ def solve(
                 s = m.NewIntVar(tu(d, lo), tu(d, hi) - dur, f"s_{r.key}_{d}")
                 iv = m.NewOptionalFixedSizeIntervalVar(s, dur, lit, f"iv_{r.key}_{d}")
                 room = instance.room_for(r, d)
-                opts.append(_Option(r, d, lit, s, room, instance.building_of(room)))
+                opts.append(_Option(r, d, lit, s, room, instance.building_of(room), tu(d, lo)))
                 for pid in r.professional_ids:
                     prof_ivs[pid].append(iv)
                 if room is not None:
@@ -1059,7 +1079,7 @@ def solve(
         s = m.NewIntVar(tu(last, window[0]), tu(last, window[1]) - dur, f"s_{r.key}")
         iv = m.NewOptionalFixedSizeIntervalVar(s, dur, lit, f"iv_{r.key}")
         room = instance.room_for(r, last)
-        options[r.key] = [_Option(r, last, lit, s, room, instance.building_of(room))]
+        options[r.key] = [_Option(r, last, lit, s, room, instance.building_of(room), tu(last, window[0]))]
         present[r.key] = lit
         absent_vars[r.key] = lit.Not()
         patient_ivs[r.patient_id].append(iv)
@@ -1100,6 +1120,12 @@ def solve(
             attends.append((pid, attend))
         rt_attend[r.key] = attends
 
+    for it in _blocked:  # other families' fixed appointments: they hold their professionals and room
+        iv = m.NewFixedSizeIntervalVar(tu(it.day, it.start), (it.end - it.start) // unit, "")
+        for pid in it.professional_ids:
+            prof_ivs[pid].append(iv)
+        if it.room_id is not None:
+            room_ivs[it.room_id].append(iv)
     for ivs in prof_ivs.values():
         m.AddNoOverlap(ivs)
     for ivs in room_ivs.values():
@@ -1111,7 +1137,8 @@ def solve(
     wait_terms: list[Any] = []
     finish_terms: list[Any] = []
     finish_offset = 0
-    family_cost: dict[int, list[Any]] = defaultdict(list)
+    # (patient, day) -> (first start, earliest possible start, the family-day's share of the objective)
+    family_day: dict[tuple[int, int], tuple[Any, int, Any]] = {}
     for (pid, d), its in pd_items.items():
         window = instance.patient_window(pid, d)
         if window is None:
@@ -1183,11 +1210,10 @@ def solve(
         wait_terms.append(w)
         finish_terms.append(lastv)
         finish_offset += lo
-        family_cost[pid].append(WAIT_WEIGHT * w + lastv - lo)
+        family_day[(pid, d)] = (first, lo, WAIT_WEIGHT * w + lastv - lo)
 
-    for pid, floor in family_floor.items():
-        if family_cost.get(pid):
-            m.Add(sum(family_cost[pid]) >= floor)
+    if floors:
+        _add_floor_cuts(m, instance, floors, family_day, options, must_place)
 
     stay_vars: list[Any] = []
     if minimise_moves:
@@ -1243,10 +1269,12 @@ def solve(
     if minimise_moves:
         solver.parameters.repair_hint = True
 
+    offset = time.perf_counter() - began  # progress in seconds since the build began
+
     class _Progress(cp_model.CpSolverSolutionCallback):
         def on_solution_callback(self) -> None:
             if on_solution is not None:
-                on_solution(self.ObjectiveValue(), self.WallTime())
+                on_solution(self.ObjectiveValue(), offset + self.WallTime())
 
     status = solver.Solve(m, _Progress() if on_solution else None)
     elapsed = time.perf_counter() - began
@@ -1313,6 +1341,231 @@ def solve(
     )
 
 
+def _day_floor(
+    busy: int,
+    mixed: bool,
+    lunch_before_ok: bool,
+    window: tuple[int, int],
+    lunch: tuple[int, int] | None,
+    lunch_units: int,
+    transfer_units: int,
+    from_first: bool,
+) -> int | None:
+    """The least share of the objective (units) of a family-day with ``busy`` units of appointments, or None.
+
+    ``window`` is the family's day and ``lunch`` the earliest and latest start of its lunch break (units);
+    ``mixed``: the appointments are in two buildings (a walk between them); ``from_first``: the day counted from
+    the family's first appointment instead of the start of its window. The day is one of: lunch between two
+    appointments (the day lengthens by the break; the walk may be taken over lunch), lunch before the first
+    (which then starts after the earliest lunch end), lunch after the last (which then ends by the latest lunch
+    start), or no lunch when the window hardly meets the lunch window. A walk not taken over lunch is waiting.
+    """
+    if busy == 0:
+        return 0
+    lo, hi = window
+    walk = transfer_units if mixed else 0
+    costs: list[int] = []
+    if lunch is None:
+        if lo + busy + walk <= hi:
+            costs.append(busy + (WAIT_WEIGHT + 1) * walk)
+        return min(costs, default=None)
+    earliest, latest = lunch
+    span = busy + max(lunch_units, walk)
+    if lo + span <= hi:  # lunch between two appointments
+        wait = span - busy - lunch_units
+        costs.append((span if from_first else max(span, earliest + lunch_units - lo)) + WAIT_WEIGHT * wait)
+    if lunch_before_ok and max(lo, earliest + lunch_units) + busy + walk <= hi:  # lunch before the first
+        late = 0 if from_first else max(0, earliest + lunch_units - lo)
+        costs.append(late + busy + (WAIT_WEIGHT + 1) * walk)
+    if lo + busy + walk <= latest:  # lunch after the last
+        costs.append(busy + (WAIT_WEIGHT + 1) * walk)
+    return min(costs, default=None)
+
+
+def _family_floors(instance: Instance) -> FamilyFloors:
+    """Per family, lower bounds on its share of the objective (waiting and finish, solver units) in any timetable
+    that places all its appointments: ``{patient: {days: floor}}`` where the family's days in ``days`` are counted
+    from its first appointment that day (the bound then holds for the share minus those days' late starts).
+
+    Exact, by a small dynamic programme over every split of the family's appointments between the days, for a
+    relaxation that keeps per day only the family's window, its lunch break, fasting bloods before lunch and the
+    walk when the day spans two buildings (see ``_day_floor``): the professionals and the other families are left
+    out. Round-tables (optional) and requests that cannot be placed are left out too, which only lowers a floor.
+    """
+    unit = RESOLUTION
+    lunch_units = math.ceil(instance.lunch_minutes / unit)
+    transfer_units = math.ceil(instance.transfer_minutes / unit) if instance.transfer_minutes > 0 else 0
+    fasting_key = {r.patient_id: r.key for r in instance.requests if r.fasting}  # as the model: the last one
+    days = range(instance.days)
+    subsets = [frozenset(d for d in days if k >> d & 1) for k in range(1 << instance.days)]
+    by_patient: dict[int, list[Request]] = defaultdict(list)
+    for r in instance.requests:
+        by_patient[r.patient_id].append(r)
+    out: FamilyFloors = {}
+    for pid, reqs in by_patient.items():
+        if pid not in instance.patients:
+            continue
+        windows: dict[int, tuple[int, int] | None] = {}
+        lunches: dict[int, tuple[int, int] | None] = {}
+        for d in days:
+            w = instance.patient_window(pid, d)
+            span = instance.lunch_span(*w) if w else None
+            windows[d] = (w[0] // unit, w[1] // unit) if w else None
+            lunches[d] = (span[0] // unit, span[1] // unit - lunch_units) if span else None
+        # Each appointment to place: (units, is the fasting bloods, {possible day: building}).
+        todo: list[tuple[int, bool, dict[int, str]]] = []
+        for r in reqs:
+            if r.pinned is not None:
+                room = instance.room_for(r, r.pinned.day)
+                todo.append((r.units, r.key == fasting_key.get(pid), {r.pinned.day: instance.building_of(room)}))
+            elif r.kind != ROUND_TABLE and r.professional_ids:
+                on = {
+                    d: instance.building_of(instance.room_for(r, d))
+                    for d in days
+                    if _options_window(instance, r, d) is not None
+                }
+                if on:
+                    todo.append((r.units, r.key == fasting_key.get(pid), on))
+        # A state per day: (busy units, buildings, an appointment with no building, the fasting bloods).
+        Cell = tuple[int, frozenset[str], bool, bool]
+        empty: Cell = (0, frozenset(), False, False)
+        states: set[tuple[Cell, ...]] = {tuple(empty for _ in days)}
+        for units, fasting, on in todo:
+            grown: set[tuple[Cell, ...]] = set()
+            for state in states:
+                for d, building in on.items():
+                    busy, buildings, no_building, fast = state[d]
+                    w = windows[d]
+                    if w is None or busy + units > w[1] - w[0]:
+                        continue
+                    cell = (
+                        busy + units,
+                        buildings | {building} if building else buildings,
+                        no_building or not building,
+                        fast or fasting,
+                    )
+                    grown.add((*state[:d], cell, *state[d + 1 :]))
+            states = grown
+        memo: dict[tuple[int, Cell, bool], int | None] = {}
+        for state in states:
+            for d in days:
+                busy, buildings, no_building, fast = state[d]
+                w = windows[d]
+                for from_first in (False, True):
+                    if (d, state[d], from_first) in memo:
+                        continue
+                    memo[(d, state[d], from_first)] = (
+                        (0 if busy == 0 else None)
+                        if w is None
+                        else _day_floor(
+                            busy,
+                            len(buildings) > 1 and not no_building,
+                            not (d == 0 and fast),  # fasting bloods come before lunch
+                            w,
+                            lunches[d],
+                            lunch_units,
+                            transfer_units,
+                            from_first,
+                        )
+                    )
+        floors: dict[frozenset[int], int] = {}
+        for rel in subsets:
+            best: int | None = None
+            for state in states:
+                costs = [memo[(d, state[d], d in rel)] for d in days]
+                if all(c is not None for c in costs):
+                    total = sum(c for c in costs if c is not None)
+                    best = total if best is None else min(best, total)
+            if best is not None:
+                floors[rel] = best
+        if floors:
+            out[pid] = floors
+    return out
+
+
+def _add_floor_cuts(
+    m: cp_model.CpModel,
+    instance: Instance,
+    floors: FamilyFloors,
+    family_day: dict[tuple[int, int], tuple[Any, int, Any]],
+    options: dict[str, list[_Option]],
+    must_place: set[str],
+) -> None:
+    """Redundant cuts, valid in every timetable placing all the requests; they tighten CP-SAT's bound.
+
+    - Each family's share of the objective is at least its floor; with some days counted from the family's first
+      appointment, at least that floor plus how late those first appointments start (``_family_floors``).
+    - A family's first appointment of day 1 is its fasting bloods.
+    - A professional sees one family at a time. For their appointments whose day is settled (pinned, or one
+      possible day), in the order they start, each starts after the ones before it end; so for those that can
+      start at r or later (durations p_j, P in all): sum(p_j * start_j) >= r * P + sum over pairs p_i * p_j. With
+      the two above, this makes families queueing for the same professional (fasting bloods) cost in the bound.
+    """
+    for pid, by_days in floors.items():
+        days = {d: family_day[(pid, d)] for d in range(instance.days) if (pid, d) in family_day}
+        if not days:
+            continue
+        share = sum(c for _first, _lo, c in days.values())
+        for rel, floor in by_days.items():
+            late = [days[d][0] - days[d][1] for d in sorted(rel) if d in days]
+            m.Add(share - sum(late) >= floor)
+    for r in instance.requests:
+        if r.fasting and (r.patient_id, 0) in family_day:
+            first = family_day[(r.patient_id, 0)][0]
+            for o in options.get(r.key, []):
+                if o.day == 0:
+                    _enforce(m.Add(first >= o.start), [o.lit])
+    jobs: dict[tuple[int, int], list[tuple[int, int, Any]]] = defaultdict(list)
+    for r in instance.requests:
+        opts = options.get(r.key, [])
+        if len(opts) != 1 or (r.kind == ROUND_TABLE and r.pinned is None):
+            continue
+        o = opts[0]
+        if o.lit is True or r.key in must_place:
+            for pid in r.professional_ids:
+                jobs[(pid, o.day)].append((o.earliest, r.units, o.start))
+    for settled in jobs.values():
+        for release in sorted({e for e, _p, _s in settled}):
+            later = [(p, s) for e, p, s in settled if e >= release]
+            if len(later) < 2 or all(isinstance(s, int) for _p, s in later):
+                continue
+            total = sum(p for p, _s in later)
+            pairs = (total * total - sum(p * p for p, _s in later)) // 2
+            m.Add(sum(p * s for p, s in later) >= release * total + pairs)
+
+
+def family_costs(instance: Instance, items: Sequence[ScheduledItem]) -> dict[int, int]:
+    """Each family's share of the build objective (5-minute units): waiting (weighted) and finish."""
+    waits = waiting_minutes(instance, items)
+    mine: dict[int, list[ScheduledItem]] = defaultdict(list)
+    for it in items:
+        mine[it.patient_id].append(it)
+    return {
+        pid: WAIT_WEIGHT * waits.get(pid, 0) // RESOLUTION + finish_minutes(instance, mine[pid]) // RESOLUTION
+        for pid in instance.patients
+    }
+
+
+def _above_floor(instance: Instance, items: Sequence[ScheduledItem], floors: FamilyFloors) -> dict[int, int]:
+    """Per family: how far its share is above the best of its floors (given its first appointments' starts)."""
+    costs = family_costs(instance, items)
+    firsts: dict[tuple[int, int], int] = {}
+    for it in items:
+        firsts[(it.patient_id, it.day)] = min(firsts.get((it.patient_id, it.day), it.start), it.start)
+    out: dict[int, int] = {}
+    for pid, cost in costs.items():
+        best = 0
+        for rel, floor in floors.get(pid, {}).items():
+            late = 0
+            for d in rel:
+                w = instance.patient_window(pid, d)
+                if w and (pid, d) in firsts:
+                    late += (firsts[(pid, d)] - w[0]) // RESOLUTION
+            best = max(best, floor + late)
+        out[pid] = max(0, cost - best)
+    return out
+
+
 def _family_instance(instance: Instance, pid: int, fixed: Sequence[ScheduledItem] = ()) -> Instance:
     """The instance with only family ``pid``'s requests to place; ``fixed`` items become pinned appointments."""
     reqs = [
@@ -1334,38 +1587,20 @@ def _family_instance(instance: Instance, pid: int, fixed: Sequence[ScheduledItem
     return Instance(**{**instance.__dict__, "requests": reqs, "patients": patients})
 
 
-def _family_lower_bounds(instance: Instance, budget: float, seed: int, workers: int) -> dict[int, int]:
-    """Per family: a proven lower bound on its objective share (waiting and finish, solver units) when every
-    other family is away, a relaxation of the whole timetable. Small solves, run ``workers`` at a time."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    pids = sorted({r.patient_id for r in instance.requests})
-    if not pids:
-        return {}
-    each = max(0.05, budget * max(1, workers) / len(pids))
-
-    def bound(pid: int) -> tuple[int, int | None]:
-        sub = _family_instance(instance, pid)
-        res = solve(
-            sub,
-            hint=greedy_timetable(sub),
-            time_limit=each,
-            workers=1,
-            seed=seed,
-            _all_required=True,
-            _family_bounds=False,
-        )
-        if res.status not in ("optimal", "feasible") or res.bound is None:
-            return pid, None
-        return pid, math.ceil(res.bound - 1e-6)
-
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        found = list(pool.map(bound, pids))
-    return {pid: b for pid, b in found if b is not None and b > 0}
+def _families_only(instance: Instance, pids: Iterable[int]) -> Instance:
+    """The instance with only these families (their requests and themselves)."""
+    keep = set(pids)
+    return Instance(
+        **{
+            **instance.__dict__,
+            "requests": [r for r in instance.requests if r.patient_id in keep],
+            "patients": {p: instance.patients[p] for p in sorted(keep) if p in instance.patients},
+        }
+    )
 
 
 def _insertion_timetable(
-    instance: Instance, budget: float, seed: int, workers: int, floors: dict[int, int]
+    instance: Instance, budget: float, seed: int, workers: int, floors: FamilyFloors
 ) -> list[ScheduledItem]:
     """Family by family (earliest arrival first), each placed by a small CP-SAT solve around those before it."""
     began = time.perf_counter()
@@ -1394,28 +1629,101 @@ def _insertion_timetable(
             for r in instance.requests
             if r.pinned is not None and r.patient_id != pid and r.key not in placed
         ]
-        sub = _family_instance(instance, pid, items + others_pinned)
+        blocked = items + others_pinned
+        first_fit = [it for it in greedy_timetable(_family_instance(instance, pid, blocked)) if it.patient_id == pid]
         # Every appointment of the family required first (a small model CP-SAT solves fast); if that fails in
         # time, the family's appointments optional (an unplaced one costs the most).
         res = None
         for required in (True, False):
             res = solve(
-                sub,
-                hint=greedy_timetable(sub),
+                _families_only(instance, [pid]),
+                hint=first_fit,
                 time_limit=max(0.05, budget - (time.perf_counter() - began)) / (len(pids) - k),
                 workers=workers,
                 seed=seed,
-                _family_bounds=False,
+                _stages=False,
                 _all_required=required,
-                _floors={pid: floors[pid]} if pid in floors else None,
+                _floors={pid: floors[pid]} if pid in floors else {},
+                _blocked=blocked,
             )
             if res.status in ("optimal", "feasible") and not res.unscheduled:
                 break
         if res is None or res.status not in ("optimal", "feasible"):
             return []
-        items += [it for it in res.scheduled if it.patient_id == pid]
-    original = {r.key: r for r in instance.requests}
-    return [ScheduledItem(**{**it.__dict__, "pinned": original[it.key].pinned is not None}) for it in items]
+        items += res.scheduled
+    return items
+
+
+def _improve_by_families(
+    instance: Instance,
+    items: list[ScheduledItem],
+    deadline: float,
+    seed: int,
+    workers: int,
+    floors: FamilyFloors,
+    on_better: Callable[[float], None] | None = None,
+) -> list[ScheduledItem]:
+    """Ruin and recreate by families, until ``deadline`` (``time.perf_counter``): take two or three families off
+    the timetable and put them back one at a time in random order, each optimally around everyone else's
+    appointments (a small CP-SAT solve); keep the result when it is no worse. The first family is drawn by how far
+    its share is above its floor, the others among the families seeing the same professionals within 90 minutes
+    of its appointments."""
+    import random
+
+    pids = sorted({r.patient_id for r in instance.requests if r.patient_id in instance.patients})
+    if len(pids) < 2:
+        return items
+    rng = random.Random(seed)
+    value = evaluate(instance, items)
+    tries = 0
+    while deadline - time.perf_counter() > 0.1:
+        above = _above_floor(instance, items, floors)
+        target = rng.choices(pids, weights=[(above[p] + 1) ** 2 for p in pids])[0]
+        near = {p: 1 for p in pids if p != target}
+        mine = [it for it in items if it.patient_id == target]
+        for b in items:
+            if b.patient_id != target:
+                near[b.patient_id] += sum(
+                    1
+                    for a in mine
+                    if a.day == b.day
+                    and abs(a.start - b.start) <= 90
+                    and set(a.professional_ids) & set(b.professional_ids)
+                )
+        chosen = [target]
+        for _ in range(rng.randint(2, min(3, len(pids))) - 1):
+            partner = rng.choices(list(near), weights=list(near.values()))[0]
+            chosen.append(partner)
+            del near[partner]
+        rng.shuffle(chosen)
+        candidate: list[ScheduledItem] | None = [it for it in items if it.patient_id not in chosen]
+        for pid in chosen:
+            left = deadline - time.perf_counter()
+            if candidate is None or left <= 0.05:
+                candidate = None
+                break
+            res = solve(
+                _families_only(instance, [pid]),
+                hint=[it for it in items if it.patient_id == pid],
+                time_limit=min(0.1, left),
+                workers=workers,
+                seed=seed + tries,
+                _stages=False,
+                _all_required=True,
+                _floors={pid: floors[pid]} if pid in floors else {},
+                _blocked=candidate,
+            )
+            ok = res.status in ("optimal", "feasible") and not res.unscheduled
+            candidate = candidate + res.scheduled if ok else None
+        tries += 1
+        if candidate is None:
+            continue
+        new_value = evaluate(instance, candidate)
+        if new_value <= value:
+            if new_value < value and on_better is not None:
+                on_better(new_value)
+            value, items = new_value, candidate
+    return items
 
 
 def _complete_hint(
