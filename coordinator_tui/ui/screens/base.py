@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
+from coordinator_tui.ui.watchers import ScreenFooter, prune_dead_watchers
 from coordinator_tui.ui.widgets.nav import NavBar
 from coordinator_tui.validation import FieldError, ValidationError
 
@@ -48,10 +49,14 @@ class CoordinatorScreen(Screen[None]):
         yield Header(show_clock=False, icon="≡")
         yield NavBar()
         yield from self.compose_body()
-        yield Footer(compact=True)
+        yield ScreenFooter(compact=True)
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    def on_unmount(self) -> None:
+        # This screen's header watched the app's title: let the app forget it (see ui/watchers.py).
+        prune_dead_watchers(self.app)
 
     def run_db(
         self,
