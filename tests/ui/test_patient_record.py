@@ -419,3 +419,29 @@ async def test_tab_keys_work_before_the_record_has_loaded(
             assert screen.active_tab == "transition" and isinstance(app.focused, TransitionTable)
     finally:
         release.set()
+
+
+@pilot_test
+async def test_closing_a_record_while_its_tabs_are_built_is_safe(app: CoordinatorApp, demo_db: Database) -> None:
+    """Esc straight after opening: the tabs still being built, or the record read landing late, find no pane."""
+    from coordinator_tui.ui.screens.patients import PatientsScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for index in range(6):
+            patient = first_patient(demo_db, index)
+            await app.open_patient(patient.id)  # type: ignore[arg-type]
+            for _ in range(index):  # close it at a different moment of the opening each time
+                await pilot.pause()
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, PatientsScreen)
+        screen = PatientRecordScreen(patient.id)  # type: ignore[arg-type]
+        await app.push_screen(screen)
+        await settle(pilot)
+        app.pop_screen()
+        await settle(pilot)
+        for tab in ("care", "family", "visits"):
+            screen._fill(tab)  # a closed record: nothing to fill, no error
+        await screen._build_other_tabs()
+        assert isinstance(app.screen, PatientsScreen)

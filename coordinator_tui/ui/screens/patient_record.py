@@ -618,12 +618,16 @@ class PatientRecordScreen(CoordinatorScreen):
         data = self.data
         if data is None:
             return
+        # query, not query_one: the record may have been closed while a tab was being built (nothing to fill).
         if tab == "care":
-            self.query_one(CareTeamPane).show(data, self.include_ended)
+            for care in self.query(CareTeamPane):
+                care.show(data, self.include_ended)
         elif tab == "family":
-            self.query_one(FamilyPane).show(data)
+            for family in self.query(FamilyPane):
+                family.show(data)
         elif tab == "visits":
-            self.query_one(VisitsPane).show(data)
+            for visits in self.query(VisitsPane):
+                visits.show(data)
 
     def action_reload(self) -> None:
         self.reload()
