@@ -92,6 +92,10 @@ def _check_sqlite_file(path: Path, *, writable: bool) -> None:
         raise DatabaseError(f"{path} is not a Coordinator TUI database (not an SQLite file)")
 
 
+#: Execution option marking a read-only unit of work (see ``Database.read_session``).
+READ_ONLY_OPTION = "coordinator_read_only"
+
+
 def _sqlite_engine(path: Path, *, writable: bool) -> Engine:
     if writable:
         url = f"sqlite:///{path}"
@@ -118,8 +122,12 @@ def _sqlite_engine(path: Path, *, writable: bool) -> Engine:
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         # IMMEDIATE takes the write lock up front, so two coordinators' writes queue (busy timeout) instead
-        # of failing mid-transaction with "database is locked".
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writable else "BEGIN")
+        # of failing mid-transaction with "database is locked". A read (Database.read_session) takes no lock
+        # (WAL: it neither waits for a save nor holds one up) and SQLite refuses any write in it (query_only).
+        reading = not writable or bool(conn.get_execution_options().get(READ_ONLY_OPTION))
+        if writable:
+            conn.exec_driver_sql(f"PRAGMA query_only = {int(reading)}")
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -195,6 +203,15 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextlib.contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A unit of work that only reads (a screen loading what it shows): no write lock is taken, so it never
+        waits behind another coordinator's save; a write attempted in it is refused by the database."""
+        engine = self.engine.execution_options(**{READ_ONLY_OPTION: True})
+        # Closing the session ends the transaction (rolled back: nothing to keep) and leaves what was read loaded.
+        with translate_errors(), Session(engine, expire_on_commit=False, autoflush=False) as session:
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

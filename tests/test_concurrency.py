@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from coordinator_tui import cli
 from coordinator_tui import db as db_module
-from coordinator_tui.db import Database, DatabaseBusyError, open_database
+from coordinator_tui.db import Database, DatabaseBusyError, DatabaseError, open_database
 from coordinator_tui.models import AuditEvent, Patient
 from coordinator_tui.services import audit
 from coordinator_tui.services import patients as patient_service
@@ -177,6 +177,29 @@ def test_held_lock_gives_a_clear_busy_error_and_a_retry_works(
             with here.session() as s:
                 add_patient(s, 50)
                 assert len(patient_service.list_patients(s)) == 2
+    finally:
+        here.dispose()
+
+
+def test_screens_read_while_another_coordinator_saves_and_cannot_write_in_a_read(
+    shared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 2000)
+    here = _open(shared)
+    try:
+        with write_lock_held(shared, tmp_path):
+            started = time.monotonic()
+            with here.read_session() as s:  # what the screens load with: no write lock, so no wait
+                assert patient_service.get_patient(s, 1).school != "held"
+            assert time.monotonic() - started < 1.0
+        with pytest.raises(DatabaseError, match="read-only"), here.read_session() as s:
+            patient_service.get_patient(s, 1).school = "changed in a read"
+            s.flush()
+        with here.session() as s:  # the same pooled connection writes again in a unit of work
+            add_patient(s, 51)
+        with here.read_session() as s:
+            assert patient_service.get_patient(s, 1).school != "changed in a read"
+            assert len(patient_service.list_patients(s)) == 2
     finally:
         here.dispose()
 

@@ -178,7 +178,7 @@ class CoordinatorApp(App[int]):
             from coordinator_tui.services.service import service_zone
 
             try:
-                with self.database.session() as session:
+                with self.database.read_session() as session:
                     self._zone = service_zone(session)
             except Exception:  # the zone is only for display: fall back to settings
                 self._zone = self.settings.timezone

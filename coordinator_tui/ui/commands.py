@@ -34,7 +34,7 @@ def find_records(database: Database, text: str, limit: int = LIMIT) -> list[Foun
 
     found: list[Found] = []
     words = text.lower().split()
-    with database.session() as session:
+    with database.read_session() as session:
         for patient in search_patients(session, text, limit=limit):
             found.append(
                 Found(

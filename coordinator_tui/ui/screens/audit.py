@@ -74,7 +74,7 @@ class AuditScreen(CoordinatorScreen):
         worker = get_current_worker()
         zone = getattr(self.app, "zone", "Europe/London")
         try:
-            with self.app.database.session() as session:  # type: ignore[attr-defined]
+            with self.app.database.read_session() as session:  # type: ignore[attr-defined]
                 patient = patient_service.get_patient(session, self.patient_id)
                 name = patient.full_name
                 rows = patient_history(session, self.patient_id, zone)

@@ -176,7 +176,7 @@ class CaseloadScreen(CoordinatorScreen):
         owner_role, category = self.owner_role, self.category
         zone = self.app.zone  # type: ignore[attr-defined]
         try:
-            with self.app.database.session() as session:  # type: ignore[attr-defined]
+            with self.app.database.read_session() as session:  # type: ignore[attr-defined]
                 result = transition_service.caseload(
                     session, clock.today(zone), owner_role=owner_role, category=category, limit=ROW_LIMIT
                 )

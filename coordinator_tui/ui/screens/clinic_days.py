@@ -101,7 +101,7 @@ class ClinicDaysScreen(CoordinatorScreen):
     @work(thread=True, exclusive=True, group="clinic-list")
     def load_summaries(self) -> None:
         try:
-            with self.app.database.session() as session:  # type: ignore[attr-defined]
+            with self.app.database.read_session() as session:  # type: ignore[attr-defined]
                 summaries = views.clinic_summaries(session)
         except REPORTED as exc:
             self.app.call_from_thread(self._load_failed, str(exc))
@@ -182,7 +182,7 @@ class ClinicLoad:
 
 def load_clinic(database: Database, clinic_id: int) -> ClinicLoad:
     """Everything the clinic screen shows, in a fixed number of queries (run it in a worker thread)."""
-    with database.session() as session:
+    with database.read_session() as session:
         timetable = views.load_clinic_timetable(session, clinic_id)
         attendances = views.attendance_rows(session, clinic_id)
     return ClinicLoad(timetable, attendances, views.booking_choices(timetable, attendances))

@@ -584,7 +584,7 @@ class PatientRecordScreen(CoordinatorScreen):
         worker = get_current_worker()
         zone = self.app.zone  # type: ignore[attr-defined]
         try:
-            with self.app.database.session() as session:  # type: ignore[attr-defined]
+            with self.app.database.read_session() as session:  # type: ignore[attr-defined]
                 data = load_record(session, self.patient_id, include_ended=self.include_ended, zone=zone)
         except (DatabaseError, NotFoundError) as exc:
             self.app.call_from_thread(self.notify, str(exc), title="Could not open the record", severity="error")

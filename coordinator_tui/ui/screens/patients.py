@@ -109,7 +109,7 @@ class PatientsScreen(CoordinatorScreen):
 
         worker = get_current_worker()
         try:
-            with self.app.database.session() as session:  # type: ignore[attr-defined]
+            with self.app.database.read_session() as session:  # type: ignore[attr-defined]
                 patients = search_patients(session, text, limit=PAGE_SIZE)
                 rows = summaries(session, patients)
         except DatabaseError as exc:

@@ -89,7 +89,7 @@ class ProfessionalsScreen(CoordinatorScreen):
     def load(self, text: str) -> None:
         worker = get_current_worker()
         try:
-            with self.app.database.session() as session:  # type: ignore[attr-defined]
+            with self.app.database.read_session() as session:  # type: ignore[attr-defined]
                 found = list(list_professionals(session, text=text))[:PAGE_SIZE]
                 counts = patient_counts(session) if not self.counts or not text else self.counts
         except DatabaseError as exc:
@@ -130,7 +130,7 @@ class ProfessionalsScreen(CoordinatorScreen):
         patients: Sequence[Patient] = []
         if key is not None:
             try:
-                with self.app.database.session() as session:  # type: ignore[attr-defined]
+                with self.app.database.read_session() as session:  # type: ignore[attr-defined]
                     patients = patients_of(session, int(key))
             except DatabaseError as exc:
                 self.app.call_from_thread(self.notify, str(exc), title="Could not load", severity="error")

@@ -229,7 +229,7 @@ class TransitionList(Vertical):
         worker = get_current_worker()
         zone = self.app.zone  # type: ignore[attr-defined]
         try:
-            with self.app.database.session() as session:  # type: ignore[attr-defined]
+            with self.app.database.read_session() as session:  # type: ignore[attr-defined]
                 checklist = transition_service.checklist_for_patient(session, self.patient_id, today=clock.today(zone))
         except DatabaseError as exc:
             self.app.call_from_thread(self.notify, str(exc), title="Could not load the checklist", severity="error")
