@@ -593,6 +593,8 @@ class PatientRecordScreen(CoordinatorScreen):
             self.app.call_from_thread(self._record_read, data)
 
     def _record_read(self, data: RecordData) -> None:
+        if self._mounted and not self.is_attached:
+            return  # closed while the record was being read
         if self._mounted:
             self.show(data)
         else:
