@@ -36,11 +36,16 @@ appointments as possible; minimise families' waiting (idle time between a family
 a day, not counting one lunch break); finish each family's day early (end of day counted from the family's
 earliest possible start; weighted below waiting).
 
-How a build runs within its time limit: a proven lower bound per family from small solves of that family alone
-(every other family away: a relaxation), added as redundant cuts; a starting timetable placing the families one at
-a time, each optimally around those before it (small CP-SAT solves), when it beats first fit and dispatch; then
-the whole model from that start. The model carries redundant linear forms of the lunch break (before, between or
-after a family's appointments) and of the walk between buildings, which tighten CP-SAT's bound.
+How a build runs within its time limit (10 s: about 2 s, 7.5 s, 0.5 s): a starting timetable placing the families
+one at a time, each optimally around those before it (small CP-SAT solves with the others' appointments blocked),
+when it beats first fit and dispatch; then ruin and recreate: two or three families taken off and put back one at
+a time, kept when no worse (``workers`` searches side by side); then the whole model from the best timetable, for
+CP-SAT's proven bound. The bound rests on redundant cuts: per family, a floor on its share of the objective, exact
+over how its appointments split between the days for a relaxation without the other families (``_family_floors``,
+also counted from the family's first appointment of a day); fasting bloods as the family's first appointment; a
+single-machine bound on the starts of each professional's appointments whose day is settled (so the queue for
+fasting bloods on day 1 counts); and linear forms of the lunch break (before, between or after a family's
+appointments) and of the walk between buildings.
 """
 
 from __future__ import annotations
@@ -924,7 +929,7 @@ def solve(
             start_from = _improve_by_families(
                 instance,
                 start_from,
-                began + time_limit * 0.9,
+                began + time_limit * 0.95,
                 seed,
                 workers,
                 floors,
@@ -1258,7 +1263,9 @@ def solve(
                 if on and h is not None:
                     m.AddHint(o.start, tu(h[0], h[1]))
 
-    if use_hint and start_from and not minimise_moves:
+    # (Not for one family placed around blocked appointments: its small solve does as well from the bare hint, and
+    # the hint there often clashes with what changed around it.)
+    if use_hint and start_from and not minimise_moves and not _blocked:
         _complete_hint(m, options, {it.key: (it.day, it.start) for it in start_from}, seed, min(1.0, time_limit / 5))
 
     solver = cp_model.CpSolver()
@@ -1324,7 +1331,9 @@ def solve(
     ]
     waits = waiting_minutes(instance, scheduled)
     obj = solver.ObjectiveValue()
-    bound = solver.BestObjectiveBound()
+    # The families' floors add up to a proven bound too (every term of the objective is at least zero); it stands
+    # in when the solver stopped before its own bound reached it.
+    bound = max(solver.BestObjectiveBound(), float(sum(f.get(frozenset(), 0) for f in floors.values())))
     gap = 0.0 if status == cp_model.OPTIMAL else (obj - bound) / max(1.0, abs(obj))
     moves = compute_moves(instance, scheduled) if any(r.current for r in instance.requests) else []
     return ScheduleResult(
@@ -1667,63 +1676,79 @@ def _improve_by_families(
     the timetable and put them back one at a time in random order, each optimally around everyone else's
     appointments (a small CP-SAT solve); keep the result when it is no worse. The first family is drawn by how far
     its share is above its floor, the others among the families seeing the same professionals within 90 minutes
-    of its appointments."""
+    of its appointments. ``workers`` searches run side by side (threads, one solver worker each) on the same
+    timetable, each trying its own families."""
     import random
+    import threading
 
     pids = sorted({r.patient_id for r in instance.requests if r.patient_id in instance.patients})
     if len(pids) < 2:
         return items
-    rng = random.Random(seed)
-    value = evaluate(instance, items)
-    tries = 0
-    while deadline - time.perf_counter() > 0.1:
-        above = _above_floor(instance, items, floors)
-        target = rng.choices(pids, weights=[(above[p] + 1) ** 2 for p in pids])[0]
-        near = {p: 1 for p in pids if p != target}
-        mine = [it for it in items if it.patient_id == target]
-        for b in items:
-            if b.patient_id != target:
-                near[b.patient_id] += sum(
-                    1
-                    for a in mine
-                    if a.day == b.day
-                    and abs(a.start - b.start) <= 90
-                    and set(a.professional_ids) & set(b.professional_ids)
+    lock = threading.Lock()
+    best_items, best_value = items, evaluate(instance, items)
+
+    def search(lane: int) -> None:
+        nonlocal best_items, best_value
+        rng = random.Random(seed * 1009 + lane)
+        tries = 0
+        while deadline - time.perf_counter() > 0.1:
+            with lock:
+                current = best_items
+            above = _above_floor(instance, current, floors)
+            target = rng.choices(pids, weights=[(above[p] + 1) ** 2 for p in pids])[0]
+            near = {p: 1 for p in pids if p != target}
+            mine = [it for it in current if it.patient_id == target]
+            for b in current:
+                if b.patient_id != target:
+                    near[b.patient_id] += sum(
+                        1
+                        for a in mine
+                        if a.day == b.day
+                        and abs(a.start - b.start) <= 90
+                        and set(a.professional_ids) & set(b.professional_ids)
+                    )
+            chosen = [target]
+            for _ in range(rng.randint(2, min(3, len(pids))) - 1):
+                partner = rng.choices(list(near), weights=list(near.values()))[0]
+                chosen.append(partner)
+                del near[partner]
+            rng.shuffle(chosen)
+            candidate: list[ScheduledItem] | None = [it for it in current if it.patient_id not in chosen]
+            for pid in chosen:
+                left = deadline - time.perf_counter()
+                if candidate is None or left <= 0.05:
+                    candidate = None
+                    break
+                res = solve(
+                    _families_only(instance, [pid]),
+                    hint=[it for it in current if it.patient_id == pid],
+                    time_limit=min(0.1, left),
+                    workers=1,
+                    seed=seed + lane + tries,
+                    _stages=False,
+                    _all_required=True,
+                    _floors={pid: floors[pid]} if pid in floors else {},
+                    _blocked=candidate,
                 )
-        chosen = [target]
-        for _ in range(rng.randint(2, min(3, len(pids))) - 1):
-            partner = rng.choices(list(near), weights=list(near.values()))[0]
-            chosen.append(partner)
-            del near[partner]
-        rng.shuffle(chosen)
-        candidate: list[ScheduledItem] | None = [it for it in items if it.patient_id not in chosen]
-        for pid in chosen:
-            left = deadline - time.perf_counter()
-            if candidate is None or left <= 0.05:
-                candidate = None
-                break
-            res = solve(
-                _families_only(instance, [pid]),
-                hint=[it for it in items if it.patient_id == pid],
-                time_limit=min(0.1, left),
-                workers=workers,
-                seed=seed + tries,
-                _stages=False,
-                _all_required=True,
-                _floors={pid: floors[pid]} if pid in floors else {},
-                _blocked=candidate,
-            )
-            ok = res.status in ("optimal", "feasible") and not res.unscheduled
-            candidate = candidate + res.scheduled if ok else None
-        tries += 1
-        if candidate is None:
-            continue
-        new_value = evaluate(instance, candidate)
-        if new_value <= value:
-            if new_value < value and on_better is not None:
-                on_better(new_value)
-            value, items = new_value, candidate
-    return items
+                ok = res.status in ("optimal", "feasible") and not res.unscheduled
+                candidate = candidate + res.scheduled if ok else None
+            tries += 1
+            if candidate is None:
+                continue
+            value = evaluate(instance, candidate)
+            with lock:
+                if value <= best_value:  # a whole timetable of its own: no matter what changed meanwhile
+                    if value < best_value and on_better is not None:
+                        on_better(value)
+                    best_items, best_value = candidate, value
+
+    lanes = [threading.Thread(target=search, args=(lane,), daemon=True) for lane in range(1, max(1, workers))]
+    for t in lanes:
+        t.start()
+    search(0)
+    for t in lanes:
+        t.join()
+    return best_items
 
 
 def _complete_hint(
