@@ -66,6 +66,7 @@ WAIT_WEIGHT = 3  # each minute of waiting costs as much as finishing three minut
 
 # per family: {days counted from the family's first appointment: a floor on its share of the objective}
 FamilyFloors = dict[int, dict[frozenset[int], int]]
+_MAX_FLOOR_STATES = 20_000  # a family's day splits kept apart by _family_floors before it gives up
 
 CONSULTATION = "consultation"
 TEST = "test"
@@ -1455,6 +1456,9 @@ def _family_floors(instance: Instance) -> FamilyFloors:
                     )
                     grown.add((*state[:d], cell, *state[d + 1 :]))
             states = grown
+            if len(states) > _MAX_FLOOR_STATES:  # many days and buildings: no floor for this family (still valid)
+                states = set()
+                break
         memo: dict[tuple[int, Cell, bool], int | None] = {}
         for state in states:
             for d in days:
