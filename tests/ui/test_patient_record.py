@@ -353,6 +353,15 @@ def row_counts(screen: PatientRecordScreen) -> dict[str, int]:
 TAB_LISTS = (("f", "family", ContactsTable), ("v", "visits", VisitsTable), ("t", "transition", TransitionTable))
 
 
+async def each_tab_by_key(pilot: Pilot[Any], screen: PatientRecordScreen) -> None:
+    """Press each tab's letter: the tab is shown and its list has the focus."""
+    for key, tab, table_type in TAB_LISTS:
+        await pilot.press(key)
+        await pilot.pause()
+        assert screen.active_tab == tab
+        assert isinstance(pilot.app.focused, table_type)
+
+
 @pilot_test
 async def test_other_tabs_are_built_after_the_first_frame_and_filled(app: CoordinatorApp, demo_db: Database) -> None:
     """The record opens with its first tab only; the others are mounted and filled once it is on screen."""
@@ -363,11 +372,7 @@ async def test_other_tabs_are_built_after_the_first_frame_and_filled(app: Coordi
         screen = await open_record(pilot, patient)
         assert row_counts(screen) == wanted  # no key pressed: every tab is ready
         assert screen.active_tab == "care" and isinstance(app.focused, CareTeamTable)
-        for key, tab, table_type in TAB_LISTS:
-            await pilot.press(key)
-            await pilot.pause()
-            assert screen.active_tab == tab
-            assert isinstance(app.focused, table_type)
+        await each_tab_by_key(pilot, screen)
         await pilot.click(screen.query_one(TabbedContent).get_tab("visits"))  # the mouse on the tab bar
         await settle(pilot)
         assert screen.active_tab == "visits" and isinstance(app.focused, VisitsTable)
@@ -400,11 +405,7 @@ async def test_tab_keys_work_before_the_record_has_loaded(
             await pilot.click(screen.query_one(TabbedContent).get_tab("visits"))  # the mouse on the tab bar
             await pilot.pause()
             assert screen.active_tab == "visits" and isinstance(app.focused, VisitsTable)
-            for key, tab, table_type in TAB_LISTS:
-                await pilot.press(key)
-                await pilot.pause()
-                assert screen.active_tab == tab
-                assert isinstance(app.focused, table_type)
+            await each_tab_by_key(pilot, screen)
             for key in "vfct":  # a burst, as fast as a terminal delivers it: the last key wins, focus included
                 app.post_message(events.Key(key, key))
             for _ in range(5):  # let every message the burst set off go through (not settle: the read is held)
