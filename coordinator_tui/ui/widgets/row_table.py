@@ -120,10 +120,6 @@ class RowTable(ScrollView, can_focus=True):
     # ------------------------------------------------------------------------------------------------------------
 
     @property
-    def columns(self) -> list[tuple[str, int]]:
-        return list(self._columns)
-
-    @property
     def row_count(self) -> int:
         return len(self._keys)
 
