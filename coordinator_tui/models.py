@@ -137,7 +137,19 @@ class Service(SQLModel, table=True):
 
 
 class Patient(SQLModel, table=True):
-    __table_args__ = (sa.Index("ix_patient_names", "family_name", "given_name"),)
+    # The patient list's columns in its order (name, then id): a filter reads this index, not the table.
+    __table_args__ = (
+        sa.Index(
+            "ix_patient_list",
+            "family_name",
+            "given_name",
+            "id",
+            "archived",
+            "nhs_number",
+            "hospital_number",
+            "date_of_birth",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     nhs_number: str = Field(max_length=10, unique=True, index=True)

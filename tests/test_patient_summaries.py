@@ -95,9 +95,9 @@ def test_summary_rows(session: Session) -> None:
     _item(session, ada, "done", TransitionStatus.DONE, TODAY - dt.timedelta(days=100))
     _item(session, ada, "not-yet-showing", TransitionStatus.TODO, TODAY + dt.timedelta(days=1))
 
-    rows = patients.summaries(session, patients.search_patients(session, "testy"), today=TODAY)
+    rows = patients.patient_list(session, "testy", today=TODAY)
 
-    assert [r.patient.id for r in rows] == [ada, bo]
+    assert [r.patient_id for r in rows] == [ada, bo]
     first, second = rows
     assert first.age == 15
     assert (first.next_clinic_date, first.next_clinic_name) == (dt.date(2027, 1, 11), "January clinic")
@@ -107,4 +107,45 @@ def test_summary_rows(session: Session) -> None:
     assert (second.next_clinic_date, second.next_clinic_name) == (None, "")
     assert second.named_worker is None
     assert second.open_transition_items == 0
-    assert patients.summaries(session, [], today=TODAY) == []
+    assert (first.family_name, first.given_name, first.hospital_number) == ("Summerby", "Testy", "SUM1")
+    assert first.nhs_number == _nhs(1)
+    assert patients.patient_list(session, "nobody-matches", today=TODAY) == []
+
+
+def test_the_list_matches_every_word_typed_in_names_and_numbers_ignoring_case(session: Session) -> None:
+    mia = _patient(session, "Oakhampton", 11)
+    _patient(session, "Birchwood", 12)
+    rows = patients.patient_list  # what the patient filter calls at each keystroke
+
+    def ids(text: str) -> list[int]:
+        return [r.patient_id for r in rows(session, text, today=TODAY)]
+
+    assert ids("OAKHAMP") == ids("oakhamp") == ids("khampt") == [mia]
+    assert ids("testy oak") == ids("oak TESTY") == [mia]  # every word must match, in any field
+    assert ids("testy pine") == []
+    assert ids("sum11") == ids("SUM11") == [mia]  # hospital number
+    nhs = _nhs(11)
+    assert ids(nhs) == ids(f"{nhs[:3]}-{nhs[3:6]}-{nhs[6:]}") == ids(nhs[5:]) == [mia]  # NHS number, as printed too
+    assert ids("%") == ids("_") == []  # LIKE's wildcards are letters here
+
+
+def test_the_list_is_a_page_in_name_order_without_archived_patients(session: Session) -> None:
+    made = {family: _patient(session, family, n) for n, family in enumerate(["Cobb", "Abbot", "Bell", "Dunn"], 20)}
+    patients.archive_patient(session, made["Dunn"])
+    listed = patients.patient_list(session, "", today=TODAY)
+    assert [r.family_name for r in listed] == ["Abbot", "Bell", "Cobb"]
+    assert [r.family_name for r in patients.patient_list(session, "", limit=2, today=TODAY)] == ["Abbot", "Bell"]
+    assert patients.patient_list(session, "dunn", today=TODAY) == []
+
+
+def test_case_is_folded_by_lower_except_on_sqlite_whose_like_already_folds_it() -> None:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from coordinator_tui.models import Patient
+    from coordinator_tui.services.text_search import contains
+
+    condition = contains(Patient.family_name, "McT")
+    on_sqlite = str(condition.compile(dialect=sqlite.dialect()))
+    on_postgresql = str(condition.compile(dialect=postgresql.dialect()))
+    assert "lower" not in on_sqlite and on_sqlite.startswith("patient.family_name LIKE")
+    assert on_postgresql.startswith("lower(patient.family_name) LIKE")

@@ -155,32 +155,41 @@ def get_patient(session: Session, patient_id: int) -> Patient:
     return get_or_raise(session, Patient, patient_id)
 
 
+NAME_ORDER = (Patient.family_name, Patient.given_name, Patient.id)  # the patient list's order (ix_patient_list)
+
+
 def list_patients(session: Session, *, include_archived: bool = False) -> Sequence[Patient]:
     query = select(Patient)
     if not include_archived:
         query = query.where(col(Patient.archived).is_(False))
-    return session.exec(query.order_by(Patient.family_name, Patient.given_name, Patient.id)).all()
+    return session.exec(query.order_by(*NAME_ORDER)).all()
+
+
+def _matching(text: str) -> list[sa.ColumnElement[bool]]:
+    """Conditions for patients matching every word typed: each word in a name, the hospital number, or (digits,
+    spaces and dashes allowed) the NHS number."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    for word in text.split():
+        digits = re.sub(r"[\s-]", "", word)
+        alternatives = [
+            contains(Patient.given_name, word),
+            contains(Patient.family_name, word),
+            contains(Patient.hospital_number, word),
+        ]
+        if digits.isascii() and digits.isdigit():
+            alternatives.append(col(Patient.nhs_number).like(f"%{digits}%"))
+        conditions.append(or_(*alternatives))
+    return conditions
 
 
 def search_patients(
     session: Session, text: str, *, limit: int = 500, include_archived: bool = False
 ) -> Sequence[Patient]:
     """Patients whose name, NHS number or hospital number matches what was typed (case-insensitive)."""
-    query = select(Patient)
+    query = select(Patient).where(*_matching(text))
     if not include_archived:
         query = query.where(col(Patient.archived).is_(False))
-    for word in text.split():
-        digits = re.sub(r"[\s-]", "", word)
-        conditions = [
-            contains(Patient.given_name, word),
-            contains(Patient.family_name, word),
-            contains(Patient.hospital_number, word),
-        ]
-        if digits.isascii() and digits.isdigit():
-            conditions.append(col(Patient.nhs_number).like(f"%{digits}%"))
-        query = query.where(or_(*conditions))
-    query = query.order_by(Patient.family_name, Patient.given_name, Patient.id).limit(limit)
-    return session.exec(query).all()
+    return session.exec(query.order_by(*NAME_ORDER).limit(limit)).all()
 
 
 def age_on(date_of_birth: dt.date, day: dt.date) -> int:
@@ -194,7 +203,11 @@ def age_on(date_of_birth: dt.date, day: dt.date) -> int:
 class PatientSummary:
     """One row of the patient list."""
 
-    patient: Patient
+    patient_id: int
+    family_name: str
+    given_name: str
+    nhs_number: str
+    hospital_number: str
     age: int
     next_clinic_date: dt.date | None  # first day of the next clinic the patient is invited to (not cancelled)
     next_clinic_name: str
@@ -202,62 +215,108 @@ class PatientSummary:
     open_transition_items: int  # to do or in progress, and already showing (appears_on today or earlier)
 
 
-def summaries(session: Session, patients: Sequence[Patient], *, today: dt.date | None = None) -> list[PatientSummary]:
-    """Summary rows for many patients in three queries, whatever their number.
+def patient_list(
+    session: Session, text: str, *, limit: int = 100, today: dt.date | None = None
+) -> list[PatientSummary]:
+    """The patient list's rows for what was typed: the first ``limit`` patients (not archived) matching it, in
+    name order, with their age, next clinic, named worker and open transition items.
 
-    Columns rather than whole records are read: this runs at every keystroke of the patient filter.
+    One statement, reading columns rather than records: this runs at every keystroke of the patient filter. The
+    page of patients is read from the ``ix_patient_list`` index alone; the other columns are looked up for the
+    page's patients only.
     """
     today = today or clock.today()
-    ids = [p.id for p in patients if p.id is not None]
-    if not ids:
-        return []
-    next_clinic: dict[int, tuple[dt.date, str]] = {}
-    clinic_rows = session.exec(
-        select(ClinicAttendance.patient_id, ClinicEvent.start_date, ClinicEvent.name)
-        .join(ClinicEvent, col(ClinicEvent.id) == ClinicAttendance.clinic_event_id)
+    page = (
+        select(
+            Patient.id,
+            Patient.family_name,
+            Patient.given_name,
+            Patient.nhs_number,
+            Patient.hospital_number,
+            Patient.date_of_birth,
+        )
+        .where(col(Patient.archived).is_(False), *_matching(text))
+        .order_by(*NAME_ORDER)
+        .limit(limit)
+        .subquery("page")
+    )
+    next_clinic_id = (
+        select(ClinicEvent.id)
+        .join(ClinicAttendance, col(ClinicAttendance.clinic_event_id) == ClinicEvent.id)
         .where(
-            col(ClinicAttendance.patient_id).in_(ids),
+            ClinicAttendance.patient_id == page.c.id,
             ClinicEvent.start_date >= today,
             ClinicEvent.status != ClinicStatus.CANCELLED,
         )
         .order_by(ClinicEvent.start_date, ClinicEvent.id)
-    ).all()
-    for patient_id, start_date, name in clinic_rows:
-        next_clinic.setdefault(patient_id, (start_date, name))
-    workers = {
-        patient_id: " ".join(part for part in (title, given, family) if part)
-        for patient_id, title, given, family in session.exec(
-            select(CareTeamMember.patient_id, Professional.title, Professional.given_name, Professional.family_name)
-            .join(Professional, col(Professional.id) == CareTeamMember.professional_id)
-            .where(
-                col(CareTeamMember.patient_id).in_(ids),
-                col(CareTeamMember.is_named_worker).is_(True),
-                CareTeamMember.status == CareTeamStatus.ACTIVE,
-            )
-        ).all()
-    }
-    open_items = dict(
-        session.exec(
-            select(TransitionItem.patient_id, sa.func.count())
-            .where(
-                col(TransitionItem.patient_id).in_(ids),
-                col(TransitionItem.status).in_([TransitionStatus.TODO, TransitionStatus.IN_PROGRESS]),
-                TransitionItem.appears_on <= today,
-            )
-            .group_by(TransitionItem.patient_id)
-        ).all()
+        .limit(1)
+        .correlate(page)
+        .scalar_subquery()
+    )
+    named_worker_id = (
+        select(CareTeamMember.professional_id)
+        .where(
+            CareTeamMember.patient_id == page.c.id,
+            col(CareTeamMember.is_named_worker).is_(True),
+            CareTeamMember.status == CareTeamStatus.ACTIVE,
+        )
+        .limit(1)
+        .correlate(page)
+        .scalar_subquery()
+    )
+    open_items = (
+        select(sa.func.count())
+        .where(
+            TransitionItem.patient_id == page.c.id,
+            col(TransitionItem.status).in_([TransitionStatus.TODO, TransitionStatus.IN_PROGRESS]),
+            TransitionItem.appears_on <= today,
+        )
+        .correlate(page)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            page,
+            ClinicEvent.start_date,
+            ClinicEvent.name,
+            Professional.title,
+            Professional.given_name,
+            Professional.family_name,
+            open_items,
+        )
+        .select_from(page)
+        .outerjoin(ClinicEvent, col(ClinicEvent.id) == next_clinic_id)
+        .outerjoin(Professional, col(Professional.id) == named_worker_id)
+        .order_by(page.c.family_name, page.c.given_name, page.c.id)
     )
     rows = []
-    for p in patients:
-        clinic_date, clinic_name = next_clinic.get(p.id, (None, ""))  # type: ignore[arg-type]
+    for (
+        patient_id,
+        family_name,
+        given_name,
+        nhs_number,
+        hospital_number,
+        date_of_birth,
+        clinic_date,
+        clinic_name,
+        title,
+        worker_given,
+        worker_family,
+        open_count,
+    ) in session.exec(query).all():
+        worker = " ".join(part for part in (title, worker_given, worker_family) if part) if worker_family else None
         rows.append(
             PatientSummary(
-                patient=p,
-                age=age_on(p.date_of_birth, today),
+                patient_id=patient_id,
+                family_name=family_name,
+                given_name=given_name,
+                nhs_number=nhs_number,
+                hospital_number=hospital_number,
+                age=age_on(date_of_birth, today),
                 next_clinic_date=clinic_date,
-                next_clinic_name=clinic_name,
-                named_worker=workers.get(p.id),  # type: ignore[arg-type]
-                open_transition_items=int(open_items.get(p.id, 0)),  # type: ignore[arg-type]
+                next_clinic_name=clinic_name or "",
+                named_worker=worker,
+                open_transition_items=int(open_count),
             )
         )
     return rows
