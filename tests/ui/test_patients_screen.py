@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+import threading
+import time
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
 from textual.command import CommandPalette
 from textual.widgets import Input
 
 from coordinator_tui.db import Database
 from coordinator_tui.models import Patient, Professional
-from coordinator_tui.services.patients import search_patients
+from coordinator_tui.services import patients as patients_service
+from coordinator_tui.services.patients import PatientSummary, search_patients
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.patient_record import PatientRecordScreen
 from coordinator_tui.ui.screens.patients import PatientsScreen, PatientTable
@@ -64,6 +70,36 @@ async def test_typing_filters_by_name_nhs_and_hospital_number(app: CoordinatorAp
         await type_text(pilot, target.hospital_number.lower())
         await settle(pilot)
         assert table_keys(table) == [str(target.id)]
+
+
+@pilot_test
+async def test_a_slow_search_holds_up_neither_typing_nor_the_last_filter(
+    app: CoordinatorApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each keystroke's screen waits briefly for its rows, to paint letter and rows together. A search that does not
+    # answer must not hold the keyboard, and rows landing late for an older text must not replace newer ones.
+    release = threading.Event()
+    real = patients_service.patient_list
+
+    def slow(session: Session, text: str, **kwargs: Any) -> list[PatientSummary]:
+        if text:  # the first page at start-up comes at once
+            release.wait(10)
+        return real(session, text, **kwargs)
+
+    monkeypatch.setattr(patients_service, "patient_list", slow)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(PatientTable)
+        everyone = table_keys(table)
+        started = time.perf_counter()
+        await type_text(pilot, "be")
+        assert time.perf_counter() - started < 2  # not the 10 s the searches are held for
+        assert app.screen.query_one("#patient-filter", Input).value == "be"
+        assert table_keys(table) == everyone  # no rows landed yet
+        release.set()
+        await settle(pilot)
+        names = cell_texts(table, 0)
+        assert names and all("be" in name.lower() for name in names)
 
 
 @pilot_test

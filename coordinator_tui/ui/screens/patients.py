@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -9,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
+from textual.message import Message
 from textual.widgets import Input, Label, Static
 from textual.worker import get_current_worker
 
@@ -25,6 +28,12 @@ if TYPE_CHECKING:
 # The home screen is the first thing on screen: the database stack (SQLModel, the services) is imported by the
 # loading worker, off the UI thread, not when this module loads.
 
+# A filter keystroke's rows normally land within about 15 ms. A screen is not repainted while it handles a message,
+# so the screen waits that long for them, and the typed letter and its rows are painted in one frame. Otherwise the
+# letter is painted at once and the rows must wait for Textual's next frame, 17 to 33 ms later (60 frames a second
+# at most). A slower search paints the letter after this wait, and its rows when they land.
+KEYSTROKE_FRAME_WAIT = 0.04  # seconds
+
 PAGE_SIZE = 100  # rows loaded per filter: the first page of matches, in name order (type more to narrow)
 WIDE = 100  # from this width on, the table shows the hospital number too
 CLINIC_NAMES = 150  # and from this one, the next clinic's name
@@ -35,11 +44,10 @@ def named_worker_text(summary: PatientSummary) -> str:
 
 
 def summary_row(summary: PatientSummary, width: int) -> tuple[str, ...]:
-    p = summary.patient
     next_clinic = format_uk_date(summary.next_clinic_date) if summary.next_clinic_date else "—"
-    row = [f"{p.family_name}, {p.given_name}", format_nhs_number(p.nhs_number)]
+    row = [f"{summary.family_name}, {summary.given_name}", format_nhs_number(summary.nhs_number)]
     if width >= WIDE:
-        row.append(p.hospital_number)
+        row.append(summary.hospital_number)
     row += [str(summary.age), next_clinic]
     if width >= CLINIC_NAMES:
         row.append(summary.next_clinic_name)
@@ -71,6 +79,21 @@ class PatientTable(RowTable):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Open patient", key_display="Enter")]
 
 
+class PatientFilter(FilterInput):
+    """The patient filter box. Each change is also sent straight to its screen as ``Typed``: that message is queued
+    ahead of the box's own repaint, so the screen can hold the letter's frame until its rows are there
+    (``KEYSTROKE_FRAME_WAIT``). ``Input.Changed`` gets there only after that repaint, having bubbled up."""
+
+    class Typed(Message):
+        def __init__(self, value: str) -> None:
+            super().__init__()
+            self.value = value
+
+    def watch_value(self, value: str) -> None:
+        if self.is_mounted:
+            self.screen.post_message(self.Typed(value))
+
+
 class PatientsScreen(CoordinatorScreen):
     """Type to filter; ↓ or Enter to pick; n for a new patient."""
 
@@ -87,11 +110,12 @@ class PatientsScreen(CoordinatorScreen):
         self.filter_text = ""
         self._columns_for = 0
         self._select_after_load: int | None = None
+        self._rows_landed = asyncio.Event()
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="filter-row"):
             yield Label("Find")
-            yield FilterInput(placeholder="name, NHS number or hospital number", id="patient-filter")
+            yield PatientFilter(placeholder="name, NHS number or hospital number", id="patient-filter")
             yield Static("", id="patient-count", classes="filter-count")
         yield PatientTable(id="patients-table")
 
@@ -105,13 +129,12 @@ class PatientsScreen(CoordinatorScreen):
 
     @work(thread=True, exclusive=True, group="patients-load", exit_on_error=False)
     def load(self, text: str) -> None:
-        from coordinator_tui.services.patients import search_patients, summaries
+        from coordinator_tui.services.patients import patient_list
 
         worker = get_current_worker()
         try:
             with self.app.database.read_session() as session:  # type: ignore[attr-defined]
-                patients = search_patients(session, text, limit=PAGE_SIZE)
-                rows = summaries(session, patients)
+                rows = patient_list(session, text, limit=PAGE_SIZE)
         except DatabaseError as exc:
             self.app.call_from_thread(self.notify, str(exc), title="Could not load patients", severity="error")
             return
@@ -121,12 +144,13 @@ class PatientsScreen(CoordinatorScreen):
     def show_rows(self, text: str, rows: list[PatientSummary]) -> None:
         if text != self.filter_text:
             return  # an older filter finished late
+        self._rows_landed.set()
         table = self.query_one("#patients-table", PatientTable)
         keep = self._select_after_load
         self._select_after_load = None
         self.rows = rows
         table.set_rows(
-            ((str(summary.patient.id), summary_row(summary, self._columns_for)) for summary in rows),
+            ((str(summary.patient_id), summary_row(summary, self._columns_for)) for summary in rows),
             keep=str(keep) if keep is not None else None,
         )
         count = len(rows)
@@ -147,10 +171,16 @@ class PatientsScreen(CoordinatorScreen):
     # Events and actions
     # ---------------------------------------------------------------------------------------------------------
 
-    @on(Input.Changed, "#patient-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
+    async def on_patient_filter_typed(self, event: PatientFilter.Typed) -> None:
         self.filter_text = event.value
+        keeping_up = self._rows_landed.is_set()  # the last change's rows are on screen: searches are quick
+        self._rows_landed = asyncio.Event()
         self.load(event.value)
+        if keeping_up:
+            # Hold this screen's next frame for the rows (the event loop, the keyboard and the worker carry on).
+            # When keys come faster than rows, or a search is slow, the letters are painted without waiting.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._rows_landed.wait(), KEYSTROKE_FRAME_WAIT)
 
     @on(Input.Submitted, "#patient-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
