@@ -38,8 +38,26 @@ def prune_dead_watchers(observed: object) -> int:
 
 
 class ScreenFooter(Footer):
-    """Textual's Footer, releasing the key widgets it replaces each time the keys change."""
+    """Textual's Footer, rebuilt only when the keys it shows change, releasing the key widgets it replaces.
+
+    Textual's Footer rebuilds its keys whenever the screen's bindings are updated: at each focus change, and
+    eight times while the first screen starts (a quarter of its start-up time), although the keys are mostly the
+    same. This one keeps its keys when the bindings it would show are the same as last time.
+    """
+
+    _shown: tuple[Any, ...] | None = None
+
+    def _bindings_now(self) -> tuple[Any, ...]:
+        return tuple(
+            (binding, enabled, tooltip) for _node, binding, enabled, tooltip in self.screen.active_bindings.values()
+        )
 
     async def recompose(self) -> None:
+        if not self.is_attached:
+            return  # asked for before its screen closed
+        bindings = self._bindings_now() if self._bindings_ready else None
+        if bindings is not None and bindings == self._shown:
+            return
+        self._shown = bindings
         await super().recompose()
         prune_dead_watchers(self)

@@ -12,7 +12,7 @@ from coordinator_tui.db import Database
 from coordinator_tui.services.patients import search_patients
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.patient_record import PatientRecordScreen
-from coordinator_tui.ui.watchers import prune_dead_watchers
+from coordinator_tui.ui.watchers import ScreenFooter, prune_dead_watchers
 from tests.ui.helpers import SIZE, pilot_test, settle
 
 
@@ -52,3 +52,24 @@ def test_prune_keeps_live_watchers_and_drops_closed_ones() -> None:
     assert prune_dead_watchers(observed) == 2
     assert getattr(observed, "__watchers") == {"title": [(live, print)], "compact": []}
     assert prune_dead_watchers(Observed()) == 0
+
+
+@pilot_test
+async def test_the_footer_rebuilds_its_keys_only_when_they_change(app: CoordinatorApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(ScreenFooter)
+
+        def shown() -> list[FooterKey]:
+            return list(footer.query(FooterKey))
+
+        before = shown()
+        assert "Find" not in [key.description for key in before]  # the filter has the focus: Find is hidden
+        app.screen.refresh_bindings()  # bindings updated, the same keys
+        await settle(pilot)
+        assert shown() == before and all(a is b for a, b in zip(shown(), before, strict=True))
+        await pilot.press("down")  # into the list: Find is offered again
+        await settle(pilot)
+        after = shown()
+        assert "Find" in [key.description for key in after]
+        assert not set(map(id, after)) & set(map(id, before))
