@@ -192,6 +192,11 @@ class Contact(SQLModel, table=True):
     version: int = 1
 
 
+def professional_display_name(title: str, given_name: str, family_name: str) -> str:
+    """How a professional is named on screen and on paper: "Dr Nora Nurseworthy", or without a title."""
+    return " ".join(part for part in (title, given_name, family_name) if part)
+
+
 class Professional(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_professional_names", "family_name", "given_name"),)
 
@@ -209,7 +214,7 @@ class Professional(SQLModel, table=True):
 
     @property
     def display_name(self) -> str:
-        return " ".join(p for p in (self.title, self.given_name, self.family_name) if p)
+        return professional_display_name(self.title, self.given_name, self.family_name)
 
 
 class CareTeamMember(SQLModel, table=True):

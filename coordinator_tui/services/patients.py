@@ -23,6 +23,7 @@ from coordinator_tui.models import (
     Professional,
     TransitionItem,
     TransitionStatus,
+    professional_display_name,
 )
 from coordinator_tui.services.records import create_record, get_or_raise, update_record
 from coordinator_tui.services.text_search import contains
@@ -304,7 +305,8 @@ def patient_list(
         worker_family,
         open_count,
     ) in session.exec(query).all():
-        worker = " ".join(part for part in (title, worker_given, worker_family) if part) if worker_family else None
+        no_worker = worker_family is None  # no active named worker: the outer join found no professional
+        worker = None if no_worker else professional_display_name(title, worker_given, worker_family)
         rows.append(
             PatientSummary(
                 patient_id=patient_id,
