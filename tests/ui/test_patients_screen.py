@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import Session, select
+from textual import events
 from textual.command import CommandPalette
 from textual.widgets import Input
 
@@ -100,6 +101,56 @@ async def test_a_slow_search_holds_up_neither_typing_nor_the_last_filter(
         await settle(pilot)
         names = cell_texts(table, 0)
         assert names and all("be" in name.lower() for name in names)
+
+
+@pilot_test
+async def test_enter_before_the_rows_land_opens_the_patient_typed_not_an_old_row(
+    app: CoordinatorApp, demo_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A hospital number scanned or typed fast, then Enter: the rows on screen are still the unfiltered list (its
+    # first row is someone else). Enter must open the patient the number belongs to, once found.
+    with demo_db.session() as session:
+        target = search_patients(session, "")[5]
+    release = threading.Event()
+    real = patients_service.patient_list
+
+    def slow(session: Session, text: str, **kwargs: Any) -> list[PatientSummary]:
+        if text:
+            release.wait(10)
+        return real(session, text, **kwargs)
+
+    monkeypatch.setattr(patients_service, "patient_list", slow)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(PatientTable)
+        assert table.selected_key != str(target.id)
+        await type_text(pilot, target.hospital_number)
+        await pilot.press("enter")
+        assert isinstance(app.screen, PatientsScreen)  # not opened from the old rows
+        release.set()
+        await settle(pilot)
+        assert isinstance(app.screen, PatientRecordScreen)
+        assert app.screen.patient_id == target.id
+
+
+@pilot_test
+async def test_keys_typed_right_after_enter_go_to_the_record_it_opens(app: CoordinatorApp, demo_db: Database) -> None:
+    with demo_db.session() as session:
+        target = search_patients(session, "")[3]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await type_text(pilot, target.hospital_number)
+        await settle(pilot)
+        # Enter and "v" (the clinic visits tab) arrive together, as from a fast typist or a terminal's paste.
+        app.post_message(events.Key("enter", None))
+        app.post_message(events.Key("v", "v"))
+        await settle(pilot)
+        record = app.screen
+        assert isinstance(record, PatientRecordScreen) and record.patient_id == target.id
+        assert record.active_tab == "visits"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.query_one("#patient-filter", Input).value == target.hospital_number  # no stray "v"
 
 
 @pilot_test

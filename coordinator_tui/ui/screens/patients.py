@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
 from textual.message import Message
-from textual.widgets import Input, Label, Static
+from textual.widgets import Label, Static
 from textual.worker import get_current_worker
 
 from coordinator_tui.errors import DatabaseError
@@ -80,18 +80,56 @@ class PatientTable(RowTable):
 
 
 class PatientFilter(FilterInput):
-    """The patient filter box. Each change is also sent straight to its screen as ``Typed``: that message is queued
-    ahead of the box's own repaint, so the screen can hold the letter's frame until its rows are there
-    (``KEYSTROKE_FRAME_WAIT``). ``Input.Changed`` gets there only after that repaint, having bubbled up."""
+    """The patient filter box. It talks to its screen directly, in the order the keys were typed:
+
+    - each change is sent as ``Typed``, queued ahead of the box's own repaint, so the screen can hold the letter's
+      frame until its rows are there (``KEYSTROKE_FRAME_WAIT``); ``Input.Changed`` would get there only after that
+      repaint, having bubbled up;
+    - Enter is sent as ``Open`` with the text it was pressed on. Textual would run Enter's binding only after the
+      key had bubbled up to the app, after letters typed behind it had already gone into the box.
+
+    Keys typed after Enter are held until the screen has opened the patient (or found none), then replayed to the
+    app (``replay_held_keys``): "smith", Enter, "v" opens the record on its clinic visits.
+    """
 
     class Typed(Message):
         def __init__(self, value: str) -> None:
             super().__init__()
             self.value = value
 
+    class Open(Message):
+        def __init__(self, value: str) -> None:
+            super().__init__()
+            self.value = value
+
+    _held_keys: list[events.Key] | None = None  # typed after Enter, while the patient is being opened
+
     def watch_value(self, value: str) -> None:
         if self.is_mounted:
             self.screen.post_message(self.Typed(value))
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Runs before Input's own key handler (Textual calls each class's handler along the MRO until one calls
+        # prevent_default), so a key taken here never reaches Input.
+        if self._held_keys is None and event.key != "enter":
+            return
+        event.stop()
+        event.prevent_default()
+        if self._held_keys is not None:
+            self._held_keys.append(event)
+        else:
+            await self.action_submit()
+
+    async def action_submit(self) -> None:  # Enter, or its key in the footer clicked
+        if self._held_keys is None:
+            self._held_keys = []
+            self.screen.post_message(self.Open(self.value))
+
+    def replay_held_keys(self) -> None:
+        """Send the keys typed since Enter to the app, as if typed now (to the record, if it opened)."""
+        held, self._held_keys = self._held_keys or [], None
+        for key in held:
+            self.app.post_message(events.Key(key.key, key.character))
 
 
 class PatientsScreen(CoordinatorScreen):
@@ -111,6 +149,8 @@ class PatientsScreen(CoordinatorScreen):
         self._columns_for = 0
         self._select_after_load: int | None = None
         self._rows_landed = asyncio.Event()
+        self.shown_text: str | None = None  # the filter text that the rows on screen are for
+        self._open_when_shown: str | None = None  # Enter was pressed on this text before its rows were shown
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="filter-row"):
@@ -136,19 +176,33 @@ class PatientsScreen(CoordinatorScreen):
             with self.app.database.read_session() as session:  # type: ignore[attr-defined]
                 rows = patient_list(session, text, limit=PAGE_SIZE)
         except DatabaseError as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Could not load patients", severity="error")
+            self.app.call_from_thread(self._load_failed, str(exc))
             return
         if not worker.is_cancelled:
             self.app.call_from_thread(self.show_rows, text, rows)
+
+    def _load_failed(self, message: str) -> None:
+        self.notify(message, title="Could not load patients", severity="error")
+        if self._open_when_shown is not None:
+            self._open_when_shown = None
+            self.query_one(PatientFilter).replay_held_keys()
 
     def show_rows(self, text: str, rows: list[PatientSummary]) -> None:
         if text != self.filter_text:
             return  # an older filter finished late
         self._rows_landed.set()
+        self.rows = rows
+        self.shown_text = text
+        self._draw_rows()
+        if self._open_when_shown == text:
+            self._open_when_shown = None
+            self._open_first_shown()
+
+    def _draw_rows(self) -> None:
+        rows = self.rows
         table = self.query_one("#patients-table", PatientTable)
         keep = self._select_after_load
         self._select_after_load = None
-        self.rows = rows
         table.set_rows(
             ((str(summary.patient_id), summary_row(summary, self._columns_for)) for summary in rows),
             keep=str(keep) if keep is not None else None,
@@ -156,7 +210,8 @@ class PatientsScreen(CoordinatorScreen):
         count = len(rows)
         shown = f"first {count}" if count >= PAGE_SIZE else f"{count}"
         noun = "patient" if count == 1 else "patients"
-        self.query_one("#patient-count", Static).update(f"{shown} {noun}" if text else f"{shown} {noun} (all)")
+        all_patients = " (all)" if not self.shown_text else ""
+        self.query_one("#patient-count", Static).update(f"{shown} {noun}{all_patients}")
 
     def _set_columns(self) -> None:
         self._columns_for = self.size.width
@@ -165,7 +220,7 @@ class PatientsScreen(CoordinatorScreen):
     def on_resize(self, event: Resize) -> None:
         if event.size.width != self._columns_for:
             self._set_columns()
-            self.show_rows(self.filter_text, self.rows)
+            self._draw_rows()
 
     # ---------------------------------------------------------------------------------------------------------
     # Events and actions
@@ -182,22 +237,25 @@ class PatientsScreen(CoordinatorScreen):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._rows_landed.wait(), KEYSTROKE_FRAME_WAIT)
 
-    @on(Input.Submitted, "#patient-filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.open_selected()
+    def on_patient_filter_open(self, event: PatientFilter.Open) -> None:
+        if event.value == self.shown_text:
+            self._open_first_shown()
+        else:  # its rows are still being read: open the patient when they are shown, not one of the old rows
+            self._open_when_shown = event.value
 
     @on(PatientTable.RowSelected, "#patients-table")
     def _row_selected(self, event: PatientTable.RowSelected) -> None:
         event.stop()
         self.open_patient(int(event.key))
 
-    def open_selected(self) -> None:
+    def _open_first_shown(self) -> None:
+        """Enter in the filter: open the highlighted patient of the rows shown for the text typed."""
         key = self.query_one("#patients-table", PatientTable).selected_key
         if key is None:
             self.notify("No patient matches the filter.", severity="warning")
-            return
-        self.open_patient(int(key))
+        else:
+            self.open_patient(int(key))
+        self.query_one(PatientFilter).replay_held_keys()
 
     def open_patient(self, patient_id: int) -> None:
         from coordinator_tui.ui.screens.patient_record import PatientRecordScreen
