@@ -133,6 +133,35 @@ async def test_enter_before_the_rows_land_opens_the_patient_typed_not_an_old_row
         assert app.screen.patient_id == target.id
 
 
+@pytest.mark.parametrize("fails", ["before Enter", "after Enter"])
+@pilot_test
+async def test_a_failing_search_is_reported_and_enter_does_not_hold_the_keys(
+    app: CoordinatorApp, monkeypatch: pytest.MonkeyPatch, fails: str
+) -> None:
+    real = patients_service.patient_list
+    entered = threading.Event()
+
+    def broken(session: Session, text: str, **kwargs: Any) -> list[PatientSummary]:
+        if text == "x":
+            if fails == "after Enter":
+                entered.wait(10)
+            raise RuntimeError("a bug in the search")
+        return real(session, text, **kwargs)
+
+    monkeypatch.setattr(patients_service, "patient_list", broken)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        if fails == "before Enter":
+            await settle(pilot)
+        await pilot.press("enter", "y")  # "y" is held until the search for "x" has answered
+        entered.set()
+        await settle(pilot)
+        assert isinstance(app.screen, PatientsScreen)
+        assert [n.message for n in app._notifications] == ["unexpected error while searching; please report it"]
+        assert app.screen.query_one("#patient-filter", Input).value == "xy"  # the box takes keys again
+
+
 @pilot_test
 async def test_keys_typed_right_after_enter_go_to_the_record_it_opens(app: CoordinatorApp, demo_db: Database) -> None:
     with demo_db.session() as session:

@@ -151,6 +151,7 @@ class PatientsScreen(CoordinatorScreen):
         self._rows_landed = asyncio.Event()
         self.shown_text: str | None = None  # the filter text that the rows on screen are for
         self._open_when_shown: str | None = None  # Enter was pressed on this text before its rows were shown
+        self._failed_text: str | None = None  # the search for this text failed (and said so)
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="filter-row"):
@@ -176,14 +177,20 @@ class PatientsScreen(CoordinatorScreen):
             with self.app.database.read_session() as session:  # type: ignore[attr-defined]
                 rows = patient_list(session, text, limit=PAGE_SIZE)
         except DatabaseError as exc:
-            self.app.call_from_thread(self._load_failed, str(exc))
+            self.app.call_from_thread(self._load_failed, text, str(exc))
+            return
+        except Exception:  # a bug: say so (without its details, which may hold what was typed), keep the app up
+            self.app.call_from_thread(self._load_failed, text, "unexpected error while searching; please report it")
             return
         if not worker.is_cancelled:
             self.app.call_from_thread(self.show_rows, text, rows)
 
-    def _load_failed(self, message: str) -> None:
+    def _load_failed(self, text: str, message: str) -> None:
+        if text != self.filter_text:
+            return  # an older search
         self.notify(message, title="Could not load patients", severity="error")
-        if self._open_when_shown is not None:
+        self._failed_text = text
+        if self._open_when_shown == text:  # Enter waits for rows that will not come: give the keys back
             self._open_when_shown = None
             self.query_one(PatientFilter).replay_held_keys()
 
@@ -228,6 +235,7 @@ class PatientsScreen(CoordinatorScreen):
 
     async def on_patient_filter_typed(self, event: PatientFilter.Typed) -> None:
         self.filter_text = event.value
+        self._failed_text = None
         keeping_up = self._rows_landed.is_set()  # the last change's rows are on screen: searches are quick
         self._rows_landed = asyncio.Event()
         self.load(event.value)
@@ -240,6 +248,8 @@ class PatientsScreen(CoordinatorScreen):
     def on_patient_filter_open(self, event: PatientFilter.Open) -> None:
         if event.value == self.shown_text:
             self._open_first_shown()
+        elif event.value == self._failed_text:  # its rows will not come (the failure is on screen already)
+            self.query_one(PatientFilter).replay_held_keys()
         else:  # its rows are still being read: open the patient when they are shown, not one of the old rows
             self._open_when_shown = event.value
 
