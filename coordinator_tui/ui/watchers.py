@@ -7,7 +7,7 @@ dead entries that way, each holding a whole removed widget tree:
 - the app: every screen's ``Header`` watches ``app.title`` and ``app.sub_title`` (about 1 MB per patient record
   opened and closed);
 - each top-level screen's ``Footer``: every ``FooterKey`` it builds when the keys change (each focus change) is
-  bound to ``Footer.compact``.
+  bound to ``Footer.compact`` (``ui/widgets/footer.py`` prunes them).
 
 ``prune_dead_watchers`` applies Textual's own rule (drop the entries of widgets that are closing or closed) at
 the moments when such widgets have just been removed.
@@ -16,8 +16,6 @@ the moments when such widgets have just been removed.
 from __future__ import annotations
 
 from typing import Any
-
-from textual.widgets import Footer
 
 
 def _closed(node: Any) -> bool:
@@ -35,29 +33,3 @@ def prune_dead_watchers(observed: object) -> int:
         dropped += len(entries) - len(alive)
         entries[:] = alive
     return dropped
-
-
-class ScreenFooter(Footer):
-    """Textual's Footer, rebuilt only when the keys it shows change, releasing the key widgets it replaces.
-
-    Textual's Footer rebuilds its keys whenever the screen's bindings are updated: at each focus change, and
-    eight times while the first screen starts (a quarter of its start-up time), although the keys are mostly the
-    same. This one keeps its keys when the bindings it would show are the same as last time.
-    """
-
-    _shown: tuple[Any, ...] | None = None
-
-    def _bindings_now(self) -> tuple[Any, ...]:
-        return tuple(
-            (binding, enabled, tooltip) for _node, binding, enabled, tooltip in self.screen.active_bindings.values()
-        )
-
-    async def recompose(self) -> None:
-        if not self.is_attached:
-            return  # asked for before its screen closed
-        bindings = self._bindings_now() if self._bindings_ready else None
-        if bindings is not None and bindings == self._shown:
-            return
-        self._shown = bindings
-        await super().recompose()
-        prune_dead_watchers(self)

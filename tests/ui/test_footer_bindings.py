@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, TabbedContent
+from textual.widgets._footer import FooterKey
 
 from coordinator_tui.config import Settings
 from coordinator_tui.db import Database
@@ -22,6 +23,7 @@ from coordinator_tui.services import care_team as care_team_service
 from coordinator_tui.services.patients import search_patients
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.patient_record import CareTeamTable, PatientRecordScreen
+from coordinator_tui.ui.widgets.footer import ScreenFooter
 from tests.ui.helpers import SIZE, footer_bindings, pilot_test, settle, type_text
 
 Setup = Callable[[Pilot[Any], Database], Awaitable[None]]
@@ -149,3 +151,16 @@ async def test_every_footer_key_does_something(state: str, demo_db: Database) ->
                         await pilot.press("escape")
                         await pilot.pause()
     assert not silent, f"footer keys that changed nothing in {state}: {silent}"
+
+
+@pytest.mark.parametrize("state", list(STATES))
+@pilot_test
+async def test_help_is_in_sight_in_every_footer_at_80_columns(state: str, demo_db: Database) -> None:
+    # The record's tabs have more keys than 80 columns hold: those at the end are cut off, never F1 Help, the way
+    # to all of them.
+    app = CoordinatorApp(database=demo_db, settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await STATES[state](pilot, demo_db)
+        footer = app.screen.query_one(ScreenFooter)
+        (help_key,) = [key for key in footer.query(FooterKey) if key.action == "help"]
+        assert help_key.region.width >= len("F1 Help") and help_key.region.x == 0

@@ -12,7 +12,8 @@ from coordinator_tui.db import Database
 from coordinator_tui.services.patients import search_patients
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.patient_record import PatientRecordScreen
-from coordinator_tui.ui.watchers import ScreenFooter, prune_dead_watchers
+from coordinator_tui.ui.watchers import prune_dead_watchers
+from coordinator_tui.ui.widgets.footer import ScreenFooter
 from tests.ui.helpers import SIZE, pilot_test, settle
 
 

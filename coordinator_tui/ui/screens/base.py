@@ -14,7 +14,8 @@ from textual.widgets import Header
 
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
-from coordinator_tui.ui.watchers import ScreenFooter, prune_dead_watchers
+from coordinator_tui.ui.watchers import prune_dead_watchers
+from coordinator_tui.ui.widgets.footer import ScreenFooter
 from coordinator_tui.ui.widgets.nav import NavBar
 from coordinator_tui.validation import FieldError, ValidationError
 
