@@ -73,6 +73,21 @@ async def test_typing_filters_by_name_nhs_and_hospital_number(app: CoordinatorAp
         assert table_keys(table) == [str(target.id)]
 
 
+def hold_searches(monkeypatch: pytest.MonkeyPatch, until: threading.Event, *, failing: str | None = None) -> None:
+    """Make the patient filter's searches (not the unfiltered first page) wait until ``until`` is set; the search for
+    ``failing`` then raises, as a bug would."""
+    real = patients_service.patient_list
+
+    def held(session: Session, text: str, **kwargs: Any) -> list[PatientSummary]:
+        if text:
+            until.wait(10)
+            if text == failing:
+                raise RuntimeError("a bug in the search")
+        return real(session, text, **kwargs)
+
+    monkeypatch.setattr(patients_service, "patient_list", held)
+
+
 @pilot_test
 async def test_a_slow_search_holds_up_neither_typing_nor_the_last_filter(
     app: CoordinatorApp, monkeypatch: pytest.MonkeyPatch
@@ -80,14 +95,7 @@ async def test_a_slow_search_holds_up_neither_typing_nor_the_last_filter(
     # Each keystroke's screen waits briefly for its rows, to paint letter and rows together. A search that does not
     # answer must not hold the keyboard, and rows landing late for an older text must not replace newer ones.
     release = threading.Event()
-    real = patients_service.patient_list
-
-    def slow(session: Session, text: str, **kwargs: Any) -> list[PatientSummary]:
-        if text:  # the first page at start-up comes at once
-            release.wait(10)
-        return real(session, text, **kwargs)
-
-    monkeypatch.setattr(patients_service, "patient_list", slow)
+    hold_searches(monkeypatch, release)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         table = app.screen.query_one(PatientTable)
@@ -112,14 +120,7 @@ async def test_enter_before_the_rows_land_opens_the_patient_typed_not_an_old_row
     with demo_db.session() as session:
         target = search_patients(session, "")[5]
     release = threading.Event()
-    real = patients_service.patient_list
-
-    def slow(session: Session, text: str, **kwargs: Any) -> list[PatientSummary]:
-        if text:
-            release.wait(10)
-        return real(session, text, **kwargs)
-
-    monkeypatch.setattr(patients_service, "patient_list", slow)
+    hold_searches(monkeypatch, release)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         table = app.screen.query_one(PatientTable)
@@ -138,17 +139,10 @@ async def test_enter_before_the_rows_land_opens_the_patient_typed_not_an_old_row
 async def test_a_failing_search_is_reported_and_enter_does_not_hold_the_keys(
     app: CoordinatorApp, monkeypatch: pytest.MonkeyPatch, fails: str
 ) -> None:
-    real = patients_service.patient_list
     entered = threading.Event()
-
-    def broken(session: Session, text: str, **kwargs: Any) -> list[PatientSummary]:
-        if text == "x":
-            if fails == "after Enter":
-                entered.wait(10)
-            raise RuntimeError("a bug in the search")
-        return real(session, text, **kwargs)
-
-    monkeypatch.setattr(patients_service, "patient_list", broken)
+    if fails == "before Enter":
+        entered.set()
+    hold_searches(monkeypatch, entered, failing="x")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("x")
