@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import Session, select
 from textual import events
 from textual.command import CommandPalette
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from coordinator_tui.db import Database
@@ -156,14 +157,20 @@ async def test_a_failing_search_is_reported_and_enter_does_not_hold_the_keys(
         assert app.screen.query_one("#patient-filter", Input).value == "xy"  # the box takes keys again
 
 
+async def filter_by_hospital_number(pilot: Pilot[Any], demo_db: Database, index: int) -> Patient:
+    """Type the hospital number of the ``index``-th patient of the list into the filter; returns that patient."""
+    with demo_db.session() as session:
+        target = search_patients(session, "")[index]
+    await settle(pilot)
+    await type_text(pilot, target.hospital_number)
+    await settle(pilot)
+    return target
+
+
 @pilot_test
 async def test_keys_typed_right_after_enter_go_to_the_record_it_opens(app: CoordinatorApp, demo_db: Database) -> None:
-    with demo_db.session() as session:
-        target = search_patients(session, "")[3]
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await type_text(pilot, target.hospital_number)
-        await settle(pilot)
+        target = await filter_by_hospital_number(pilot, demo_db, 3)
         # Enter and "v" (the clinic visits tab) arrive together, as from a fast typist or a terminal's paste.
         app.post_message(events.Key("enter", None))
         app.post_message(events.Key("v", "v"))
@@ -178,12 +185,8 @@ async def test_keys_typed_right_after_enter_go_to_the_record_it_opens(app: Coord
 
 @pilot_test
 async def test_enter_opens_the_record_and_escape_returns(app: CoordinatorApp, demo_db: Database) -> None:
-    with demo_db.session() as session:
-        target = search_patients(session, "")[3]
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await type_text(pilot, target.hospital_number)
-        await settle(pilot)
+        target = await filter_by_hospital_number(pilot, demo_db, 3)
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, PatientRecordScreen)
