@@ -19,11 +19,18 @@ from coordinator_tui.models import (
     Patient,
 )
 from coordinator_tui.services import clinic_planning as cp
+from coordinator_tui.services import scheduling as sch
 from coordinator_tui.services.records import create_record, update_record
 from coordinator_tui.services.timetable_checker import check_timetable
 from tests.scheduling_fixtures import make_clinic
 
 LIMIT = 2.0
+
+
+def _build(session: Session, clinic_id: int, *, repair: bool = False) -> tuple[sch.Instance, sch.ScheduleResult]:
+    """Load then solve, in the test's own (uncommitted) session; the app reads in a read session instead."""
+    instance = cp.load_instance(session, clinic_id)
+    return instance, cp.solve_instance(instance, time_limit=LIMIT, repair=repair)
 
 
 def test_discipline_defaults_from_data() -> None:
@@ -64,7 +71,7 @@ def test_build_review_apply_then_repair(session: Session) -> None:
     rows = make_clinic(session, n_patients=3)
     clinic_id = rows.clinic.id
     assert clinic_id is not None
-    instance, result = cp.build_timetable(session, clinic_id, time_limit=LIMIT)
+    instance, result = _build(session, clinic_id)
     assert result.status in ("optimal", "feasible") and not result.unscheduled
     assert check_timetable(instance, result.scheduled) == []
     assert session.exec(select(Appointment)).all() == []  # review first: nothing written yet
@@ -85,7 +92,7 @@ def test_build_review_apply_then_repair(session: Session) -> None:
         if s.day == day2:
             session.delete(s)
     session.flush()
-    instance2, fixed = cp.build_timetable(session, clinic_id, time_limit=LIMIT, repair=True)
+    instance2, fixed = _build(session, clinic_id, repair=True)
     assert check_timetable(instance2, fixed.scheduled) == []
     assert len(fixed.moves) < len(appts)
     before = (pinned.start, pinned.end)
@@ -162,9 +169,9 @@ def test_applying_a_stale_plan_is_refused(session: Session) -> None:
     rows = make_clinic(session, n_patients=2)
     clinic_id = rows.clinic.id
     assert clinic_id is not None
-    instance, result = cp.build_timetable(session, clinic_id, time_limit=LIMIT)
+    instance, result = _build(session, clinic_id)
     cp.apply_solution(session, clinic_id, instance, result)
-    plan_instance, plan = cp.build_timetable(session, clinic_id, time_limit=LIMIT)  # built, not yet applied
+    plan_instance, plan = _build(session, clinic_id)  # built, not yet applied
     # Meanwhile a colleague moves one appointment by 3 minutes (off the plan's 5-minute grid, so the plan
     # necessarily puts it somewhere else and has to write it).
     appointment = session.exec(select(Appointment).order_by(col(Appointment.id))).first()

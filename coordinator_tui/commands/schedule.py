@@ -3,6 +3,10 @@
 Without ``--apply`` nothing is written: the summary (scheduled, unscheduled with reasons, total waiting, solver
 status and gap) and the planned changes are printed for review. With ``--apply`` the timetable is written
 (audited). ``--repair`` keeps the existing timetable and moves as few appointments as possible.
+
+The clinic is read without the write lock and the solver runs with no transaction open, so other coordinators
+save as usual meanwhile; ``--apply`` then writes in one short transaction, refused as a whole (one line, exit 1)
+if an appointment it would change was changed during the solve.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import argparse
 
 from coordinator_tui.cli import CommandError, add_db_argument
 from coordinator_tui.commands.common import open_from_args
-from coordinator_tui.services.errors import NotFoundError
+from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,38 +46,47 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("--time-limit must be more than 0 seconds")
     db = open_from_args(args, writable=bool(args.apply))
     try:
-        with db.session() as session:
+        # Read in a read session, solve with no session open: nobody's save waits for the solver. Only the apply
+        # takes the write lock, briefly, and refuses (ConcurrentEditError) an appointment changed meanwhile.
+        try:
+            instance, result = clinic_planning.build_timetable(
+                db, args.clinic, time_limit=args.time_limit, repair=args.repair
+            )
+        except NotFoundError as exc:
+            raise CommandError(str(exc)) from exc
+        if result is None:
+            print(f"Clinic {args.clinic}: no invited patients with needed appointments; nothing to schedule.")
+            return 0
+        for line in result.summary_lines(instance):
+            print(line)
+        if result.moves:
+            print(f"Changes to the existing timetable ({len(result.moves)}):")
+            for move in result.moves:
+                print(f"  {move.describe(instance)}")
+        if args.apply:
+            if result.status not in ("optimal", "feasible"):
+                raise CommandError(f"nothing applied: solver status {result.status}")
             try:
-                instance, result = clinic_planning.build_timetable(
-                    session, args.clinic, time_limit=args.time_limit, repair=args.repair
-                )
-            except NotFoundError as exc:
-                raise CommandError(str(exc)) from exc
-            if not instance.requests:
-                print(f"Clinic {args.clinic}: no invited patients with needed appointments; nothing to schedule.")
-                return 0
-            for line in result.summary_lines(instance):
-                print(line)
-            if result.moves:
-                print(f"Changes to the existing timetable ({len(result.moves)}):")
-                for move in result.moves:
-                    print(f"  {move.describe(instance)}")
-            if args.apply:
-                if result.status not in ("optimal", "feasible"):
-                    raise CommandError(f"nothing applied: solver status {result.status}")
-                report = clinic_planning.apply_solution(session, args.clinic, instance, result)
+                with db.session() as session:
+                    report = clinic_planning.apply_solution(session, args.clinic, instance, result)
+            except ConcurrentEditError as exc:
+                who = f"{exc.changed_by} at {exc.changed_at}" if exc.changed_by else "someone else"
+                raise CommandError(
+                    f"nothing applied: the timetable changed while this one was being built ({exc.entity} changed "
+                    f"by {who}); run schedule again on the current timetable"
+                ) from exc
+            print(
+                f"Applied: {report.created} created, {report.moved} moved, {report.cancelled} cancelled, "
+                f"{report.unchanged} unchanged."
+            )
+        else:
+            names = {p.id: p.name for p in instance.patients.values()}
+            print("Timetable (not written; use --apply):")
+            for it in sorted(result.scheduled, key=lambda i: (i.patient_id, i.day, i.start)):
                 print(
-                    f"Applied: {report.created} created, {report.moved} moved, {report.cancelled} cancelled, "
-                    f"{report.unchanged} unchanged."
+                    f"  {names.get(it.patient_id, it.patient_id)}: {instance.day_label(it.day)} "
+                    f"{hhmm(it.start)}-{hhmm(it.end)} {it.discipline}"
                 )
-            else:
-                names = {p.id: p.name for p in instance.patients.values()}
-                print("Timetable (not written; use --apply):")
-                for it in sorted(result.scheduled, key=lambda i: (i.patient_id, i.day, i.start)):
-                    print(
-                        f"  {names.get(it.patient_id, it.patient_id)}: {instance.day_label(it.day)} "
-                        f"{hhmm(it.start)}-{hhmm(it.end)} {it.discipline}"
-                    )
     finally:
         db.dispose()
     return 0

@@ -17,11 +17,16 @@ Public API (the UI's "Build timetable" flow is build -> review -> apply):
   ``set_need(session, patient_id, discipline, *, minutes=None, needed=None)`` edits one (audited).
 - ``load_instance(session, clinic_id, *, settings=None) -> Instance``: the clinic as plain solver dataclasses
   (invited/confirmed patients, their needs and existing appointments; pinned ones fixed, the rest ``current``).
-- ``build_timetable(session, clinic_id, *, time_limit=10.0, repair=False, on_solution=None)
-  -> tuple[Instance, ScheduleResult]``.
+- ``solve_instance(instance, *, time_limit=10.0, repair=False, on_solution=None) -> ScheduleResult``: solve (or
+  repair) a loaded clinic. It needs no database session, and none should be open while it runs (the solver can
+  take minutes; other coordinators must not wait for it).
+- ``build_timetable(database, clinic_id, *, time_limit=10.0, repair=False, on_solution=None, settings=None)
+  -> tuple[Instance, ScheduleResult | None]``: the clinic read in a read session (no write lock), then solved
+  with no session open; ``None`` when nobody invited needs an appointment (nothing to solve).
 - ``apply_solution(session, clinic_id, instance, result) -> ApplyReport``: create new appointments, move changed
   ones, cancel existing ones the solution could not place; pinned appointments are never touched. Every write
-  goes through ``records`` (audited).
+  goes through ``records`` (audited). Run it in its own short write session after the solve: an appointment
+  changed since the clinic was read is refused (ConcurrentEditError) and nothing is written.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 from sqlmodel import Session, col, select
@@ -60,6 +66,9 @@ from coordinator_tui.models import (
 from coordinator_tui.services import scheduling as sch
 from coordinator_tui.services.patients import age_on
 from coordinator_tui.services.records import create_record, get_or_raise, update_record
+
+if TYPE_CHECKING:
+    from coordinator_tui.db import Database
 
 ROUND_TABLE_DISCIPLINE = "round table"
 ACTIVE_APPOINTMENT = (AppointmentStatus.PROPOSED, AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)
@@ -368,6 +377,7 @@ def _parse_hhmm(text: str) -> int:
 def load_instance(
     session: Session, clinic_id: int, *, settings: Settings | None = None, patients: bool = True
 ) -> sch.Instance:
+    """The clinic as solver dataclasses. It only reads, so it runs in ``Database.read_session`` (no write lock)."""
     settings = settings or load_settings()
     clinic = _clinic(session, clinic_id)
     service = session.get(Service, clinic.service_id)
@@ -526,23 +536,39 @@ def _request_from_appointment(
     )
 
 
+def solve_instance(
+    instance: sch.Instance,
+    *,
+    time_limit: float = 10.0,
+    repair: bool = False,
+    on_solution: Callable[[float, float], None] | None = None,
+) -> sch.ScheduleResult:
+    """Solve (or repair) a loaded clinic; nothing is read or written. Call it with no database session open."""
+    if repair:
+        return sch.repair(instance, time_limit=time_limit, on_solution=on_solution)
+    result = sch.solve(instance, time_limit=time_limit, on_solution=on_solution)
+    result.moves = sch.compute_moves(instance, result.scheduled)
+    return result
+
+
 def build_timetable(
-    session: Session,
+    database: Database,
     clinic_id: int,
     *,
     time_limit: float = 10.0,
     repair: bool = False,
     on_solution: Callable[[float, float], None] | None = None,
     settings: Settings | None = None,
-) -> tuple[sch.Instance, sch.ScheduleResult]:
-    """Load the clinic and solve (or repair) it; nothing is written. Review ``result`` then ``apply_solution``."""
-    instance = load_instance(session, clinic_id, settings=settings)
-    if repair:
-        result = sch.repair(instance, time_limit=time_limit, on_solution=on_solution)
-    else:
-        result = sch.solve(instance, time_limit=time_limit, on_solution=on_solution)
-        result.moves = sch.compute_moves(instance, result.scheduled)
-    return instance, result
+) -> tuple[sch.Instance, sch.ScheduleResult | None]:
+    """Read the clinic in a read session, then solve (or repair) it with no session open; nothing is written.
+
+    The result is None when nobody invited needs an appointment (nothing to solve). Review the result, then
+    ``apply_solution`` in a write session of its own: it refuses appointments changed since the clinic was read."""
+    with database.read_session() as session:
+        instance = load_instance(session, clinic_id, settings=settings)
+    if not instance.requests:
+        return instance, None
+    return instance, solve_instance(instance, time_limit=time_limit, repair=repair, on_solution=on_solution)
 
 
 # ------------------------------------------------------------------------------------------------------------

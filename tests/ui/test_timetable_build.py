@@ -263,8 +263,9 @@ async def test_repair_that_cancels_asks_before_applying(db: Database, clinic_id:
     from coordinator_tui.services.records import delete_record
     from coordinator_tui.ui.screens.timetable_build import CANCELLED
 
+    instance, result = clinic_planning.build_timetable(db, clinic_id, time_limit=2)
+    assert result is not None
     with db.session() as session:
-        instance, result = clinic_planning.build_timetable(session, clinic_id, time_limit=2)
         clinic_planning.apply_solution(session, clinic_id, instance, result)
     with db.session() as session:
         audiologist = session.exec(select(Professional).where(Professional.discipline == "audiology")).one()
@@ -296,3 +297,34 @@ async def test_repair_that_cancels_asks_before_applying(db: Database, clinic_id:
         await settle(pilot)
         assert results.values == [True]
     assert appointments(db) == [a for a in before if a[1] != "audiology"]
+
+
+@pilot_test
+async def test_loading_and_building_do_not_wait_for_another_coordinators_save(db: Database, clinic_id: int) -> None:
+    """Another coordinator holds the write lock (a save in progress) while the screen loads and builds: reading
+    takes no write lock and the solver runs with no session open, so neither waits (a write session would wait for
+    the busy timeout, then fail with "database is busy"). Only the apply needs the lock, once it is free."""
+    import sqlite3
+    import time
+
+    assert db.path is not None
+    app = CoordinatorApp(database=db, settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        other = sqlite3.connect(db.path, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # the other coordinator's save, not yet committed
+            started = time.monotonic()
+            screen, results = await open_build(pilot, clinic_id)
+            assert time.monotonic() - started < 2.0
+            assert "2 families invited" in text_of(screen, "#build-overview")
+            await build(pilot, screen, "1")
+            assert screen.message == ""
+            assert screen.result is not None and screen.can_apply
+        finally:
+            other.rollback()
+            other.close()
+        await pilot.press("a")
+        await settle(pilot)
+        assert results.values == [True]
+    assert len(appointments(db)) == len(screen.result.scheduled) > 0

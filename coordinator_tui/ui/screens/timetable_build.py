@@ -4,15 +4,15 @@
 written (the caller reloads the clinic) and False when it was discarded. The flow is the issue 6 one:
 
 1. **Time limit**: seconds the solver may use (default 10). Enter in the field, or b, starts the build.
-2. **Build** runs in a thread worker (the screen never freezes): the clinic is loaded in its own short database
-   session, then CP-SAT solves it *outside* any session (a writable session holds SQLite's write lock, and
-   other coordinators must not wait for the solver). A progress bar follows the elapsed time against the limit,
-   and the line beside it counts the solutions found with the latest objective (``on_solution``).
+2. **Build** runs in a thread worker (the screen never freezes): ``clinic_planning.build_timetable`` reads the
+   clinic in a read session (no write lock), then CP-SAT solves it *outside* any session, so other coordinators
+   never wait for the solver. A progress bar follows the elapsed time against the limit, and the line beside it
+   counts the solutions found with the latest objective (``on_solution``).
 3. **Summary**: scheduled / unscheduled (with the reasons), total waiting, solver status (optimal / feasible) and
    gap (``ScheduleResult.summary_lines``), then the **changes** in a table: ``→ moved`` (before → after),
    ``+ new``, ``✗ cancelled`` (an existing appointment the plan could not keep) and ``– not placed``.
-4. **a** applies (``apply_solution`` in a worker, a new session) then closes; **d** or Escape discards (nothing
-   written; asks first when there is a result to lose).
+4. **a** applies (``apply_solution`` in a worker, one short write session) then closes; **d** or Escape discards
+   (nothing written; asks first when there is a result to lose).
 
 Repair mode (``repair=True``) keeps the existing timetable and moves as few appointments as possible.
 Every state is shown in words and symbols, never by colour alone; database and validation errors are one line.
@@ -89,17 +89,6 @@ def parse_time_limit(text: str) -> float:
     if not 0 < value <= MAX_TIME_LIMIT:
         raise ValueError(f"Time limit: enter a number of seconds above 0 and at most {MAX_TIME_LIMIT:g}")
     return value
-
-
-def solve_instance(
-    instance: sch.Instance, *, time_limit: float, repair: bool, on_solution: Callable[[float, float], None] | None
-) -> sch.ScheduleResult:
-    """The solving half of ``clinic_planning.build_timetable`` (the loading half runs in its own session)."""
-    if repair:
-        return sch.repair(instance, time_limit=time_limit, on_solution=on_solution)
-    result = sch.solve(instance, time_limit=time_limit, on_solution=on_solution)
-    result.moves = sch.compute_moves(instance, result.scheduled)
-    return result
 
 
 def _slot(instance: sch.Instance, day: int, start: int, end: int | None = None) -> str:
@@ -342,7 +331,7 @@ class TimetableBuildScreen(ModalScreen[bool]):
 
         def work() -> Callable[[], None]:
             try:
-                with database.session() as session:
+                with database.read_session() as session:  # no write lock: a colleague's save never holds it up
                     clinic = session.get(ClinicEvent, clinic_id)
                     name = clinic.name if clinic is not None else f"clinic {clinic_id}"
                     instance = clinic_planning.load_instance(session, clinic_id, settings=settings)
@@ -463,14 +452,12 @@ class TimetableBuildScreen(ModalScreen[bool]):
 
         def work() -> Callable[[], None]:
             try:
-                # A short unit of work for the reading; the solver then runs with no database session open.
-                with database.session() as session:
-                    instance = clinic_planning.load_instance(session, clinic_id, settings=settings)
+                # Read in a read session (no write lock), then the solver runs with no database session open.
+                instance, result = clinic_planning.build_timetable(
+                    database, clinic_id, time_limit=limit, repair=repair, on_solution=on_solution, settings=settings
+                )
             except USER_ERRORS as exc:
                 return partial(self._build_failed, number, error_text(exc))
-            if not instance.requests:
-                return partial(self._build_done, number, instance, None)
-            result = solve_instance(instance, time_limit=limit, repair=repair, on_solution=on_solution)
             return partial(self._build_done, number, instance, result)
 
         self.run_worker(work, thread=True, group="timetable-build")
