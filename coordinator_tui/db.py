@@ -1,15 +1,21 @@
 """Engine, sessions, SQLite pragmas and Alembic migrations.
 
 This is the only module that knows it may be talking to SQLite. Opening a database:
-- refuses, with a one-line reason, a missing (unless asked to create), unreadable, read-only, non-SQLite or
-  corrupt file, and a database written by a newer version of the app; the file is left as it was;
-- creates a new file owner-only (0600) inside an owner-only directory;
-- backs the file up next to itself, then upgrades it to the current schema.
+- refuses, with a one-line reason, a missing (unless asked to create), empty, unreadable, read-only, non-SQLite,
+  FIFO or device, or corrupt file, and a database written by a newer version of the app; the file is left as it was;
+- creates a new file owner-only (0600) inside an owner-only directory (and removes it again if it cannot be set up);
+- checks the schema version with a read (no write lock: another coordinator's save never stops it); only an older
+  schema takes the write lock, after the file is backed up next to itself, to upgrade it;
+- never opens the file, its ``-wal`` or ``-shm`` with anything but SQLite (see ``db_file``).
+
+``check_pages`` runs SQLite's quick check; a database that fails it refuses every save from then on (``damaged``).
+A ``sqlite:///PATH`` URL is the file PATH, opened exactly like a path.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -26,12 +32,17 @@ from sqlmodel import Session
 from coordinator_tui import clock
 from coordinator_tui import db_file as _db_file
 from coordinator_tui.config import ensure_private_dir
+from coordinator_tui.db_file import FileKind, file_kind
+from coordinator_tui.errors import DamagedDatabaseError as DamagedDatabaseError
 from coordinator_tui.errors import DatabaseBusyError as DatabaseBusyError
 from coordinator_tui.errors import DatabaseError as DatabaseError
 from coordinator_tui.errors import NewerDatabaseError as NewerDatabaseError
+from coordinator_tui.temp_files import remove_leftovers, temp_name
 
 if TYPE_CHECKING:
     from alembic.config import Config
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = _db_file.MIGRATIONS_DIR
 SQLITE_HEADER = _db_file.SQLITE_HEADER
@@ -77,33 +88,80 @@ def create_private_file(path: Path) -> None:
     os.close(fd)
 
 
-def _check_sqlite_file(path: Path, *, writable: bool) -> None:
-    if path.is_dir():
+def _check_sqlite_file(path: Path, *, writable: bool, kind: FileKind) -> bool:
+    """Refuse what is not a usable database file, learnt through ``os.stat`` and SQLite only (never ``open()``).
+
+    Returns True when the file can only be read as immutable (a read-only folder, see ``_can_read_immutable``)."""
+    if kind is FileKind.DIRECTORY:
         raise DatabaseError(f"{path} is a directory, not a database file")
+    if kind is FileKind.SPECIAL:
+        raise DatabaseError(f"{path} is not a regular file (a pipe, device or socket), not a database file")
+    if kind is FileKind.EMPTY:
+        raise DatabaseError(
+            f"the database file {path} is empty (0 bytes), so it is not a Coordinator TUI database; "
+            "remove it to start a new database there"
+        )
     if not os.access(path, os.R_OK):
         raise DatabaseError(f"the database file {path} cannot be read (permission denied)")
     if writable and not os.access(path, os.W_OK):
         raise DatabaseError(f"the database file {path} is read-only; ask for write access or use a copy")
     try:
-        header = _db_file.read_sqlite_header(path)
-    except OSError as exc:
-        raise DatabaseError(f"the database file {path} cannot be read ({exc.strerror})") from exc
-    if header and header != SQLITE_HEADER:
-        raise DatabaseError(f"{path} is not a Coordinator TUI database (not an SQLite file)")
+        is_sqlite = _db_file.is_sqlite_file(path, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            raise DatabaseBusyError(
+                "the database is busy: another coordinator is saving. Please try again in a moment"
+            ) from exc
+        if "readonly" in text or "read-only" in text:
+            if not writable and _can_read_immutable(path):
+                return True
+            raise DatabaseError(_read_only_folder_message(path)) from exc
+        raise DatabaseError(f"the database file {path} cannot be read ({text.splitlines()[0][:200]})") from exc
+    if not is_sqlite:
+        raise DatabaseError(f"{path} is damaged (corrupt) or not an SQLite file: SQLite cannot read it")
+    return False
+
+
+def _wal_file(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
+def _read_only_folder_message(path: Path) -> str:
+    if _wal_file(path).exists():
+        return (
+            f"the database {path} cannot be read here: its folder is read-only and it holds saves not yet merged "
+            "into the file (its -wal file); open it once where the folder can be written, or copy the folder"
+        )
+    return f"the database {path} cannot be opened: its folder is read-only"
+
+
+def _can_read_immutable(path: Path) -> bool:
+    """A WAL database in a folder that cannot be written is read as immutable (SQLite cannot make its -shm there).
+
+    Only when there is no -wal file (so every commit is in the file itself) and the folder is read-only (so no one
+    is writing to it: a writer must be able to create the -wal and -shm files beside it)."""
+    return not _wal_file(path).exists() and not os.access(path.parent, os.W_OK)
 
 
 #: Execution option marking a read-only unit of work (see ``Database.read_session``).
 READ_ONLY_OPTION = "coordinator_read_only"
 
 
-def _sqlite_engine(path: Path, *, writable: bool) -> Engine:
+def _sqlite_engine(path: Path, *, writable: bool, immutable: bool = False) -> Engine:
     if writable:
-        url = f"sqlite:///{path}"
-        connect_args: dict[str, object] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+        uri = _db_file.sqlite_uri(path, mode="rw")
+    elif immutable:
+        uri = _db_file.sqlite_uri(path, mode="ro", immutable="1")
     else:
-        url = f"sqlite:///file:{path}?mode=ro&uri=true"
-        connect_args = {"timeout": BUSY_TIMEOUT_MS / 1000}
-    engine = sa.create_engine(url, connect_args=connect_args)
+        uri = _db_file.sqlite_uri(path, mode="ro")
+
+    def connect() -> sqlite3.Connection:
+        # check_same_thread: a screen's worker thread may use a pooled connection (SQLAlchemy's pool serialises).
+        return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+
+    # QueuePool, as SQLAlchemy uses for a file database (with a creator it would assume an in-memory one).
+    engine = sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.QueuePool)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
@@ -133,36 +191,46 @@ def _sqlite_engine(path: Path, *, writable: bool) -> Engine:
 
 
 def _enable_wal(engine: Engine) -> None:
-    """Put an accepted SQLite file in WAL mode (persistent in the file; outside any transaction)."""
+    """Put an accepted SQLite file in WAL mode (persistent in the file; outside any transaction).
+
+    A file already in WAL mode (every file after its first opening) is left alone: the change needs the only
+    connection to the file, and the question is a read."""
     raw = engine.raw_connection()
     try:
-        raw.cursor().execute("PRAGMA journal_mode = WAL").fetchall()
+        cursor = raw.cursor()
+        mode = cursor.execute("PRAGMA journal_mode").fetchone()
+        if mode is None or str(mode[0]).lower() != "wal":
+            cursor.execute("PRAGMA journal_mode = WAL").fetchall()
     finally:
         raw.close()
 
 
 def backup_sqlite_file(source: Path, dest: Path) -> Path:
-    """A consistent copy of a live SQLite database (online backup API), written owner-only."""
+    """A consistent copy of a live SQLite database (online backup API), written owner-only.
+
+    The copy is written to a hidden temporary file beside ``dest`` first (removed on failure, and by the next run
+    if this process is killed: ``temp_files``), then renamed into place."""
     ensure_private_dir(dest.parent)
-    tmp = dest.with_name(dest.name + ".part")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
+    remove_leftovers(dest.parent)
+    tmp = dest.with_name(temp_name(dest.name, "part"))
     create_private_file(tmp)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
-        dst = sqlite3.connect(tmp)
+        src = sqlite3.connect(_db_file.sqlite_uri(source, mode="ro"), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
         try:
-            src.backup(dst)
-            dst.commit()
+            dst = sqlite3.connect(tmp)
+            try:
+                src.backup(dst)
+                dst.commit()
+            finally:
+                dst.close()
         finally:
-            dst.close()
+            src.close()
+        os.replace(tmp, dest)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{tmp}{suffix}").unlink()
         raise
-    finally:
-        src.close()
-    os.replace(tmp, dest)
     return dest
 
 
@@ -183,6 +251,8 @@ class Database:
     engine: Engine
     path: Path | None = None
     writable: bool = True
+    #: Why no save is allowed (SQLite's quick check found damaged pages, see ``check_pages``); None when sound.
+    damaged: str | None = None
 
     @property
     def url(self) -> str:
@@ -195,7 +265,11 @@ class Database:
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed on success, rolled back on error; busy/full databases get clear errors."""
+        """A unit of work: committed on success, rolled back on error; busy/full databases get clear errors.
+
+        Refused at once, with one line, when the database failed its quick check (``damaged``)."""
+        if self.damaged is not None:
+            raise DamagedDatabaseError(self.damaged)
         with translate_errors(), Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
@@ -240,11 +314,36 @@ def translate_errors() -> Iterator[None]:
         raise
 
 
-def open_database(target: str, *, create: bool = True, writable: bool = True, migrate: bool = True) -> Database:
-    """Open (and, if allowed, create and upgrade) the database named by a file path or SQLAlchemy URL."""
+def _sqlite_path_of_url(target: str) -> Path | None:
+    """The file behind a ``sqlite:///PATH`` URL (opened as that path, with every check and setting); else None."""
+    try:
+        url = sa.engine.make_url(target)
+    except sa.exc.ArgumentError:
+        return None
+    if url.get_backend_name() != "sqlite":
+        return None
+    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        raise DatabaseError("a sqlite:// URL must name a database file (sqlite:///PATH); or give the path itself")
+    return Path(url.database)
+
+
+def open_database(
+    target: str,
+    *,
+    create: bool = True,
+    writable: bool = True,
+    migrate: bool = True,
+    empty_ok: bool = False,
+) -> Database:
+    """Open (and, if allowed, create and upgrade) the database named by a file path or SQLAlchemy URL.
+
+    ``create``: a path with nothing there becomes a new database (the app's first run, ``demo``); commands never
+    create one. An existing empty (0-byte) file is refused unless ``empty_ok`` (``demo`` writing into a file made
+    for it). Nothing here writes to an existing database unless its schema must be upgraded."""
     if "\x00" in target:
         raise DatabaseError("the database path contains a NUL character")
-    if is_url(target):
+    file_target = _sqlite_path_of_url(target) if is_url(target) else Path(target)
+    if file_target is None:
         try:
             engine = sa.create_engine(target, pool_pre_ping=True)
         except (sa.exc.ArgumentError, ImportError) as exc:  # unknown dialect or driver, malformed URL
@@ -252,19 +351,7 @@ def open_database(target: str, *, create: bool = True, writable: bool = True, mi
             raise DatabaseError(f"'{scheme}://...' is not a database URL this app can use") from exc
         db = Database(engine=engine, path=None, writable=writable)
     else:
-        try:
-            path = Path(target).expanduser().resolve()
-            if path.exists():
-                _check_sqlite_file(path, writable=writable)
-            elif create and writable:
-                if path.parent.exists() and not os.access(path.parent, os.W_OK):
-                    raise DatabaseError(f"cannot create a database in {path.parent} (permission denied)")
-                create_private_file(path)
-            else:
-                raise DatabaseError(f"no database at {path}")
-        except OSError as exc:  # e.g. a name too long, a parent that is a file
-            raise DatabaseError(f"the database path cannot be used ({exc.strerror or type(exc).__name__})") from exc
-        db = Database(engine=_sqlite_engine(path, writable=writable), path=path, writable=writable)
+        db = _open_sqlite_file(file_target, create=create, writable=writable, empty_ok=empty_ok)
     try:
         with translate_errors():
             prepare_schema(db, migrate=migrate)
@@ -276,9 +363,60 @@ def open_database(target: str, *, create: bool = True, writable: bool = True, mi
     return db
 
 
+def _open_sqlite_file(target: Path, *, create: bool, writable: bool, empty_ok: bool) -> Database:
+    """The engine for a database file, once the file itself is checked (or created whole)."""
+    immutable = False
+    try:
+        path = target.expanduser().resolve()
+        kind = file_kind(path)
+        if kind is FileKind.EMPTY and empty_ok and writable:
+            pass  # demo: a file made for it, to be filled now
+        elif kind is not FileKind.MISSING:
+            immutable = _check_sqlite_file(path, writable=writable, kind=kind)
+        elif create and writable:
+            _create_database_file(path)
+        else:
+            raise DatabaseError(f"no database at {path}")
+    except OSError as exc:  # e.g. a name too long, a parent that is a file
+        raise DatabaseError(f"the database path cannot be used ({exc.strerror or type(exc).__name__})") from exc
+    return Database(engine=_sqlite_engine(path, writable=writable, immutable=immutable), path=path, writable=writable)
+
+
+def _create_database_file(path: Path) -> None:
+    """Make a new database at ``path`` whole: the schema is built in a hidden file beside it, which is then linked
+    into place, so a killed or failed creation never leaves an empty or half-made "database" at ``path``."""
+    if path.parent.exists() and not os.access(path.parent, os.W_OK):
+        raise DatabaseError(f"cannot create a database in {path.parent} (permission denied)")
+    ensure_private_dir(path.parent)
+    remove_leftovers(path.parent)
+    tmp = path.with_name(temp_name(path.name))
+    create_private_file(tmp)
+    try:
+        building = Database(engine=_sqlite_engine(tmp, writable=True), path=tmp)
+        try:
+            upgrade(building, head_revision())
+        finally:
+            building.dispose()
+        try:
+            os.link(tmp, path)  # never replaces: if another process made the database meanwhile, theirs is kept
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.replace(tmp, path)
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(OSError):
+                Path(f"{tmp}{suffix}").unlink()
+
+
 def prepare_schema(db: Database, *, migrate: bool = True) -> None:
-    """Refuse newer databases; back up, then upgrade older ones (or say they need upgrading)."""
-    with translate_errors(), db.engine.connect() as conn:
+    """Refuse newer databases; back up, then upgrade older ones (or say they need upgrading).
+
+    The version is read in a read transaction: opening a database at the current schema takes no write lock, so
+    it neither waits behind another coordinator's save nor a long job. Only an upgrade takes the write lock."""
+    reader = db.engine.execution_options(**{READ_ONLY_OPTION: True})
+    with translate_errors(), reader.connect() as conn:
         try:
             rev = current_revision(conn)
             # An empty alembic_version table (left by a downgrade to base) does not make a database foreign.
@@ -324,6 +462,30 @@ def downgrade(db: Database, revision: str) -> None:
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
+
+
+def check_pages(db: Database) -> str | None:
+    """SQLite's quick check of every page (not the slower index-to-table cross-check of ``integrity_report``).
+
+    When it fails, ``db.damaged`` is set and every later save is refused with the one line returned. Reading goes
+    on (the coordinator can still look things up, and export through a backup). Databases on a server: None."""
+    if db.path is None:
+        return None
+    try:
+        with db.read_session() as session:
+            lines = [str(row[0]) for row in session.connection().exec_driver_sql("PRAGMA quick_check").fetchall()]
+    except DatabaseBusyError:
+        raise
+    except DatabaseError:
+        lines = ["unreadable"]
+    if lines == ["ok"]:
+        return None
+    db.damaged = (
+        f"the database {db.path} is damaged (SQLite's quick check found {len(lines)} problem(s)); nothing will be "
+        "saved. Restore it from a backup (coordinator-tui restore) and run coordinator-tui check"
+    )
+    log.warning("database.damaged", extra={"fields": {"problems": len(lines)}})
+    return db.damaged
 
 
 def integrity_report(db: Database) -> list[str]:

@@ -3,13 +3,23 @@
 Used on the start-up path: when the file is a healthy-looking database already at the current schema, the app can
 show its first screen at once and open the database (loading the heavier database stack) in the background.
 Anything less certain goes through ``db.open_database`` first, with its full checks and messages.
+
+The rule that keeps a live database safe: a database file (or its ``-wal``/``-shm``) is never opened here with
+anything but SQLite. On POSIX, closing *any* descriptor of a file drops every lock the process holds on it, SQLite's
+included; another process could then believe it is the last user, checkpoint and delete the write-ahead log under
+us, and confirmed saves would be lost ("How To Corrupt An SQLite Database File", section 2.2). So what a file is
+is learnt from ``os.stat`` (which opens nothing) and from SQLite itself: SQLite knows which of its own
+descriptors still carry locks and never closes them early.
 """
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 import sqlite3
+import stat
+import urllib.parse
 from pathlib import Path
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -33,20 +43,59 @@ def scanned_head_revision(migrations_dir: Path = MIGRATIONS_DIR) -> str | None:
     return heads.pop() if len(heads) == 1 else None
 
 
-def read_sqlite_header(path: Path) -> bytes:
-    """The first bytes of a file, to compare with ``SQLITE_HEADER`` (empty for an empty file; OSError if unreadable)."""
-    with path.open("rb") as fh:
-        return fh.read(len(SQLITE_HEADER))
+class FileKind(enum.Enum):
+    """What is at a database path, as ``os.stat`` tells it (no descriptor is opened)."""
+
+    MISSING = "missing"
+    DIRECTORY = "directory"
+    SPECIAL = "special"  # a FIFO, device or socket: opening it could block for ever
+    EMPTY = "empty"  # a regular file of 0 bytes
+    FILE = "file"  # a regular file with something in it
+
+
+def file_kind(path: Path) -> FileKind:
+    """What is at ``path`` (following symbolic links); OSError for a path that cannot be looked at."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return FileKind.MISSING
+    if stat.S_ISDIR(info.st_mode):
+        return FileKind.DIRECTORY
+    if not stat.S_ISREG(info.st_mode):
+        return FileKind.SPECIAL
+    return FileKind.EMPTY if info.st_size == 0 else FileKind.FILE
+
+
+def sqlite_uri(path: Path, **params: str) -> str:
+    """A ``file:`` URI for ``sqlite3.connect(..., uri=True)`` (the path percent-encoded: ``?``, ``#``, ``%``)."""
+    query = "&".join(f"{key}={value}" for key, value in params.items())
+    return f"file:{urllib.parse.quote(str(path))}" + (f"?{query}" if query else "")
+
+
+def is_sqlite_file(path: Path, *, timeout: float = 5.0) -> bool:
+    """Whether a regular, non-empty file is an SQLite database, asked of SQLite itself on a read-only connection.
+
+    False when SQLite says it is not a database (its header is wrong); ``sqlite3.Error`` when SQLite cannot open
+    or read it (permission, a lock held longer than ``timeout``). Never call it on a FIFO (see ``file_kind``).
+    """
+    conn = sqlite3.connect(sqlite_uri(path, mode="ro"), uri=True, timeout=timeout)
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc).lower():
+            return False
+        raise
+    finally:
+        conn.close()
+    return True
 
 
 def is_current_database_file(path: Path, migrations_dir: Path = MIGRATIONS_DIR) -> bool:
     """True only for a readable, writable SQLite file stamped with the current schema revision."""
     try:
-        if not path.is_file() or not os.access(path, os.R_OK | os.W_OK):
+        if file_kind(path) is not FileKind.FILE or not os.access(path, os.R_OK | os.W_OK):
             return False
-        if read_sqlite_header(path) != SQLITE_HEADER:
-            return False
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.5)
+        conn = sqlite3.connect(sqlite_uri(path, mode="ro"), uri=True, timeout=0.5)
         try:
             versions = conn.execute("SELECT version_num FROM alembic_version").fetchall()
         finally:

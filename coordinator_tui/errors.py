@@ -13,3 +13,7 @@ class NewerDatabaseError(DatabaseError):
 
 class DatabaseBusyError(DatabaseError):
     """Another process holds the write lock for longer than the busy timeout."""
+
+
+class DamagedDatabaseError(DatabaseError):
+    """SQLite's quick check failed: the database refuses every save (reading goes on)."""

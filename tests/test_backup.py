@@ -221,7 +221,7 @@ def _bad_backups(tmp_path: Path, good: Path) -> dict[str, tuple[Path, str]]:
         "newer": (newer, "newer version"),
         "foreign": (foreign, "not a Coordinator TUI database"),
         "missing": (folder / "missing.db", "does not exist"),
-        "directory": (folder, "not a file"),
+        "directory": (folder, "is a directory, not a database file"),
     }
 
 

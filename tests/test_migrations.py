@@ -193,13 +193,23 @@ def test_busy_database_gives_a_clear_error(tmp_path: Path, monkeypatch: pytest.M
             holder.close()
 
 
-def test_url_target_is_used_as_is(tmp_path: Path) -> None:
+def test_a_sqlite_url_is_opened_as_its_file(tmp_path: Path) -> None:
+    """sqlite:///PATH gets every check and setting a path gets (foreign keys on, WAL, owner-only, no silent create)."""
     path = tmp_path / "by-url.db"
+    with pytest.raises(DatabaseError, match="no database at"):
+        open_database(f"sqlite:///{path}", create=False)
+    assert not path.exists()
     with disposed(open_database(f"sqlite:///{path}")) as database:
-        assert database.path is None
-        assert database.location.startswith("sqlite:///")
+        assert database.path == path
+        assert database.location == str(path)
         with database.engine.connect() as conn:
             assert current_revision(conn) == head_revision()
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            conn.rollback()
+    for url in ("sqlite://", "sqlite:///:memory:"):
+        with pytest.raises(DatabaseError, match="must name a database file"):
+            open_database(url)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -462,10 +472,17 @@ def test_missing_file_without_create_is_refused_and_nothing_is_created(tmp_path:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_empty_file_is_treated_as_a_new_database(tmp_path: Path) -> None:
+def test_an_empty_file_is_refused_not_turned_into_a_database(tmp_path: Path) -> None:
+    """Only a path with nothing there becomes a new database (the app's first run); an empty file is a mistake."""
     path = tmp_path / "empty.db"
     path.touch()
-    with disposed(open_database(str(path))):
+    for create in (True, False):
+        with pytest.raises(DatabaseError, match=r"is empty \(0 bytes\)"):
+            open_database(str(path), create=create)
+        assert path.stat().st_size == 0
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
+    # demo writes into an empty file made for it.
+    with disposed(open_database(str(path), empty_ok=True)):
         assert revision_of(path) == head_revision()
 
 

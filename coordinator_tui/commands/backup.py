@@ -29,9 +29,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "restore",
         help="replace the database with a backup (the file is checked first)",
         description="Check FILE (an SQLite file, integrity check, a schema this version knows) before touching "
-        "anything, save the current database as <name>-pre-restore-<time>.db in the backup folder, then swap "
-        "FILE in with one atomic rename. Refused while the app or another program has the database open: "
-        "close every Coordinator TUI first.",
+        "anything, save the current database as <name>-pre-restore-<time>.db in the backup folder, then copy "
+        "FILE into the database in one SQLite transaction (a crash leaves the old or the new one). Refused while "
+        "the app or another program has the database open, without changing it: close every Coordinator TUI first.",
     )
     restore.add_argument("file", metavar="FILE", help="the backup file to restore")
     add_db_argument(restore)

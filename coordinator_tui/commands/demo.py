@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("say where to write the demo data: demo --db PATH (your real database is never used)")
     if not is_url(target) and Path(target).exists() and Path(target).stat().st_size > 0:
         raise CommandError(f"{target} already exists; the demo is written into a new database file only")
-    db = open_database(target)
+    db = open_database(target, empty_ok=True)
     try:
         with db.session() as session:
             summary = load_demo(session, patients=args.patients, seed=args.seed)

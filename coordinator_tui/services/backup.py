@@ -8,8 +8,10 @@
   of the 4 most recent ISO weeks. Everything else with this database's name pattern is deleted.
 - ``restore_backup`` checks a file (SQLite header, integrity check, a Coordinator TUI schema that this version
   knows and that is not newer) on a private copy *before* touching anything, refuses while another program has
-  the database open, saves the current database as ``<stem>-pre-restore-<timestamp>.db`` (never pruned), then
-  swaps the checked copy in with one atomic rename.
+  the database open (without changing a byte of it), saves the current database as
+  ``<stem>-pre-restore-<timestamp>.db`` (never pruned), then copies the checked copy into the database in one
+  SQLite transaction while it still holds the database's exclusive lock.
+- The live database file, its ``-wal`` and ``-shm`` are only ever opened through SQLite (``db_file`` says why).
 - ``daily_backup_if_due`` makes the day's backup on the app's first start of the day.
 
 Nothing here is specific to the user interface; messages are one line and hold no personal data.
@@ -22,8 +24,6 @@ import datetime as dt
 import logging
 import os
 import re
-import secrets
-import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -33,7 +33,6 @@ from coordinator_tui import clock
 from coordinator_tui.config import Settings, ensure_private_dir
 from coordinator_tui.db import (
     BUSY_TIMEOUT_MS,
-    SQLITE_HEADER,
     Database,
     DatabaseBusyError,
     DatabaseError,
@@ -42,7 +41,8 @@ from coordinator_tui.db import (
     create_private_file,
     known_revisions,
 )
-from coordinator_tui.db_file import read_sqlite_header
+from coordinator_tui.db_file import FileKind, file_kind, is_sqlite_file, sqlite_uri
+from coordinator_tui.temp_files import remove_leftovers, temp_name
 
 log = logging.getLogger(__name__)
 
@@ -137,14 +137,34 @@ def prune_backups(database_file: Path, folder: Path) -> list[Path]:
 # ------------------------------------------------------------------------------------------------------------
 
 
-def _require_sqlite_file(path: Path, *, unreadable: str, not_sqlite: str) -> None:
-    """Refuse a file that cannot be read or is not an SQLite database; the labels name it in the message."""
+def _require_sqlite_file(path: Path, *, what: str) -> None:
+    """Refuse a file that cannot be read or is not an SQLite database; ``what`` names it in the message.
+
+    Learnt through ``os.stat`` and SQLite only: the file may be the live database, and a descriptor opened and
+    closed by anything but SQLite would drop this process's SQLite locks on it (``db_file``)."""
     try:
-        header = read_sqlite_header(path)
+        kind = file_kind(path)
     except OSError as exc:
-        raise BackupError(f"{unreadable} cannot be read ({exc.strerror})") from exc
-    if header != SQLITE_HEADER:
-        raise BackupError(f"{not_sqlite} is not a Coordinator TUI database (not an SQLite file)")
+        raise BackupError(f"{what} cannot be read ({exc.strerror})") from exc
+    if kind is FileKind.MISSING:
+        raise BackupError(f"{what} does not exist")
+    if kind is FileKind.DIRECTORY:
+        raise BackupError(f"{what} is a directory, not a database file")
+    if kind is FileKind.SPECIAL:
+        raise BackupError(f"{what} is not a regular file (a pipe, device or socket), not a database file")
+    if kind is FileKind.EMPTY:
+        raise BackupError(f"{what} is empty (0 bytes): it is not a Coordinator TUI database")
+    if not os.access(path, os.R_OK):
+        raise BackupError(f"{what} cannot be read (permission denied)")
+    try:
+        is_sqlite = is_sqlite_file(path, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            raise DatabaseBusyError("the database is busy: another coordinator is saving. Please try again") from exc
+        raise BackupError(f"{what} cannot be read ({text.splitlines()[0][:200]})") from exc
+    if not is_sqlite:
+        raise BackupError(f"{what} is damaged (corrupt) or not an SQLite file: SQLite cannot read it")
 
 
 def check_database_file(path: Path, *, what: str = "the file", shown_as: Path | None = None) -> str:
@@ -157,11 +177,7 @@ def check_database_file(path: Path, *, what: str = "the file", shown_as: Path | 
     """
     real = path
     path = shown_as or path
-    if not real.exists():
-        raise BackupError(f"{what} {path} does not exist")
-    if real.is_dir():
-        raise BackupError(f"{what} {path} is a directory, not a database file")
-    _require_sqlite_file(real, unreadable=f"{what} {path}", not_sqlite=f"{what} {path}")
+    _require_sqlite_file(real, what=f"{what} {path}")
     try:
         conn = sqlite3.connect(real, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as exc:
@@ -194,7 +210,9 @@ def check_database_file(path: Path, *, what: str = "the file", shown_as: Path | 
 
 
 def _private_temp_path(folder: Path, stem: str) -> Path:
-    return folder / f".{stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    """A hidden temporary file in ``folder``; leftovers of a killed run are removed by the next (``temp_files``)."""
+    remove_leftovers(folder)
+    return folder / temp_name(stem)
 
 
 def _remove_with_sidecars(path: Path) -> None:
@@ -263,11 +281,7 @@ def make_backup(db: Database | Path | str, folder: Path, *, day: dt.date | None 
     source = sqlite_file_of(db)
     if not source.exists():
         raise BackupError(f"no database at {source}")
-    if source.is_dir():
-        raise BackupError(f"{source} is a directory, not a database file")
-    if not os.access(source, os.R_OK):
-        raise BackupError(f"the database file {source} cannot be read (permission denied)")
-    _require_sqlite_file(source, unreadable=f"the database file {source}", not_sqlite=str(source))
+    _require_sqlite_file(source, what=f"the database file {source}")
     day = day or clock.today()
     try:
         ensure_private_dir(folder)
@@ -326,86 +340,126 @@ class RestoreResult:
     revision: str
 
 
-@contextlib.contextmanager
-def _exclusive_hold(database: Path) -> Iterator[None]:
-    """Take the database for ourselves: fails if any other connection (e.g. the app) has it open.
+def _in_use(database: Path) -> DatabaseInUseError:
+    return DatabaseInUseError(
+        f"the database {database} is open in Coordinator TUI or another program; close it and try again"
+    )
 
-    Leaving WAL mode needs the only connection; once in rollback mode, BEGIN EXCLUSIVE keeps every other
-    reader and writer out until the swap is done. The WAL is checkpointed into the file on the way.
+
+@contextlib.contextmanager
+def _exclusive_hold(database: Path) -> Iterator[sqlite3.Connection]:
+    """Take the database for ourselves without changing it: fails if any other connection (e.g. the app) has it open.
+
+    In EXCLUSIVE locking mode SQLite takes the database file's exclusive lock on first access and keeps it until
+    the connection closes (in WAL mode it refuses while any other connection is open; in rollback mode while any
+    other connection reads or writes). ``BEGIN EXCLUSIVE`` then an empty ``COMMIT`` takes it and writes nothing,
+    so a refused restore leaves the file byte for byte as it was. The connection yielded holds the lock.
     """
-    conn = sqlite3.connect(database, timeout=RESTORE_LOCK_TIMEOUT_S, isolation_level=None)
+    conn = sqlite3.connect(sqlite_uri(database, mode="rw"), uri=True, timeout=RESTORE_LOCK_TIMEOUT_S)
+    conn.isolation_level = None
     try:
         try:
-            mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()
-            if mode is None or str(mode[0]).lower() != "delete":
-                raise DatabaseInUseError(
-                    f"the database {database} is open in Coordinator TUI or another program; close it and try again"
-                )
+            conn.execute("PRAGMA locking_mode = EXCLUSIVE").fetchall()
             conn.execute("BEGIN EXCLUSIVE")
+            conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             text = str(exc).lower()
             if "locked" in text or "busy" in text:
-                raise DatabaseInUseError(
-                    f"the database {database} is open in Coordinator TUI or another program; close it and try again"
-                ) from exc
+                raise _in_use(database) from exc
             raise BackupError(f"the database {database} cannot be prepared for restore ({text[:200]})") from exc
         except sqlite3.DatabaseError as exc:
             raise BackupError(f"the current database {database} is damaged; move it aside by hand to restore") from exc
-        yield
+        yield conn
     finally:
         conn.close()
 
 
+def _save_current(conn: sqlite3.Connection, database: Path, folder: Path) -> Path:
+    """Copy the held database (through its own connection: the backup API) to ``<stem>-pre-restore-<time>.db``."""
+    stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
+    saved = folder / f"{database.stem}-pre-restore-{stamp}.db"
+    part = _private_temp_path(folder, database.stem + "-pre-restore")
+    create_private_file(part)
+    try:
+        dst = sqlite3.connect(part)
+        try:
+            conn.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE").fetchall()
+        finally:
+            dst.close()
+        with contextlib.suppress(OSError):  # the copy is ours alone: no SQLite connection has it open
+            fd = os.open(part, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        os.replace(part, saved)
+    except BaseException:
+        _remove_with_sidecars(part)
+        raise
+    _fsync_dir(folder)
+    return saved
+
+
+def _copy_into(staged: Path, held: sqlite3.Connection) -> None:
+    source = sqlite3.connect(sqlite_uri(staged, mode="ro"), uri=True)
+    try:
+        source.backup(held)
+    finally:
+        source.close()
+
+
 def restore_backup(backup: Path | str, db_target: Path | str, settings: Settings | None = None) -> RestoreResult:
-    """Replace the database with a checked backup, saving the current database first."""
+    """Replace the database with a checked backup, saving the current database first.
+
+    Everything that can fail (the backup's checks, the backup folder, the copy of the current database) happens
+    before the current database is changed; a refused restore leaves it byte for byte as it was."""
     source = Path(backup).expanduser().resolve()
     database = sqlite_file_of(db_target)
     if source == database:
         raise BackupError("the backup file and the database are the same file")
-    # 1. A private copy of the backup beside the database (same file system, so the final rename is atomic),
-    #    checked before anything else is touched.
-    if not source.exists():
-        raise BackupError(f"the backup file {source} does not exist")
-    if not source.is_file():
-        raise BackupError(f"the backup file {source} is not a file")
-    _require_sqlite_file(source, unreadable=f"the backup file {source}", not_sqlite=f"the backup file {source}")
+    _require_sqlite_file(source, what=f"the backup file {source}")
     try:
         ensure_private_dir(database.parent)
     except OSError as exc:
         raise BackupError(f"the folder {database.parent} cannot be created ({exc.strerror})") from exc
+    # 1. A private copy of the backup beside the database (same file system, so the final rename is atomic),
+    #    checked before anything else is touched.
     staged = _private_temp_path(database.parent, database.stem + "-restore")
+    saved: Path | None = None
     try:
         _copy_as_single_file(source, staged)
         revision = check_database_file(staged, what="the backup file", shown_as=source)
-        saved: Path | None = None
-        if database.exists():
-            with _exclusive_hold(database):
-                # 2. Save the current database (consistent: the WAL is checkpointed and we hold the only lock).
-                stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
-                folder = backup_folder(database, settings)
-                ensure_private_dir(folder)
-                saved = folder / f"{database.stem}-pre-restore-{stamp}.db"
-                part = _private_temp_path(folder, database.stem + "-pre-restore")
-                create_private_file(part)
-                shutil.copyfile(database, part)
-                with part.open("rb+") as fh:
-                    os.fsync(fh.fileno())
-                os.replace(part, saved)
-                _fsync_dir(folder)
-                # 3. Swap the checked copy in, in one rename; no stale WAL may survive beside it.
-                for sidecar in ("-wal", "-journal"):
-                    if Path(f"{database}{sidecar}").exists():
-                        raise BackupError(
-                            f"the database {database} still has a {sidecar[1:]} file; close every program using "
-                            "it and try again"
-                        )
-                os.replace(staged, database)
-        else:
+        if file_kind(database) is FileKind.MISSING:
             os.replace(staged, database)
+        else:
+            _require_sqlite_file(database, what=f"the database {database}")
+            folder = backup_folder(database, settings)
+            try:
+                ensure_private_dir(folder)
+            except OSError as exc:
+                raise BackupError(f"the backup folder {folder} cannot be created ({exc.strerror})") from exc
+            with _exclusive_hold(database) as held:
+                # 2. Save the current database: consistent, and no one else can change it while we hold it.
+                saved = _save_current(held, database, folder)
+                # 3. Copy the checked backup into the database through SQLite (the backup API, into the connection
+                #    that holds it): one transaction, journalled like any save, so a crash leaves the old or the new
+                #    database, never a mix; the file stays the same file (no rename under other programs, no
+                #    -wal of the old database left beside a new one), in WAL mode as before.
+                _copy_into(staged, held)
         _fsync_dir(database.parent)
     except OSError as exc:
         raise BackupError(
             f"the restore could not be completed ({exc.strerror}); the database was not replaced"
+        ) from exc
+    except sqlite3.Error as exc:
+        text = str(exc).lower()
+        if "full" in text:
+            raise BackupError(
+                "the restore could not be completed: the disk is full; the database was not replaced"
+            ) from exc
+        raise BackupError(
+            f"the restore could not be completed ({text.splitlines()[0][:200]}); the database was not replaced"
         ) from exc
     finally:
         _remove_with_sidecars(staged)
