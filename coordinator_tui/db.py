@@ -105,6 +105,7 @@ def _check_sqlite_file(path: Path, *, writable: bool, kind: FileKind) -> bool:
         raise DatabaseError(f"the database file {path} cannot be read (permission denied)")
     if writable and not os.access(path, os.W_OK):
         raise DatabaseError(f"the database file {path} is read-only; ask for write access or use a copy")
+    immutable = False
     try:
         is_sqlite = _db_file.is_sqlite_file(path, timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as exc:
@@ -113,14 +114,18 @@ def _check_sqlite_file(path: Path, *, writable: bool, kind: FileKind) -> bool:
             raise DatabaseBusyError(
                 "the database is busy: another coordinator is saving. Please try again in a moment"
             ) from exc
-        if "readonly" in text or "read-only" in text:
-            if not writable and _can_read_immutable(path):
-                return True
+        if not writable and _can_read_immutable(path):
+            # SQLite cannot make the -shm file in a read-only folder; with every commit in the file (no -wal)
+            # and nobody able to write there, the file is read as it is.
+            immutable = True
+            is_sqlite = _db_file.is_sqlite_file(path, timeout=BUSY_TIMEOUT_MS / 1000, immutable=True)
+        elif not os.access(path.parent, os.W_OK):
             raise DatabaseError(_read_only_folder_message(path)) from exc
-        raise DatabaseError(f"the database file {path} cannot be read ({text.splitlines()[0][:200]})") from exc
+        else:
+            raise DatabaseError(f"the database file {path} cannot be read ({text.splitlines()[0][:200]})") from exc
     if not is_sqlite:
         raise DatabaseError(f"{path} is damaged (corrupt) or not an SQLite file: SQLite cannot read it")
-    return False
+    return immutable
 
 
 def _wal_file(path: Path) -> Path:
@@ -334,12 +339,15 @@ def open_database(
     writable: bool = True,
     migrate: bool = True,
     empty_ok: bool = False,
+    quick_check: bool = False,
 ) -> Database:
     """Open (and, if allowed, create and upgrade) the database named by a file path or SQLAlchemy URL.
 
     ``create``: a path with nothing there becomes a new database (the app's first run, ``demo``); commands never
     create one. An existing empty (0-byte) file is refused unless ``empty_ok`` (``demo`` writing into a file made
-    for it). Nothing here writes to an existing database unless its schema must be upgraded."""
+    for it). Nothing here writes to an existing database unless its schema must be upgraded (or switched to WAL).
+    ``quick_check`` (the commands): SQLite's quick check runs first, before anything is written, and a damaged
+    database is refused (DamagedDatabaseError); the app runs it in the background instead (``check_pages``)."""
     if "\x00" in target:
         raise DatabaseError("the database path contains a NUL character")
     file_target = _sqlite_path_of_url(target) if is_url(target) else Path(target)
@@ -353,6 +361,10 @@ def open_database(
     else:
         db = _open_sqlite_file(file_target, create=create, writable=writable, empty_ok=empty_ok)
     try:
+        if quick_check:
+            problem = check_pages(db)
+            if problem:
+                raise DamagedDatabaseError(problem)
         with translate_errors():
             prepare_schema(db, migrate=migrate)
             if db.path is not None and writable:

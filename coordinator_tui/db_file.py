@@ -72,13 +72,14 @@ def sqlite_uri(path: Path, **params: str) -> str:
     return f"file:{urllib.parse.quote(str(path))}" + (f"?{query}" if query else "")
 
 
-def is_sqlite_file(path: Path, *, timeout: float = 5.0) -> bool:
+def is_sqlite_file(path: Path, *, timeout: float = 5.0, immutable: bool = False) -> bool:
     """Whether a regular, non-empty file is an SQLite database, asked of SQLite itself on a read-only connection.
 
     False when SQLite says it is not a database (its header is wrong); ``sqlite3.Error`` when SQLite cannot open
     or read it (permission, a lock held longer than ``timeout``). Never call it on a FIFO (see ``file_kind``).
     """
-    conn = sqlite3.connect(sqlite_uri(path, mode="ro"), uri=True, timeout=timeout)
+    params = {"mode": "ro", "immutable": "1"} if immutable else {"mode": "ro"}
+    conn = sqlite3.connect(sqlite_uri(path, **params), uri=True, timeout=timeout)
     try:
         conn.execute("PRAGMA schema_version").fetchone()
     except sqlite3.DatabaseError as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from sqlmodel import Session, select
 
 from coordinator_tui.cli import main
 from coordinator_tui.db import Database
+from coordinator_tui.export import atomic
 from coordinator_tui.models import ExportedEvent
 from tests.export_data import Seed, seed_clinic
 from tests.ics_checks import parse_strict
@@ -114,7 +114,7 @@ def test_write_failure_exits_1_and_leaves_no_file(
     def denied(*args: object, **kwargs: object) -> tuple[int, str]:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    monkeypatch.setattr(atomic, "create_temp_file", denied)
     out = tmp_path / "out"
     status = main(["export", "--clinic", str(seeded.clinic_id), "--out", str(out), *_db_args(db)])
     assert status == 1

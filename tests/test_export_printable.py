@@ -267,14 +267,14 @@ def test_permission_denied_while_writing_leaves_no_file(
     tmp_path: Path, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Simulated for root (who can write anywhere): the temporary file cannot be created."""
-    import tempfile
+    from coordinator_tui.export import atomic
 
     seed = seed_clinic(session)
 
     def denied(*args: object, **kwargs: object) -> tuple[int, str]:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    monkeypatch.setattr(atomic, "create_temp_file", denied)
     with pytest.raises(ExportError, match="permission denied"):
         export_itineraries(session, seed.clinic_id, seed.patient_id, tmp_path / "out", settings=SETTINGS)
     assert list((tmp_path / "out").iterdir()) == []

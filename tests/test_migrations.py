@@ -261,7 +261,7 @@ def test_upgrade_from_the_first_revision_keeps_data_and_backs_up_first(
     backup = tmp_path / f"old.db.pre-0002test-{STAMP}.bak"
     assert sorted(p.name for p in tmp_path.glob("*.bak")) == [backup.name]
     assert mode(backup) == 0o600
-    assert not backup.with_name(backup.name + ".part").exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary copy left behind"
     # The backup is the database as it was before the upgrade, data included.
     assert revision_of(backup) == CURRENT
     assert "test_marker" not in table_names(backup)

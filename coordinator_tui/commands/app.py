@@ -55,14 +55,31 @@ def run_app(args: argparse.Namespace) -> int:
 
     from coordinator_tui.db import open_database
 
+    new_path = _missing_database_path(target)
     db = open_database(target)
+    if new_path is not None:
+        print(f"coordinator-tui: there was no database at {new_path}: created a new, empty one", file=sys.stderr)
+    notice = None if new_path is None else f"A new, empty database was created at {new_path} (readable by you only)."
     try:
         warning = _daily_backup(db, settings)
         if warning:
             print(f"coordinator-tui: warning: {warning}", file=sys.stderr)
-        return _run(settings, database=db)
+        return _run(settings, database=db, notice=notice)
     finally:
         db.dispose()
+
+
+def _missing_database_path(target: str) -> Path | None:
+    """The path of the first run (nothing there yet: a new, empty database will be created), else None."""
+    from coordinator_tui.db_file import FileKind, file_kind
+
+    if "://" in target:
+        return None
+    try:
+        path = Path(target).expanduser().resolve()
+        return path if file_kind(path) is FileKind.MISSING else None
+    except (OSError, ValueError):
+        return None  # open_database says what is wrong with the path
 
 
 def _demo_database(folder: Path) -> Database:

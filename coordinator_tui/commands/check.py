@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     from coordinator_tui.db import integrity_report
 
-    db = open_from_args(args, writable=False)
+    db = open_from_args(args, writable=False, check_pages=False)  # the full check follows
     try:
         problems = integrity_report(db)
     finally:

@@ -2,8 +2,10 @@
 
 The bytes go to a temporary file created 0600 in the destination directory, are flushed and fsynced, then the
 temporary file is renamed over the destination (``os.replace``, atomic on POSIX and Windows) and the directory
-is fsynced. Any failure removes the temporary file and raises :class:`ExportError`, whose message is one line
-fit to show to the user. Missing directories are created owner-only (0700); existing ones are left as they are.
+is fsynced. The temporary name holds the writer's process id: a copy left by a killed export is removed by the
+next export into the same folder (``temp_files.remove_leftovers``). Any failure removes the temporary file and
+raises :class:`ExportError`, whose message is one line fit to show to the user. Missing directories are
+created owner-only (0700); existing ones are left as they are.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
 from pathlib import Path
+
+from coordinator_tui.temp_files import remove_leftovers, temp_name
 
 
 class ExportError(Exception):
@@ -52,7 +55,14 @@ def ensure_output_dir(directory: Path) -> Path:
         raise ExportError(f"cannot write to {directory}: it is not a folder")
     if not os.access(directory, os.W_OK | os.X_OK):
         raise ExportError(f"cannot write to the folder {directory}: permission denied")
+    remove_leftovers(directory)
     return directory
+
+
+def create_temp_file(directory: Path, name: str) -> tuple[int, str]:
+    """A new hidden temporary file (0600) for ``name`` in ``directory``: its descriptor and path."""
+    tmp_name = str(directory / temp_name(name, "part"))
+    return os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), tmp_name
 
 
 def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> Path:
@@ -64,7 +74,7 @@ def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> Path:
     directory = ensure_output_dir(path.parent)
     tmp_name: str | None = None
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".part")  # 0600
+        fd, tmp_name = create_temp_file(directory, path.name)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

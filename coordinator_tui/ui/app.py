@@ -110,13 +110,18 @@ class CoordinatorApp(App[int]):
         *,
         open_database: Callable[[], Database] | None = None,
         after_open: Callable[[Database], str | None] | None = None,
+        notice: str | None = None,
         **kwargs: Any,
     ) -> None:
         """Either an open ``database``, or ``open_database`` to open it in the background once the first screen
         shows (start-up stays fast: the database stack loads while the coordinator starts typing).
         ``after_open`` runs in that background thread once the database is open (the daily backup); a message it
-        returns is shown as a warning."""
+        returns is shown as a warning. ``notice`` is shown once the first screen is up (e.g. a new database).
+
+        Once the database is open, SQLite's quick check of every page runs in the background (start-up does not
+        wait for it); if it fails, every save is refused from then on and the coordinator is told why."""
         super().__init__(**kwargs)
+        self._notice = notice
         if (database is None) == (open_database is None):
             raise ValueError("give either an open database or a way to open one")
         self._database = database
@@ -140,9 +145,29 @@ class CoordinatorApp(App[int]):
         return self._database
 
     def on_mount(self) -> None:
+        if self._notice:
+            self.notify(self._notice, title="Database", timeout=15)
         if self._open_database is not None:
             # Once the first screen is drawn: loading the database stack competes with drawing it otherwise.
             self.call_after_refresh(self._open_in_background)
+        else:
+            self.call_after_refresh(self._check_pages_in_background)
+
+    @work(thread=True, exclusive=True, group="check-pages")
+    def _check_pages_in_background(self) -> None:
+        self._check_pages()
+
+    def _check_pages(self) -> None:
+        """SQLite's quick check, off the UI thread; a damaged database refuses saves and says so (it stays open
+        for reading)."""
+        from coordinator_tui.db import check_pages
+
+        try:
+            problem = check_pages(self.database)
+        except DatabaseError:
+            return  # busy for longer than the timeout: the check is tried again at the next start
+        if problem:
+            self.call_from_thread(self.notify, problem, title="Database damaged", severity="error", timeout=600)
 
     @work(thread=True, exclusive=True, group="open-database", exit_on_error=True)
     def _open_in_background(self) -> None:
@@ -155,6 +180,7 @@ class CoordinatorApp(App[int]):
             self.call_from_thread(self.exit, None, 1)
             return
         self._database_ready.set()
+        self._check_pages()
         if self._after_open is not None:
             warning = self._after_open(self._database)
             if warning:
