@@ -180,7 +180,6 @@ class CoordinatorApp(App[int]):
             self.call_from_thread(self.exit, None, 1)
             return
         self._database_ready.set()
-        self._check_pages()
         if self._after_open is not None:
             warning = self._after_open(self._database)
             if warning:
@@ -192,6 +191,8 @@ class CoordinatorApp(App[int]):
         # What is loaded by now (Textual, SQLAlchemy, the screens' code) lives as long as the app: moved out of
         # the collector's reach, a full collection no longer walks it (a 60 ms pause mid-keystroke otherwise).
         gc.freeze()
+        # Last: the whole-file check takes about 1.5 s on 10,000 patients; the coordinator is already working.
+        self._check_pages()
 
     # ---------------------------------------------------------------------------------------------------------
     # Things every screen needs
