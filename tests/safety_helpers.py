@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -47,6 +48,18 @@ def add_patient(session: Session, seed: int, **overrides: str) -> int:
     )
     assert patient.id is not None
     return patient.id
+
+
+def busiest_clinic(path: Path) -> int:
+    """The id of the clinic with the most families attending, read from a database file (read-only, via SQLite)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = conn.execute(
+            "SELECT clinic_event_id FROM clinicattendance GROUP BY clinic_event_id ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        conn.close()
+    return int(row[0])
 
 
 def file_digest(path: Path) -> str:

@@ -26,7 +26,7 @@ from coordinator_tui.db import DamagedDatabaseError, check_pages, open_database
 from coordinator_tui.services import backup
 from coordinator_tui.services.demo_data import load_demo
 from coordinator_tui.temp_files import remove_leftovers, temp_name
-from tests.safety_helpers import REPO, add_patient, child_env, file_digest, run_cli
+from tests.safety_helpers import REPO, add_patient, busiest_clinic, child_env, file_digest, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -154,21 +154,10 @@ def _damage_index(path: Path, index: str = "ix_auditevent_patient_id") -> None:
     path.write_bytes(bytes(data))
 
 
-def _busiest_clinic(path: Path) -> int:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        row = conn.execute(
-            "SELECT clinic_event_id FROM clinicattendance GROUP BY clinic_event_id ORDER BY count(*) DESC LIMIT 1"
-        ).fetchone()
-    finally:
-        conn.close()
-    return int(row[0])
-
-
 @pytest.mark.slow
 def test_damaged_pages_refuse_every_command_before_it_reads_or_writes(demo_template: Path, tmp_path: Path) -> None:
     damaged = _copy_db(demo_template, tmp_path / "db")
-    clinic = _busiest_clinic(damaged)
+    clinic = busiest_clinic(damaged)
     _damage_index(damaged)
     before = _folder_state(damaged.parent)
     for name, args in _commands(clinic, tmp_path).items():
@@ -296,7 +285,7 @@ def test_leftover_copies_of_a_killed_run_are_removed_by_the_next(tmp_path: Path)
 
 def test_backup_and_export_remove_what_a_killed_run_left(demo_template: Path, tmp_path: Path) -> None:
     database = _copy_db(demo_template, tmp_path / "live")
-    clinic = _busiest_clinic(database)
+    clinic = busiest_clinic(database)
     dead = _dead_pid()
     backups, exports = tmp_path / "backups", tmp_path / "exports"
     backups.mkdir()

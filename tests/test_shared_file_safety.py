@@ -9,6 +9,7 @@ saves were gone.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from coordinator_tui import cli
 from coordinator_tui.db import open_database
 from coordinator_tui.services import backup
 from coordinator_tui.services.demo_data import load_demo
-from tests.safety_helpers import REPO, child_env, run_cli
+from tests.safety_helpers import REPO, busiest_clinic, child_env, run_cli
 
 COORDINATOR = REPO / "tests" / "coordinator_process.py"
 
@@ -93,20 +94,9 @@ def _integrity(path: Path) -> list[str]:
         conn.close()
 
 
-def _exporting_clinic(path: Path) -> int:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        row = conn.execute(
-            "SELECT clinic_event_id FROM clinicattendance GROUP BY clinic_event_id ORDER BY count(*) DESC LIMIT 1"
-        ).fetchone()
-    finally:
-        conn.close()
-    return int(row[0])
-
-
 @pytest.mark.slow
 def test_daily_backup_then_a_second_writer_closing_last_loses_no_save(demo_file: Path, tmp_path: Path) -> None:
-    clinic = _exporting_clinic(demo_file)
+    clinic = busiest_clinic(demo_file)
     a = Coordinator(demo_file, tmp_path)
     c = Coordinator(demo_file, tmp_path)
     try:
@@ -162,3 +152,33 @@ def test_restore_is_refused_while_the_app_holds_the_database_open_backup_or_not(
             app.kill()
         assert _notes_on_disk(demo_file, [3]) == {3: note}
         assert _integrity(demo_file) == ["ok"]
+
+
+# Every place the package opens a file with anything but SQLite, and why it is never a database file that a
+# connection may have open. A new one makes this test fail until it is checked and listed here.
+NON_SQLITE_OPENS = {
+    ("coordinator_tui/db.py", "os.open("): "create_private_file: a new file made with O_EXCL (nothing has it open)",
+    ("coordinator_tui/services/backup.py", "os.open("): "fsync of a folder, and of the pre-restore copy just made",
+    ("coordinator_tui/export/atomic.py", "os.open("): "an itinerary's temporary file (O_EXCL), and fsync of a folder",
+    ("coordinator_tui/export/atomic.py", "os.fdopen("): "the itinerary's temporary file",
+    ("coordinator_tui/logging_setup.py", "os.open("): "the log file and crash reports",
+    ("coordinator_tui/logging_setup.py", "open("): "the log file and crash reports (from their descriptors)",
+}
+_FILE_OPENER = re.compile(
+    r"(?P<op>(?<![\w.])open\(|os\.open\(|os\.fdopen\(|(?<!os)\.open\(|\.read_bytes\(|\.write_bytes\(|shutil\.copy|mmap\.)"
+)
+
+
+def test_nothing_but_sqlite_opens_a_database_file() -> None:
+    """A guard for the rule behind issue 12: reading even one byte of a live database with ``open()`` drops the
+    process's SQLite locks on it when the descriptor closes. Every other way the package opens files is listed."""
+    found: set[tuple[str, str]] = set()
+    for source in sorted((REPO / "coordinator_tui").rglob("*.py")):
+        name = source.relative_to(REPO).as_posix()
+        for line in source.read_text(encoding="utf-8").splitlines():
+            code = line.split("#", 1)[0]
+            if code.lstrip().startswith(('"', "'", "`")):
+                continue  # a docstring line
+            for match in _FILE_OPENER.finditer(code):
+                found.add((name, match.group("op")))
+    assert found == set(NON_SQLITE_OPENS), "a new way of opening files: check it never touches a database file"
