@@ -6,8 +6,9 @@ session hooks:
 - an ``UPDATE`` or ``DELETE`` statement aimed at the ``auditevent`` table, executed through a session, is refused.
 
 Nothing in the services changes audit events (``tests/test_audit_log.py`` checks the code and these hooks);
-this guard makes sure a future screen or script cannot do it by accident. Raw SQL typed into a database tool
-is outside the app's reach: database-level protection (SQLite triggers) would need a schema migration.
+this guard makes sure a future screen or script cannot do it by accident. Below it, migration
+``0002_audit_append_only`` adds database triggers that refuse an UPDATE or DELETE of an audit entry from any
+program; someone with write access to the file can still drop them, so the file permissions remain the control.
 """
 
 from __future__ import annotations
