@@ -897,6 +897,41 @@ def test_clash_detection_finds_each_kind(world: World) -> None:
         assert appointments.find_clashes(s, world.clinic) == []
 
 
+# The second appointment shares exactly one thing with the first (Pip, the ophthalmologist, room A, 10:00-10:45).
+ONE_SHARED = {
+    ClashKind.PROFESSIONAL: {"patient_id": "wren", "professional_ids": "eye", "room_id": "room_b"},
+    ClashKind.PATIENT: {"patient_id": "pip", "professional_ids": "ear", "room_id": "room_b"},
+    ClashKind.ROOM: {"patient_id": "wren", "professional_ids": "ear", "room_id": "room_a"},
+}
+
+
+@pytest.mark.parametrize("kind", list(ONE_SHARED), ids=lambda k: k.name.lower())
+@pytest.mark.parametrize(
+    ("start", "end", "clash"),
+    [
+        ((10, 44), (11, 30), True),  # starts a minute before the first ends
+        ((9, 30), (10, 1), True),  # ends a minute after the first starts
+        ((10, 45), (11, 30), False),  # starts as the first ends
+        ((9, 30), (10, 0), False),  # ends as the first starts
+    ],
+    ids=["overlap-end", "overlap-start", "back-to-back-after", "back-to-back-before"],
+)
+def test_clash_detection_at_one_minute(
+    world: World, kind: ClashKind, start: tuple[int, int], end: tuple[int, int], clash: bool
+) -> None:
+    """The clinic-day screen's clashes (detect_clashes, via find_clashes): one minute of overlap is a clash of
+    the shared professional, patient or room; back to back is not."""
+    with world.db.session() as s:
+        first = book(s, world)
+        values = {key: getattr(world, name) for key, name in ONE_SHARED[kind].items()}
+        values["professional_ids"] = [values["professional_ids"]]
+        second = book(
+            s, world, **values, start=local(CLINIC_DAY1, *start), end=local(CLINIC_DAY1, *end), allow_clash=True
+        )
+        found = [(c.kind, set(c.appointment_ids)) for c in appointments.find_clashes(s, world.clinic)]
+    assert found == ([(kind, {first.id, second.id})] if clash else [])
+
+
 # ------------------------------------------------------------------------------------------------------------
 # Audit log
 # ------------------------------------------------------------------------------------------------------------
