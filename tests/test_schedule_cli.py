@@ -128,3 +128,46 @@ def _rows(path: str) -> list[tuple[int | None, str, str, int]]:
             return [(a.id, a.start.isoformat(), a.status.value, a.version) for a in rows]
     finally:
         database.dispose()
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its content, leaving out the app's own log (under xdg-data)."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file() and "xdg-data" not in p.relative_to(folder).parts
+    }
+
+
+@pytest.mark.parametrize("seconds", ["nan", "inf", "-inf", "-1", "0", "3601", "1e9"])
+def test_schedule_refuses_an_unusable_time_limit_in_one_line(
+    clinic_db: tuple[str, int], capsys: pytest.CaptureFixture[str], seconds: str
+) -> None:
+    """A usage error before the database is opened: exit 2, one line naming the option and the value, nothing
+    written (the database file and its folder are as they were)."""
+    path, clinic_id = clinic_db
+    folder = Path(path).parent
+    before = _files(folder)
+    code = main(["schedule", "--clinic", str(clinic_id), f"--time-limit={seconds}", "--apply", "--db", path])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and captured.err.endswith("\n")
+    assert captured.err == (
+        f"coordinator-tui: --time-limit must be a number of seconds above 0 and at most 3600, not {float(seconds):g}\n"
+    )
+    assert _files(folder) == before
+
+
+@pytest.mark.parametrize("seconds", ["0.5", "3600", "1e-3"])
+def test_schedule_accepts_a_time_limit_up_to_an_hour(
+    db: Database, capsys: pytest.CaptureFixture[str], seconds: str
+) -> None:
+    """Accepted limits get as far as the clinic: an unknown clinic is the error, not the limit."""
+    assert db.path is not None
+    assert main(["schedule", "--clinic", "999", "--time-limit", seconds, "--db", str(db.path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith("coordinator-tui: ") and "999" in captured.err
+    assert "time-limit" not in captured.err and "time limit" not in captured.err

@@ -16,6 +16,7 @@ import argparse
 from coordinator_tui.cli import CommandError, add_db_argument
 from coordinator_tui.commands.common import open_from_args
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
+from coordinator_tui.validation import FieldError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,7 +29,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--clinic", type=int, required=True, metavar="CLINIC_ID", help="the clinic event id")
     parser.add_argument(
-        "--time-limit", type=float, default=10.0, metavar="S", help="solver time limit in seconds (default 10)"
+        "--time-limit",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="solver time limit in seconds, above 0 and at most 3600 (default 10)",
     )
     parser.add_argument(
         "--repair", action="store_true", help="keep the existing timetable, moving as few appointments as possible"
@@ -40,10 +45,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     from coordinator_tui.services import clinic_planning
-    from coordinator_tui.services.scheduling import hhmm
+    from coordinator_tui.services.scheduling import hhmm, valid_time_limit
 
-    if args.time_limit <= 0:
-        raise CommandError("--time-limit must be more than 0 seconds")
+    try:
+        valid_time_limit(args.time_limit)
+    except ValueError as exc:  # a usage error: one line, exit 2, before the database is opened
+        raise FieldError("time_limit", f"--time-limit {exc}") from None
     db = open_from_args(args, writable=bool(args.apply))
     try:
         # Read in a read session, solve with no session open: nobody's save waits for the solver. Only the apply

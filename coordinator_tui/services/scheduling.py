@@ -68,6 +68,19 @@ WAIT_WEIGHT = 3  # each minute of waiting costs as much as finishing three minut
 FamilyFloors = dict[int, dict[frozenset[int], int]]
 _MAX_FLOOR_STATES = 20_000  # a family's day splits kept apart by _family_floors before it gives up
 
+MAX_TIME_LIMIT = 3600.0  # one hour: the longest a build may run (the command line and the app share the rule)
+
+
+def valid_time_limit(seconds: float) -> float:
+    """``seconds`` when it is a usable solver time limit: finite, above 0 and at most an hour.
+
+    Otherwise ValueError with a message naming the value (the caller puts the field's name before it).
+    """
+    if not (math.isfinite(seconds) and 0 < seconds <= MAX_TIME_LIMIT):
+        raise ValueError(f"must be a number of seconds above 0 and at most {MAX_TIME_LIMIT:g}, not {seconds:g}")
+    return seconds
+
+
 CONSULTATION = "consultation"
 TEST = "test"
 JOINT = "joint"

@@ -90,9 +90,16 @@ def text_of(screen: TimetableBuildScreen, selector: str) -> str:
 
 def test_parse_time_limit() -> None:
     assert parse_time_limit(" 2,5 ") == 2.5
-    for bad in ("", "0", "abc", "601"):
-        with pytest.raises(ValueError, match="Time limit"):
+    assert parse_time_limit("0.5") == 0.5
+    assert parse_time_limit("3600") == 3600.0  # an hour, the command line's limit too
+    for bad in ("", "abc"):
+        with pytest.raises(ValueError, match=r"^Time limit: enter a number of seconds, e\.g\. 10$"):
             parse_time_limit(bad)
+    # The same rule as ``schedule --time-limit`` (scheduling.valid_time_limit), in the field's words.
+    for bad, shown in (("nan", "nan"), ("inf", "inf"), ("-1", "-1"), ("0", "0"), ("0,0", "0"), ("3601", "3601")):
+        with pytest.raises(ValueError) as exc:
+            parse_time_limit(bad)
+        assert str(exc.value) == f"Time limit: must be a number of seconds above 0 and at most 3600, not {shown}"
 
 
 @pilot_test
@@ -184,6 +191,12 @@ async def test_bad_time_limit_and_unknown_clinic_show_a_message(db: Database, cl
         await build_attempt(pilot, screen, "0")
         assert screen.state == "ready"
         assert "Time limit" in str(screen.query_one("#build-message", Static).content)
+        # Over an hour: refused in words, and what was typed stays in the field (focused) to correct.
+        await build_attempt(pilot, screen, "3601")
+        assert screen.state == "ready"
+        assert "at most 3600, not 3601" in str(screen.query_one("#build-message", Static).content)
+        field = screen.query_one("#build-time-limit", Input)
+        assert field.value == "3601" and field.has_focus
         await pilot.press("escape")  # nothing built: closes without asking
         await pilot.pause()
         assert not isinstance(pilot.app.screen, (TimetableBuildScreen, ConfirmScreen))

@@ -44,7 +44,6 @@ from coordinator_tui.ui.screens.base import USER_ERRORS, error_text
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 
 DEFAULT_TIME_LIMIT = 10.0
-MAX_TIME_LIMIT = 600.0
 APPLICABLE = ("optimal", "feasible")
 
 STATUS_MARK = {"optimal": "✓ optimal", "feasible": "~ feasible"}
@@ -86,9 +85,10 @@ def parse_time_limit(text: str) -> float:
         value = float(text.strip().replace(",", "."))
     except ValueError:
         raise ValueError("Time limit: enter a number of seconds, e.g. 10") from None
-    if not 0 < value <= MAX_TIME_LIMIT:
-        raise ValueError(f"Time limit: enter a number of seconds above 0 and at most {MAX_TIME_LIMIT:g}")
-    return value
+    try:
+        return sch.valid_time_limit(value)
+    except ValueError as exc:
+        raise ValueError(f"Time limit: {exc}") from None
 
 
 def _slot(instance: sch.Instance, day: int, start: int, end: int | None = None) -> str:
