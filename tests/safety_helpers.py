@@ -50,6 +50,20 @@ def add_patient(session: Session, seed: int, **overrides: str) -> int:
     return patient.id
 
 
+def write_demo_database(path: Path) -> Path:
+    """A new database file at ``path`` holding the default demo data set (40 fictional patients), closed again."""
+    from coordinator_tui.db import open_database
+    from coordinator_tui.services.demo_data import load_demo
+
+    db = open_database(str(path))
+    try:
+        with db.session() as s:
+            load_demo(s)
+    finally:
+        db.dispose()
+    return path
+
+
 def busiest_clinic(path: Path) -> int:
     """The id of the clinic with the most families attending, read from a database file (read-only, via SQLite)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)

@@ -24,19 +24,21 @@ from coordinator_tui import cli
 from coordinator_tui.config import Settings
 from coordinator_tui.db import DamagedDatabaseError, check_pages, open_database
 from coordinator_tui.services import backup
-from coordinator_tui.services.demo_data import load_demo
 from coordinator_tui.temp_files import remove_leftovers, temp_name
-from tests.safety_helpers import REPO, add_patient, busiest_clinic, child_env, file_digest, run_cli
+from tests.safety_helpers import (
+    REPO,
+    add_patient,
+    busiest_clinic,
+    child_env,
+    file_digest,
+    run_cli,
+    write_demo_database,
+)
 
 
 @pytest.fixture(scope="module")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    db = open_database(str(path))
-    with db.session() as s:
-        load_demo(s)
-    db.dispose()
-    return path
+    return write_demo_database(tmp_path_factory.mktemp("demo") / "demo.db")
 
 
 def _copy_db(template: Path, folder: Path) -> Path:

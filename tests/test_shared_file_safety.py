@@ -13,16 +13,13 @@ import re
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from coordinator_tui import cli
-from coordinator_tui.db import open_database
 from coordinator_tui.services import backup
-from coordinator_tui.services.demo_data import load_demo
-from tests.safety_helpers import REPO, busiest_clinic, child_env, run_cli
+from tests.safety_helpers import REPO, busiest_clinic, child_env, run_cli, write_demo_database
 
 COORDINATOR = REPO / "tests" / "coordinator_process.py"
 
@@ -66,13 +63,8 @@ class Coordinator:
 
 
 @pytest.fixture
-def demo_file(tmp_path: Path) -> Iterator[Path]:
-    path = tmp_path / "data" / "coordinator.db"
-    db = open_database(str(path))
-    with db.session() as s:
-        load_demo(s)
-    db.dispose()
-    yield path
+def demo_file(tmp_path: Path) -> Path:
+    return write_demo_database(tmp_path / "data" / "coordinator.db")
 
 
 def _notes_on_disk(path: Path, patient_ids: list[int]) -> dict[int, str]:
