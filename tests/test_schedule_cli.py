@@ -10,6 +10,7 @@ from sqlmodel import select
 from coordinator_tui.cli import main
 from coordinator_tui.db import Database
 from coordinator_tui.models import Appointment
+from coordinator_tui.services.scheduling import NO_BOUND_TEXT
 from tests.scheduling_fixtures import make_clinic
 
 
@@ -42,9 +43,32 @@ def test_schedule_prints_summary_and_writes_nothing(
     assert "Scheduled: " in out and "unscheduled: 0" in out
     assert "Total waiting:" in out
     assert "Solver: optimal" in out or "Solver: feasible" in out
-    assert "gap" in out
+    assert "gap" in out or NO_BOUND_TEXT in out
+    assert "Timetable from: " in out
     assert "not written" in out
     assert _count(path) == 0
+
+
+def test_schedule_says_there_is_no_bound_instead_of_a_gap(
+    clinic_db: tuple[str, int], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A solve that proved no bound (0) prints that the solver could not prove how good the timetable is, not
+    "gap 100.0%, bound 0"."""
+    from coordinator_tui.services import scheduling as sch
+
+    real = sch.solve
+
+    def no_bound(*args: object, **kwargs: object) -> sch.ScheduleResult:
+        result = real(*args, **kwargs)  # type: ignore[arg-type]
+        result.status, result.bound, result.gap = "feasible", 0.0, sch._gap("feasible", result.objective or 0, 0.0)
+        return result
+
+    monkeypatch.setattr(sch, "solve", no_bound)
+    path, clinic_id = clinic_db
+    assert main(["schedule", "--clinic", str(clinic_id), "--time-limit", "1", "--db", path]) == 0
+    out = capsys.readouterr().out
+    assert NO_BOUND_TEXT in out
+    assert "gap" not in out and "bound 0" not in out
 
 
 def test_schedule_apply_then_repair(clinic_db: tuple[str, int], capsys: pytest.CaptureFixture[str]) -> None:

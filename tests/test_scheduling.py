@@ -18,6 +18,7 @@ from coordinator_tui.services.scheduling import (
     Request,
     RoomSpec,
     ScheduledItem,
+    ScheduleResult,
     StaffDay,
     compute_moves,
     dispatch_timetable,
@@ -428,3 +429,60 @@ def test_build_bound_is_below_every_heuristic_timetable() -> None:
     for timetable in (greedy_timetable(inst), dispatch_timetable(inst)):
         if len(timetable) == len(inst.requests):
             assert result.bound <= evaluate(inst, timetable) + 1e-6
+
+
+def test_a_build_whose_last_stage_has_almost_no_time_returns_an_earlier_stages_timetable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under load the whole model may find nothing in its last few per cent of the time: the build still returns
+    the complete timetable an earlier stage found (never worse by the objective), keeps every rule, and says
+    which stage it came from."""
+    from coordinator_tui.services import scheduling as sch
+
+    monkeypatch.setattr(sch, "_WHOLE_MODEL_SHARE", 0.0)
+    monkeypatch.setattr(sch, "_WHOLE_MODEL_MIN_SECONDS", 0.0)
+    inst = small_instance()
+    result = solve(inst, time_limit=1.0)
+    assert result.status == "feasible"
+    assert result.stage in (sch.STAGE_HEURISTIC, sch.STAGE_INSERTION, sch.STAGE_IMPROVEMENT)
+    assert len(result.scheduled) == len(inst.requests) and not result.unscheduled
+    assert check_timetable(inst, result.scheduled) == []
+    assert result.objective == evaluate(inst, result.scheduled)
+    assert result.objective <= evaluate(inst, sch._best_heuristic(inst))
+    lines = result.summary_lines(inst)
+    assert f"Timetable from: {result.stage}" in lines
+
+
+def test_a_build_names_the_whole_model_when_it_produced_the_timetable() -> None:
+    inst = small_instance()
+    result = solve(inst, time_limit=LIMIT)
+    assert result.stage in ("whole model", "family-by-family placement", "improvement", "first-fit placement")
+    assert any(line.startswith("Timetable from: ") for line in result.summary_lines(inst))
+    assert result.objective is not None and result.objective == evaluate(inst, result.scheduled)
+
+
+def _result(status: str, objective: float | None, bound: float | None, gap: float | None) -> ScheduleResult:
+    return ScheduleResult(status, [], [], 0, {}, objective, bound, gap, 1.0)
+
+
+@pytest.mark.parametrize("bound", [None, 0.0, float("inf"), float("-inf"), float("nan")])
+def test_summary_says_there_is_no_bound_instead_of_a_meaningless_gap(bound: float | None) -> None:
+    from coordinator_tui.services.scheduling import NO_BOUND_TEXT
+
+    result = _result("feasible", 120.0, bound, 1.0)
+    solver_line = next(line for line in result.summary_lines(small_instance()) if line.startswith("Solver:"))
+    assert NO_BOUND_TEXT in solver_line
+    assert "gap" not in solver_line and "%" not in solver_line
+    assert result.gap_text() == NO_BOUND_TEXT
+
+
+def test_summary_shows_the_gap_when_there_is_a_bound() -> None:
+    from coordinator_tui.services.scheduling import NO_BOUND_TEXT, _gap
+
+    result = _result("feasible", 120.0, 100.0, _gap("feasible", 120.0, 100.0))
+    solver_line = next(line for line in result.summary_lines(small_instance()) if line.startswith("Solver:"))
+    assert "gap 16.7%, bound 100, objective 120" in solver_line
+    assert NO_BOUND_TEXT not in solver_line
+    assert _gap("feasible", 120.0, 0.0) is None and _gap("feasible", 120.0, None) is None
+    assert _gap("optimal", 0.0, 0.0) == 0.0  # proven optimal: a gap of 0 means something even at 0
+    assert "gap 0.0%" in _result("optimal", 0.0, 0.0, 0.0).gap_text()

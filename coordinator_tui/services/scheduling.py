@@ -258,6 +258,31 @@ class Move:
         return f"{who}, {self.discipline}: {before} -> {after}"
 
 
+STAGE_HEURISTIC = "first-fit placement"
+STAGE_INSERTION = "family-by-family placement"
+STAGE_IMPROVEMENT = "improvement"
+STAGE_WHOLE_MODEL = "whole model"
+NO_BOUND_TEXT = "the solver could not prove how good this timetable is (no bound)"
+# The whole model's share of a build's time (the last part, mostly for its bound) and its least seconds.
+_WHOLE_MODEL_SHARE = 0.05
+_WHOLE_MODEL_MIN_SECONDS = 0.1
+
+
+def has_useful_bound(status: str, bound: float | None) -> bool:
+    """A bound worth a gap: proven optimal, or a finite bound above zero (0 proves nothing here)."""
+    if status == "optimal":
+        return True
+    return bound is not None and math.isfinite(bound) and bound > 0
+
+
+def _gap(status: str, objective: float, bound: float | None) -> float | None:
+    if status == "optimal":
+        return 0.0
+    if bound is None or not has_useful_bound(status, bound):
+        return None
+    return max(0.0, (objective - bound) / max(1.0, abs(objective)))
+
+
 @dataclass
 class ScheduleResult:
     status: str  # optimal / feasible / infeasible / unknown
@@ -271,16 +296,33 @@ class ScheduleResult:
     wall_time: float
     moves: list[Move] = field(default_factory=list)
     message: str = ""
+    stage: str = ""  # which stage of the build produced the timetable (STAGE_*), "" when not said
+
+    def gap_text(self) -> str:
+        """The gap when there is a bound worth one, else that the solver could not prove how good it is."""
+        if self.objective is None:
+            return ""
+        if self.gap is not None and has_useful_bound(self.status, self.bound):
+            return f"gap {self.gap * 100:.1f}%"
+        return NO_BOUND_TEXT
+
+    def quality_text(self) -> str:
+        """How good the timetable is proven to be: the gap when there is a bound, else that there is none."""
+        if self.objective is None:
+            return ""
+        if self.gap is not None and has_useful_bound(self.status, self.bound):
+            return f"gap {self.gap * 100:.1f}%, bound {self.bound:.0f}, objective {self.objective:.0f}"
+        return f"{NO_BOUND_TEXT}, objective {self.objective:.0f}"
 
     def summary_lines(self, instance: Instance) -> list[str]:
+        quality = self.quality_text()
         lines = [
             f"Scheduled: {len(self.scheduled)} appointments; unscheduled: {len(self.unscheduled)}",
             f"Total waiting: {self.total_waiting_minutes} minutes",
-            f"Solver: {self.status}"
-            + (f", gap {self.gap * 100:.1f}%" if self.gap is not None else "")
-            + (f", bound {self.bound:.0f}, objective {self.objective:.0f}" if self.objective is not None else "")
-            + f", {self.wall_time:.1f} s",
+            f"Solver: {self.status}" + (f", {quality}" if quality else "") + f", {self.wall_time:.1f} s",
         ]
+        if self.stage:
+            lines.append(f"Timetable from: {self.stage}")
         if self.message:
             lines.append(self.message)
         for u in self.unscheduled:
@@ -927,6 +969,7 @@ def solve(
     # CP-SAT a much tighter model; otherwise every request is optional and an unplaced one costs the most.
     start_from = list(hint) if hint is not None else (_best_heuristic(instance) if use_hint else [])
     build = use_hint and hint is None and not minimise_moves and _stages and len(instance.patients) > 1
+    start_stage = STAGE_HEURISTIC  # which stage found start_from (a build returns it if the whole model does worse)
     # Levels 2 and 3 bounded per family (redundant cuts, see _family_floors): cheap, exact over how the family's
     # appointments split between days, blind to the other families.
     floors: FamilyFloors = {}
@@ -938,17 +981,21 @@ def solve(
         # back (ruin and recreate). The whole model then runs for the rest of the time from that timetable.
         inserted = _insertion_timetable(instance, time_limit * 0.2, seed, workers, floors)
         if (len(inserted), -evaluate(instance, inserted)) > (len(start_from), -evaluate(instance, start_from)):
-            start_from = inserted
+            start_from, start_stage = inserted, STAGE_INSERTION
         if len(start_from) == len(instance.requests):
-            start_from = _improve_by_families(
+            before = evaluate(instance, start_from)
+            improved = _improve_by_families(
                 instance,
                 start_from,
-                began + time_limit * 0.95,
+                began + time_limit * (1 - _WHOLE_MODEL_SHARE),
                 seed,
                 workers,
                 floors,
                 (lambda value: on_solution(value, time.perf_counter() - began)) if on_solution else None,
             )
+            if evaluate(instance, improved) < before:
+                start_stage = STAGE_IMPROVEMENT
+            start_from = improved
     must_place: set[str] = set()
     if _all_required or (not minimise_moves and start_from and len(start_from) == len(instance.requests)):
         must_place = {r.key for r in instance.requests}
@@ -1283,7 +1330,9 @@ def solve(
         _complete_hint(m, options, {it.key: (it.day, it.start) for it in start_from}, seed, min(1.0, time_limit / 5))
 
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(max(0.1, time_limit - (time.perf_counter() - began)))
+    solver.parameters.max_time_in_seconds = float(
+        max(_WHOLE_MODEL_MIN_SECONDS, time_limit - (time.perf_counter() - began))
+    )
     solver.parameters.num_search_workers = workers
     solver.parameters.random_seed = seed
     solver.parameters.log_search_progress = log
@@ -1306,7 +1355,25 @@ def solve(
         cp_model.MODEL_INVALID: "invalid",
     }
     status_name = names.get(status, "unknown")
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    # The families' floors add up to a proven bound too (every term of the objective is at least zero); it stands
+    # in when the solver stopped before its own bound reached it.
+    floor_bound = float(sum(f.get(frozenset(), 0) for f in floors.values()))
+    whole: list[ScheduledItem] | None = None
+    if build and start_from and status not in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
+        # Never worse than an earlier stage: when the whole model found nothing in the time left (e.g. under load),
+        # or something worse, the build returns the earlier stage's timetable, by the same objective.
+        earlier = (len(start_from), -evaluate(instance, start_from))
+        whole = _read_solution(instance, solver, options, rt_attend) if found else None
+        if whole is None or (len(whole), -evaluate(instance, whole)) < earlier:
+            bound_value = max(b for b in (solver.BestObjectiveBound(), floor_bound) if math.isfinite(b))
+            result = _result_of(instance, start_from, "feasible", bound_value, elapsed, start_stage)
+            result.message = (
+                f"the whole model found no better timetable within {time_limit:g} s; "
+                f"this one is from the {start_stage} stage"
+            )
+            return result
+    if not found:
         message = (
             "the pinned appointments and lunch breaks cannot all be kept: check pinned appointments for clashes"
             if status == cp_model.INFEASIBLE
@@ -1326,17 +1393,47 @@ def solve(
             message,
         )
 
+    scheduled = whole if whole is not None else _read_solution(instance, solver, options, rt_attend)
+    result = _result_of(
+        instance,
+        scheduled,
+        status_name,
+        max(solver.BestObjectiveBound(), floor_bound),
+        elapsed,
+        STAGE_WHOLE_MODEL,
+        objective=solver.ObjectiveValue(),
+    )
+    return result
+
+
+def _read_solution(
+    instance: Instance, solver: Any, options: dict[str, list[_Option]], rt_attend: dict[str, Any]
+) -> list[ScheduledItem]:
+    """The whole model's timetable, read from a solver that found one."""
     scheduled: list[ScheduledItem] = []
     for r in instance.requests:
         for o in options.get(r.key, []):
             if o.lit is True or solver.BooleanValue(o.lit):
                 start_units = o.start if isinstance(o.start, int) else solver.Value(o.start)
-                minute = (start_units - o.day * upd) * unit
+                minute = (start_units - o.day * UNITS_PER_DAY) * RESOLUTION
                 profs = r.professional_ids
                 if r.key in rt_attend:
                     profs = tuple(pid for pid, a in rt_attend[r.key] if solver.BooleanValue(a))
                 scheduled.append(_item(instance, r, o.day, minute, profs))
                 break
+    return scheduled
+
+
+def _result_of(
+    instance: Instance,
+    scheduled: list[ScheduledItem],
+    status: str,
+    bound: float | None,
+    elapsed: float,
+    stage: str,
+    objective: float | None = None,
+) -> ScheduleResult:
+    """A result for ``scheduled`` (objective by ``evaluate`` unless given; the gap only with a useful bound)."""
     placed = {it.key for it in scheduled}
     unscheduled = [
         Unscheduled(r.key, r.patient_id, r.discipline, explain_unscheduled(instance, r, scheduled))
@@ -1344,23 +1441,20 @@ def solve(
         if r.key not in placed
     ]
     waits = waiting_minutes(instance, scheduled)
-    obj = solver.ObjectiveValue()
-    # The families' floors add up to a proven bound too (every term of the objective is at least zero); it stands
-    # in when the solver stopped before its own bound reached it.
-    bound = max(solver.BestObjectiveBound(), float(sum(f.get(frozenset(), 0) for f in floors.values())))
-    gap = 0.0 if status == cp_model.OPTIMAL else (obj - bound) / max(1.0, abs(obj))
+    obj = evaluate(instance, scheduled) if objective is None else objective
     moves = compute_moves(instance, scheduled) if any(r.current for r in instance.requests) else []
     return ScheduleResult(
-        status=status_name,
+        status=status,
         scheduled=scheduled,
         unscheduled=unscheduled,
         total_waiting_minutes=sum(waits.values()),
         waiting_by_patient=waits,
         objective=obj,
         bound=bound,
-        gap=max(0.0, gap),
+        gap=_gap(status, obj, bound),
         wall_time=elapsed,
         moves=moves,
+        stage=stage,
     )
 
 

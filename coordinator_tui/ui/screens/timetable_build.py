@@ -521,7 +521,7 @@ class TimetableBuildScreen(ModalScreen[bool]):
             self._show_keys()
             return
         status = STATUS_MARK.get(result.status, f"✗ {result.status}")
-        gap = f", gap {result.gap * 100:.1f}%" if result.gap is not None else ""
+        gap = f", {result.gap_text()}" if result.gap_text() else ""
         self.query_one("#build-progress-text", Static).update(f"Solver: {status}{gap} · {result.wall_time:.1f} s")
         summary.update(Text("\n".join(result.summary_lines(instance))))
         self.changes = plan_changes(instance, result) if result.status in APPLICABLE else []
