@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                 res.total_waiting_minutes,
                 res.objective or 0,
                 res.bound if res.bound is not None else float("nan"),
-                res.gap or 0.0,
+                res.gap if res.gap is not None else float("nan"),  # no bound worth a gap: shown as nan
                 res.status,
                 len(check_timetable(inst, res.scheduled)),
             )
