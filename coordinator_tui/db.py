@@ -3,7 +3,7 @@
 This is the only module that knows it may be talking to SQLite. Opening a database:
 - refuses, with a one-line reason, a missing (unless asked to create), empty, unreadable, read-only, non-SQLite,
   FIFO or device, or corrupt file, and a database written by a newer version of the app; the file is left as it was;
-- creates a new file owner-only (0600) inside an owner-only directory (and removes it again if it cannot be set up);
+- creates a new database owner-only (0600) inside an owner-only directory, built whole in a hidden file first;
 - checks the schema version with a read (no write lock: another coordinator's save never stops it); only an older
   schema takes the write lock, after the file is backed up next to itself, to upgrade it;
 - never opens the file, its ``-wal`` or ``-shm`` with anything but SQLite (see ``db_file``).
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = _db_file.MIGRATIONS_DIR
 SQLITE_HEADER = _db_file.SQLITE_HEADER
 BUSY_TIMEOUT_MS = 5000
+BUSY_MESSAGE = "the database is busy: another coordinator is saving. Please try again in a moment"
 
 
 # Alembic is imported only when a migration has to run: a database already at the current schema opens without it,
@@ -81,6 +82,13 @@ def is_url(target: str) -> bool:
     return "://" in target
 
 
+def remove_with_sidecars(path: Path) -> None:
+    """Remove a database file that is ours alone (a temporary copy) with SQLite's -wal, -shm and -journal."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            Path(f"{path}{suffix}").unlink()
+
+
 def create_private_file(path: Path) -> None:
     """Create an empty file readable and writable by the owner only."""
     ensure_private_dir(path.parent)
@@ -111,9 +119,7 @@ def _check_sqlite_file(path: Path, *, writable: bool, kind: FileKind) -> bool:
     except sqlite3.Error as exc:
         text = str(exc).lower()
         if "locked" in text or "busy" in text:
-            raise DatabaseBusyError(
-                "the database is busy: another coordinator is saving. Please try again in a moment"
-            ) from exc
+            raise DatabaseBusyError(BUSY_MESSAGE) from exc
         if not writable and _can_read_immutable(path):
             # SQLite cannot make the -shm file in a read-only folder; with every commit in the file (no -wal)
             # and nobody able to write there, the file is read as it is.
@@ -232,9 +238,7 @@ def backup_sqlite_file(source: Path, dest: Path) -> Path:
             src.close()
         os.replace(tmp, dest)
     except BaseException:
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                Path(f"{tmp}{suffix}").unlink()
+        remove_with_sidecars(tmp)
         raise
     return dest
 
@@ -304,9 +308,7 @@ def translate_errors() -> Iterator[None]:
     except OperationalError as exc:
         text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
         if "locked" in text or "busy" in text:
-            raise DatabaseBusyError(
-                "the database is busy: another coordinator is saving. Please try again in a moment"
-            ) from exc
+            raise DatabaseBusyError(BUSY_MESSAGE) from exc
         if "disk is full" in text or "disk i/o" in text:
             raise DatabaseError("the database could not be written: the disk is full or failing") from exc
         if "readonly" in text or "read-only" in text:
@@ -417,9 +419,7 @@ def _create_database_file(path: Path) -> None:
             if not path.exists():
                 os.replace(tmp, path)
     finally:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            with contextlib.suppress(OSError):
-                Path(f"{tmp}{suffix}").unlink()
+        remove_with_sidecars(tmp)
 
 
 def prepare_schema(db: Database, *, migrate: bool = True) -> None:

@@ -32,6 +32,7 @@ from pathlib import Path
 from coordinator_tui import clock
 from coordinator_tui.config import Settings, ensure_private_dir
 from coordinator_tui.db import (
+    BUSY_MESSAGE,
     BUSY_TIMEOUT_MS,
     Database,
     DatabaseBusyError,
@@ -40,6 +41,7 @@ from coordinator_tui.db import (
     backup_sqlite_file,
     create_private_file,
     known_revisions,
+    remove_with_sidecars,
 )
 from coordinator_tui.db_file import FileKind, file_kind, is_sqlite_file, sqlite_uri
 from coordinator_tui.temp_files import remove_leftovers, temp_name
@@ -161,7 +163,7 @@ def _require_sqlite_file(path: Path, *, what: str) -> None:
     except sqlite3.Error as exc:
         text = str(exc).lower()
         if "locked" in text or "busy" in text:
-            raise DatabaseBusyError("the database is busy: another coordinator is saving. Please try again") from exc
+            raise DatabaseBusyError(BUSY_MESSAGE) from exc
         raise BackupError(f"{what} cannot be read ({text.splitlines()[0][:200]})") from exc
     if not is_sqlite:
         raise BackupError(f"{what} is damaged (corrupt) or not an SQLite file: SQLite cannot read it")
@@ -215,12 +217,6 @@ def _private_temp_path(folder: Path, stem: str) -> Path:
     return folder / temp_name(stem)
 
 
-def _remove_with_sidecars(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        with contextlib.suppress(FileNotFoundError):
-            Path(f"{path}{suffix}").unlink()
-
-
 def _copy_as_single_file(source: Path, dest: Path) -> None:
     """A consistent, self-contained copy (online backup API, then rollback-journal mode: no -wal file needed)."""
     try:
@@ -231,18 +227,18 @@ def _copy_as_single_file(source: Path, dest: Path) -> None:
         finally:
             conn.close()
     except sqlite3.OperationalError as exc:
-        _remove_with_sidecars(dest)
+        remove_with_sidecars(dest)
         text = str(exc).lower()
         if "locked" in text or "busy" in text:
-            raise DatabaseBusyError("the database is busy: another coordinator is saving. Please try again") from exc
+            raise DatabaseBusyError(BUSY_MESSAGE) from exc
         if "full" in text:
             raise BackupError("the copy could not be written: the disk is full") from exc
         raise BackupError(f"the copy could not be made: {text.splitlines()[0][:200]}") from exc
     except sqlite3.DatabaseError as exc:
-        _remove_with_sidecars(dest)
+        remove_with_sidecars(dest)
         raise BackupError(f"{source} is damaged or not a database (SQLite cannot read it)") from exc
     except BaseException:
-        _remove_with_sidecars(dest)
+        remove_with_sidecars(dest)
         raise
 
 
@@ -294,10 +290,10 @@ def make_backup(db: Database | Path | str, folder: Path, *, day: dt.date | None 
         check_database_file(tmp, what="the new backup of", shown_as=source)
         os.replace(tmp, final)
     except OSError as exc:
-        _remove_with_sidecars(tmp)
+        remove_with_sidecars(tmp)
         raise BackupError(f"the backup could not be written to {folder} ({exc.strerror})") from exc
     except BaseException:
-        _remove_with_sidecars(tmp)
+        remove_with_sidecars(tmp)
         raise
     _fsync_dir(folder)
     log.info("backup.created", extra={"fields": {"day": day.isoformat()}})
@@ -395,7 +391,7 @@ def _save_current(conn: sqlite3.Connection, database: Path, folder: Path) -> Pat
                 os.close(fd)
         os.replace(part, saved)
     except BaseException:
-        _remove_with_sidecars(part)
+        remove_with_sidecars(part)
         raise
     _fsync_dir(folder)
     return saved
@@ -462,6 +458,6 @@ def restore_backup(backup: Path | str, db_target: Path | str, settings: Settings
             f"the restore could not be completed ({text.splitlines()[0][:200]}); the database was not replaced"
         ) from exc
     finally:
-        _remove_with_sidecars(staged)
+        remove_with_sidecars(staged)
     log.info("backup.restored", extra={"fields": {"revision": revision}})
     return RestoreResult(restored_from=source, database=database, previous_saved_as=saved, revision=revision)

@@ -307,12 +307,12 @@ class ScheduleResult:
         return NO_BOUND_TEXT
 
     def quality_text(self) -> str:
-        """How good the timetable is proven to be: the gap when there is a bound, else that there is none."""
-        if self.objective is None:
+        """How good the timetable is proven to be: ``gap_text`` with the bound (when there is one) and objective."""
+        text = self.gap_text()
+        if not text:
             return ""
-        if self.gap is not None and has_useful_bound(self.status, self.bound):
-            return f"gap {self.gap * 100:.1f}%, bound {self.bound:.0f}, objective {self.objective:.0f}"
-        return f"{NO_BOUND_TEXT}, objective {self.objective:.0f}"
+        bound = "" if text == NO_BOUND_TEXT else f", bound {self.bound:.0f}"
+        return f"{text}{bound}, objective {self.objective:.0f}"
 
     def summary_lines(self, instance: Instance) -> list[str]:
         quality = self.quality_text()
