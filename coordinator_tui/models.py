@@ -17,6 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from coordinator_tui.text_fold import search_key
+
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """A timezone-aware datetime stored as UTC; naive datetimes are refused."""
@@ -148,6 +150,7 @@ class Patient(SQLModel, table=True):
             "nhs_number",
             "hospital_number",
             "date_of_birth",
+            "search_key",
         ),
     )
 
@@ -171,10 +174,25 @@ class Patient(SQLModel, table=True):
     internal_notes: str = Field(default="", max_length=4000)
     archived: bool = False
     version: int = 1
+    # What the patient is found by, folded (text_fold.search_key of given name, family name, hospital number):
+    # set on every insert and update of the record (patient_search_key), filled for older rows by migration 0004.
+    search_key: str = Field(default="", sa_column_kwargs={"server_default": ""})
 
     @property
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+
+def patient_search_key(given_name: str, family_name: str, hospital_number: str) -> str:
+    return search_key(given_name, family_name, hospital_number)
+
+
+@sa.event.listens_for(Patient, "before_insert")
+@sa.event.listens_for(Patient, "before_update")
+def _set_search_key(_mapper: object, _connection: object, patient: Patient) -> None:
+    """Every insert or update of a Patient object keeps its search key. Statements that bypass objects set it
+    themselves: ``services.patients.update_patient`` (an UPDATE matching the version) and the demo's bulk insert."""
+    patient.search_key = patient_search_key(patient.given_name, patient.family_name, patient.hospital_number)
 
 
 class Contact(SQLModel, table=True):

@@ -37,7 +37,7 @@ from coordinator_tui.db import (
     upgrade,
 )
 from coordinator_tui.models import Patient
-from coordinator_tui.services import patients
+from coordinator_tui.services import contacts, patients
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 STAMP = "20261125T100000Z"  # conftest's fixed clock
@@ -236,6 +236,36 @@ def test_database_downgraded_to_base_is_upgraded_when_opened(tmp_path: Path) -> 
         assert revision_of(path) == head_revision()
         add_patient(database)
     assert not list(tmp_path.glob("*.bak"))  # an empty schema has nothing to back up
+
+
+def test_0004_fills_the_search_key_of_existing_patients_and_keeps_their_records(tmp_path: Path) -> None:
+    """Patients saved before the search key existed are found by their folded names once the database is upgraded;
+    the column is added in place, so no contact is lost to a table copy (foreign keys cascade)."""
+    path = tmp_path / "before-0004.db"
+    with disposed(open_database(str(path))) as database:
+        first = add_patient(database, family="Applewhistle")
+        with database.session() as session:
+            contacts.create_contact(session, first, {"name": "Parent Applewhistle"})
+        downgrade(database, "0003")
+        with database.engine.begin() as conn:
+            assert "search_key" not in {c["name"] for c in sa.inspect(conn).get_columns("patient")}
+            conn.exec_driver_sql(
+                "INSERT INTO patient (nhs_number, hospital_number, given_name, family_name, date_of_birth, condition, "
+                "school, has_ehcp, large_print, bsl_interpreter, wheelchair, interpreter_language, "
+                "review_interval_months, registered_on, internal_notes, archived, version) VALUES ('9990000018', "
+                "'EXH-9', 'Élodie', 'Ødegård', '2012-05-17', '', '', 0, 0, 0, 0, '', 12, '2020-01-01', '', 0, 1)"
+            )
+    with disposed(open_database(str(path))) as database:  # upgraded to head on opening
+        assert revision_of(path) == head_revision()
+        with database.engine.connect() as conn:
+            keys = dict(conn.exec_driver_sql("SELECT family_name, search_key FROM patient").all())
+            assert conn.exec_driver_sql("SELECT count(*) FROM contact").scalar() == 1
+            columns = [row[2] for row in conn.exec_driver_sql("PRAGMA index_info(ix_patient_list)")]
+        assert keys == {"Applewhistle": "pip applewhistle exh1", "Ødegård": "elodie odegard exh-9"}
+        assert columns[-1] == "search_key"
+        with database.session() as session:
+            for typed in ("odegard", "ØDEGÅRD", "élodie", "ELODIE", "exh-9"):
+                assert [p.family_name for p in patients.search_patients(session, typed)] == ["Ødegård"], typed
 
 
 def test_upgrade_from_the_first_revision_keeps_data_and_backs_up_first(

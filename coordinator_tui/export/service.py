@@ -28,7 +28,6 @@ File names: ``<first clinic day>_clinic_<surname>_<given name>.<ext>``, ASCII-fo
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,20 +42,13 @@ from coordinator_tui.export.formats import FORMATS, parse_formats
 from coordinator_tui.export.ics import CalendarEntry, assign_sequences, calendar_entries, render_ics
 from coordinator_tui.export.printable import render_html, render_text
 from coordinator_tui.services.itinerary import Itinerary, build_clinic_itineraries, build_itinerary
+from coordinator_tui.text_fold import fold
 
 ProgressCallback = Callable[[int, int], None]
 
-# Letters NFKD does not decompose into ASCII.
-_FOLD = str.maketrans(
-    {"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "þ": "th",
-     "Þ": "Th", "ð": "d", "Ð": "D", "œ": "oe", "Œ": "OE", "ı": "i"}
-)  # fmt: skip
-
-
 def ascii_slug(text: str, fallback: str = "x", max_length: int = 40) -> str:
     """'Seán O'Brien' -> 'sean-o-brien': ASCII letters, digits and single hyphens only (no path separators)."""
-    folded = unicodedata.normalize("NFKD", text.translate(_FOLD))
-    ascii_text = folded.encode("ascii", "ignore").decode("ascii").lower()
+    ascii_text = fold(text).encode("ascii", "ignore").decode("ascii")
     slug = "".join(ch if ch.isalnum() else "-" for ch in ascii_text)
     slug = "-".join(part for part in slug.split("-") if part)[:max_length].strip("-")
     return slug or fallback

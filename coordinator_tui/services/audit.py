@@ -43,10 +43,14 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# Columns derived from other columns (which are audited): not values anyone typed, left out of the log.
+DERIVED_COLUMNS = frozenset({"search_key"})
+
+
 def snapshot(record: SQLModel | None) -> dict[str, Any]:
     if record is None:
         return {}
-    return {key: _jsonable(value) for key, value in record.model_dump().items()}
+    return {key: _jsonable(value) for key, value in record.model_dump().items() if key not in DERIVED_COLUMNS}
 
 
 def entity_name(record: SQLModel | type[SQLModel]) -> str:

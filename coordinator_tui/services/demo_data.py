@@ -48,6 +48,7 @@ from coordinator_tui.models import (
     Professional,
     ProfessionalSetting,
     Room,
+    patient_search_key,
 )
 from coordinator_tui.services import audit
 from coordinator_tui.services.service import get_service
@@ -215,12 +216,14 @@ def load_demo(session: Session, *, patients: int = 40, seed: int = 7, profession
         age_days = rng.randrange(2 * 365, 30 * 365)
         dob = today - dt.timedelta(days=age_days)
         child = age_days < 18 * 365
+        hospital_number = f"EXH{100000 + i}"
         patient = writer.add(
             Patient(
                 nhs_number=next(nhs),
-                hospital_number=f"EXH{100000 + i}",
+                hospital_number=hospital_number,
                 given_name=given,
                 family_name=family,
+                search_key=patient_search_key(given, family, hospital_number),  # the bulk insert skips the events
                 date_of_birth=dob,
                 condition="Alström syndrome",
                 school=rng.choice(SCHOOLS) if 4 * 365 < age_days < 19 * 365 else "",

@@ -1,4 +1,8 @@
-"""Case-insensitive 'contains' matching for what people type into a search box (``%`` and ``_`` mean themselves)."""
+"""'Contains' matching for what people type into a search box (``%`` and ``_`` mean themselves).
+
+Patients are found through their stored search key (``text_fold``): ``like_pattern`` of the folded word. Other
+records (professionals) are matched with ``contains``, which ignores the case of ASCII letters only.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +39,12 @@ def _as_it_is(element: CaseFolded, compiler: SQLCompiler, **kw: Any) -> str:
     return compiler.process(element.clauses, **kw)
 
 
+def like_pattern(word: str) -> str:
+    """A ``LIKE`` pattern (with ``escape=ESCAPE``) for text containing ``word``, its wildcards matched literally."""
+    literal = word.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
+    return f"%{literal}%"
+
+
 def contains(column: Any, word: str) -> sa.ColumnElement[bool]:
     """``column`` contains ``word``, ignoring case; LIKE's wildcards in the word are matched literally."""
-    literal = word.lower().replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
-    return CaseFolded(column).like(f"%{literal}%", escape=ESCAPE)
+    return CaseFolded(column).like(like_pattern(word.lower()), escape=ESCAPE)
