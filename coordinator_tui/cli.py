@@ -2,7 +2,8 @@
 
 Each subcommand lives in ``coordinator_tui/commands/<name>.py`` with ``register(subparsers)``; the parser it adds
 sets ``func`` to a function taking the parsed arguments and returning the exit status. Usage errors exit 2;
-a problem with the database or a file exits 1 with one line on standard error, never a traceback.
+a problem with the database or a file exits 1 with one line on standard error, never a traceback. Everything printed
+shows control characters and bidirectional controls visibly (``terminal_text``): a terminal never obeys them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from coordinator_tui import __version__
 from coordinator_tui.config import SettingsError
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
+from coordinator_tui.terminal_text import terminal_safe_output
 from coordinator_tui.validation import FieldError, ValidationError
 
 # Subcommand modules, in the order --help lists them.
@@ -65,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)  # everything this process creates (database, backups, exports, logs) is owner-only
+    with terminal_safe_output():  # an escape sequence in an argument or a record is printed as \x1b, not obeyed
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from coordinator_tui.logging_setup import configure_logging, handle_unexpected

@@ -57,23 +57,72 @@ class FormErrors:
             raise ValidationError(self.errors)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls (C1 CSI starts terminal escapes)
+# Characters that change how text is shown rather than what it says, refused in every text field: the C0 and C1
+# controls (ESC and C1's CSI start terminal escape sequences; a line break or tab in a name breaks every table and
+# file that shows it; multi-line fields keep line breaks and tabs), the line and paragraph separators, and the
+# bidirectional controls, which reorder what follows ("Anna\u202eSmith" is shown as "AnnahtimS").
+_NAMED_CHARACTERS = {
+    "\x00": "a null character",
+    "\x07": "a bell character",
+    "\x08": "a backspace",
+    "\t": "a tab",
+    "\n": "a line break",
+    "\x0b": "a line break",
+    "\x0c": "a page break",
+    "\r": "a line break",
+    "\x1b": "an escape character",
+    "\x7f": "a delete character",
+    "\x85": "a line break",
+    "\x9b": "a control sequence introducer",
+    "\u2028": "a line separator",
+    "\u2029": "a paragraph separator",
+    "\u061c": "an Arabic letter mark",
+    "\u200e": "a left-to-right mark",
+    "\u200f": "a right-to-left mark",
+    "\u202a": "a left-to-right embedding",
+    "\u202b": "a right-to-left embedding",
+    "\u202c": "a pop directional formatting character",
+    "\u202d": "a left-to-right override",
+    "\u202e": "a right-to-left override",
+    "\u2066": "a left-to-right isolate",
+    "\u2067": "a right-to-left isolate",
+    "\u2068": "a first strong isolate",
+    "\u2069": "a pop directional isolate",
+}
+UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # Lone surrogates (broken text, e.g. undecodable bytes pasted into a terminal) cannot be stored as UTF-8.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def describe_character(ch: str) -> str:
+    """'a right-to-left override (U+202E)': a character named so that someone can find it and remove it."""
+    return f"{_NAMED_CHARACTERS.get(ch, 'a control character')} (U+{ord(ch):04X})"
+
+
+def unsafe_character(text: str, *, multiline: bool = False) -> str | None:
+    """The first character of ``text`` that a text field refuses (see ``UNSAFE_TEXT``), or None. Multi-line text
+    may hold line breaks (\\n) and tabs."""
+    for match in UNSAFE_TEXT.finditer(text):
+        if not (multiline and match.group() in "\n\t"):
+            return match.group()
+    return None
+
+
+def refuse_unsafe_text(text: str, field: str, *, multiline: bool = False) -> None:
+    """Raise FieldError naming the first character of ``text`` that a text field refuses (``unsafe_character``)."""
+    bad = unsafe_character(text, multiline=multiline)
+    if bad is not None:
+        raise FieldError(field, f"contains {describe_character(bad)}; remove it")
+
+
 def clean_text(value: str, field: str, *, max_length: int, required: bool = False, multiline: bool = False) -> str:
-    """Trim, refuse control characters (tabs and, when multiline, newlines allowed) and over-long text."""
+    """Trim; refuse control characters, bidirectional controls (naming the character) and over-long text."""
     if not isinstance(value, str):
         raise FieldError(field, "must be text")
     text = unicodedata.normalize("NFC", value).strip()
     if multiline:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-        bad = _CONTROL.search(text.replace("\n", ""))
-    else:
-        bad = _CONTROL.search(text) or ("\n" in text)
-    if bad:
-        raise FieldError(field, "contains control characters; please retype it")
+    refuse_unsafe_text(text, field, multiline=multiline)
     if _SURROGATE.search(text):
         raise FieldError(field, "contains broken characters that cannot be stored; please retype it")
     if required and not text:

@@ -174,7 +174,8 @@ def test_date_and_time_parsers(text: str) -> None:
         (parse_time, "24:61", "not a time of day"),
         (parse_time, "23:60", "not a time of day"),
         (validate_nhs_number, "'; DROP TABLE patient; --", "digits only"),
-        (clean_text, "\x1b[31mred", "control characters"),
+        (clean_text, "\x1b[31mred", r"contains an escape character \(U\+001B\); remove it"),
+        (clean_text, "Anna\u202eSmith", r"contains a right-to-left override \(U\+202E\); remove it"),
         (clean_text, "Ann\udcff", "broken characters"),
     ],
 )

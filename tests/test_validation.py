@@ -423,20 +423,67 @@ def test_uk_phone_required() -> None:
 def test_clean_text_trims_and_normalises() -> None:
     assert clean_text("  Puddleby Primary  ", "school", max_length=200) == "Puddleby Primary"
     assert clean_text("Zoe\u0301", "name", max_length=4) == "Zoé"  # NFC: four characters, not five
-    assert clean_text("tab\tinside", "name", max_length=20) == "tab\tinside"
+    assert clean_text("tab\tinside", "notes", max_length=20, multiline=True) == "tab\tinside"
 
 
-@pytest.mark.parametrize("bad", ["a\x00b", "a\x07b", "a\x1b[31mred", "a\rb", "a\nb", "a\x7fb", "a\x9b31mb", "a\x85b"])
-def test_clean_text_refuses_control_characters(bad: str) -> None:
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("a\x00b", "contains a null character (U+0000); remove it"),
+        ("a\x07b", "contains a bell character (U+0007); remove it"),
+        ("a\x1b[31mred", "contains an escape character (U+001B); remove it"),
+        ("a\rb", "contains a line break (U+000D); remove it"),
+        ("a\nb", "contains a line break (U+000A); remove it"),
+        ("tab\tinside", "contains a tab (U+0009); remove it"),
+        ("a\x7fb", "contains a delete character (U+007F); remove it"),
+        ("a\x9b31mb", "contains a control sequence introducer (U+009B); remove it"),
+        ("a\x85b", "contains a line break (U+0085); remove it"),
+        ("a\x01b", "contains a control character (U+0001); remove it"),
+        ("a\u2028b", "contains a line separator (U+2028); remove it"),
+    ],
+)
+def test_clean_text_refuses_control_characters_naming_them(bad: str, message: str) -> None:
     with pytest.raises(FieldError) as exc:
         clean_text(bad, "given_name", max_length=100)
     assert exc.value.field == "given_name"
-    assert "control characters" in exc.value.message
+    assert exc.value.message == message
+
+
+@pytest.mark.parametrize(
+    ("bad", "name"),
+    [
+        ("\u202a", "a left-to-right embedding (U+202A)"),
+        ("\u202b", "a right-to-left embedding (U+202B)"),
+        ("\u202c", "a pop directional formatting character (U+202C)"),
+        ("\u202d", "a left-to-right override (U+202D)"),
+        ("\u202e", "a right-to-left override (U+202E)"),
+        ("\u2066", "a left-to-right isolate (U+2066)"),
+        ("\u2067", "a right-to-left isolate (U+2067)"),
+        ("\u2068", "a first strong isolate (U+2068)"),
+        ("\u2069", "a pop directional isolate (U+2069)"),
+        ("\u200e", "a left-to-right mark (U+200E)"),
+        ("\u200f", "a right-to-left mark (U+200F)"),
+        ("\u061c", "an Arabic letter mark (U+061C)"),
+    ],
+)
+@pytest.mark.parametrize("multiline", [False, True])
+def test_clean_text_refuses_bidirectional_controls_naming_them(bad: str, name: str, multiline: bool) -> None:
+    """'Anna\u202eSmith' would be shown as 'AnnahtimS': text that reorders itself could make one patient look like
+    another."""
+    with pytest.raises(FieldError) as exc:
+        clean_text(f"Anna{bad}Smith", "given_name", max_length=100, multiline=multiline)
+    assert exc.value.message == f"contains {name}; remove it"
+
+
+def test_clean_text_keeps_right_to_left_scripts_and_joiners() -> None:
+    """Only the invisible controls are refused: Arabic and Hebrew names, and the joiners some scripts need, stay."""
+    for name in ("سارا", "דנה", "می\u200cخواهم", "Zoë"):
+        assert clean_text(name, "given_name", max_length=100) == name
 
 
 def test_clean_text_multiline() -> None:
     assert clean_text("line 1\r\nline 2\rline 3\n", "notes", max_length=100, multiline=True) == "line 1\nline 2\nline 3"
-    with pytest.raises(FieldError, match="control characters"):
+    with pytest.raises(FieldError, match=r"contains an escape character \(U\+001B\)"):
         clean_text("line 1\n\x1b[2J", "notes", max_length=100, multiline=True)
 
 
@@ -463,7 +510,10 @@ def test_clean_text_never_returns_control_characters(text: str) -> None:
         return
     assert len(result) <= 50
     assert result == result.strip()
-    assert all(unicodedata.category(c) != "Cc" or c == "\t" for c in result)
+    assert all(unicodedata.category(c) != "Cc" and c not in BIDI_CONTROLS for c in result)
+
+
+BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 
 # ------------------------------------------------------------------------------------------------------------

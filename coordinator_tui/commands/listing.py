@@ -8,6 +8,7 @@ import sys
 
 from coordinator_tui.cli import add_db_argument
 from coordinator_tui.commands.common import open_from_args
+from coordinator_tui.terminal_text import json_safe, visible
 
 # The same kinds as services.listing.KINDS (a test checks); named here so --help loads no database code.
 KINDS = ("patients", "professionals", "clinics", "appointments")
@@ -35,9 +36,9 @@ def run(args: argparse.Namespace) -> int:
             headings, records = rows(session, args.kind)
             if args.json:
                 for _cells, obj in records:
-                    sys.stdout.write(json.dumps(obj, ensure_ascii=False, sort_keys=True) + "\n")
+                    sys.stdout.write(json_safe(json.dumps(obj, ensure_ascii=False, sort_keys=True)) + "\n")
                 return 0
-            table = [cells for cells, _obj in records]
+            table = [[visible(cell) for cell in cells] for cells, _obj in records]  # one line per record
     finally:
         db.dispose()
     widths = [max([len(h)] + [len(r[i]) for r in table]) for i, h in enumerate(headings)]

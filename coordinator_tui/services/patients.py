@@ -40,6 +40,7 @@ from coordinator_tui.validation import (
     parse_positive_int,
     parse_text_fields,
     parse_uk_date,
+    refuse_unsafe_text,
     validate_nhs_number,
 )
 
@@ -116,6 +117,14 @@ def _check_unique_nhs(session: Session, nhs_number: str, exclude_id: int | None 
 
 
 def _check_domain_rules(values: Mapping[str, Any]) -> None:
+    """What holds however the values were made (a form, an import, a tool): text that cannot deceive, a date of
+    birth not in the future, a valid NHS number."""
+    for name in (*TEXT_LIMITS, "internal_notes"):
+        if isinstance(values.get(name), str):
+            try:
+                refuse_unsafe_text(values[name], name, multiline=name == "internal_notes")
+            except FieldError as exc:
+                raise ValidationError.single(name, exc.message) from exc
     dob = values.get("date_of_birth")
     if dob is not None and dob > clock.today():
         raise ValidationError.single("date_of_birth", "cannot be in the future")
