@@ -46,6 +46,20 @@ def add_db_argument(parser: argparse.ArgumentParser, *, top_level: bool = False)
     )
 
 
+#: The largest id a record can have (SQLite's and PostgreSQL's 64-bit integer keys).
+MAX_RECORD_ID = 2**63 - 1
+
+
+def record_id(text: str) -> int:
+    """An argparse type for a record's id (``--clinic``, ``--patient``): a whole number from 1 to MAX_RECORD_ID.
+    A larger number would overflow the database's integer and stop the program instead of being a usage error."""
+    digits = text.strip()
+    if digits.isascii() and digits.isdigit() and len(digits) <= 19 and 1 <= int(digits) <= MAX_RECORD_ID:
+        return int(digits)
+    shown = text if len(text) <= 30 else text[:30] + "…"
+    raise argparse.ArgumentTypeError(f"{shown!r} is not a record id (a whole number from 1 to {MAX_RECORD_ID})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coordinator-tui",

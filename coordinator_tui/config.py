@@ -10,6 +10,7 @@ Settings come from ``settings.toml`` in the user config directory (or the file n
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -54,11 +55,13 @@ def ensure_private_dir(path: Path) -> Path:
     """Create a directory readable by the owner only (0700).
 
     A directory that already exists is left as it is: ``--db ~/clinic.db`` or ``--db /tmp/x.db`` must not
-    change the mode of the user's home folder or of /tmp.
+    change the mode of the user's home folder or of /tmp. A file in its place raises NotADirectoryError.
     """
     try:
         path.mkdir(parents=True, mode=0o700)
     except FileExistsError:
+        if not path.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(path)) from None
         return path
     with contextlib.suppress(PermissionError):
         path.chmod(0o700)  # mkdir's mode is narrowed by the umask, never widened; make it exact

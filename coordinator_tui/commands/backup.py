@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from coordinator_tui.cli import add_db_argument
-from coordinator_tui.config import database_target, load_settings
+from coordinator_tui.config import SettingsError, database_target, load_settings, settings_file
+from coordinator_tui.validation import FieldError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,10 +42,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run_backup(args: argparse.Namespace) -> int:
     from coordinator_tui.services import backup as backup_service
 
+    if args.to is not None and Path(args.to).expanduser().exists() and not Path(args.to).expanduser().is_dir():
+        raise FieldError("to", f"--to {args.to} is a file, not a folder")  # a usage error: exit 2
     target = database_target(getattr(args, "db", None))
     database = backup_service.sqlite_file_of(target)
     settings = load_settings()
     folder = backup_service.backup_folder(database, settings, args.to)
+    if args.to is None and settings.backup_dir and folder.exists() and not folder.is_dir():
+        raise SettingsError(f"backup_dir in {settings_file()} is {folder}, a file, not a folder")
     path = backup_service.make_backup(database, folder, prune=not args.no_prune)
     kept = backup_service.list_backups(database, folder)
     print(f"backed up {database} to {path} ({len(kept)} backup(s) kept in {folder})")

@@ -3,8 +3,9 @@
     coordinator-tui export --clinic CLINIC_ID [--patient PATIENT_ID] --out DIR [--format ics,txt,html]
                            [--large-print] [--db PATH_OR_URL]
 
-Prints each file written, one per line. Usage errors (unknown clinic or patient, a patient not attending, an
-unknown format) exit 2; a folder or file that cannot be written exits 1 with one line and leaves no half file.
+Prints each file written, one per line. Usage errors (an id that is not a whole number from 1 to 2^63 - 1, an
+unknown clinic or patient, a patient not attending, an unknown format) exit 2 and create nothing, not even the
+folder; a folder or file that cannot be written exits 1 with one line and leaves no half file.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import functools
 import sys
 from pathlib import Path
 
-from coordinator_tui.cli import CommandError, add_db_argument
+from coordinator_tui.cli import CommandError, add_db_argument, record_id
 from coordinator_tui.commands.common import open_from_args
 from coordinator_tui.export.formats import FORMATS, parse_formats
 from coordinator_tui.services.errors import NotFoundError
@@ -27,9 +28,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Write the itinerary of one family, or of every family attending a clinic, as an .ics file "
         "to import into a calendar app, plain text, and a printable HTML page. Prints each file written.",
     )
-    parser.add_argument("--clinic", type=int, required=True, metavar="CLINIC_ID", help="the clinic event's id")
+    parser.add_argument("--clinic", type=record_id, required=True, metavar="CLINIC_ID", help="the clinic event's id")
     parser.add_argument(
-        "--patient", type=int, default=None, metavar="PATIENT_ID", help="one family only (default: every family)"
+        "--patient", type=record_id, default=None, metavar="PATIENT_ID", help="one family only (default: every family)"
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="folder to write to (created owner-only)")
     parser.add_argument(

@@ -16,8 +16,9 @@ Signature (for the UI)::
 
 Raises ``NotFoundError`` (unknown clinic or patient), ``NotAttendingError`` (a ``NotFoundError``: the patient is
 not invited or has declined), ``ValueError`` (unknown format), ``ExportError`` (the folder or a file cannot be
-written: one line, no file half-written). With a ``Database`` the SEQUENCE bookkeeping (``ExportedEvent``) is
-committed only after every file is written; with a ``Session`` the caller's transaction carries it.
+written: one line, no file half-written). The folder is created only when there is something to write in it.
+With a ``Database`` the SEQUENCE bookkeeping (``ExportedEvent``) is committed only after every file is written;
+with a ``Session`` the caller's transaction carries it.
 
 ``preview_itineraries(session, clinic_id, patient_id)`` returns the itineraries and the file names that an export
 would write, for a preview screen, without writing anything or touching SEQUENCE.
@@ -102,10 +103,12 @@ def export_itineraries(
     """Write the itineraries of one family (``patient_id``) or of every attending family; see the module notes."""
     chosen = parse_formats(formats)
     settings = settings or load_settings()
-    directory = ensure_output_dir(Path(out_dir))
     written: list[Path] = []
     with _session_of(db_or_session) as session:
-        itineraries = _itineraries(session, clinic_id, patient_id)
+        itineraries = _itineraries(session, clinic_id, patient_id)  # an unknown clinic or patient: nothing created
+        if not itineraries:
+            return written
+        directory = ensure_output_dir(Path(out_dir))
         stems = file_stems(itineraries)
         now = clock.now()
         entries: dict[int, list[CalendarEntry]] = {}

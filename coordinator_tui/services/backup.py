@@ -211,6 +211,17 @@ def check_database_file(path: Path, *, what: str = "the file", shown_as: Path | 
     return revision
 
 
+def _ensure_folder(folder: Path, what: str) -> None:
+    """Create ``folder`` owner-only if missing; a file where it should be is refused before anything is written."""
+    try:
+        ensure_private_dir(folder)
+    except NotADirectoryError as exc:
+        where = "is a file, not a folder" if folder.exists() else "cannot be created (a file is in its path)"
+        raise BackupError(f"{what} {folder} {where}") from exc
+    except OSError as exc:
+        raise BackupError(f"{what} {folder} cannot be created ({exc.strerror})") from exc
+
+
 def _private_temp_path(folder: Path, stem: str) -> Path:
     """A hidden temporary file in ``folder``; leftovers of a killed run are removed by the next (``temp_files``)."""
     remove_leftovers(folder)
@@ -279,10 +290,7 @@ def make_backup(db: Database | Path | str, folder: Path, *, day: dt.date | None 
         raise BackupError(f"no database at {source}")
     _require_sqlite_file(source, what=f"the database file {source}")
     day = day or clock.today()
-    try:
-        ensure_private_dir(folder)
-    except OSError as exc:
-        raise BackupError(f"the backup folder {folder} cannot be created ({exc.strerror})") from exc
+    _ensure_folder(folder, "the backup folder")
     final = folder / backup_name(source, day)
     tmp = _private_temp_path(folder, source.stem)
     try:
@@ -415,10 +423,7 @@ def restore_backup(backup: Path | str, db_target: Path | str, settings: Settings
     if source == database:
         raise BackupError("the backup file and the database are the same file")
     _require_sqlite_file(source, what=f"the backup file {source}")
-    try:
-        ensure_private_dir(database.parent)
-    except OSError as exc:
-        raise BackupError(f"the folder {database.parent} cannot be created ({exc.strerror})") from exc
+    _ensure_folder(database.parent, "the folder")
     # 1. A private copy of the backup beside the database (same file system, so the final rename is atomic),
     #    checked before anything else is touched.
     staged = _private_temp_path(database.parent, database.stem + "-restore")
@@ -431,10 +436,7 @@ def restore_backup(backup: Path | str, db_target: Path | str, settings: Settings
         else:
             _require_sqlite_file(database, what=f"the database {database}")
             folder = backup_folder(database, settings)
-            try:
-                ensure_private_dir(folder)
-            except OSError as exc:
-                raise BackupError(f"the backup folder {folder} cannot be created ({exc.strerror})") from exc
+            _ensure_folder(folder, "the backup folder")
             with _exclusive_hold(database) as held:
                 # 2. Save the current database: consistent, and no one else can change it while we hold it.
                 saved = _save_current(held, database, folder)

@@ -34,7 +34,8 @@ def _label(model: type[SQLModel]) -> str:
 
 
 def get_or_raise(session: Session, model: type[T], record_id: Any) -> T:
-    record = session.get(model, record_id)
+    beyond_any_key = isinstance(record_id, int) and not -(2**63) <= record_id < 2**63  # SQLite would overflow
+    record = None if beyond_any_key else session.get(model, record_id)
     if record is None:
         raise NotFoundError(f"no {_label(model)} with id {record_id}")
     return record
