@@ -205,7 +205,7 @@ def test_written_files_and_new_folders_are_owner_only(tmp_path: Path) -> None:
     old_umask = os.umask(0o022)
     try:
         target = tmp_path / "new" / "deeper" / "file.ics"
-        write_atomic(target, b"data")
+        write_atomic(target, b"data", what="a test file")
         assert target.read_bytes() == b"data"
         assert _mode(target) == 0o600
         assert _mode(tmp_path / "new") == 0o700 and _mode(tmp_path / "new" / "deeper") == 0o700
@@ -213,7 +213,7 @@ def test_written_files_and_new_folders_are_owner_only(tmp_path: Path) -> None:
         existing = tmp_path / "existing.txt"
         existing.write_bytes(b"old")
         existing.chmod(0o644)
-        write_atomic(existing, b"new")
+        write_atomic(existing, b"new", what="a test file")
         assert existing.read_bytes() == b"new" and _mode(existing) == 0o600
         assert _mode(tmp_path) == 0o755  # an existing folder is left as it was
     finally:
@@ -230,7 +230,7 @@ def test_failure_mid_write_leaves_old_file_and_no_temporary(tmp_path: Path, monk
 
     monkeypatch.setattr(os, "fsync", broken_fsync)
     with pytest.raises(ExportError, match="the disk is full") as info:
-        write_atomic(target, b"new version")
+        write_atomic(target, b"new version", what="the .ics itinerary of patient 1 at clinic 1")
     assert "\n" not in str(info.value)
     assert target.read_bytes() == b"previous version"
     assert [p.name for p in tmp_path.iterdir()] == ["itinerary.ics"]

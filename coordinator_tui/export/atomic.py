@@ -4,8 +4,9 @@ The bytes go to a temporary file created 0600 in the destination directory, are 
 temporary file is renamed over the destination (``os.replace``, atomic on POSIX and Windows) and the directory
 is fsynced. The temporary name holds the writer's process id: a copy left by a killed export is removed by the
 next export into the same folder (``temp_files.remove_leftovers``). Any failure removes the temporary file and
-raises :class:`ExportError`, whose message is one line fit to show to the user. Missing directories are
-created owner-only (0700); existing ones are left as they are.
+raises :class:`ExportError`, whose message is one line fit to show to the user, naming the file by what it is
+(clinic and patient ids), never by its name. Missing directories are created owner-only (0700); existing ones are
+left as they are.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def _reason(exc: OSError) -> str:
         return "the disk is full"
     if exc.errno in (errno.ENOTDIR, errno.EEXIST):
         return "a file is in the way of the folder"
-    return (exc.strerror or exc.__class__.__name__).lower()
+    # The system's text for the error number, never the exception's own text (which may quote the file name).
+    return os.strerror(exc.errno).lower() if exc.errno else exc.__class__.__name__
 
 
 def ensure_output_dir(directory: Path) -> Path:
@@ -65,11 +67,13 @@ def create_temp_file(directory: Path, name: str) -> tuple[int, str]:
     return os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), tmp_name
 
 
-def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> Path:
+def write_atomic(path: Path, data: bytes, *, what: str, sync_dir: bool = True) -> Path:
     """Write ``data`` to ``path`` atomically with owner-only (0600) permissions; return the path.
 
-    ``sync_dir=False`` leaves the directory's fsync to the caller (``fsync_dir``), so a batch of files costs one
-    directory sync instead of one per file."""
+    ``what`` names the file in an error message instead of its name, which may hold a person's name (an itinerary
+    is named after the family): e.g. "the .ics itinerary of patient 12 at clinic 3". ``sync_dir=False`` leaves the
+    directory's fsync to the caller (``fsync_dir``), so a batch of files costs one directory sync instead of one
+    per file."""
     path = Path(path).expanduser()
     directory = ensure_output_dir(path.parent)
     tmp_name: str | None = None
@@ -84,7 +88,7 @@ def write_atomic(path: Path, data: bytes, *, sync_dir: bool = True) -> Path:
         if sync_dir:
             fsync_dir(directory)
     except OSError as exc:
-        raise ExportError(f"cannot write {path.name} in {directory}: {_reason(exc)}") from exc
+        raise ExportError(f"cannot write {what} in {directory}: {_reason(exc)}") from exc
     finally:
         if tmp_name is not None:
             with contextlib.suppress(OSError):

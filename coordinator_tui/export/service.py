@@ -16,9 +16,9 @@ Signature (for the UI)::
 
 Raises ``NotFoundError`` (unknown clinic or patient), ``NotAttendingError`` (a ``NotFoundError``: the patient is
 not invited or has declined), ``ValueError`` (unknown format), ``ExportError`` (the folder or a file cannot be
-written: one line, no file half-written). The folder is created only when there is something to write in it.
-With a ``Database`` the SEQUENCE bookkeeping (``ExportedEvent``) is committed only after every file is written;
-with a ``Session`` the caller's transaction carries it.
+written: one line naming files by clinic and patient id, no file half-written). The folder is created only when
+there is something to write in it. With a ``Database`` the SEQUENCE bookkeeping (``ExportedEvent``) is committed
+only after every file is written; with a ``Session`` the caller's transaction carries it.
 
 ``preview_itineraries(session, clinic_id, patient_id)`` returns the itineraries and the file names that an export
 would write, for a preview screen, without writing anything or touching SEQUENCE.
@@ -46,6 +46,7 @@ from coordinator_tui.services.itinerary import Itinerary, build_clinic_itinerari
 from coordinator_tui.text_fold import fold
 
 ProgressCallback = Callable[[int, int], None]
+
 
 def ascii_slug(text: str, fallback: str = "x", max_length: int = 40) -> str:
     """'Seán O'Brien' -> 'sean-o-brien': ASCII letters, digits and single hyphens only (no path separators)."""
@@ -125,7 +126,8 @@ def export_itineraries(
                     data = render_text(itinerary).encode("utf-8")
                 else:
                     data = render_html(itinerary, large_print=large_print).encode("utf-8")
-                written.append(write_atomic(directory / f"{stem}.{fmt}", data, sync_dir=False))
+                what = f"the .{fmt} itinerary of patient {itinerary.patient_id} at clinic {clinic_id}"
+                written.append(write_atomic(directory / f"{stem}.{fmt}", data, what=what, sync_dir=False))
             if progress_callback is not None:
                 progress_callback(done, total)
         fsync_dir(directory)  # the renames are durable before the SEQUENCE bookkeeping commits
