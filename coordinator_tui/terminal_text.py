@@ -18,7 +18,7 @@ from typing import TextIO
 from coordinator_tui.validation import UNSAFE_TEXT
 
 # What a field refuses (validation.UNSAFE_TEXT), and lone surrogates (bytes that were not UTF-8, e.g. in a path).
-_HIDDEN = re.compile(f"{UNSAFE_TEXT.pattern}|[\\ud800-\\udfff]")
+HIDDEN = re.compile(f"{UNSAFE_TEXT.pattern}|[\\ud800-\\udfff]")
 _SHORT = {"\t": "\\t", "\r": "\\r", "\n": "\\n"}
 
 
@@ -37,13 +37,13 @@ def _shown(match: re.Match[str]) -> str:
 def visible(text: str, *, keep_line_breaks: bool = False) -> str:
     """``text`` with control characters as ``\\x1b`` and bidirectional controls as ``<U+202E>``."""
     if keep_line_breaks:
-        return "\n".join(_HIDDEN.sub(_shown, line) for line in text.split("\n"))
-    return _HIDDEN.sub(_shown, text)
+        return "\n".join(HIDDEN.sub(_shown, line) for line in text.split("\n"))
+    return HIDDEN.sub(_shown, text)
 
 
 def json_safe(text: str) -> str:
     """JSON text with the same characters written as ``\\uXXXX`` escapes: the same data once parsed."""
-    return _HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class VisibleWriter(io.TextIOBase):

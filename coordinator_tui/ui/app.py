@@ -12,17 +12,19 @@ import gc
 import importlib
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.screen import Screen
 
 from coordinator_tui.config import Settings
 from coordinator_tui.errors import DatabaseError
+from coordinator_tui.ui.hidden_controls import HiddenControlFilter
 
 if TYPE_CHECKING:
     from textual.command import Provider
@@ -135,6 +137,12 @@ class CoordinatorApp(App[int]):
         self.settings = settings or Settings()
         self.title = self.settings.service_name
         self._zone: str | None = None
+        self._hidden_controls = HiddenControlFilter()
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then one that drops control characters and bidirectional controls from what is drawn:
+        a record holding an escape sequence is never obeyed by the terminal (``ui.hidden_controls``)."""
+        return [*super().get_line_filters(), self._hidden_controls]
 
     @property
     def database(self) -> Database:

@@ -22,12 +22,15 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from coordinator_tui.terminal_text import visible
+
 CELL_PADDING = 1  # spaces either side of each cell, as DataTable draws them
 
 
 def fit(text: str, width: int) -> str:
-    """``text`` on one line, cut with an ellipsis or padded with spaces to exactly ``width`` cells."""
-    text = " ".join(text.split())
+    """``text`` on one line, cut with an ellipsis or padded with spaces to exactly ``width`` cells; a control
+    character or bidirectional control in it is shown visibly (``\\x1b``, ``<U+202E>``), never obeyed."""
+    text = visible(" ".join(text.split()))
     if cell_len(text) > width:
         return set_cell_size(text, max(0, width - 1)) + "…" if width else ""
     return set_cell_size(text, width)
