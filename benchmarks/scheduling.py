@@ -34,7 +34,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from coordinator_tui.services.scheduling import (
     Instance,
     PatientSpec,
-    Placement,
     ProfessionalSpec,
     Request,
     RoomSpec,
@@ -42,11 +41,11 @@ from coordinator_tui.services.scheduling import (
     compute_moves,
     evaluate,
     greedy_timetable,
-    repair,
     solve,
     waiting_minutes,
 )
 from coordinator_tui.services.timetable_checker import check_timetable
+from coordinator_tui.services.timetable_plan import as_booked, repair_timetable
 
 # (discipline, minutes, building, fasting)
 DISCIPLINES = [
@@ -122,12 +121,7 @@ def generate(n_patients: int, seed: int = 1) -> Instance:
 
 
 def with_current(instance: Instance, items: list) -> Instance:
-    placed = {it.key: it for it in items}
-    reqs = [
-        replace(r, current=Placement(placed[r.key].day, placed[r.key].start)) if r.key in placed else r
-        for r in instance.requests
-    ]
-    return replace(instance, requests=reqs)
+    return as_booked(instance, items)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         # Cancel one professional-day: ophthalmology (professional 2) is off on day 2.
         cancelled = replace(base, staffing=[s for s in base.staffing if not (s.professional_id == 2 and s.day == 1)])
         affected = sum(1 for it in items if 2 in it.professional_ids and it.day == 1)
-        rep = repair(cancelled)
+        rep = repair_timetable(cancelled)
         rebuild = solve(cancelled, time_limit=args.time_limit, use_hint=True)
         rebuild_moves = len(compute_moves(cancelled, rebuild.scheduled))
         print()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,3 +43,34 @@ def db(tmp_path: Path) -> Iterator[Database]:
 def session(db: Database) -> Iterator[Session]:
     with db.session() as s:
         yield s
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The default demo data set, built once per test module (the clock and user are fixed here too: the autouse
+    fixture is per test). Copy it with ``copy_database`` before changing it."""
+    from coordinator_tui.services.demo_data import load_demo
+
+    clock.set_fixed_now(FIXED_NOW)
+    audit.set_current_user("test-coordinator")
+    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
+    database = open_database(str(path))
+    try:
+        with database.session() as session:
+            load_demo(session)
+    finally:
+        database.dispose()
+        clock.set_fixed_now(None)
+        audit.set_current_user(None)
+    yield path
+
+
+def copy_database(source: Path, dest: Path) -> Path:
+    """A copy of a closed database file, made by SQLite's backup API (never by copying the file's bytes)."""
+    source_conn, dest_conn = sqlite3.connect(source), sqlite3.connect(dest)
+    try:
+        source_conn.backup(dest_conn)
+    finally:
+        dest_conn.close()
+        source_conn.close()
+    return dest

@@ -22,6 +22,7 @@ from coordinator_tui.services import clinic_planning as cp
 from coordinator_tui.services import scheduling as sch
 from coordinator_tui.services.records import create_record, update_record
 from coordinator_tui.services.timetable_checker import check_timetable
+from coordinator_tui.services.timetable_plan import ChangeKind
 from tests.scheduling_fixtures import make_clinic
 
 LIMIT = 2.0
@@ -30,7 +31,7 @@ LIMIT = 2.0
 def _build(session: Session, clinic_id: int, *, repair: bool = False) -> tuple[sch.Instance, sch.ScheduleResult]:
     """Load then solve, in the test's own (uncommitted) session; the app reads in a read session instead."""
     instance = cp.load_instance(session, clinic_id)
-    return instance, cp.solve_instance(instance, time_limit=LIMIT, repair=repair)
+    return instance, cp.solve_instance(instance, time_limit=LIMIT, repair=repair, deterministic=True)
 
 
 def test_discipline_defaults_from_data() -> None:
@@ -76,7 +77,7 @@ def test_build_review_apply_then_repair(session: Session) -> None:
     assert check_timetable(instance, result.scheduled) == []
     assert session.exec(select(Appointment)).all() == []  # review first: nothing written yet
     report = cp.apply_solution(session, clinic_id, instance, result)
-    assert report.created == len(result.scheduled)
+    assert report.count(ChangeKind.NEW) == len(result.scheduled)
     appts = session.exec(select(Appointment)).all()
     assert len(appts) == len(result.scheduled)
     assert all(a.start.tzinfo is not None for a in appts)
@@ -97,7 +98,7 @@ def test_build_review_apply_then_repair(session: Session) -> None:
     assert len(fixed.moves) < len(appts)
     before = (pinned.start, pinned.end)
     report2 = cp.apply_solution(session, clinic_id, instance2, fixed)
-    assert report2.created == 0
+    assert report2.count(ChangeKind.NEW) == 0
     session.refresh(pinned)
     assert (pinned.start, pinned.end) == before
     live = session.exec(select(Appointment).where(Appointment.status == AppointmentStatus.BOOKED)).all()

@@ -16,15 +16,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from coordinator_tui import clock
 from coordinator_tui.db import Database, open_database
 from coordinator_tui.models import Appointment, AppointmentStatus, ClinicEvent
-from coordinator_tui.services import audit
 from coordinator_tui.services import clinic_planning as cp
 from coordinator_tui.services import patients as patient_service
-from coordinator_tui.services.demo_data import load_demo
 from coordinator_tui.services.records import create_record, update_record
-from tests.conftest import FIXED_NOW
+from tests.conftest import copy_database
 from tests.safety_helpers import child_env
 from tests.scheduling_fixtures import make_clinic
 
@@ -65,33 +62,10 @@ def test_build_timetable_reads_without_the_write_lock(db: Database) -> None:
 # ------------------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The default demo data set, built once (the autouse clock fixture is per test: fix it here too)."""
-    clock.set_fixed_now(FIXED_NOW)
-    audit.set_current_user("test-coordinator")
-    path = tmp_path_factory.mktemp("schedule-demo") / "demo.db"
-    database = open_database(str(path))
-    try:
-        with database.session() as session:
-            load_demo(session)
-    finally:
-        database.dispose()
-        clock.set_fixed_now(None)
-        audit.set_current_user(None)
-    yield path
-
-
 @pytest.fixture
 def demo(demo_template: Path, tmp_path: Path) -> Iterator[tuple[Database, int]]:
     """A copy of the demo database for one test, and the id of its busiest clinic."""
-    path = tmp_path / "demo.db"
-    source, dest = sqlite3.connect(demo_template), sqlite3.connect(path)
-    try:
-        source.backup(dest)
-    finally:
-        dest.close()
-        source.close()
+    path = copy_database(demo_template, tmp_path / "demo.db")
     database = open_database(str(path), create=False)
     try:
         with database.read_session() as session:
@@ -183,9 +157,11 @@ def test_saves_complete_during_a_long_schedule_apply(demo: tuple[Database, int],
             assert patient.version == 1 + len(took)
     finally:
         fresh.dispose()
-    applied = re.search(r"^Applied: (\d+) created, (\d+) moved, (\d+) cancelled, (\d+) unchanged\.$", output, re.M)
+    applied = re.search(
+        r"^Applied: (\d+) moved, (\d+) cancelled, (\d+) new, (\d+) not placed, (\d+) unchanged\.$", output, re.M
+    )
     assert applied, output
-    created, moved, cancelled, _unchanged = (int(n) for n in applied.groups())
+    moved, cancelled, created, _not_placed, _unchanged = (int(n) for n in applied.groups())
     after = active_appointments(database, clinic_id)
     assert len(after) == len(before) + created - cancelled
     assert created + moved > 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import pytest
@@ -25,10 +24,10 @@ from coordinator_tui.services.scheduling import (
     evaluate,
     family_costs,
     greedy_timetable,
-    repair,
     solve,
 )
 from coordinator_tui.services.timetable_checker import check_timetable
+from coordinator_tui.services.timetable_plan import as_booked, repair_timetable
 from tests.scheduling_fixtures import H, generated_clinic, small_instance
 
 LIMIT = 2.0
@@ -37,7 +36,7 @@ LIMIT = 2.0
 @pytest.fixture(scope="module")
 def solved() -> tuple[Instance, list[ScheduledItem]]:
     inst = small_instance()
-    result = solve(inst, time_limit=LIMIT)
+    result = solve(inst, time_limit=LIMIT, deterministic=True)
     assert result.status in ("optimal", "feasible")
     return inst, result.scheduled
 
@@ -161,7 +160,7 @@ def test_missing_professional_and_no_common_hours_reasons() -> None:
         patients={1: PatientSpec(1, "Test Family 1", arrival=16 * H)},
         requests=[Request("a", 1, "audiology", 45, (1,)), Request("b", 1, "renal", 30, ())],
     )
-    result = solve(inst, time_limit=LIMIT)
+    result = solve(inst, time_limit=LIMIT, deterministic=True)
     reasons = {u.key: u.reason for u in result.unscheduled}
     assert reasons["b"] == "no renal professional is in clinic"
     assert "no 45 minutes in common" in reasons["a"]
@@ -170,17 +169,14 @@ def test_missing_professional_and_no_common_hours_reasons() -> None:
 def test_pinned_appointments_stay_put() -> None:
     pin = Placement(1, 9 * H + 30)  # family 2's cardiology on day 2 at 09:30
     inst = small_instance(pinned=pin)
-    result = solve(inst, time_limit=LIMIT)
+    result = solve(inst, time_limit=LIMIT, deterministic=True)
     it = next(i for i in result.scheduled if i.key == "p2-cardiology")
     assert (it.day, it.start, it.pinned) == (1, 9 * H + 30, True)
     assert check_timetable(inst, result.scheduled) == []
 
 
 def _with_current(inst: Instance, items: list[ScheduledItem]) -> Instance:
-    placed = {it.key: it for it in items}
-    return replace(
-        inst, requests=[replace(r, current=Placement(placed[r.key].day, placed[r.key].start)) for r in inst.requests]
-    )
+    return as_booked(inst, items)
 
 
 def test_repair_after_a_cancelled_day_moves_fewer_than_a_rebuild(
@@ -191,10 +187,10 @@ def test_repair_after_a_cancelled_day_moves_fewer_than_a_rebuild(
     # audiology (professional 3) cancels day 2
     changed = replace(base, staffing=[s for s in base.staffing if not (s.professional_id == 3 and s.day == 1)])
     displaced = [it for it in items if 3 in it.professional_ids and it.day == 1 and it.kind != "round_table"]
-    fixed = repair(changed, time_limit=LIMIT)
+    fixed = repair_timetable(changed, time_limit=LIMIT, deterministic=True)
     assert not fixed.unscheduled
     assert check_timetable(changed, fixed.scheduled) == []
-    rebuild = solve(changed, time_limit=LIMIT)
+    rebuild = solve(changed, time_limit=LIMIT, deterministic=True)
     rebuild_moves = compute_moves(changed, rebuild.scheduled)
     assert len(fixed.moves) <= len(rebuild_moves)
     assert len(fixed.moves) < len(items)
@@ -210,7 +206,7 @@ def test_repair_when_a_family_arrives_late(solved: tuple[Instance, list[Schedule
     late = dict(base.patients)
     late[2] = replace(late[2], arrival=13 * H)
     changed = replace(base, patients=late)
-    fixed = repair(changed, time_limit=LIMIT)
+    fixed = repair_timetable(changed, time_limit=LIMIT, deterministic=True)
     assert check_timetable(changed, fixed.scheduled) == []
     assert all(it.start >= 13 * H for it in fixed.scheduled if it.patient_id == 2 and it.day == 0)
     untouched = [it for it in items if it.patient_id != 2]
@@ -222,10 +218,10 @@ def test_repair_when_a_family_arrives_late(solved: tuple[Instance, list[Schedule
 
 
 def test_insertion_timetable_places_everything_keeps_every_rule_and_pins() -> None:
-    from coordinator_tui.services.scheduling import _family_floors, _insertion_timetable
+    from coordinator_tui.services.scheduling import _Clock, _family_floors, _insertion_timetable
 
     inst = small_instance(pinned=Placement(1, 9 * H + 30))
-    items = _insertion_timetable(inst, 3.0, 0, 2, _family_floors(inst))
+    items = _insertion_timetable(inst, 3.0, 0, 2, _family_floors(inst), _Clock(deterministic=True))
     assert {it.key for it in items} == {r.key for r in inst.requests}
     assert check_timetable(inst, items) == []
     pinned = next(it for it in items if it.key == "p2-cardiology")
@@ -244,7 +240,13 @@ def test_a_family_placed_around_blocked_appointments_keeps_every_rule() -> None:
             requests=[r for r in inst.requests if r.patient_id == pid],
             patients={pid: inst.patients[pid]},
         )
-        res = solve(family, time_limit=LIMIT, hint=[it for it in start if it.patient_id == pid], _blocked=others)
+        res = solve(
+            family,
+            time_limit=LIMIT,
+            deterministic=True,
+            hint=[it for it in start if it.patient_id == pid],
+            _blocked=others,
+        )
         assert res.status in ("optimal", "feasible") and not res.unscheduled
         assert check_timetable(inst, others + res.scheduled) == []
         # never worse for the family than where it was
@@ -252,13 +254,13 @@ def test_a_family_placed_around_blocked_appointments_keeps_every_rule() -> None:
 
 
 def test_ruin_and_recreate_keeps_every_rule_and_never_worsens() -> None:
-    from coordinator_tui.services.scheduling import _family_floors, _improve_by_families
+    from coordinator_tui.services.scheduling import _Clock, _family_floors, _improve_by_families
 
     inst = generated_clinic(6)
     start = greedy_timetable(inst)
     assert len(start) == len(inst.requests)
     seen: list[float] = []
-    better = _improve_by_families(inst, start, time.perf_counter() + 2.0, 0, 2, _family_floors(inst), seen.append)
+    better = _improve_by_families(inst, start, 2.0, 0, 2, _family_floors(inst), _Clock(deterministic=True), seen.append)
     assert {it.key for it in better} == {r.key for r in inst.requests}
     assert check_timetable(inst, better) == []
     assert evaluate(inst, better) <= evaluate(inst, start)
@@ -318,7 +320,7 @@ def test_family_floors_are_at_most_each_familys_best_alone() -> None:
         floors = _family_floors(inst)
         for pid in inst.patients:
             alone = _families_only(inst, [pid])
-            res = solve(alone, time_limit=5.0, _stages=False, _all_required=True, _floors={})
+            res = solve(alone, time_limit=5.0, deterministic=True, _stages=False, _all_required=True, _floors={})
             assert res.status == "optimal"
             assert floors[pid][frozenset()] <= res.objective, pid
 
@@ -380,7 +382,7 @@ def test_cuts_keep_known_timetables(solved: tuple[Instance, list[ScheduledItem]]
             ]
             pinned = replace(instance, requests=reqs)
             kept = [it for it in timetable if it.kind != "round_table"]
-            res = solve(pinned, time_limit=LIMIT, hint=kept, _stages=False, _all_required=True)
+            res = solve(pinned, time_limit=LIMIT, deterministic=True, hint=kept, _stages=False, _all_required=True)
             assert res.status == "optimal", (free_fasting, res.status)
             assert res.objective is not None
             if free_fasting:
@@ -411,7 +413,7 @@ def test_single_machine_cut_holds_on_timetables(solved: tuple[Instance, list[Sch
 
 def test_build_reports_a_bound_no_higher_than_its_objective(solved: tuple[Instance, list[ScheduledItem]]) -> None:
     inst, _items = solved
-    result = solve(inst, time_limit=LIMIT)
+    result = solve(inst, time_limit=LIMIT, deterministic=True)
     assert result.bound is not None and result.objective is not None
     assert result.bound <= result.objective + 1e-6
     assert check_timetable(inst, result.scheduled) == []
@@ -422,7 +424,7 @@ def test_build_bound_is_below_every_heuristic_timetable() -> None:
     """On a generated clinic the build's proven bound is at most the objective of the first-fit and dispatch
     timetables (evaluated independently), and the build itself keeps every rule."""
     inst = generated_clinic(6)
-    result = solve(inst, time_limit=4.0)
+    result = solve(inst, time_limit=4.0, deterministic=True)
     assert result.bound is not None and result.objective is not None
     assert check_timetable(inst, result.scheduled) == []
     assert result.bound <= result.objective + 1e-6
@@ -439,10 +441,18 @@ def test_a_build_whose_last_stage_has_almost_no_time_returns_an_earlier_stages_t
     which stage it came from."""
     from coordinator_tui.services import scheduling as sch
 
-    monkeypatch.setattr(sch, "_WHOLE_MODEL_SHARE", 0.0)
+    improve = sch._improve_by_families
+
+    def improve_then_use_up_the_time(*args: object, **kwargs: object) -> list[ScheduledItem]:
+        items = improve(*args, **kwargs)  # type: ignore[arg-type]
+        clock = next(a for a in args if isinstance(a, sch._Clock))
+        clock.spent += 1000.0  # the earlier stages took all the time: the whole model gets none
+        return items
+
+    monkeypatch.setattr(sch, "_improve_by_families", improve_then_use_up_the_time)
     monkeypatch.setattr(sch, "_WHOLE_MODEL_MIN_SECONDS", 0.0)
     inst = small_instance()
-    result = solve(inst, time_limit=1.0)
+    result = solve(inst, time_limit=1.0, deterministic=True)
     assert result.status == "feasible"
     assert result.stage in (sch.STAGE_HEURISTIC, sch.STAGE_INSERTION, sch.STAGE_IMPROVEMENT)
     assert len(result.scheduled) == len(inst.requests) and not result.unscheduled
@@ -455,7 +465,7 @@ def test_a_build_whose_last_stage_has_almost_no_time_returns_an_earlier_stages_t
 
 def test_a_build_names_the_whole_model_when_it_produced_the_timetable() -> None:
     inst = small_instance()
-    result = solve(inst, time_limit=LIMIT)
+    result = solve(inst, time_limit=LIMIT, deterministic=True)
     assert result.stage in ("whole model", "family-by-family placement", "improvement", "first-fit placement")
     assert any(line.startswith("Timetable from: ") for line in result.summary_lines(inst))
     assert result.objective is not None and result.objective == evaluate(inst, result.scheduled)

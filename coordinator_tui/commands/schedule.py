@@ -44,7 +44,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from coordinator_tui.services import clinic_planning
+    from coordinator_tui.services.timetable_plan import ChangeKind
+
+    shown = (ChangeKind.MOVED, ChangeKind.CANCELLED, ChangeKind.NEW, ChangeKind.NOT_PLACED, ChangeKind.KEPT_OUTSIDE)
+    from coordinator_tui.services import clinic_planning, timetable_plan
     from coordinator_tui.services.scheduling import hhmm, valid_time_limit
 
     try:
@@ -66,26 +69,28 @@ def run(args: argparse.Namespace) -> int:
             return 0
         for line in result.summary_lines(instance):
             print(line)
-        if result.moves:
-            print(f"Changes to the existing timetable ({len(result.moves)}):")
-            for move in result.moves:
-                print(f"  {move.describe(instance)}")
+        plan = timetable_plan.plan_changes(instance, result)
+        if plan.breaches:
+            print(f"Booked appointments that break a rule as the timetable stands ({len(plan.breaches)}):")
+            for key, rule in plan.breaches.items():
+                print(f"  {timetable_plan.describe_appointment(instance, key)}: {rule}")
+        print(f"Changes: {plan.counts_text()}")
+        for change in plan.changes:
+            if change.kind in shown:
+                print(f"  {timetable_plan.describe_change(instance, change)}")
         if args.apply:
             if result.status not in ("optimal", "feasible"):
                 raise CommandError(f"nothing applied: solver status {result.status}")
             try:
                 with db.session() as session:
-                    report = clinic_planning.apply_solution(session, args.clinic, instance, result)
+                    applied = clinic_planning.apply_solution(session, args.clinic, instance, result)
             except ConcurrentEditError as exc:
                 who = f"{exc.changed_by} at {exc.changed_at}" if exc.changed_by else "someone else"
                 raise CommandError(
                     f"nothing applied: the timetable changed while this one was being built ({exc.entity} changed "
                     f"by {who}); run schedule again on the current timetable"
                 ) from exc
-            print(
-                f"Applied: {report.created} created, {report.moved} moved, {report.cancelled} cancelled, "
-                f"{report.unchanged} unchanged."
-            )
+            print(f"Applied: {applied.counts_text()}.")
         else:
             names = {p.id: p.name for p in instance.patients.values()}
             print("Timetable (not written; use --apply):")

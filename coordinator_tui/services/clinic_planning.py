@@ -15,18 +15,21 @@ Public API (the UI's "Build timetable" flow is build -> review -> apply):
 - ``needs_for_patient(session, patient_id) -> list[Need]`` (stored PatientDisciplineNeed rows, else care team
   disciplines plus the data defaults); ``ensure_needs(session, patient_id)`` stores them;
   ``set_need(session, patient_id, discipline, *, minutes=None, needed=None)`` edits one (audited).
-- ``load_instance(session, clinic_id, *, settings=None) -> Instance``: the clinic as plain solver dataclasses
-  (invited/confirmed patients, their needs and existing appointments; pinned ones fixed, the rest ``current``).
+- ``load_instance(session, clinic_id, *, settings=None) -> Instance``: the clinic as plain solver dataclasses:
+  invited/confirmed patients, their needs and every booked appointment of theirs on the clinic days (pinned and
+  arrived ones fixed, the rest ``current``, each keeping its own length and room); the booked appointments of
+  families no longer invited or confirmed are ``outside_plan`` (kept as booked, planned around).
 - ``solve_instance(instance, *, time_limit=10.0, repair=False, on_solution=None) -> ScheduleResult``: solve (or
   repair) a loaded clinic. It needs no database session, and none should be open while it runs (the solver can
   take minutes; other coordinators must not wait for it).
 - ``build_timetable(database, clinic_id, *, time_limit=10.0, repair=False, on_solution=None, settings=None)
   -> tuple[Instance, ScheduleResult | None]``: the clinic read in a read session (no write lock), then solved
   with no session open; ``None`` when nobody invited needs an appointment (nothing to solve).
-- ``apply_solution(session, clinic_id, instance, result) -> ApplyReport``: create new appointments, move changed
-  ones, cancel existing ones the solution could not place; pinned appointments are never touched. Every write
-  goes through ``records`` (audited). Run it in its own short write session after the solve: an appointment
-  changed since the clinic was read is refused (ConcurrentEditError) and nothing is written.
+- ``apply_solution(session, clinic_id, instance, result) -> TimetablePlan``: write ``plan_changes``: create new
+  appointments, move changed ones, cancel booked ones the plan could not keep; pinned appointments are never
+  touched. Every write goes through ``records`` (audited). Run it in its own short write session after the
+  solve: if any booked appointment of the clinic changed, appeared or went since the clinic was read, it is
+  refused (ConcurrentEditError) and nothing is written.
 """
 
 from __future__ import annotations
@@ -64,8 +67,10 @@ from coordinator_tui.models import (
     Service,
 )
 from coordinator_tui.services import scheduling as sch
+from coordinator_tui.services.errors import ConcurrentEditError
 from coordinator_tui.services.patients import age_on
 from coordinator_tui.services.records import create_record, get_or_raise, update_record
+from coordinator_tui.services.timetable_plan import ChangeKind, TimetablePlan, plan_changes, repair_timetable
 
 if TYPE_CHECKING:
     from coordinator_tui.db import Database
@@ -426,12 +431,14 @@ def load_instance(
             col(ClinicAttendance.status).in_([AttendanceStatus.INVITED, AttendanceStatus.CONFIRMED]),
         )
     ).all()
-    # Existing appointments, with their professionals.
+    # Every booked appointment of the clinic, with its professionals: each one is either part of the plan or, when
+    # its family is not invited or confirmed, kept as booked outside it (it still holds its professionals and room).
     appts = session.exec(
-        select(Appointment).where(
-            Appointment.clinic_event_id == clinic_id, col(Appointment.status).in_(list(ACTIVE_APPOINTMENT))
-        )
+        select(Appointment)
+        .where(Appointment.clinic_event_id == clinic_id, col(Appointment.status).in_(list(ACTIVE_APPOINTMENT)))
+        .order_by(col(Appointment.start), col(Appointment.id))
     ).all()
+    instance.appointment_versions = {a.id: a.version for a in appts if a.id is not None}
     links: dict[int, list[int]] = defaultdict(list)
     if appts:
         for link in session.exec(
@@ -440,6 +447,11 @@ def load_instance(
             )
         ).all():
             links[link.appointment_id].append(link.professional_id)
+    # Appointments on a date that is not one of the clinic's days cannot clash with the plan: left as they are.
+    on_clinic_days = [a for a in appts if to_local(a.start, zone).date() in day_index]
+    by_patient: dict[int, list[Appointment]] = defaultdict(list)
+    for a in on_clinic_days:
+        by_patient[a.patient_id].append(a)
     staffed_by_discipline: dict[str, list[int]] = defaultdict(list)
     for pid, spec in sorted(professionals.items()):
         staffed_by_discipline[spec.discipline].append(pid)
@@ -467,8 +479,8 @@ def load_instance(
             arrival=arrival,
             departure=departure,
         )
-        mine = [a for a in appts if a.patient_id == patient.id]
-        by_discipline = {canonical_discipline(a.discipline): a for a in mine}
+        # One booked appointment (the earliest) answers each need; any other stays in the timetable as booked.
+        unmatched = list(by_patient.pop(patient.id, []))
         care_team = set(
             session.exec(
                 select(CareTeamMember.professional_id).where(
@@ -481,9 +493,10 @@ def load_instance(
             wanted.append(Need(ROUND_TABLE_DISCIPLINE, default_for(ROUND_TABLE_DISCIPLINE).minutes, True, "default"))
         for need in wanted:
             defaults = default_for(need.discipline)
-            existing = by_discipline.pop(need.discipline, None)
+            existing = next((a for a in unmatched if canonical_discipline(a.discipline) == need.discipline), None)
             if existing is not None:
-                instance.requests.append(_request_from_appointment(existing, links, dates, zone, need.minutes))
+                unmatched.remove(existing)
+                instance.requests.append(_request_from_appointment(existing, links, day_index, zone))
                 continue
             kind = defaults.kind if defaults.kind in {k.value for k in AppointmentKind} else "consultation"
             if need.discipline == ROUND_TABLE_DISCIPLINE:
@@ -507,30 +520,60 @@ def load_instance(
                     fasting=defaults.fasting,
                 )
             )
-        # Appointments booked by hand for something not in the needs list stay in the timetable.
-        for a in by_discipline.values():
-            instance.requests.append(_request_from_appointment(a, links, dates, zone, None))
+        # Appointments booked by hand for something not in the needs list (or a second one for the same
+        # discipline) stay in the timetable: the plan places them like the others.
+        for a in unmatched:
+            instance.requests.append(_request_from_appointment(a, links, day_index, zone))
+    # The rest belong to families not invited or confirmed: kept as booked, the plan works around them.
+    outside_ids = {pid for pid in by_patient}
+    names = {
+        p.id: p.full_name
+        for p in session.exec(select(Patient).where(col(Patient.id).in_(sorted(outside_ids)))).all()
+        if p.id is not None
+    }
+    for pid, booked in sorted(by_patient.items()):
+        instance.outside_families[pid] = names.get(pid, f"patient {pid}")
+        for a in booked:
+            r = _request_from_appointment(a, links, day_index, zone)
+            assert r.current is not None
+            instance.outside_plan.append(
+                sch.ScheduledItem(
+                    key=r.key,
+                    patient_id=pid,
+                    discipline=r.discipline,
+                    kind=r.kind,
+                    day=r.current.day,
+                    start=r.current.start,
+                    end=r.current.start + r.minutes,
+                    professional_ids=r.professional_ids,
+                    room_id=a.room_id,
+                    pinned=True,
+                )
+            )
     return instance
 
 
 def _request_from_appointment(
-    a: Appointment, links: dict[int, list[int]], dates: list[dt.date], zone: str, minutes: int | None
+    a: Appointment, links: dict[int, list[int]], day_index: dict[dt.date, int], zone: str
 ) -> sch.Request:
+    """A booked appointment as a request: where it is now (``current``) and its own length and room; pinned ones
+    and those of a family already arrived are fixed."""
     start = to_local(a.start, zone)
-    day = dates.index(start.date()) if start.date() in dates else 0
-    placement = sch.Placement(day, start.hour * 60 + start.minute)
-    length = int((a.end - a.start).total_seconds() // 60)
+    placement = sch.Placement(day_index[start.date()], start.hour * 60 + start.minute)
+    length = max(1, int((a.end - a.start).total_seconds() // 60))
+    fixed = a.pinned or a.status == AppointmentStatus.ARRIVED
     return sch.Request(
         key=a.uid,
         patient_id=a.patient_id,
         discipline=canonical_discipline(a.discipline),
-        minutes=length if a.pinned or minutes is None else minutes,
+        minutes=length,
         professional_ids=tuple(sorted(links.get(a.id or 0, []))),
         kind=sch.ROUND_TABLE if a.kind == AppointmentKind.ROUND_TABLE else a.kind.value,
         fasting=a.fasting,
-        room_id=a.room_id if a.pinned else None,
-        pinned=placement if a.pinned else None,
+        room_id=a.room_id if fixed else None,
+        pinned=placement if fixed else None,
         current=placement,
+        current_room_id=a.room_id,
         appointment_id=a.id,
         appointment_version=a.version,
     )
@@ -542,11 +585,18 @@ def solve_instance(
     time_limit: float = 10.0,
     repair: bool = False,
     on_solution: Callable[[float, float], None] | None = None,
+    seed: int = 0,
+    deterministic: bool = False,
 ) -> sch.ScheduleResult:
-    """Solve (or repair) a loaded clinic; nothing is read or written. Call it with no database session open."""
+    """Solve (or repair) a loaded clinic; nothing is read or written. Call it with no database session open.
+
+    ``deterministic`` (tests) counts CP-SAT's deterministic time with one worker: the same answer on a busy
+    machine. The product uses wall-clock seconds, which is what the nurse waits."""
     if repair:
-        return sch.repair(instance, time_limit=time_limit, on_solution=on_solution)
-    result = sch.solve(instance, time_limit=time_limit, on_solution=on_solution)
+        return repair_timetable(
+            instance, time_limit=time_limit, on_solution=on_solution, seed=seed, deterministic=deterministic
+        )
+    result = sch.solve(instance, time_limit=time_limit, on_solution=on_solution, seed=seed, deterministic=deterministic)
     result.moves = sch.compute_moves(instance, result.scheduled)
     return result
 
@@ -559,6 +609,8 @@ def build_timetable(
     repair: bool = False,
     on_solution: Callable[[float, float], None] | None = None,
     settings: Settings | None = None,
+    seed: int = 0,
+    deterministic: bool = False,
 ) -> tuple[sch.Instance, sch.ScheduleResult | None]:
     """Read the clinic in a read session, then solve (or repair) it with no session open; nothing is written.
 
@@ -568,7 +620,14 @@ def build_timetable(
         instance = load_instance(session, clinic_id, settings=settings)
     if not instance.requests:
         return instance, None
-    return instance, solve_instance(instance, time_limit=time_limit, repair=repair, on_solution=on_solution)
+    return instance, solve_instance(
+        instance,
+        time_limit=time_limit,
+        repair=repair,
+        on_solution=on_solution,
+        seed=seed,
+        deterministic=deterministic,
+    )
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -576,51 +635,66 @@ def build_timetable(
 # ------------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class ApplyReport:
-    created: int = 0
-    moved: int = 0
-    cancelled: int = 0
-    unchanged: int = 0
+def apply_solution(
+    session: Session, clinic_id: int, instance: sch.Instance, result: sch.ScheduleResult
+) -> TimetablePlan:
+    """Write the plan (``timetable_plan.plan_changes``): new appointments created, moved ones moved, booked ones
+    it could not keep cancelled; unchanged, pinned and kept-outside ones are not touched. Returns that plan, so
+    the figures after applying are the ones the review showed.
 
-
-def apply_solution(session: Session, clinic_id: int, instance: sch.Instance, result: sch.ScheduleResult) -> ApplyReport:
-    """Write the timetable: new appointments created, changed ones moved, unplaced existing ones cancelled.
-
-    An existing appointment changed by someone after the plan was built makes the whole apply fail with
-    ConcurrentEditError (the caller's transaction rolls back): build again on the current timetable."""
+    The plan was built on the timetable as read: if any booked appointment of the clinic changed, was added or
+    was removed since, the whole apply is refused with ConcurrentEditError (the caller's transaction rolls back)
+    and nothing is written; build again on the current timetable."""
     if result.status not in ("optimal", "feasible"):
         raise ValueError(f"there is no timetable to apply (solver status {result.status})")
     clinic = _clinic(session, clinic_id)
     service = session.get(Service, clinic.service_id)
     zone = service.timezone if service else "Europe/London"
+    now = {
+        a.id: a.version
+        for a in session.exec(
+            select(Appointment).where(
+                Appointment.clinic_event_id == clinic_id, col(Appointment.status).in_(list(ACTIVE_APPOINTMENT))
+            )
+        ).all()
+        if a.id is not None
+    }
+    if now != instance.appointment_versions:
+        raise ConcurrentEditError("clinic timetable", None, None)
     from coordinator_tui.services.appointments import new_uid
 
     requests = {r.key: r for r in instance.requests}
-    report = ApplyReport()
-    placed = {it.key for it in result.scheduled}
-    for it in result.scheduled:
-        r = requests[it.key]
+    plan = plan_changes(instance, result)
+    for change in plan.changes:
+        r = requests.get(change.key)
+        if r is None or change.kind in (ChangeKind.UNCHANGED, ChangeKind.KEPT_OUTSIDE, ChangeKind.NOT_PLACED):
+            continue
+        if change.kind == ChangeKind.CANCELLED:
+            assert r.appointment_id is not None
+            update_record(
+                session,
+                Appointment,
+                r.appointment_id,
+                {"status": AppointmentStatus.CANCELLED},
+                expected_version=r.appointment_version,
+            )
+            continue
+        it = change.after
+        assert it is not None
         day = clinic.dates[it.day]
         start = local_to_utc(day, dt.time(it.start // 60, it.start % 60), zone)
-        end = local_to_utc(day, dt.time(it.end // 60, it.end % 60), zone)
-        if r.pinned is not None:
-            report.unchanged += 1
-            continue
-        if r.appointment_id is not None:
-            appt = get_or_raise(session, Appointment, r.appointment_id)
-            changes: dict[str, object] = {}
-            if appt.start != start or appt.end != end:
-                changes.update(start=start, end=end)
-            if appt.room_id != it.room_id:
-                changes["room_id"] = it.room_id
-            if changes:
-                # Refused (ConcurrentEditError) if someone changed the appointment since the plan was built.
-                update_record(session, Appointment, r.appointment_id, changes, expected_version=r.appointment_version)
-                report.moved += 1
-            else:
-                report.unchanged += 1
-            _set_professionals(session, r.appointment_id, it.professional_ids)
+        end = start + dt.timedelta(minutes=r.minutes)  # its own length (the solver's steps are 5 minutes)
+        if change.kind == ChangeKind.MOVED:
+            assert r.appointment_id is not None
+            update_record(
+                session,
+                Appointment,
+                r.appointment_id,
+                {"start": start, "end": end, "room_id": it.room_id},
+                expected_version=r.appointment_version,
+            )
+            if set(it.professional_ids) != set(r.professional_ids):  # the request holds its current professionals
+                _set_professionals(session, r.appointment_id, it.professional_ids)
             continue
         appt = create_record(
             session,
@@ -640,18 +714,7 @@ def apply_solution(session: Session, clinic_id: int, instance: sch.Instance, res
         )
         assert appt.id is not None
         _set_professionals(session, appt.id, it.professional_ids)
-        report.created += 1
-    for r in instance.requests:
-        if r.appointment_id is not None and r.pinned is None and r.key not in placed:
-            update_record(
-                session,
-                Appointment,
-                r.appointment_id,
-                {"status": AppointmentStatus.CANCELLED},
-                expected_version=r.appointment_version,
-            )
-            report.cancelled += 1
-    return report
+    return plan
 
 
 def _set_professionals(session: Session, appointment_id: int, professional_ids: tuple[int, ...]) -> None:

@@ -53,7 +53,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -148,6 +148,7 @@ class Request:
     room_id: int | None = None  # else the first professional's room that day
     pinned: Placement | None = None
     current: Placement | None = None  # where it is in the existing timetable (repair, moves)
+    current_room_id: int | None = None  # the existing appointment's room (a plan that changes it moves it)
     appointment_id: int | None = None
     appointment_version: int | None = None  # the existing appointment's version when loaded (stale plans refused)
 
@@ -178,6 +179,13 @@ class Instance:
     transfer_minutes: int = 10
     round_table: bool = False
     day_labels: list[str] = field(default_factory=list)
+    # Appointments on the clinic days that are not part of the plan (families no longer invited or confirmed):
+    # kept as booked, they hold their professionals and rooms, so the plan is built around them.
+    outside_plan: list[ScheduledItem] = field(default_factory=list)
+    outside_families: dict[int, str] = field(default_factory=dict)  # their families' names, for the review
+    # The version of every booked appointment of the clinic when it was read: a plan is applied only to the
+    # timetable it was built on (none changed, added or removed since).
+    appointment_versions: dict[int, int] = field(default_factory=dict)
 
     def staff_day(self, professional_id: int, day: int) -> StaffDay | None:
         for s in self.staffing:
@@ -199,7 +207,9 @@ class Instance:
         return (lo, hi) if hi > lo else None
 
     def room_for(self, request: Request, day: int) -> int | None:
-        if request.room_id is not None:
+        """The request's own room, else (not for a round-table: it meets where it is set) its first
+        professional's room that day."""
+        if request.room_id is not None or request.kind == ROUND_TABLE:
             return request.room_id
         for pid in request.professional_ids:
             s = self.staff_day(pid, day)
@@ -262,6 +272,7 @@ STAGE_HEURISTIC = "first-fit placement"
 STAGE_INSERTION = "family-by-family placement"
 STAGE_IMPROVEMENT = "improvement"
 STAGE_WHOLE_MODEL = "whole model"
+STAGE_REPAIR = "repair"
 NO_BOUND_TEXT = "the solver could not prove how good this timetable is (no bound)"
 # The whole model's share of a build's time (the last part, mostly for its bound) and its least seconds.
 _WHOLE_MODEL_SHARE = 0.05
@@ -297,6 +308,8 @@ class ScheduleResult:
     moves: list[Move] = field(default_factory=list)
     message: str = ""
     stage: str = ""  # which stage of the build produced the timetable (STAGE_*), "" when not said
+    # Repair: the booked appointments that broke a rule as the timetable stood -> the rule in words.
+    rule_breaches: dict[str, str] = field(default_factory=dict)
 
     def gap_text(self) -> str:
         """The gap when there is a bound worth one, else that the solver could not prove how good it is."""
@@ -336,6 +349,44 @@ class ScheduleResult:
 # ------------------------------------------------------------------------------------------------------------
 
 
+_LEAST_CHARGE = 0.02  # deterministic time a solve costs at least (a deterministic _Clock)
+
+
+class _Clock:
+    """The time a build or repair has spent, shared by its stages and every CP-SAT solve in it.
+
+    By default wall-clock seconds, as the nurse waits them. With ``deterministic=True`` it counts CP-SAT's
+    deterministic time instead (work done, not seconds passed) and runs one search worker, so the same instance
+    and seed give the same timetable however busy the machine is: the tests use it, the product does not.
+    """
+
+    def __init__(self, deterministic: bool = False) -> None:
+        self.deterministic = deterministic
+        self.began = time.perf_counter()
+        self.spent = 0.0  # deterministic time of the solves so far
+
+    def now(self) -> float:
+        return self.spent if self.deterministic else time.perf_counter() - self.began
+
+    def workers(self, wanted: int) -> int:
+        return 1 if self.deterministic else wanted
+
+    def limit(self, solver: Any, seconds: float, workers: int) -> None:
+        """Give ``solver`` (a CpSolver) ``seconds`` of this clock's time and its workers."""
+        if self.deterministic:
+            solver.parameters.max_deterministic_time = float(seconds)
+        else:
+            solver.parameters.max_time_in_seconds = float(seconds)
+        solver.parameters.num_search_workers = self.workers(workers)
+
+    def charge(self, solver: Any) -> None:
+        """Count a finished solve (deterministic time only: wall-clock time passes by itself). Each solve costs at
+        least ``_LEAST_CHARGE``, so a stage of many tiny solves (ruin and recreate) also ends in a number of steps
+        known in advance."""
+        if self.deterministic:
+            self.spent += max(_LEAST_CHARGE, solver.deterministic_time)
+
+
 def _ceil5(minutes: int) -> int:
     return -(-minutes // RESOLUTION) * RESOLUTION
 
@@ -366,12 +417,23 @@ def _options_window(instance: Instance, request: Request, day: int) -> tuple[int
     if window is None:
         return None
     lo, hi = window
+    if day == instance.days - 1 and request.kind != ROUND_TABLE:
+        hi = min(hi, _fixed_round_table_start(instance, request.patient_id, day))
     for pid in request.professional_ids:
         s = instance.staff_day(pid, day)
         if s is None:
             return None
         lo, hi = max(lo, _ceil5(s.start)), min(hi, _floor5(s.end))
     return (lo, hi) if hi - lo >= request.slot_minutes else None
+
+
+def _fixed_round_table_start(instance: Instance, patient_id: int, day: int) -> int:
+    """When the family's round-table that stays where it is (pinned) starts on ``day``: their other appointments
+    end by then. The end of the day when there is none."""
+    for r in instance.requests:
+        if r.patient_id == patient_id and r.kind == ROUND_TABLE and r.pinned is not None and r.pinned.day == day:
+            return r.pinned.start
+    return 24 * 60
 
 
 def waiting_minutes(instance: Instance, items: Iterable[ScheduledItem]) -> dict[int, int]:
@@ -478,6 +540,18 @@ class _Calendar:
         return True
 
 
+def _calendar(instance: Instance) -> _Calendar:
+    """A calendar holding the professionals and rooms of the appointments outside the plan."""
+    cal = _Calendar()
+    for it in instance.outside_plan:
+        a, b = it.day * 1440 + it.start, it.day * 1440 + it.end
+        for pid in it.professional_ids:
+            cal.prof[pid].append((a, b))
+        if it.room_id is not None:
+            cal.room[it.room_id].append((a, b))
+    return cal
+
+
 def _lunch_first_fit(
     busy: Callable[[int, int], bool], day: int, span: tuple[int, int], minutes: int
 ) -> tuple[int, int] | None:
@@ -499,7 +573,7 @@ def greedy_timetable(instance: Instance) -> list[ScheduledItem]:
     lunch window; then each family's requests (fasting bloods first, then longest first, round-table last) go in
     the earliest slot where the professionals, the room and the family are free.
     """
-    cal = _Calendar()
+    cal = _calendar(instance)
     items: list[ScheduledItem] = []
     for r in instance.requests:
         if r.pinned is not None:
@@ -554,7 +628,7 @@ def dispatch_timetable(instance: Instance) -> list[ScheduledItem]:
     Used as the solver's starting point (it is usually much tighter than first fit); whatever it cannot place is
     then tried first-fit. Keeps every rule the checker knows.
     """
-    cal = _Calendar()
+    cal = _calendar(instance)
     items: list[ScheduledItem] = []
     pending: dict[int, list[Request]] = defaultdict(list)
     for r in instance.requests:
@@ -569,6 +643,10 @@ def dispatch_timetable(instance: Instance) -> list[ScheduledItem]:
         prof_span = {s.professional_id: instance.lunch_span(s.start, s.end) for s in instance.staffing if s.day == day}
         hours = {s.professional_id: (s.start, s.end) for s in instance.staffing if s.day == day}
         pat_window = {pid: instance.patient_window(pid, day) for pid in instance.patients}
+        if day == instance.days - 1:  # a round-table that stays where it is closes the family's day
+            for pid, w in pat_window.items():
+                if w is not None:
+                    pat_window[pid] = (w[0], min(w[1], _fixed_round_table_start(instance, pid, day)))
         pat_span = {pid: (instance.lunch_span(*w) if w else None) for pid, w in pat_window.items()}
         prof_lunch: dict[int, bool] = {pid: span is None for pid, span in prof_span.items()}
         pat_lunch: dict[int, bool] = {pid: span is None for pid, span in pat_span.items()}
@@ -697,7 +775,15 @@ def _book(instance: Instance, cal: _Calendar, it: ScheduledItem) -> None:
     cal.patient[it.patient_id].append((a, b, instance.building_of(it.room_id)))
 
 
+def _has_someone_to_see(r: Request) -> bool:
+    """A new appointment needs a professional in clinic to see; one already booked without any (by hand, say a
+    meeting with the family) keeps its place in the timetable all the same."""
+    return bool(r.professional_ids) or r.current is not None
+
+
 def _greedy_place(instance: Instance, cal: _Calendar, r: Request, items: list[ScheduledItem]) -> ScheduledItem | None:
+    if not _has_someone_to_see(r):
+        return None
     mine_day0 = [it for it in items if it.patient_id == r.patient_id and it.day == 0]
     fasting_ends = [it.end for it in mine_day0 if _is_fasting(instance, it.key)]
     for day in range(instance.days):
@@ -856,41 +942,51 @@ def _best_heuristic(instance: Instance) -> list[ScheduledItem]:
     return min(candidates, key=lambda items: (-len(items), evaluate(instance, items)))
 
 
-def _still_valid(instance: Instance, r: Request) -> bool:
-    if r.current is None or r.kind == ROUND_TABLE:
-        return False
-    window = _options_window(instance, r, r.current.day)
-    return window is not None and window[0] <= r.current.start <= window[1] - r.slot_minutes
-
-
 def repair(
     instance: Instance,
     *,
+    displaced: Mapping[str, str],
     time_limit: float = 2.5,
     seed: int = 0,
     workers: int = 2,
     on_solution: Callable[[float, float], None] | None = None,
     log: bool = False,
+    deterministic: bool = False,
 ) -> ScheduleResult:
-    """Re-plan after a change (staffing, arrival, departure...), moving as few current appointments as possible.
+    """Re-plan after a change (staffing, arrival, departure, a clash booked by hand...), moving as little as possible.
 
-    Requests carry their ``current`` placement. Stage 1 keeps every current appointment the change left valid
-    and places only the displaced ones (and any new requests): when that places everything, the number of moves is
-    the number of displaced appointments, which is the proven minimum. Otherwise stage 2 lets the solver move
-    anything, minimising unplaced, then moved, then waiting, starting from stage 1's timetable.
+    Requests carry their ``current`` placement. ``displaced`` maps the key of every booked appointment that
+    breaks a rule as the timetable stands to that rule in words (``timetable_plan.rule_breaches``, from the
+    independent checker); requests with no current placement are new. Every other booked appointment is
+    required: it may be moved to make room for a displaced one, never dropped. Stage 1 keeps all of those where
+    they are and places only the displaced and new ones: when that places every displaced one, nothing else
+    moved, which is the proven minimum. Otherwise stage 2 also frees the other appointments of the displaced
+    ones' families and professionals (and only those: a repair never re-plans the whole clinic; Build does),
+    minimising unplaced, then moved, then waiting, from stage 1's timetable. A displaced appointment that still
+    fits nowhere is left unplaced (cancelled, with the reason). New requests are placed around the booked
+    timetable, never by moving it.
     """
     began = time.perf_counter()
+    clock = _Clock(deterministic)
     movable = [r for r in instance.requests if r.pinned is None]
-    valid = {r.key for r in movable if _still_valid(instance, r)}
-    displaced = [r for r in movable if r.key not in valid]
-    # Stage 2's neighbourhood: everything of the families and professionals the change touched.
-    families = {r.patient_id for r in displaced}
-    profs = {p for r in displaced for p in r.professional_ids}
+    booked = {r.key for r in movable if r.current is not None}
+    keep_all = booked - set(displaced)
+    freed = [r for r in movable if r.key not in keep_all]
+    # Stage 2's neighbourhood: everything of the families and professionals of the displaced appointments (not
+    # of a round-table's: it only needs new participants, or a later start, never the whole clinic re-planned).
+    families = {r.patient_id for r in freed if r.key in displaced and r.kind != ROUND_TABLE}
+    profs = {p for r in freed if r.key in displaced and r.kind != ROUND_TABLE for p in r.professional_ids}
     near = {r.key for r in movable if r.patient_id in families or set(r.professional_ids) & profs}
     pinned_keys = {r.key for r in instance.requests if r.pinned is not None}
 
     def fixing(keep: set[str]) -> Instance:
-        reqs = [Request(**{**r.__dict__, "pinned": r.current}) if r.key in keep else r for r in instance.requests]
+        # A kept appointment stays where it is, in its own room.
+        reqs = [
+            Request(**{**r.__dict__, "pinned": r.current, "room_id": r.current_room_id or r.room_id})
+            if r.key in keep
+            else r
+            for r in instance.requests
+        ]
         return Instance(**{**instance.__dict__, "requests": reqs})
 
     def restore(result: ScheduleResult) -> ScheduleResult:
@@ -905,15 +1001,16 @@ def repair(
         return (len(result.unscheduled), len(result.moves), result.total_waiting_minutes)
 
     best: ScheduleResult | None = None
-    stages = [(valid, 0.3), (valid - near, 0.6), (set(), 1.0)]
+    last: ScheduleResult | None = None
+    stages = [(keep_all, 0.3), (keep_all - near, 1.0)]
     for keep, share in stages:
-        remaining = time_limit - (time.perf_counter() - began)
-        if remaining <= 0.2:
+        remaining = time_limit - clock.now()
+        if remaining <= 0.2 and best is not None:
             break
-        budget = max(0.2, time_limit * share - (time.perf_counter() - began))
-        result = solve(
+        budget = max(0.2, time_limit * share - clock.now())
+        last = solve(
             fixing(keep),
-            time_limit=min(remaining, budget),
+            time_limit=max(0.2, min(remaining, budget)),
             minimise_moves=True,
             seed=seed,
             workers=workers,
@@ -921,19 +1018,30 @@ def repair(
             hint=best.scheduled if best is not None else None,
             use_hint=best is not None,
             log=log,
+            required=keep_all - keep,
+            _clock=clock,
         )
-        if result.status not in ("optimal", "feasible"):
+        if last.status not in ("optimal", "feasible"):
             continue
-        result = restore(result)
+        result = restore(last)
         if best is None or rank(result) < rank(best):
             best = result
-        if not best.unscheduled and len(best.moves) == len(displaced):
-            break  # every displaced appointment placed and nothing else moved: the proven minimum
+        if not any(u.key in displaced for u in best.unscheduled):
+            # Every appointment that broke a rule is placed, and nothing else moved (stage 1), or only as little
+            # as it took. New requests are placed around the booked timetable only, never by moving it (Build
+            # re-plans everything).
+            break
     if best is None:
-        best = solve(instance, time_limit=0.5, minimise_moves=True, seed=seed, workers=workers)
+        # The appointments that break no rule cannot be kept together with the pinned ones and the breaks: say
+        # so rather than drop one of them (a repair never cancels an appointment that broke no rule).
+        assert last is not None
+        last.message = (
+            "the booked appointments that break no rule cannot all be kept with the pinned ones and the lunch "
+            "breaks: check the timetable for clashes, or build it again"
+        )
+        best = last
     best.wall_time = time.perf_counter() - began
-    if not best.message:
-        best.message = f"{len(displaced)} appointments no longer fit after the change; moved {len(best.moves)}"
+    best.stage = STAGE_REPAIR
     return best
 
 
@@ -948,6 +1056,9 @@ def solve(
     use_hint: bool = True,
     hint: Sequence[ScheduledItem] | None = None,
     log: bool = False,
+    required: Iterable[str] = (),
+    deterministic: bool = False,
+    _clock: _Clock | None = None,
     _all_required: bool = False,
     _stages: bool = True,
     _floors: FamilyFloors | None = None,
@@ -956,11 +1067,19 @@ def solve(
     """Build (or, with ``minimise_moves``, repair) a timetable with CP-SAT within ``time_limit`` seconds.
 
     ``on_solution(objective, seconds)`` is called at each improving timetable (progress), from the solver thread.
-    (Private: ``_all_required`` makes every request mandatory; ``_stages=False`` skips the start-timetable stages;
-    ``_floors`` are precomputed ``_family_floors``; ``_blocked`` are other families' fixed appointments, which
-    only hold their professionals and rooms.)
+    ``required`` keys must be placed (repair: appointments that broke no rule are moved, never dropped).
+    ``deterministic=True`` counts CP-SAT's deterministic time instead of seconds, with one worker (``_Clock``).
+    (Private: ``_clock`` is the calling stage's; ``_all_required`` makes every request mandatory; ``_stages=False``
+    skips the start-timetable stages; ``_floors`` are precomputed ``_family_floors``; ``_blocked`` are other
+    families' fixed appointments, which only hold their professionals and rooms.)
     """
-    began = time.perf_counter()
+    clock = _clock if _clock is not None else _Clock(deterministic)
+    began_wall = time.perf_counter()
+    t0 = clock.now()
+
+    def elapsed_now() -> float:
+        return clock.now() - t0
+
     from ortools.sat.python import cp_model
 
     m = cp_model.CpModel()
@@ -979,24 +1098,33 @@ def solve(
         # A better start: each family in turn placed optimally around the families before it (small CP-SAT
         # solves), kept when it beats the hand heuristics; then improved by taking families off and putting them
         # back (ruin and recreate). The whole model then runs for the rest of the time from that timetable.
-        inserted = _insertion_timetable(instance, time_limit * 0.2, seed, workers, floors)
+        inserted = _insertion_timetable(instance, time_limit * 0.2, seed, workers, floors, clock)
         if (len(inserted), -evaluate(instance, inserted)) > (len(start_from), -evaluate(instance, start_from)):
             start_from, start_stage = inserted, STAGE_INSERTION
-        if len(start_from) == len(instance.requests):
+        if start_from:
+            # Improved with the requests it placed (one that fits nowhere, say a round-table with no time left at
+            # the end of the day, stays unplaced rather than holding the whole improvement back).
+            placed_keys = {it.key for it in start_from}
+            placed_only = instance
+            if len(placed_keys) < len(instance.requests):
+                placed_only = Instance(
+                    **{**instance.__dict__, "requests": [r for r in instance.requests if r.key in placed_keys]}
+                )
             before = evaluate(instance, start_from)
             improved = _improve_by_families(
-                instance,
+                placed_only,
                 start_from,
-                began + time_limit * (1 - _WHOLE_MODEL_SHARE),
+                t0 + time_limit * (1 - _WHOLE_MODEL_SHARE),
                 seed,
                 workers,
-                floors,
-                (lambda value: on_solution(value, time.perf_counter() - began)) if on_solution else None,
+                floors if placed_only is instance else _family_floors(placed_only),
+                clock,
+                (lambda value: on_solution(value, time.perf_counter() - began_wall)) if on_solution else None,
             )
             if evaluate(instance, improved) < before:
                 start_stage = STAGE_IMPROVEMENT
             start_from = improved
-    must_place: set[str] = set()
+    must_place: set[str] = set(required)
     if _all_required or (not minimise_moves and start_from and len(start_from) == len(instance.requests)):
         must_place = {r.key for r in instance.requests}
     if not must_place:
@@ -1029,6 +1157,8 @@ def solve(
         if r.pinned is not None:
             d = r.pinned.day
             s = tu(d, r.pinned.start)
+            # Off the 5-minute steps (booked by hand at 09:37): the units it touches, so nothing overlaps it.
+            dur = math.ceil((r.pinned.start % unit + r.minutes) / unit)
             room = instance.room_for(r, d)
             iv = m.NewFixedSizeIntervalVar(s, dur, f"pin_{r.key}")
             opts.append(_Option(r, d, True, s, room, instance.building_of(room), s))
@@ -1041,7 +1171,7 @@ def solve(
         else:
             for d in range(instance.days):
                 window = _options_window(instance, r, d)
-                if window is None or not r.professional_ids:
+                if window is None or not _has_someone_to_see(r):
                     continue
                 lo, hi = window
                 lit = m.NewBoolVar(f"on_{r.key}_{d}")
@@ -1130,6 +1260,19 @@ def solve(
                         if f.day == 0:
                             _enforce(m.Add(st >= f.start + fasting.units), [f.lit])
 
+    # A round-table that stays where it is (pinned, or kept by a repair) still closes the family's last day.
+    last_day = instance.days - 1
+    for r in instance.requests:
+        if r.kind != ROUND_TABLE or r.pinned is None or r.pinned.day != last_day:
+            continue
+        fixed_start = tu(last_day, r.pinned.start)
+        for q in instance.requests:
+            if q.patient_id != r.patient_id or q.key == r.key:
+                continue
+            for o in options.get(q.key, []):
+                if o.day == last_day:
+                    _enforce(m.Add(o.start + q.units <= fixed_start), [o.lit])
+
     # Closing round-table: last day, after the family's other appointments, with everyone who saw them and is
     # still in clinic.
     rt_attend: dict[str, list[tuple[int, Any]]] = {}
@@ -1186,8 +1329,10 @@ def solve(
             attends.append((pid, attend))
         rt_attend[r.key] = attends
 
-    for it in _blocked:  # other families' fixed appointments: they hold their professionals and room
-        iv = m.NewFixedSizeIntervalVar(tu(it.day, it.start), (it.end - it.start) // unit, "")
+    # Other families' fixed appointments, and those outside the plan: they hold their professionals and rooms.
+    for it in [*_blocked, *instance.outside_plan]:
+        first = tu(it.day, it.start)
+        iv = m.NewFixedSizeIntervalVar(first, max(1, -(-(it.day * 1440 + it.end) // unit) - first), "")
         for pid in it.professional_ids:
             prof_ivs[pid].append(iv)
         if it.room_id is not None:
@@ -1327,19 +1472,17 @@ def solve(
     # (Not for one family placed around blocked appointments: its small solve does as well from the bare hint, and
     # the hint there often clashes with what changed around it.)
     if use_hint and start_from and not minimise_moves and not _blocked:
-        _complete_hint(m, options, {it.key: (it.day, it.start) for it in start_from}, seed, min(1.0, time_limit / 5))
+        hints = {it.key: (it.day, it.start) for it in start_from}
+        _complete_hint(m, options, hints, seed, min(1.0, time_limit / 5), clock)
 
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(
-        max(_WHOLE_MODEL_MIN_SECONDS, time_limit - (time.perf_counter() - began))
-    )
-    solver.parameters.num_search_workers = workers
+    clock.limit(solver, max(_WHOLE_MODEL_MIN_SECONDS, time_limit - elapsed_now()), workers)
     solver.parameters.random_seed = seed
     solver.parameters.log_search_progress = log
     if minimise_moves:
         solver.parameters.repair_hint = True
 
-    offset = time.perf_counter() - began  # progress in seconds since the build began
+    offset = time.perf_counter() - began_wall  # progress in seconds since the build began
 
     class _Progress(cp_model.CpSolverSolutionCallback):
         def on_solution_callback(self) -> None:
@@ -1347,7 +1490,8 @@ def solve(
                 on_solution(self.ObjectiveValue(), offset + self.WallTime())
 
     status = solver.Solve(m, _Progress() if on_solution else None)
-    elapsed = time.perf_counter() - began
+    clock.charge(solver)
+    elapsed = time.perf_counter() - began_wall
     names = {
         cp_model.OPTIMAL: "optimal",
         cp_model.FEASIBLE: "feasible",
@@ -1720,10 +1864,10 @@ def _families_only(instance: Instance, pids: Iterable[int]) -> Instance:
 
 
 def _insertion_timetable(
-    instance: Instance, budget: float, seed: int, workers: int, floors: FamilyFloors
+    instance: Instance, budget: float, seed: int, workers: int, floors: FamilyFloors, clock: _Clock
 ) -> list[ScheduledItem]:
     """Family by family (earliest arrival first), each placed by a small CP-SAT solve around those before it."""
-    began = time.perf_counter()
+    began = clock.now()
     pids = sorted(
         {r.patient_id for r in instance.requests},
         key=lambda p: (
@@ -1735,7 +1879,7 @@ def _insertion_timetable(
     items: list[ScheduledItem] = []
     for k, pid in enumerate(pids):
         placed = {it.key for it in items}
-        if budget - (time.perf_counter() - began) <= 0.05:  # out of time: the rest first fit around these
+        if budget - (clock.now() - began) <= 0.05:  # out of time: the rest first fit around these
             rest = set(pids[k:])
             sub = _family_instance(instance, pids[k], items)
             sub.requests = [r for r in sub.requests if r.pinned is not None] + [
@@ -1758,9 +1902,10 @@ def _insertion_timetable(
             res = solve(
                 _families_only(instance, [pid]),
                 hint=first_fit,
-                time_limit=max(0.05, budget - (time.perf_counter() - began)) / (len(pids) - k),
+                time_limit=max(0.05, budget - (clock.now() - began)) / (len(pids) - k),
                 workers=workers,
                 seed=seed,
+                _clock=clock,
                 _stages=False,
                 _all_required=required,
                 _floors={pid: floors[pid]} if pid in floors else {},
@@ -1781,9 +1926,10 @@ def _improve_by_families(
     seed: int,
     workers: int,
     floors: FamilyFloors,
+    clock: _Clock,
     on_better: Callable[[float], None] | None = None,
 ) -> list[ScheduledItem]:
-    """Ruin and recreate by families, until ``deadline`` (``time.perf_counter``): take two or three families off
+    """Ruin and recreate by families, until ``deadline`` (``clock.now()``): take two or three families off
     the timetable and put them back one at a time in random order, each optimally around everyone else's
     appointments (a small CP-SAT solve); keep the result when it is no worse. The first family is drawn by how far
     its share is above its floor, the others among the families seeing the same professionals within 90 minutes
@@ -1802,7 +1948,7 @@ def _improve_by_families(
         nonlocal best_items, best_value
         rng = random.Random(seed * 1009 + lane)
         tries = 0
-        while deadline - time.perf_counter() > 0.1:
+        while deadline - clock.now() > 0.1:
             with lock:
                 current = best_items
             above = _above_floor(instance, current, floors)
@@ -1826,7 +1972,7 @@ def _improve_by_families(
             rng.shuffle(chosen)
             candidate: list[ScheduledItem] | None = [it for it in current if it.patient_id not in chosen]
             for pid in chosen:
-                left = deadline - time.perf_counter()
+                left = deadline - clock.now()
                 if candidate is None or left <= 0.05:
                     candidate = None
                     break
@@ -1836,6 +1982,7 @@ def _improve_by_families(
                     time_limit=min(0.1, left),
                     workers=1,
                     seed=seed + lane + tries,
+                    _clock=clock,
                     _stages=False,
                     _all_required=True,
                     _floors={pid: floors[pid]} if pid in floors else {},
@@ -1853,7 +2000,9 @@ def _improve_by_families(
                         on_better(value)
                     best_items, best_value = candidate, value
 
-    lanes = [threading.Thread(target=search, args=(lane,), daemon=True) for lane in range(1, max(1, workers))]
+    lanes = [
+        threading.Thread(target=search, args=(lane,), daemon=True) for lane in range(1, max(1, clock.workers(workers)))
+    ]
     for t in lanes:
         t.start()
     search(0)
@@ -1863,7 +2012,12 @@ def _improve_by_families(
 
 
 def _complete_hint(
-    m: cp_model.CpModel, options: dict[str, list[_Option]], hints: dict[str, tuple[int, int]], seed: int, limit: float
+    m: cp_model.CpModel,
+    options: dict[str, list[_Option]],
+    hints: dict[str, tuple[int, int]],
+    seed: int,
+    limit: float,
+    clock: _Clock,
 ) -> None:
     """Turn a partial hint (days and starts) into a complete one: solve the model with those fixed, briefly.
 
@@ -1885,10 +2039,11 @@ def _complete_hint(
             if on and h is not None and not isinstance(o.start, int):
                 fixed.Add(fixed.GetIntVarFromProtoIndex(o.start.Index()) == h[0] * UNITS_PER_DAY + h[1] // RESOLUTION)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = limit
-    solver.parameters.num_search_workers = 1
+    clock.limit(solver, limit, 1)
     solver.parameters.random_seed = seed
-    if solver.Solve(fixed) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    status = solver.Solve(fixed)
+    clock.charge(solver)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return
     m.ClearHints()
     for i in range(len(m.Proto().variables)):

@@ -11,6 +11,9 @@ keys of the appointments involved. Rule codes:
 ``lunch``, ``round_table``, ``pinned``.
 
 ``unplaced(instance, items)`` lists the request keys with no item (not a rule breach: the solver reports why).
+
+The instance's ``outside_plan`` appointments (kept as booked, not part of the plan) count for the
+one-at-a-time rules: an item overlapping one of them breaks ``professional_overlap`` or ``room_overlap``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ GRID = 5
 class Violation:
     rule: str
     message: str
-    keys: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()  # the appointments involved (for lunch: those inside the lunch window that day)
+    professional_id: int | None = None  # whose hours or lunch, when the rule is about a professional
+    patient_id: int | None = None  # whose day or lunch, when the rule is about a family
+    day: int | None = None
+    room_id: int | None = None
 
 
 def _clock(minutes: int) -> str:
@@ -83,6 +90,11 @@ def _pairwise_overlaps(
             yield a, b
 
 
+def _inside(entries: Iterable[tuple[int, int, str]], lo: int, hi: int, outside: set[str]) -> tuple[str, ...]:
+    """The plan's appointments among ``entries`` that overlap [lo, hi)."""
+    return tuple(key for a, b, key in sorted(entries) if a < hi and lo < b and key not in outside)
+
+
 def check_timetable(instance: Instance, items: Sequence[ScheduledItem]) -> list[Violation]:
     out: list[Violation] = []
     requests: dict[str, Request] = {r.key: r for r in instance.requests}
@@ -118,6 +130,8 @@ def check_timetable(instance: Instance, items: Sequence[ScheduledItem]) -> list[
                         f"{it.key}: professional {pid} is not in clinic {_clock(it.start)}-{_clock(it.end)} "
                         f"on day {it.day + 1}",
                         (it.key,),
+                        professional_id=pid,
+                        day=it.day,
                     )
                 )
         # The family's window: arrival, departure, child/adult end of day.
@@ -129,6 +143,8 @@ def check_timetable(instance: Instance, items: Sequence[ScheduledItem]) -> list[
                     f"{it.key} at {_clock(it.start)}-{_clock(it.end)} is outside the family's "
                     f"{_clock(lo)}-{_clock(hi)} on day {it.day + 1}",
                     (it.key,),
+                    patient_id=it.patient_id,
+                    day=it.day,
                 )
             )
     for r in instance.requests:
@@ -139,32 +155,66 @@ def check_timetable(instance: Instance, items: Sequence[ScheduledItem]) -> list[
     per_prof: dict[tuple[int, int], list[tuple[int, int, str]]] = defaultdict(list)
     per_room: dict[tuple[int, int], list[tuple[int, int, str]]] = defaultdict(list)
     per_patient: dict[tuple[int, int], list[tuple[int, int, str]]] = defaultdict(list)
-    for it in valid:
+    outside = {it.key for it in instance.outside_plan}
+    for it in [*valid, *instance.outside_plan]:
         for pid in it.professional_ids:
             per_prof[(pid, it.day)].append((it.start, it.end, it.key))
         if it.room_id is not None:
             per_room[(it.room_id, it.day)].append((it.start, it.end, it.key))
         per_patient[(it.patient_id, it.day)].append((it.start, it.end, it.key))
-    for rule, table in (("professional_overlap", per_prof), ("room_overlap", per_room)):
-        for (who, day), entries in table.items():
-            for a, b in _pairwise_overlaps(entries):
-                out.append(Violation(rule, f"{a[2]} and {b[2]} overlap ({who}, day {day + 1})", (a[2], b[2])))
-    for (pid, _day), entries in per_patient.items():
+    for (who, day), entries in per_prof.items():
         for a, b in _pairwise_overlaps(entries):
-            out.append(Violation("patient_overlap", f"family {pid} is in {a[2]} and {b[2]} at once", (a[2], b[2])))
+            if a[2] in outside and b[2] in outside:
+                continue  # both kept as booked: not this plan's doing
+            out.append(
+                Violation(
+                    "professional_overlap",
+                    f"{a[2]} and {b[2]} overlap (professional {who}, day {day + 1})",
+                    (a[2], b[2]),
+                    professional_id=who,
+                    day=day,
+                )
+            )
+    for (room, day), entries in per_room.items():
+        for a, b in _pairwise_overlaps(entries):
+            if a[2] in outside and b[2] in outside:
+                continue
+            out.append(
+                Violation(
+                    "room_overlap",
+                    f"{a[2]} and {b[2]} overlap (room {room}, day {day + 1})",
+                    (a[2], b[2]),
+                    room_id=room,
+                )
+            )
+    for (pid, day), entries in per_patient.items():
+        for a, b in _pairwise_overlaps(entries):
+            if a[2] in outside and b[2] in outside:
+                continue
+            out.append(
+                Violation(
+                    "patient_overlap",
+                    f"family {pid} is in {a[2]} and {b[2]} at once",
+                    (a[2], b[2]),
+                    patient_id=pid,
+                    day=day,
+                )
+            )
 
     # Transfers between buildings: consecutive appointments of a family on one day.
-    by_key = {it.key: it for it in valid}
+    by_key = {it.key: it for it in [*valid, *instance.outside_plan]}
 
     def building(it: ScheduledItem) -> str:
         room = instance.rooms.get(it.room_id) if it.room_id is not None else None
         return room.building if room else ""
 
-    for (_pid, _day), entries in per_patient.items():
+    for (family, day), entries in per_patient.items():
         ordered = sorted(entries)
         for i, (_s, e, key) in enumerate(ordered):
             for s2, _e2, key2 in ordered[i + 1 :]:
                 b1, b2 = building(by_key[key]), building(by_key[key2])
+                if key in outside and key2 in outside:
+                    continue
                 if b1 and b2 and b1 != b2 and s2 - e < instance.transfer_minutes:
                     out.append(
                         Violation(
@@ -172,6 +222,8 @@ def check_timetable(instance: Instance, items: Sequence[ScheduledItem]) -> list[
                             f"{key} ({b1}) and {key2} ({b2}) are {s2 - e} min apart; the walk takes "
                             f"{instance.transfer_minutes}",
                             (key, key2),
+                            patient_id=family,
+                            day=day,
                         )
                     )
 
@@ -181,12 +233,22 @@ def check_timetable(instance: Instance, items: Sequence[ScheduledItem]) -> list[
         if not requests[it.key].fasting:
             continue
         if it.day != 0:
-            out.append(Violation("fasting", f"fasting bloods {it.key} are not on day 1", (it.key,)))
+            out.append(
+                Violation("fasting", f"fasting bloods {it.key} are not on day 1", (it.key,), patient_id=it.patient_id)
+            )
             continue
         fasting_end[it.patient_id] = it.end
         for s, _e, key in per_patient[(it.patient_id, 0)]:
             if key != it.key and s < it.end:
-                out.append(Violation("fasting", f"{key} comes before fasting bloods {it.key}", (key, it.key)))
+                out.append(
+                    Violation(
+                        "fasting",
+                        f"{key} comes before fasting bloods {it.key}",
+                        (key, it.key),
+                        patient_id=it.patient_id,
+                        day=0,
+                    )
+                )
 
     # Lunch: everyone whose day overlaps the lunch window by at least a lunch break gets one inside it.
     need = instance.lunch_minutes
@@ -194,12 +256,15 @@ def check_timetable(instance: Instance, items: Sequence[ScheduledItem]) -> list[
         lo, hi = max(s.start, instance.lunch_start), min(s.end, instance.lunch_end)
         lo, hi = _round_up(lo), hi // GRID * GRID
         if hi - lo >= need:
-            busy = [(a, b) for a, b, _k in per_prof.get((s.professional_id, s.day), [])]
-            if not _has_free_gap(busy, lo, hi, need):
+            entries = per_prof.get((s.professional_id, s.day), [])
+            if not _has_free_gap([(a, b) for a, b, _k in entries], lo, hi, need):
                 out.append(
                     Violation(
                         "lunch",
                         f"professional {s.professional_id} has no {need}-minute lunch on day {s.day + 1}",
+                        _inside(entries, lo, hi, outside),
+                        professional_id=s.professional_id,
+                        day=s.day,
                     )
                 )
     for pid in instance.patients:
@@ -211,9 +276,17 @@ def check_timetable(instance: Instance, items: Sequence[ScheduledItem]) -> list[
                 continue
             if day == 0 and pid in fasting_end:
                 lo = max(lo, fasting_end[pid])
-            busy = [(a, b) for a, b, _k in per_patient.get((pid, day), [])]
-            if not _has_free_gap(busy, lo, hi, need):
-                out.append(Violation("lunch", f"family {pid} has no {need}-minute lunch on day {day + 1}"))
+            entries = per_patient.get((pid, day), [])
+            if not _has_free_gap([(a, b) for a, b, _k in entries], lo, hi, need):
+                out.append(
+                    Violation(
+                        "lunch",
+                        f"family {pid} has no {need}-minute lunch on day {day + 1}",
+                        _inside(entries, lo, hi, outside),
+                        patient_id=pid,
+                        day=day,
+                    )
+                )
 
     # Round-table: last day, after the family's other appointments, with all who saw them and are still here.
     last = instance.days - 1

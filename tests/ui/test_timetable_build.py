@@ -294,7 +294,7 @@ async def test_repair_that_cancels_asks_before_applying(db: Database, clinic_id:
         await build(pilot, screen)
         cancelled = [c for c in screen.changes if c.kind == CANCELLED]
         assert {c.discipline for c in cancelled} == {"audiology"} and len(cancelled) == 2
-        assert all(c.after.startswith("cancelled: ") for c in cancelled)
+        assert all(c.after == "cancelled" and "is not in clinic at that time" in c.reason for c in cancelled)
         assert "2 cancelled" in text_of(screen, "#build-changes-title")
 
         await pilot.press("a")
@@ -341,3 +341,49 @@ async def test_loading_and_building_do_not_wait_for_another_coordinators_save(db
         await settle(pilot)
         assert results.values == [True]
     assert len(appointments(db)) == len(screen.result.scheduled) > 0
+
+
+@pilot_test
+async def test_review_and_applied_message_give_the_same_figures_and_repair_says_why(
+    db: Database, clinic_id: int
+) -> None:
+    """One set of figures: the review's title counts what the apply writes, and the message after applying repeats
+    it. A repair after a professional's day is cancelled lists each move with the rule that made it necessary."""
+    from coordinator_tui.models import AppointmentProfessional, ClinicStaffing
+    from coordinator_tui.services.records import delete_record
+
+    app = CoordinatorApp(database=db, settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        screen, _results = await open_build(pilot, clinic_id)
+        await build(pilot, screen)
+        assert screen.plan is not None
+        counts = screen.plan.counts_text()
+        assert counts in text_of(screen, "#build-changes-title")
+        await pilot.press("a")
+        await settle(pilot)
+        assert [n.message for n in app._notifications][-1] == f"{counts}."
+
+        # The cardiologist no longer comes on the day they see someone.
+        with db.session() as session:
+            cardiology = next(a for a in session.exec(select(Appointment)).all() if a.discipline == "cardiology")
+            pro = session.exec(
+                select(AppointmentProfessional).where(AppointmentProfessional.appointment_id == cardiology.id)
+            ).one()
+            for row in session.exec(select(ClinicStaffing)).all():
+                if row.professional_id == pro.professional_id and row.day == cardiology.start.date():
+                    delete_record(session, row)
+        screen, _results = await open_build(pilot, clinic_id, repair=True)
+        await build(pilot, screen)
+        assert screen.plan is not None and screen.plan.breaches
+        moved = [c for c in screen.changes if c.kind == "→ moved"]
+        assert moved and all("is not in clinic at that time" in c.reason for c in moved)
+        table = screen.query_one("#build-changes", DataTable)
+        table.focus()
+        table.move_cursor(row=[c.kind for c in screen.changes].index("→ moved"))
+        await pilot.pause()
+        assert "Why: " in text_of(screen, "#build-detail")
+        assert "is not in clinic at that time" in text_of(screen, "#build-detail")
+        repaired = screen.plan.counts_text()
+        await pilot.press("a")
+        await settle(pilot)
+        assert [n.message for n in app._notifications][-1] == f"{repaired}."

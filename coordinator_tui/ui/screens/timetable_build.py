@@ -38,8 +38,9 @@ from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from coordinator_tui.models import ClinicEvent
-from coordinator_tui.services import clinic_planning
+from coordinator_tui.services import clinic_planning, timetable_plan
 from coordinator_tui.services import scheduling as sch
+from coordinator_tui.services.timetable_plan import CHANGE_ORDER, ChangeKind, TimetablePlan
 from coordinator_tui.ui.screens.base import USER_ERRORS, error_text
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 
@@ -48,24 +49,31 @@ APPLICABLE = ("optimal", "feasible")
 
 STATUS_MARK = {"optimal": "✓ optimal", "feasible": "~ feasible"}
 
-# Kinds of change, in the order the review lists them.
+# How the review marks each kind of change (words and symbols, never colour alone).
 MOVED = "→ moved"
 CANCELLED = "✗ cancelled"
 NEW = "+ new"
 NOT_PLACED = "– not placed"
-CHANGE_ORDER = {MOVED: 0, CANCELLED: 1, NEW: 2, NOT_PLACED: 3}
+KEPT = "= kept as booked"
+MARK = {
+    ChangeKind.MOVED: MOVED,
+    ChangeKind.CANCELLED: CANCELLED,
+    ChangeKind.NEW: NEW,
+    ChangeKind.NOT_PLACED: NOT_PLACED,
+    ChangeKind.KEPT_OUTSIDE: KEPT,
+}
 
 
 @dataclass(frozen=True)
 class Change:
-    """One line of the review: what happens to one appointment if the plan is applied."""
+    """One line of the review: what happens to one appointment if the plan is applied, and why."""
 
     kind: str
     family: str
     discipline: str
     before: str
     after: str
-    sort_key: tuple[int, str, int, int]
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -102,53 +110,28 @@ def _where(instance: sch.Instance, item: sch.ScheduledItem) -> str:
     return " · ".join(part for part in (_slot(instance, item.day, item.start, item.end), who, room) if part)
 
 
-def plan_changes(instance: sch.Instance, result: sch.ScheduleResult) -> list[Change]:
-    """The review: moves and cancellations of existing appointments, new bookings, requests left unplaced."""
-    placed = {item.key: item for item in result.scheduled}
-    reasons = {u.key: u.reason for u in result.unscheduled}
-    requests = {r.key: r for r in instance.requests}
-    changes: list[Change] = []
-
-    def family(patient_id: int) -> str:
-        spec = instance.patients.get(patient_id)
-        return spec.name if spec else str(patient_id)
-
-    def add(kind: str, request: sch.Request, before: str, after: str, day: int = 99, start: int = 0) -> None:
-        name = family(request.patient_id)
-        changes.append(Change(kind, name, request.discipline, before, after, (CHANGE_ORDER[kind], name, day, start)))
-
-    moved_keys: set[str] = set()
-    for move in result.moves:
-        request = requests.get(move.key)
-        if request is None or request.pinned is not None:
+def review_rows(instance: sch.Instance, plan: TimetablePlan) -> list[Change]:
+    """The review's rows: every change the plan makes (unchanged appointments are not listed), in the plan's order
+    of kinds, then family and time."""
+    order = {kind: n for n, kind in enumerate(CHANGE_ORDER)}
+    rows: list[tuple[tuple[int, str, int, int], Change]] = []
+    for change in plan.changes:
+        if change.kind not in MARK:
             continue
-        moved_keys.add(move.key)
-        before = _slot(instance, move.before.day, move.before.start) if move.before else "not booked"
-        if move.after is None:
-            add(CANCELLED, request, before, f"cancelled: {reasons.get(move.key, 'could not be placed')}")
+        family = timetable_plan.family_name(instance, change.patient_id)
+        before = _slot(instance, change.before.day, change.before.start) if change.before else "not booked"
+        if change.kind in (ChangeKind.MOVED, ChangeKind.NEW) and change.after is not None:
+            after = _where(instance, change.after)
         else:
-            add(MOVED, request, before, _where(instance, move.after), move.after.day, move.after.start)
-    for request in instance.requests:
-        if request.key in moved_keys or request.pinned is not None:
-            continue
-        item = placed.get(request.key)
-        if request.appointment_id is None:
-            if item is not None:
-                add(NEW, request, "not booked", _where(instance, item), item.day, item.start)
-            else:
-                add(NOT_PLACED, request, "not booked", f"not placed: {reasons.get(request.key, 'no room found')}")
-        elif item is None:
-            before = _slot(instance, request.current.day, request.current.start) if request.current else "booked"
-            add(CANCELLED, request, before, f"cancelled: {reasons.get(request.key, 'could not be placed')}")
-    changes.sort(key=lambda change: change.sort_key)
-    return changes
-
-
-def change_counts(changes: list[Change]) -> str:
-    counts = {kind: 0 for kind in CHANGE_ORDER}
-    for change in changes:
-        counts[change.kind] += 1
-    return f"{counts[MOVED]} moved, {counts[CANCELLED]} cancelled, {counts[NEW]} new, {counts[NOT_PLACED]} not placed"
+            after = change.kind.value
+        when = (change.after.day, change.after.start) if change.after is not None else (99, 0)
+        rows.append(
+            (
+                (order[change.kind], family, *when),
+                Change(MARK[change.kind], family, change.discipline, before, after, change.reason),
+            )
+        )
+    return [row for _key, row in sorted(rows, key=lambda pair: pair[0])]
 
 
 class SecondsInput(Input):
@@ -230,7 +213,7 @@ class TimetableBuildScreen(ModalScreen[bool]):
         height: 1fr;
     }
     TimetableBuildScreen #build-detail {
-        height: 2;
+        height: 3;
         background: $boost;
         padding: 0 1;
     }
@@ -257,6 +240,7 @@ class TimetableBuildScreen(ModalScreen[bool]):
         self.overview: ClinicOverview | None = None
         self.instance: sch.Instance | None = None
         self.result: sch.ScheduleResult | None = None
+        self.plan: TimetablePlan | None = None
         self.changes: list[Change] = []
         self.solutions = 0
         self.latest_objective: float | None = None
@@ -305,8 +289,9 @@ class TimetableBuildScreen(ModalScreen[bool]):
     def _ready_text(self) -> str:
         if self.repair:
             return (
-                "Repair keeps the current timetable and moves as few appointments as possible to fit the changes "
-                "(staffing, arrivals, departures, needs)."
+                "Repair keeps the current timetable: it moves only the appointments that break a rule now (a "
+                "professional's day cancelled, a later arrival, a clash booked by hand, no lunch break, too little "
+                "time to walk between buildings…), says which rule, and places new needs around the rest."
             )
         return "Build places every needed appointment of the invited families, keeping pinned appointments."
 
@@ -426,7 +411,7 @@ class TimetableBuildScreen(ModalScreen[bool]):
         self.time_limit = limit
         self._build_limit = limit
         self.state = "building"
-        self.result = self.instance = None
+        self.result = self.instance = self.plan = None
         self.changes = []
         self.solutions = 0
         self.latest_objective = None
@@ -523,8 +508,16 @@ class TimetableBuildScreen(ModalScreen[bool]):
         status = STATUS_MARK.get(result.status, f"✗ {result.status}")
         gap = f", {result.gap_text()}" if result.gap_text() else ""
         self.query_one("#build-progress-text", Static).update(f"Solver: {status}{gap} · {result.wall_time:.1f} s")
-        summary.update(Text("\n".join(result.summary_lines(instance))))
-        self.changes = plan_changes(instance, result) if result.status in APPLICABLE else []
+        lines = result.summary_lines(instance)
+        if result.status in APPLICABLE:
+            self.plan = timetable_plan.plan_changes(instance, result)
+            if self.plan.breaches:
+                lines.append(
+                    f"{len(self.plan.breaches)} booked appointment{'s' if len(self.plan.breaches) != 1 else ''} "
+                    "broke a rule as the timetable stood (the review gives the rule for each one moved)"
+                )
+            self.changes = review_rows(instance, self.plan)
+        summary.update(Text("\n".join(lines)))
         for change in self.changes:
             table.add_row(
                 Text(change.kind),
@@ -533,8 +526,8 @@ class TimetableBuildScreen(ModalScreen[bool]):
                 Text(change.before),
                 Text(change.after),
             )
-        if result.status in APPLICABLE:
-            title.update(f"Changes if applied ({len(self.changes)}): {change_counts(self.changes)}")
+        if self.plan is not None:
+            title.update(f"Changes if applied ({len(self.changes)}): {self.plan.counts_text()}")
             table.focus()
         else:
             title.update("Changes: none (no timetable was found)")
@@ -548,9 +541,10 @@ class TimetableBuildScreen(ModalScreen[bool]):
 
     def _show_change(self, change: Change | None) -> None:
         """The highlighted change in full (the table's After column can be cut on a narrow terminal)."""
-        text = (
-            f"{change.kind} · {change.family}, {change.discipline}:\n{change.before} → {change.after}" if change else ""
-        )
+        text = ""
+        if change is not None:
+            text = f"{change.kind} · {change.family}, {change.discipline}: {change.before} → {change.after}"
+            text += f"\nWhy: {change.reason}" if change.reason else ""
         self.query_one("#build-detail", Static).update(Text(text))
 
     # -- apply / discard ----------------------------------------------------------------------------------
@@ -558,7 +552,7 @@ class TimetableBuildScreen(ModalScreen[bool]):
     def action_apply(self) -> None:
         if not self.can_apply:
             return
-        cancelled = sum(1 for change in self.changes if change.kind == CANCELLED)
+        cancelled = self.plan.count(ChangeKind.CANCELLED) if self.plan is not None else 0
         if cancelled:
 
             def answered(confirmed: bool | None) -> None:
@@ -590,19 +584,15 @@ class TimetableBuildScreen(ModalScreen[bool]):
         def work() -> Callable[[], None]:
             try:
                 with database.session() as session:
-                    report = clinic_planning.apply_solution(session, clinic_id, instance, result)
+                    applied = clinic_planning.apply_solution(session, clinic_id, instance, result)
             except (*USER_ERRORS, ValueError) as exc:
                 return partial(self._apply_failed, error_text(exc))
-            return partial(self._applied, report)
+            return partial(self._applied, applied)
 
         self.run_worker(work, thread=True, group="timetable-apply")
 
-    def _applied(self, report: clinic_planning.ApplyReport) -> None:
-        self.notify(
-            f"{report.created} created, {report.moved} moved, {report.cancelled} cancelled, "
-            f"{report.unchanged} unchanged.",
-            title="✓ Timetable applied",
-        )
+    def _applied(self, applied: TimetablePlan) -> None:
+        self.notify(f"{applied.counts_text()}.", title="✓ Timetable applied")
         self._close(True)
 
     def _apply_failed(self, text: str) -> None:
