@@ -29,6 +29,7 @@ from sqlmodel import Session, SQLModel
 
 from coordinator_tui import clock
 from coordinator_tui.clinic_time import local_to_utc
+from coordinator_tui.config import Settings
 from coordinator_tui.models import (
     Appointment,
     AppointmentKind,
@@ -464,6 +465,20 @@ def _add_attendance(
 
 SLOT_MINUTES = 5
 DAY_SLOTS = 8 * 60 // SLOT_MINUTES  # 09:00–17:00
+_DEFAULTS = Settings()
+WALK_SLOTS = -(-_DEFAULTS.minutes_between_buildings // SLOT_MINUTES)  # time to walk to the next room
+LUNCH = (12 * 60 + 30 - 9 * 60) // SLOT_MINUTES, 6  # 12:30–13:00 kept free for everyone: first slot, slots
+
+
+def _slot_of(clock_text: str) -> int:
+    hours, minutes = clock_text.split(":")
+    return (int(hours) * 60 + int(minutes) - 9 * 60) // SLOT_MINUTES
+
+
+def _each_day(days: int, first: int, count: int) -> int:
+    """A bitmask of ``count`` slots from ``first`` on every clinic day."""
+    block = ((1 << count) - 1) << first
+    return sum(block << (day * DAY_SLOTS) for day in range(days))
 
 
 def _first_free_slot(occupied: int, length: int, days: int) -> int | None:
@@ -488,25 +503,32 @@ def _add_timetable(
     *,
     past: bool,
 ) -> int:
-    """A first-fit timetable for one family over the clinic's days (the demo's stand-in for the solver):
-    fasting bloods first, then the other disciplines in a shuffled order, each in the first slot free for both
-    the family and the professional."""
+    """A first-fit timetable for one family over the clinic's days (the demo's stand-in for the solver) that keeps
+    the timetable's rules: fasting bloods first, then the other disciplines in a shuffled order, each in the first
+    slot free for both the family and the professional, with time to walk to the next room, 12:30–13:00 free
+    for lunch, and a child's day over by the child's end of day."""
     wanted = [c for c in CENTRE_DISCIPLINES if c[0] != "family support"]
     others = rng.sample(wanted[1:], rng.randint(11, len(wanted) - 1))
     chosen = [wanted[0], *others]
     rooms_for = writer.rooms[clinic.id]  # type: ignore[index]
-    family_busy = 0
+    days: int = clinic.days  # type: ignore[assignment]
+    lunch = _each_day(days, *LUNCH)
+    family_busy = lunch
+    if relativedelta(clinic.start_date, patient.date_of_birth).years < 18:  # type: ignore[arg-type]
+        end = _slot_of(_DEFAULTS.child_day_end)
+        family_busy |= _each_day(days, end, DAY_SLOTS - end)
     count = 0
     for index, (discipline, minutes, instructions, fasting) in enumerate(chosen):
         pro_index = [c[0] for c in CENTRE_DISCIPLINES].index(discipline)
         pro = centre[pro_index]
         key = (clinic.id, pro.id)
+        writer.busy_slots.setdefault(key, lunch)  # type: ignore[arg-type]
         length = minutes // SLOT_MINUTES
-        gap = (1 << (length + 1)) - 1  # the family's five minutes to walk to the next room
-        slot = _first_free_slot(writer.busy_slots.get(key, 0) | family_busy, length + 1, clinic.days)  # type: ignore[arg-type]
+        gap = (1 << (length + WALK_SLOTS)) - 1  # the family's time to walk to the next room
+        slot = _first_free_slot(writer.busy_slots[key] | family_busy, length + WALK_SLOTS, days)  # type: ignore[index]
         if slot is None:
             continue
-        writer.busy_slots[key] = writer.busy_slots.get(key, 0) | (((1 << length) - 1) << slot)  # type: ignore[index]
+        writer.busy_slots[key] |= ((1 << length) - 1) << slot  # type: ignore[index]
         family_busy |= gap << slot
         if fasting:
             family_busy |= (1 << slot) - 1  # fasting bloods come first: nothing earlier that morning
