@@ -41,6 +41,7 @@ from coordinator_tui.services.scheduling import (
     compute_moves,
     evaluate,
     greedy_timetable,
+    has_useful_bound,
     solve,
     waiting_minutes,
 )
@@ -177,9 +178,10 @@ def main(argv: list[str] | None = None) -> int:
             median = tuple(statistics.median(c) for c in columns[:6])
             worst = "feasible" if "feasible" in columns[6] else columns[6][0]
             row(n, inst, "median", (*median, worst, max(columns[7])))
-        bound = max(r[4] for r in runs)
+        bounds = [r[4] for r in runs if has_useful_bound("feasible", r[4])]
+        bound = max(bounds) if bounds else float("nan")
         g_obj = evaluate(inst, greedy)
-        g_gap = (g_obj - bound) / g_obj if g_obj else 0.0
+        g_gap = (g_obj - bound) / g_obj if bounds and g_obj else float("nan")  # no bound worth a gap: nan
         g_wait = sum(waiting_minutes(inst, greedy).values())
         row(
             n,

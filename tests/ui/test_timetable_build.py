@@ -276,7 +276,7 @@ async def test_repair_that_cancels_asks_before_applying(db: Database, clinic_id:
     from coordinator_tui.services.records import delete_record
     from coordinator_tui.ui.screens.timetable_build import CANCELLED
 
-    instance, result = clinic_planning.build_timetable(db, clinic_id, time_limit=2)
+    instance, result = clinic_planning.build_timetable(db, clinic_id, time_limit=2, deterministic=True)
     assert result is not None
     with db.session() as session:
         clinic_planning.apply_solution(session, clinic_id, instance, result)

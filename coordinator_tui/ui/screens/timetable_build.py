@@ -511,10 +511,14 @@ class TimetableBuildScreen(ModalScreen[bool]):
         lines = result.summary_lines(instance)
         if result.status in APPLICABLE:
             self.plan = timetable_plan.plan_changes(instance, result)
-            if self.plan.breaches:
-                lines.append(
+            if self.plan.breaches:  # before the list of what could not be placed, which can be long
+                first_unplaced = next(
+                    (n for n, line in enumerate(lines) if line.startswith("  not placed")), len(lines)
+                )
+                lines.insert(
+                    first_unplaced,
                     f"{len(self.plan.breaches)} booked appointment{'s' if len(self.plan.breaches) != 1 else ''} "
-                    "broke a rule as the timetable stood (the review gives the rule for each one moved)"
+                    "broke a rule as the timetable stood (the review gives the rule for each one moved)",
                 )
             self.changes = review_rows(instance, self.plan)
         summary.update(Text("\n".join(lines)))
