@@ -413,14 +413,17 @@ def _book(
 
 
 def test_repair_names_the_rule_an_existing_timetable_breaks(session: Session) -> None:
-    """Booked by hand against the rules (after a child's day ends; no time to walk between buildings): repair
-    names the rule and the appointment, moves only those, and the rest stays where it is."""
+    """Booked by hand against the rules (after a child's day ends; no time to walk between buildings; no lunch
+    break): repair names the rule and the appointment, moves only those, and the rest stays where it is."""
     clinic_id, patient_id, pros, day1 = _one_family(session)
     day2 = day1 + dt.timedelta(days=1)
     late = _book(session, clinic_id, patient_id, pros["cardiology"], day2, "15:45", 30)  # a child's day ends 16:00
     eyes = _book(session, clinic_id, patient_id, pros["ophthalmology"], day2, "09:00", 45)  # Eye building
     endo = _book(session, clinic_id, patient_id, pros["endocrinology"], day2, "09:45", 30)  # Main: no walk
     ok = _book(session, clinic_id, patient_id, pros["audiology"], day2, "11:00", 45)
+    # 12:15-13:45 taken: no 30 free minutes between 12:00 and 14:00 for the family's lunch.
+    nurse = _book(session, clinic_id, patient_id, pros["specialist nursing"], day2, "12:15", 45)
+    heart = _book(session, clinic_id, patient_id, pros["cardiology"], day2, "13:00", 45)
     instance = cp.load_instance(session, clinic_id)
     result = cp.solve_instance(instance, time_limit=REPAIR_LIMIT, repair=True, deterministic=True)
     plan = plan_changes(instance, result)
@@ -429,6 +432,9 @@ def test_repair_names_the_rule_an_existing_timetable_breaks(session: Session) ->
     walk = [uid for uid in (eyes.uid, endo.uid) if "walk between buildings" in plan.breaches.get(uid, "")]
     assert walk == [eyes.uid, endo.uid]
     assert ok.uid not in plan.breaches
+    for lunch in (nurse, heart):
+        assert "no 30-minute lunch break between 12:00 and 14:00" in plan.breaches[lunch.uid]
+        assert "Testpatient0 Example" in plan.breaches[lunch.uid]
     changes = {c.key: c for c in plan.changes}
     assert changes[ok.uid].kind == ChangeKind.UNCHANGED
     assert changes[late.uid].kind == ChangeKind.MOVED
