@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 APP_NAME = "coordinator-tui"
@@ -70,6 +70,8 @@ def ensure_private_dir(path: Path) -> Path:
 
 @dataclass
 class Settings:
+    """The service's settings. Every value of a settings file is checked when it is read (``config_schema``)."""
+
     service_name: str = "National Alström Syndrome Service"
     timezone: str = "Europe/London"
     # A service's own milestone rules file, layered by rule id on top of the shipped data/milestones.toml
@@ -81,7 +83,6 @@ class Settings:
     child_day_end: str = "16:00"
     adult_day_end: str = "17:00"
     minutes_between_buildings: int = 10
-    extra: dict[str, object] = field(default_factory=dict)
 
     def export_path(self) -> Path:
         return Path(self.export_dir) if self.export_dir else Path.home() / "coordinator-exports"
@@ -104,27 +105,11 @@ def settings_file() -> Path:
 
 
 def load_settings(path: Path | None = None) -> Settings:
-    """Read settings.toml if present; unknown keys are kept in ``extra``; a bad file is a clear error."""
+    """Read settings.toml if present. A bad file, an unknown key or a bad value raises ``SettingsError``: one line
+    naming the file, the line, the key and the reason."""
     path = path or settings_file()
     if not path.exists():
         return Settings()
-    import tomllib  # only when there is a settings file to read
+    from coordinator_tui.config_schema import read_settings  # pydantic: only when there is a file to check
 
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from exc
-    except OSError as exc:
-        raise SettingsError(f"settings file {path} cannot be read: {exc.strerror}") from exc
-    known = {f.name: f for f in fields(Settings) if f.name != "extra"}
-    values: dict[str, object] = {}
-    extra: dict[str, object] = {}
-    for key, value in raw.items():
-        if key in known:
-            expected = type(getattr(Settings(), key))
-            if not isinstance(value, expected):
-                raise SettingsError(f"settings file {path}: '{key}' should be a {expected.__name__}")
-            values[key] = value
-        else:
-            extra[key] = value
-    return Settings(**values, extra=extra)  # type: ignore[arg-type]
+    return read_settings(path)

@@ -244,7 +244,7 @@ def test_unknown_key_names_its_line(tmp_path: Path) -> None:
         ("years = 16 }", 'years = "sixteen" }', 7, "must be a whole number"),
         ('source = "Fictional guidance for tests"', 'source = ""', 8, "'source' must not be empty"),
         ('id = "alpha"', 'id = "Alpha Step"', 2, "lower-case letters"),
-        ('stage = "Go"', 'stage = "Go"\nlead_time = { months = -1 }', 7, "between 0"),
+        ('stage = "Go"', 'stage = "Go"\nlead_time = { months = -1 }', 7, "must be at least 0 (got -1)"),
         ('stage = "Go"', 'stage = "Go"\nrepeat = { every_months = 12 }', 7, "needs a bound"),
         ('stage = "Go"', 'stage = "Go"\ncondition = "has_pony"', 7, "unknown condition 'has_pony'"),
         ('stage = "Go"', 'stage = "Go"\nenabled = "no"', 7, "true or false"),
@@ -321,3 +321,32 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     error = refused(write(tmp_path, text))
     assert [p.line for p in error.problems] == [4, 5]
     assert "line 4" in str(error) and "line 5" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        ('stage = "Go"', 'stage = "Go"\nlead_time = { years = 1000000000 }', "'lead_time.years' must be at most 100"),
+        ('kind = "age", years = 16', 'kind = "transfer", months = -1201', "'due.months' must be at least -1200"),
+        ('kind = "age", ', "", "'due' needs a kind (one of: age, school_term, school_date, after_milestone, transfer)"),
+        (", years = 16", "", "'due' needs years"),
+        ('due = { kind = "age", years = 16 }', "due = 16", "'due' must be a table in braces"),
+        ('stage = "Go"', 'stage = "Go"\nrepeat = { until = "transfer" }', "'repeat' needs every_months"),
+    ],
+)
+def test_values_the_models_refuse(tmp_path: Path, old: str, new: str, reason: str) -> None:
+    assert old in VALID_RULE
+    problem = refused(write(tmp_path, VALID_RULE.replace(old, new, 1))).first
+    assert problem.line == 7 and problem.reason.startswith("milestone 'alpha': ") and reason in problem.reason, problem
+
+
+def test_problems_of_several_entries_come_in_line_order(tmp_path: Path) -> None:
+    text = VALID_RULE.replace("years = 16", "years = 99") + VALID_RULE.replace('"alpha"', '"beta"').replace(
+        '"health"', '"helth"'
+    )
+    error = refused(write(tmp_path, 'nation = "atlantis"\n' + text))
+    assert [(p.line, p.reason.split(" (")[0].split(":")[0]) for p in error.problems] == [
+        (1, "unknown nation 'atlantis'"),
+        (9, "milestone 'alpha'"),
+        (15, "milestone 'beta'"),
+    ]

@@ -10,7 +10,8 @@ milestone id**:
 - top-level keys (``nation``, ``assumed_transfer_age``, ``checklist_age_limit``) override the shipped ones;
 - ``replace_shipped = true`` at the top of the service file makes it stand alone (the shipped rules are ignored).
 
-File format (every key is checked; an unknown key is an error)::
+File format (pydantic models below check every key and value; an unknown key is an error; a period is at most a
+century: 100 years, 1200 months or 36600 days)::
 
     nation = "england"                            # which school calendar (services.school_year)
     assumed_transfer_age = { years = 18 }         # transfer-relative dates when no transfer date is planned
@@ -39,24 +40,30 @@ A rule may be relative to another (``after_milestone``) but not to a repeating o
 switched off still dates the rules relative to it; it just puts no item on checklists.
 
 ``load_rules(settings)`` returns the checked ``MilestoneRules``; any problem raises ``RulesError`` whose message
-names each file, line (where it can be found) and reason.
+names each file, line (where it can be found, ``toml_files.TomlLines``) and reason. What one entry can say about
+itself is checked by the models; what needs the whole layered set (required keys of a new rule, references,
+repeats, cycles) by ``_merge`` and ``_check_set``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from dateutil.relativedelta import relativedelta
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from coordinator_tui.config import Settings, shipped_data_file
 from coordinator_tui.services import school_year
+from coordinator_tui.toml_files import TomlFileError, TomlLines, explain, read_toml
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 SHIPPED_RULES_FILE = "milestones.toml"
 
@@ -256,85 +263,173 @@ class RulesError(ValueError):
 
 
 # ------------------------------------------------------------------------------------------------------------
-# Reading one file
+# The file, as pydantic models (strict TOML types, no unknown keys); each table converts to its domain value
 # ------------------------------------------------------------------------------------------------------------
 
-_TOP_LEVEL_KEYS = {"schema_version", "nation", "assumed_transfer_age", "checklist_age_limit", "replace_shipped"}
-_RULE_KEYS = {
-    "id",
-    "title",
-    "category",
-    "owner_role",
-    "stage",
-    "due",
-    "lead_time",
-    "repeat",
-    "condition",
-    "late_entry",
-    "late_entry_within",
-    "enabled",
-    "source",
-}
-_REQUIRED_RULE_KEYS = ("id", "title", "category", "owner_role", "stage", "due", "source")
-_DUE_KEYS: dict[DueKind, set[str]] = {
-    DueKind.AGE: {"years", "months"},
-    DueKind.SCHOOL_TERM: {"school_year", "term"},
-    DueKind.SCHOOL_DATE: {"school_year", "month", "day"},
-    DueKind.AFTER_MILESTONE: {"milestone", "years", "months", "days"},
-    DueKind.TRANSFER: {"years", "months", "days"},
-}
-_DUE_REQUIRED: dict[DueKind, tuple[str, ...]] = {
-    DueKind.AGE: ("years",),
-    DueKind.SCHOOL_TERM: ("school_year", "term"),
-    DueKind.SCHOOL_DATE: ("school_year", "month", "day"),
-    DueKind.AFTER_MILESTONE: ("milestone",),
-    DueKind.TRANSFER: (),
-}
+MAX_PERIOD_YEARS, MAX_PERIOD_MONTHS, MAX_PERIOD_DAYS = 100, 1200, 36_600  # a century: dates stay in range
+
 _ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-_HEADER = re.compile(r"^\s*\[\[\s*milestone\s*\]\]\s*(#.*)?$")
-_DECODE_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_TERMS = school_year.TERMS  # a name of its own: the field ``school_year`` hides the module inside the models
+_LATE_ENTRIES = tuple(entry.value for entry in LateEntry)
 
 
-class _Invalid(Exception):
-    """One problem with one key; ``key_path`` locates it in the entry (e.g. ("due", "kind"))."""
-
-    def __init__(self, reason: str, *key_path: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.key_path = key_path
+def _rule_id(value: str) -> str:
+    if not _ID_PATTERN.match(value):
+        raise ValueError(f"{value!r} must be lower-case letters, digits and _ (starting with a letter)")
+    return value
 
 
-class _Locator:
-    """Finds the line of an entry or key in the raw text (tomllib gives no positions after parsing)."""
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+_RuleId = Annotated[_Text, StringConstraints(max_length=MAX_ID_LENGTH), AfterValidator(_rule_id)]
 
-    def __init__(self, text: str, entries: int) -> None:
-        self.lines = text.splitlines()
-        headers = [i for i, line in enumerate(self.lines) if _HEADER.match(line)]
-        # Positions are only trusted when every [[milestone]] entry was written as a header.
-        self.headers = headers if len(headers) == entries else []
 
-    def _find(self, key: str, start: int, end: int) -> int | None:
-        pattern = re.compile(rf"^\s*(\"{re.escape(key)}\"|{re.escape(key)})\s*[.=]")
-        table = re.compile(rf"^\s*\[\s*milestone\.{re.escape(key)}\s*\]")
-        for i in range(start, end):
-            if pattern.match(self.lines[i]) or table.match(self.lines[i]):
-                return i + 1
-        return None
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    def top_level(self, key: str) -> int | None:
-        end = self.headers[0] if self.headers else len(self.lines)
-        return self._find(key, 0, end)
 
-    def entry(self, index: int, *key_path: str) -> int | None:
-        if not self.headers:
-            return None
-        start = self.headers[index]
-        end = self.headers[index + 1] if index + 1 < len(self.headers) else len(self.lines)
-        for key in key_path[:1]:
-            found = self._find(key, start + 1, end)
-            if found is not None:
-                return found
-        return start + 1
+class _PeriodIn(_Table):
+    years: int = Field(0, ge=0, le=MAX_PERIOD_YEARS)
+    months: int = Field(0, ge=0, le=MAX_PERIOD_MONTHS)
+    days: int = Field(0, ge=0, le=MAX_PERIOD_DAYS)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("needs years, months or days")
+        return self
+
+
+_Period = Annotated[_PeriodIn, AfterValidator(lambda p: Period(p.years, p.months, p.days))]
+
+
+class _AgeDue(_Table):
+    kind: Literal["age"]
+    years: int = Field(ge=0, le=30)
+    months: int = Field(0, ge=0, le=11)
+
+    def due(self) -> Due:
+        return Due(DueKind.AGE, age=Period(years=self.years, months=self.months))
+
+
+class _SchoolTermDue(_Table):
+    kind: Literal["school_term"]
+    school_year: int = Field(ge=-2, le=15)
+    term: Literal[_TERMS]  # type: ignore[valid-type]
+
+    def due(self) -> Due:
+        return Due(DueKind.SCHOOL_TERM, school_year=self.school_year, term=self.term)
+
+
+class _SchoolDateDue(_Table):
+    kind: Literal["school_date"]
+    school_year: int = Field(ge=-2, le=15)
+    month: int = Field(ge=1, le=12)
+    day: int = Field(ge=1, le=31)
+
+    @model_validator(mode="after")
+    def _in_every_year(self) -> Self:
+        try:
+            dt.date(2001, self.month, self.day)  # a common year: refuses 31 April and 29 February alike
+        except ValueError:
+            raise ValueError(f"day {self.day} of month {self.month} is not a date in every year") from None
+        return self
+
+    def due(self) -> Due:
+        return Due(DueKind.SCHOOL_DATE, school_year=self.school_year, month=self.month, day=self.day)
+
+
+class _TransferDue(_Table):
+    """Offsets may be negative (before the transfer or the other milestone)."""
+
+    kind: Literal["transfer"]
+    years: int = Field(0, ge=-MAX_PERIOD_YEARS, le=MAX_PERIOD_YEARS)
+    months: int = Field(0, ge=-MAX_PERIOD_MONTHS, le=MAX_PERIOD_MONTHS)
+    days: int = Field(0, ge=-MAX_PERIOD_DAYS, le=MAX_PERIOD_DAYS)
+
+    def due(self) -> Due:
+        return Due(DueKind.TRANSFER, offset=Period(self.years, self.months, self.days))
+
+
+class _AfterMilestoneDue(_TransferDue):
+    kind: Literal["after_milestone"]  # type: ignore[assignment]
+    milestone: _RuleId
+
+    def due(self) -> Due:
+        return Due(DueKind.AFTER_MILESTONE, milestone=self.milestone, offset=super().due().offset)
+
+
+_DUE_TABLES: dict[str, type[_Table]] = {
+    DueKind.AGE: _AgeDue,
+    DueKind.SCHOOL_TERM: _SchoolTermDue,
+    DueKind.SCHOOL_DATE: _SchoolDateDue,
+    DueKind.AFTER_MILESTONE: _AfterMilestoneDue,
+    DueKind.TRANSFER: _TransferDue,
+}
+_Due = Annotated[
+    _AgeDue | _SchoolTermDue | _SchoolDateDue | _AfterMilestoneDue | _TransferDue,
+    Field(discriminator="kind"),
+    AfterValidator(lambda due: due.due()),
+]
+
+
+class _RepeatIn(_Table):
+    every_months: int = Field(ge=1, le=60)
+    until: Literal["transfer"] | None = None
+    until_age_years: int | None = Field(None, ge=1, le=30)
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Self:
+        if self.until is not None and self.until_age_years is not None:
+            raise ValueError("takes until or until_age_years, not both")
+        if self.until is None and self.until_age_years is None:
+            raise ValueError('needs a bound: until = "transfer" or until_age_years = N')
+        return self
+
+
+_Repeat = Annotated[
+    _RepeatIn,
+    AfterValidator(lambda r: Repeat(r.every_months, r.until is not None, r.until_age_years)),
+]
+
+
+class _MilestoneIn(_Table):
+    """One [[milestone]] entry. Only ``id`` is required here: an entry of a service file may change just the keys
+    it gives; a new rule's required keys are checked when the files are layered (``_merge``)."""
+
+    id: _RuleId
+    title: _Text | None = Field(None, max_length=MAX_TITLE_LENGTH)
+    category: Literal[CATEGORIES] | None = None  # type: ignore[valid-type]
+    owner_role: Literal[OWNER_ROLES] | None = None  # type: ignore[valid-type]
+    stage: _Text | None = Field(None, max_length=MAX_STAGE_LENGTH)
+    due: _Due | None = None
+    lead_time: _Period | None = None
+    repeat: _Repeat | None = None
+    condition: Literal[tuple(CONDITIONS)] | None = None  # type: ignore[valid-type]
+    late_entry: Annotated[Literal[_LATE_ENTRIES], AfterValidator(LateEntry)] | None = None  # type: ignore[valid-type]
+    late_entry_within: _Period | None = None
+    enabled: bool | None = None
+    source: _Text | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The keys the entry gives, as domain values (``Due``, ``Period``, ``Repeat``, ``LateEntry``)."""
+        return {key: getattr(self, key) for key in self.model_fields_set}
+
+
+class _RulesFileIn(_Table):
+    schema_version: int | None = Field(None, ge=1, le=1)
+    nation: Literal[school_year.known_nations()] | None = None  # type: ignore[valid-type]
+    assumed_transfer_age: _Period | None = None
+    checklist_age_limit: _Period | None = None
+    replace_shipped: bool = False
+    milestone: list[_MilestoneIn] = []
+
+
+_REQUIRED_RULE_KEYS = ("id", "title", "category", "owner_role", "stage", "due", "source")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Reading one file
+# ------------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -355,221 +450,72 @@ class _ParsedFile:
     entries: list[_Entry]
 
 
-def _int(value: Any, *key_path: str, minimum: int | None = None, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _Invalid(f"'{'.'.join(key_path)}' must be a whole number, not {value!r}", *key_path)
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise _Invalid(f"'{'.'.join(key_path)}' must be between {minimum} and {maximum} (got {value})", *key_path)
-    return value
-
-
-def _text(value: Any, *key_path: str, max_length: int | None = None) -> str:
-    name = ".".join(key_path)
-    if not isinstance(value, str):
-        raise _Invalid(f"'{name}' must be text in quotes, not {value!r}", *key_path)
-    text = value.strip()
-    if not text:
-        raise _Invalid(f"'{name}' must not be empty", *key_path)
-    if max_length is not None and len(text) > max_length:
-        raise _Invalid(f"'{name}' is too long ({len(text)} characters; at most {max_length})", *key_path)
-    return text
-
-
-def _choice(value: Any, choices: Iterable[str], *key_path: str) -> str:
-    options = list(choices)
-    if not isinstance(value, str) or value not in options:
-        raise _Invalid(
-            f"unknown {key_path[-1].replace('_', ' ')} {value!r} (expected one of: {', '.join(options)})", *key_path
-        )
-    return value
-
-
-def _table(value: Any, allowed: set[str], *key_path: str) -> dict[str, Any]:
-    name = ".".join(key_path)
-    if not isinstance(value, dict):
-        raise _Invalid(f"'{name}' must be a table such as {{ months = 1 }}, not {value!r}", *key_path)
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise _Invalid(
-            f"unknown key '{unknown[0]}' in '{name}' (allowed: {', '.join(sorted(allowed))})", *key_path, unknown[0]
-        )
-    return value
-
-
-def _period(value: Any, *key_path: str, allow_negative: bool = False) -> Period:
-    table = _table(value, {"years", "months", "days"}, *key_path)
-    if not table:
-        raise _Invalid(f"'{'.'.join(key_path)}' needs years, months or days", *key_path)
-    low = None if allow_negative else 0
-    period = Period(**{k: _int(v, *key_path, k, minimum=low, maximum=None) for k, v in table.items()})
-    return period
-
-
-def _due(value: Any) -> Due:
-    if not isinstance(value, dict):
-        raise _Invalid(f"'due' must be a table such as {{ kind = \"age\", years = 16 }}, not {value!r}", "due")
-    if "kind" not in value:
-        raise _Invalid(
-            f"'due' needs a kind (one of: {', '.join(k.value for k in DueKind)})",
-            "due",
-        )
-    kind = DueKind(_choice(value["kind"], [k.value for k in DueKind], "due", "kind"))
-    table = _table({k: v for k, v in value.items() if k != "kind"}, _DUE_KEYS[kind], "due")
-    missing = [k for k in _DUE_REQUIRED[kind] if k not in table]
-    if missing:
-        raise _Invalid(f"'due' of kind '{kind}' needs {', '.join(missing)}", "due")
-    if kind is DueKind.AGE:
-        years = _int(table["years"], "due", "years", minimum=0, maximum=30)
-        months = _int(table.get("months", 0), "due", "months", minimum=0, maximum=11)
-        return Due(kind, age=Period(years=years, months=months))
-    if kind in (DueKind.SCHOOL_TERM, DueKind.SCHOOL_DATE):
-        year = _int(table["school_year"], "due", "school_year", minimum=-2, maximum=15)
-        if kind is DueKind.SCHOOL_TERM:
-            term = _choice(table["term"], school_year.TERMS, "due", "term")
-            return Due(kind, school_year=year, term=term)
-        month = _int(table["month"], "due", "month", minimum=1, maximum=12)
-        day = _int(table["day"], "due", "day", minimum=1, maximum=31)
-        try:
-            dt.date(2001, month, day)  # a common year: refuses 31 April and 29 February alike
-        except ValueError:
-            raise _Invalid(f"'due' day {day} of month {month} is not a date in every year", "due") from None
-        return Due(kind, school_year=year, month=month, day=day)
-    offset_keys = {k: table[k] for k in ("years", "months", "days") if k in table}
-    offset = _period(offset_keys, "due", allow_negative=True) if offset_keys else Period()
-    if kind is DueKind.AFTER_MILESTONE:
-        target = _text(table["milestone"], "due", "milestone", max_length=MAX_ID_LENGTH)
-        return Due(kind, milestone=target, offset=offset)
-    return Due(kind, offset=offset)
-
-
-def _repeat(value: Any) -> Repeat:
-    table = _table(value, {"every_months", "until", "until_age_years"}, "repeat")
-    if "every_months" not in table:
-        raise _Invalid("'repeat' needs every_months (e.g. { every_months = 12, until = \"transfer\" })", "repeat")
-    every = _int(table["every_months"], "repeat", "every_months", minimum=1, maximum=60)
-    if "until" in table and "until_age_years" in table:
-        raise _Invalid("'repeat' takes until or until_age_years, not both", "repeat")
-    until_transfer = False
-    if "until" in table:
-        _choice(table["until"], ["transfer"], "repeat", "until")
-        until_transfer = True
-    until_age = (
-        _int(table["until_age_years"], "repeat", "until_age_years", minimum=1, maximum=30)
-        if ("until_age_years" in table)
-        else None
-    )
-    if not until_transfer and until_age is None:
-        raise _Invalid("'repeat' needs a bound: until = \"transfer\" or until_age_years = N", "repeat")
-    return Repeat(every_months=every, until_transfer=until_transfer, until_age_years=until_age)
-
-
-_RULE_CHECKS: dict[str, Callable[[Any], Any]] = {
-    "id": lambda v: _rule_id(v),
-    "title": lambda v: _text(v, "title", max_length=MAX_TITLE_LENGTH),
-    "category": lambda v: _choice(v, CATEGORIES, "category"),
-    "owner_role": lambda v: _choice(v, OWNER_ROLES, "owner_role"),
-    "stage": lambda v: _text(v, "stage", max_length=MAX_STAGE_LENGTH),
-    "due": _due,
-    "lead_time": lambda v: _period(v, "lead_time"),
-    "repeat": _repeat,
-    "condition": lambda v: _choice(v, CONDITIONS, "condition"),
-    "late_entry": lambda v: LateEntry(_choice(v, [e.value for e in LateEntry], "late_entry")),
-    "late_entry_within": lambda v: _period(v, "late_entry_within"),
-    "enabled": lambda v: _bool(v, "enabled"),
-    "source": lambda v: _text(v, "source"),
-}
-
-
-def _rule_id(value: Any) -> str:
-    text = _text(value, "id", max_length=MAX_ID_LENGTH)
-    if not _ID_PATTERN.match(text):
-        raise _Invalid(f"id {text!r} must be lower-case letters, digits and _ (starting with a letter)", "id")
-    return text
-
-
-def _bool(value: Any, key: str) -> bool:
-    if not isinstance(value, bool):
-        raise _Invalid(f"'{key}' must be true or false, not {value!r}", key)
-    return value
-
-
 def _read_file(path: Path, problems: list[RuleProblem]) -> _ParsedFile | None:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        problems.append(RuleProblem(path, None, f"rules file not found: {path}"))
-        return None
-    except UnicodeDecodeError:
-        problems.append(RuleProblem(path, None, "rules file is not UTF-8 text"))
-        return None
-    except OSError as exc:
-        problems.append(RuleProblem(path, None, f"rules file cannot be read: {exc.strerror}"))
-        return None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        match = _DECODE_LINE.search(message)
-        line = int(match.group(1)) if match else None
-        reason = _DECODE_LINE.sub("", message) if match else message
-        problems.append(RuleProblem(path, line, f"not valid TOML: {reason}"))
+        text, raw = read_toml(path)
+    except TomlFileError as exc:
+        problems.append(RuleProblem(path, exc.line, f"rules file {exc.reason}"))
         return None
     raw_entries = raw.get("milestone", [])
     if not isinstance(raw_entries, list) or not all(isinstance(e, dict) for e in raw_entries):
         problems.append(RuleProblem(path, None, "'milestone' must be a list of [[milestone]] entries"))
         return None
-    locator = _Locator(text, len(raw_entries))
-
-    top: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key == "milestone":
-            continue
-        line = locator.top_level(key)
-        try:
-            top[key] = _top_level_value(key, value)
-        except _Invalid as exc:
-            problems.append(RuleProblem(path, line, exc.reason))
-
-    entries: list[_Entry] = []
-    for index, raw_entry in enumerate(raw_entries):
-        entry = _Entry(path, locator.entry(index), {}, {})
-        for key, value in raw_entry.items():
-            line = locator.entry(index, key)
-            if key not in _RULE_KEYS:
-                problems.append(
-                    RuleProblem(
-                        path, line, f"unknown key '{key}' in a milestone (allowed: {', '.join(sorted(_RULE_KEYS))})"
-                    )
-                )
-                continue
-            try:
-                entry.values[key] = _RULE_CHECKS[key](value)
-                entry.key_lines[key] = line
-            except _Invalid as exc:
-                problems.append(
-                    RuleProblem(path, locator.entry(index, *exc.key_path) or line, _with_id(raw_entry, exc))
-                )
-        if "id" not in raw_entry:
-            problems.append(RuleProblem(path, entry.line, "a milestone has no id"))
-        entries.append(entry)
+    lines = TomlLines(text, "milestone", len(raw_entries))
+    try:
+        checked = _RulesFileIn.model_validate(raw)
+    except ValidationError as exc:
+        found = [_problem(path, lines, raw_entries, error) for error in exc.errors(include_url=False)]
+        problems.extend(sorted(found, key=lambda p: (p.line is None, p.line or 0)))
+        return None
+    top = {key: getattr(checked, key) for key in checked.model_fields_set if key != "milestone"}
+    entries = [
+        _Entry(
+            path,
+            lines.entry(index),
+            entry.given(),
+            {key: lines.entry(index, key) for key in entry.model_fields_set},
+        )
+        for index, entry in enumerate(checked.milestone)
+    ]
     return _ParsedFile(path, top, entries)
 
 
-def _with_id(raw_entry: Mapping[str, Any], exc: _Invalid) -> str:
-    rule_id = raw_entry.get("id")
-    return f"milestone {rule_id!r}: {exc.reason}" if isinstance(rule_id, str) else exc.reason
+def _problem(path: Path, lines: TomlLines, raw_entries: list[dict[str, Any]], error: ErrorDetails) -> RuleProblem:
+    """One pydantic error as a problem with the file, the line and the reason (naming the milestone's id)."""
+    loc = error["loc"]
+    names = [part for part in loc if isinstance(part, str)]
+    parent = names[:-1]
+    if len(loc) < 2 or loc[0] != "milestone" or not isinstance(loc[1], int):  # a top-level key
+        line = lines.top_level(str(loc[0])) if loc else None
+        if error["type"] == "extra_forbidden" and len(loc) == 1:
+            known = ", ".join(sorted(_RulesFileIn.model_fields))
+            return RuleProblem(path, line, f"unknown top-level key '{loc[0]}' (allowed: {known})")
+        return RuleProblem(path, line, explain(error, names, _allowed_keys(parent)))
+    index, key = loc[1], (str(loc[2]) if len(loc) > 2 else None)
+    line = lines.entry(index, key)
+    names, parent = names[1:], parent[1:]
+    if error["type"] == "missing" and names == ["id"]:
+        return RuleProblem(path, line, "a milestone has no id")
+    if error["type"] == "extra_forbidden" and not parent:
+        known = ", ".join(sorted(_MilestoneIn.model_fields))
+        reason = f"unknown key '{key}' in a milestone (allowed: {known})"
+    else:
+        shown = [name for i, name in enumerate(names) if not (i and names[i - 1] == "due" and name in _DUE_TABLES)]
+        tagged = error["type"] == "union_tag_not_found"
+        reason = explain(error, shown, _DUE_TABLES if tagged else _allowed_keys(["milestone", *parent]))
+    rule_id = raw_entries[index].get("id")
+    return RuleProblem(path, line, f"milestone {rule_id!r}: {reason}" if isinstance(rule_id, str) else reason)
 
 
-def _top_level_value(key: str, value: Any) -> Any:
-    if key not in _TOP_LEVEL_KEYS:
-        raise _Invalid(f"unknown top-level key '{key}' (allowed: {', '.join(sorted(_TOP_LEVEL_KEYS | {'milestone'}))})")
-    if key == "schema_version":
-        return _int(value, key, minimum=1, maximum=1)
-    if key == "nation":
-        return _choice(value, school_year.known_nations(), key)
-    if key == "replace_shipped":
-        return _bool(value, key)
-    return _period(value, key)
+def _allowed_keys(parent: list[str]) -> Collection[str]:
+    """The keys of the table holding a key (``parent``: the key path to that table, union tags included)."""
+    if not parent:
+        return _RulesFileIn.model_fields
+    if parent == ["milestone"]:
+        return _MilestoneIn.model_fields
+    if parent[-1] in _DUE_TABLES:
+        return _DUE_TABLES[parent[-1]].model_fields
+    return (_RepeatIn if parent[-1] == "repeat" else _PeriodIn).model_fields
 
 
 # ------------------------------------------------------------------------------------------------------------
