@@ -507,7 +507,7 @@ def test_status_input_is_checked(session: Session, item: TransitionItem) -> None
             expected_version=item.version,
             completed_on=TODAY + dt.timedelta(days=1),
         )
-    with pytest.raises(ValidationError, match="control characters"):
+    with pytest.raises(ValidationError, match=r"contains a null character \(U\+0000\); remove it"):
         update_note(session, item.id, "bad\x00note", expected_version=item.version)  # type: ignore[arg-type]
 
 
