@@ -7,6 +7,7 @@ whatever is already in a database, or typed as an argument, is printed with thos
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -176,10 +177,8 @@ def test_arguments_are_printed_visibly_in_errors_and_output(
         ["export", "--clinic", "1\u202e2"],
         ["backup", "--to", str(tmp_path / "x\x1b[31m" / "\u202efile"), "--db", str(tmp_path / "missing\x9b.db")],
     ):
-        try:
+        with contextlib.suppress(SystemExit):  # argparse's usage errors
             main(argv)
-        except SystemExit:
-            pass
         out, err = capsys.readouterr()
         _no_raw(out + err)
         assert err.strip(), argv
