@@ -91,14 +91,14 @@ def _run(argv: Sequence[str] | None) -> int:
     from coordinator_tui.logging_setup import configure_logging, handle_unexpected
 
     configure_logging()  # owner-only log file of event names and ids, never personal data
-    from coordinator_tui.services import audit_guard
-
-    audit_guard.install()  # the audit log is append-only: no session may change or delete an entry
     try:
         if args.command is None:
             from coordinator_tui.commands.app import run_app
 
-            return run_app(args)
+            return run_app(args)  # installs the audit guard as it opens the database, after the first frame
+        from coordinator_tui.services import audit_guard
+
+        audit_guard.install()  # the audit log is append-only: no session may change or delete an entry
         return int(args.func(args))
     except (DatabaseError, CommandError, SettingsError, NotFoundError, ConcurrentEditError) as exc:
         print(f"coordinator-tui: {exc}", file=sys.stderr)

@@ -1,8 +1,9 @@
 """What can be learnt about a database file with the standard library alone (no SQLAlchemy, no Alembic).
 
 Used on the start-up path: when the file is a healthy-looking database already at the current schema, the app can
-show its first screen at once and open the database (loading the heavier database stack) in the background.
-Anything less certain goes through ``db.open_database`` first, with its full checks and messages.
+show its first screen at once, with the first page of the patient list read here (``read_first_patients``), and
+open the database (loading the heavier database stack) in the background. Anything less certain goes through
+``db.open_database`` first, with its full checks and messages.
 
 The rule that keeps a live database safe: a database file (or its ``-wal``/``-shm``) is never opened here with
 anything but SQLite. On POSIX, closing *any* descriptor of a file drops every lock the process holds on it, SQLite's
@@ -14,6 +15,7 @@ descriptors still carry locks and never closes them early.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import os
 import re
@@ -104,3 +106,45 @@ def is_current_database_file(path: Path, migrations_dir: Path = MIGRATIONS_DIR) 
     except (OSError, sqlite3.Error, ValueError):
         return False
     return len(versions) == 1 and versions[0][0] == scanned_head_revision(migrations_dir)
+
+
+# The patient list's first page (nothing typed), as ``services.patients.patient_list`` reads it with SQLAlchemy:
+# the same statement, in SQLite's words (enum members stored by name, dates as ISO text, booleans as 0 and 1).
+# ``tests/test_first_page.py`` compares the two on the same databases. Only for the start-up path: importing
+# SQLAlchemy alone takes about as long as importing Textual, so the portable query would double the wait for the
+# first patients; every other read, and every other database (a server's), goes through the portable query.
+_FIRST_PATIENTS = """
+SELECT page.id, page.family_name, page.given_name, page.nhs_number, page.hospital_number, page.date_of_birth,
+       clinicevent.start_date, clinicevent.name, professional.title, professional.given_name,
+       professional.family_name,
+       (SELECT count(*) FROM transitionitem
+         WHERE transitionitem.patient_id = page.id AND transitionitem.status IN ('TODO', 'IN_PROGRESS')
+           AND transitionitem.appears_on <= :today)
+  FROM (SELECT id, family_name, given_name, nhs_number, hospital_number, date_of_birth FROM patient
+         WHERE archived IS 0 ORDER BY family_name, given_name, id LIMIT :limit) AS page
+  LEFT OUTER JOIN clinicevent ON clinicevent.id = (
+        SELECT clinicevent.id FROM clinicevent
+          JOIN clinicattendance ON clinicattendance.clinic_event_id = clinicevent.id
+         WHERE clinicattendance.patient_id = page.id AND clinicevent.start_date >= :today
+           AND clinicevent.status != 'CANCELLED'
+         ORDER BY clinicevent.start_date, clinicevent.id LIMIT 1)
+  LEFT OUTER JOIN professional ON professional.id = (
+        SELECT careteammember.professional_id FROM careteammember
+         WHERE careteammember.patient_id = page.id AND careteammember.is_named_worker IS 1
+           AND careteammember.status = 'ACTIVE' LIMIT 1)
+ ORDER BY page.family_name, page.given_name, page.id
+"""
+
+
+def read_first_patients(path: Path, *, limit: int, today: dt.date) -> list[tuple[object, ...]]:
+    """The patient list's first ``limit`` rows, in the columns of ``patient_list``'s query (dates as dates), read
+    on a read-only connection in one read transaction. Only for a file ``is_current_database_file`` accepted;
+    ``sqlite3.Error`` or ``ValueError`` when SQLite cannot read it or a value is not what the schema stores."""
+    conn = sqlite3.connect(sqlite_uri(path, mode="ro"), uri=True, timeout=0.5)
+    try:
+        rows = conn.execute(_FIRST_PATIENTS, {"today": today.isoformat(), "limit": limit}).fetchall()
+    finally:
+        conn.close()
+    return [
+        (*row[:5], dt.date.fromisoformat(row[5]), row[6] and dt.date.fromisoformat(row[6]), *row[7:]) for row in rows
+    ]

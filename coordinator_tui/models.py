@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from coordinator_tui.names import professional_display_name as professional_display_name
 from coordinator_tui.text_fold import search_key
 
 
@@ -208,11 +209,6 @@ class Contact(SQLModel, table=True):
     preferred_method: ContactMethod = ContactMethod.PHONE
     receives_itinerary: bool = True
     version: int = 1
-
-
-def professional_display_name(title: str, given_name: str, family_name: str) -> str:
-    """How a professional is named on screen and on paper: "Dr Nora Nurseworthy", or without a title."""
-    return " ".join(part for part in (title, given_name, family_name) if part)
 
 
 class Professional(SQLModel, table=True):

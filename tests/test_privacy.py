@@ -331,6 +331,7 @@ def test_textual_crash_traceback_with_locals_is_not_printed(
             *,
             open_database: Any = None,
             after_open: Any = None,
+            first_page: Any = None,
             **kwargs: Any,
         ) -> None:
             # As CoordinatorApp: an open database, or (fast start-up path) a function that opens it.

@@ -1,31 +1,44 @@
 """Opening the app: on the user's database, or (--demo) on a fresh demo database in a temporary directory.
 
 Start-up is kept fast: when the database file is a healthy-looking SQLite file already at the current schema
-(checked with the standard library alone, ``db_file.is_current_database_file``), the first screen shows at once and
-the database stack loads and opens in the background. Any other database (to create, to upgrade, a URL, or
+(checked with the standard library alone, ``db_file.is_current_database_file``), the first screen shows at once,
+with the first page of patients read with SQLite alone, and the database stack loads and opens in the background
+(the audit guard with it). Any other database (to create, to upgrade, a URL, or
 anything doubtful) is opened first, so its problems are reported on one line before the app starts.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coordinator_tui.config import Settings, database_target, load_settings
 from coordinator_tui.errors import DatabaseError
+from coordinator_tui.logging_setup import Safe
 
 if TYPE_CHECKING:
     from coordinator_tui.db import Database
+    from coordinator_tui.services.patient_summary import PatientSummary
+
+log = logging.getLogger(__name__)
+
+DEMO_PATIENTS = 40  # patients in the demo database of --demo
 
 
 def run_app(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.demo:
+        # Building the demo takes a few seconds: say so, rather than leave the terminal blank.
+        _say(f"Building the demo database ({DEMO_PATIENTS} fictional patients)…")
         with tempfile.TemporaryDirectory(prefix="coordinator-demo-") as folder:
             db = _demo_database(Path(folder))
+            _say("Opening the app…")
             try:
                 return _run(settings, database=db)
             finally:
@@ -34,12 +47,11 @@ def run_app(args: argparse.Namespace) -> int:
     from coordinator_tui.db_file import is_current_database_file
 
     if "://" not in target and "\x00" not in target and is_current_database_file(Path(target).expanduser()):
+        first_page = _read_first_page_meanwhile(Path(target).expanduser())
         opened: list[Database] = []
 
         def open_in_background() -> Database:
-            from coordinator_tui.db import open_database
-
-            db = open_database(target, create=False)
+            db = _open_guarded(target, create=False)
             opened.append(db)
             return db
 
@@ -48,15 +60,14 @@ def run_app(args: argparse.Namespace) -> int:
                 settings,
                 open_database=open_in_background,
                 after_open=lambda db: _daily_backup(db, settings),
+                first_page=first_page,
             )
         finally:
             for db in opened:
                 db.dispose()
 
-    from coordinator_tui.db import open_database
-
     new_path = _missing_database_path(target)
-    db = open_database(target)
+    db = _open_guarded(target)
     if new_path is not None:
         print(f"coordinator-tui: there was no database at {new_path}: created a new, empty one", file=sys.stderr)
     notice = None if new_path is None else f"A new, empty database was created at {new_path} (readable by you only)."
@@ -67,6 +78,35 @@ def run_app(args: argparse.Namespace) -> int:
         return _run(settings, database=db, notice=notice)
     finally:
         db.dispose()
+
+
+def _read_first_page_meanwhile(path: Path) -> Callable[[], list[PatientSummary] | None]:
+    """Start reading the patient list's first page with SQLite alone (``db_file.read_first_patients``), in a
+    thread: SQLite reads while Textual loads. Returns a function that waits for the rows; None when they could not
+    be read (the list then reads them once the database is open)."""
+    from coordinator_tui import clock
+    from coordinator_tui.db_file import read_first_patients
+    from coordinator_tui.services.patient_summary import PAGE_SIZE, summary_from_row
+
+    read: list[list[PatientSummary]] = []
+
+    def read_rows() -> None:
+        today = clock.today()
+        try:
+            read.append(
+                [summary_from_row(row, today) for row in read_first_patients(path, limit=PAGE_SIZE, today=today)]
+            )
+        except Exception as exc:  # the list reads them the portable way instead; the log says why (no details)
+            log.warning("app.first_page_unread", extra={"fields": {"error": Safe(type(exc).__name__)}})
+
+    thread = threading.Thread(target=read_rows, name="first-page", daemon=True)
+    thread.start()
+
+    def rows() -> list[PatientSummary] | None:
+        thread.join()
+        return read[0] if read else None
+
+    return rows
 
 
 def _missing_database_path(target: str) -> Path | None:
@@ -82,14 +122,28 @@ def _missing_database_path(target: str) -> Path | None:
         return None  # open_database says what is wrong with the path
 
 
-def _demo_database(folder: Path) -> Database:
+def _open_guarded(target: str, *, create: bool = True) -> Database:
+    """Open the database with the audit log's guard installed first (no session may change or delete an entry).
+    The guard loads SQLAlchemy and the models, so it is installed here, with the database: on the fast path that is
+    in the background, after the first frame."""
     from coordinator_tui.db import open_database
+    from coordinator_tui.services import audit_guard
+
+    audit_guard.install()
+    return open_database(target, create=create)
+
+
+def _demo_database(folder: Path) -> Database:
     from coordinator_tui.services.demo_data import load_demo
 
-    db = open_database(str(folder / "demo.db"))
+    db = _open_guarded(str(folder / "demo.db"))
     with db.session() as session:
-        load_demo(session)
+        load_demo(session, patients=DEMO_PATIENTS)
     return db
+
+
+def _say(progress: str) -> None:
+    print(f"coordinator-tui: {progress}", file=sys.stderr, flush=True)
 
 
 def _run(settings: Settings, **database: object) -> int:

@@ -1,7 +1,7 @@
 """The audit log is append-only inside the app: any attempt to change or remove an AuditEvent is refused.
 
-``install()`` (called by the command line's ``main`` for the app and every subcommand) adds two SQLAlchemy
-session hooks:
+``install()`` (called by the command line's ``main`` for every subcommand, and by the app as it opens the database,
+so that SQLAlchemy is not loaded before the app's first frame) adds two SQLAlchemy session hooks:
 - before a flush, an AuditEvent that was modified or marked for deletion aborts the flush;
 - an ``UPDATE`` or ``DELETE`` statement aimed at the ``auditevent`` table, executed through a session, is refused.
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,8 +23,10 @@ from coordinator_tui.models import (
     TransitionItem,
     TransitionStatus,
     patient_search_key,
-    professional_display_name,
 )
+from coordinator_tui.services.patient_summary import PAGE_SIZE, summary_from_row
+from coordinator_tui.services.patient_summary import PatientSummary as PatientSummary
+from coordinator_tui.services.patient_summary import age_on as age_on
 from coordinator_tui.services.records import create_record, get_or_raise, update_record
 from coordinator_tui.services.text_search import ESCAPE, like_pattern
 from coordinator_tui.text_fold import fold
@@ -208,31 +209,8 @@ def search_patients(
     return session.exec(query.order_by(*NAME_ORDER).limit(limit)).all()
 
 
-def age_on(date_of_birth: dt.date, day: dt.date) -> int:
-    """Completed years on ``day`` (``dateutil.relativedelta(day, date_of_birth).years``, without its cost: the
-    patient list computes an age per row at every keystroke). Born on 29 February: a year older on 1 March in
-    other years."""
-    return day.year - date_of_birth.year - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
-
-
-@dataclass(frozen=True)
-class PatientSummary:
-    """One row of the patient list."""
-
-    patient_id: int
-    family_name: str
-    given_name: str
-    nhs_number: str
-    hospital_number: str
-    age: int
-    next_clinic_date: dt.date | None  # first day of the next clinic the patient is invited to (not cancelled)
-    next_clinic_name: str
-    named_worker: str | None  # the active named worker's display name
-    open_transition_items: int  # to do or in progress, and already showing (appears_on today or earlier)
-
-
 def patient_list(
-    session: Session, text: str, *, limit: int = 100, today: dt.date | None = None
+    session: Session, text: str, *, limit: int = PAGE_SIZE, today: dt.date | None = None
 ) -> list[PatientSummary]:
     """The patient list's rows for what was typed: the first ``limit`` patients (not archived) matching it, in
     name order, with their age, next clinic, named worker and open transition items.
@@ -305,35 +283,4 @@ def patient_list(
         .outerjoin(Professional, col(Professional.id) == named_worker_id)
         .order_by(page.c.family_name, page.c.given_name, page.c.id)
     )
-    rows = []
-    for (
-        patient_id,
-        family_name,
-        given_name,
-        nhs_number,
-        hospital_number,
-        date_of_birth,
-        clinic_date,
-        clinic_name,
-        title,
-        worker_given,
-        worker_family,
-        open_count,
-    ) in session.exec(query).all():
-        no_worker = worker_family is None  # no active named worker: the outer join found no professional
-        worker = None if no_worker else professional_display_name(title, worker_given, worker_family)
-        rows.append(
-            PatientSummary(
-                patient_id=patient_id,
-                family_name=family_name,
-                given_name=given_name,
-                nhs_number=nhs_number,
-                hospital_number=hospital_number,
-                age=age_on(date_of_birth, today),
-                next_clinic_date=clinic_date,
-                next_clinic_name=clinic_name or "",
-                named_worker=worker,
-                open_transition_items=int(open_count),
-            )
-        )
-    return rows
+    return [summary_from_row(row, today) for row in session.exec(query).all()]

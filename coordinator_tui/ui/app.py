@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from textual.command import Provider
 
     from coordinator_tui.db import Database
+    from coordinator_tui.services.patient_summary import PatientSummary
 
 
 @dataclass(frozen=True)
@@ -113,12 +114,15 @@ class CoordinatorApp(App[int]):
         open_database: Callable[[], Database] | None = None,
         after_open: Callable[[Database], str | None] | None = None,
         notice: str | None = None,
+        first_page: Callable[[], list[PatientSummary] | None] | None = None,
         **kwargs: Any,
     ) -> None:
         """Either an open ``database``, or ``open_database`` to open it in the background once the first screen
         shows (start-up stays fast: the database stack loads while the coordinator starts typing).
         ``after_open`` runs in that background thread once the database is open (the daily backup); a message it
         returns is shown as a warning. ``notice`` is shown once the first screen is up (e.g. a new database).
+        ``first_page`` gives the patient list's first page read before the database opened (with SQLite alone,
+        ``db_file.read_first_patients``), so the first frame shows patients; None when it could not be read.
 
         Once the database is open, SQLite's quick check of every page runs in the background (start-up does not
         wait for it); if it fails, every save is refused from then on and the coordinator is told why."""
@@ -129,6 +133,7 @@ class CoordinatorApp(App[int]):
         self._database = database
         self._open_database = open_database
         self._after_open = after_open
+        self._first_page = first_page
         self._database_ready = threading.Event()
         if database is not None:
             self._database_ready.set()
@@ -151,6 +156,11 @@ class CoordinatorApp(App[int]):
         if self._database is None:
             raise DatabaseError(self.startup_error or "the database could not be opened")
         return self._database
+
+    def take_first_page(self) -> list[PatientSummary] | None:
+        """The patient list's first page read at start-up (waiting for it if need be), once; then None."""
+        first_page, self._first_page = self._first_page, None
+        return None if first_page is None else first_page()
 
     def on_mount(self) -> None:
         if self._notice:

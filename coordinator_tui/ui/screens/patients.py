@@ -16,6 +16,7 @@ from textual.widgets import Label, Static
 from textual.worker import get_current_worker
 
 from coordinator_tui.errors import DatabaseError
+from coordinator_tui.services.patient_summary import PAGE_SIZE
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.widgets.row_table import RowTable
 from coordinator_tui.ui.widgets.tables import FilterInput
@@ -23,7 +24,7 @@ from coordinator_tui.validation import format_nhs_number, format_uk_date
 
 if TYPE_CHECKING:
     from coordinator_tui.models import Patient
-    from coordinator_tui.services.patients import PatientSummary
+    from coordinator_tui.services.patient_summary import PatientSummary
 
 # The home screen is the first thing on screen: the database stack (SQLModel, the services) is imported by the
 # loading worker, off the UI thread, not when this module loads.
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 # at most). A slower search paints the letter after this wait, and its rows when they land.
 KEYSTROKE_FRAME_WAIT = 0.04  # seconds
 
-PAGE_SIZE = 100  # rows loaded per filter: the first page of matches, in name order (type more to narrow)
 WIDE = 100  # from this width on, the table shows the hospital number too
 CLINIC_NAMES = 150  # and from this one, the next clinic's name
 
@@ -152,6 +152,7 @@ class PatientsScreen(CoordinatorScreen):
         self.shown_text: str | None = None  # the filter text that the rows on screen are for
         self._open_when_shown: str | None = None  # Enter was pressed on this text before its rows were shown
         self._failed_text: str | None = None  # the search for this text failed (and said so)
+        self._left = False  # another screen was shown over this one since it was first shown
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="filter-row"):
@@ -162,7 +163,11 @@ class PatientsScreen(CoordinatorScreen):
 
     def on_mount(self) -> None:
         self._set_columns()
-        self.load("")
+        first_page = self.app.take_first_page()  # type: ignore[attr-defined]
+        if first_page is None:
+            self.load("")
+        else:  # read at start-up, before the database stack loaded: the first frame shows patients
+            self.show_rows("", first_page)
 
     # ---------------------------------------------------------------------------------------------------------
     # Loading (off the UI thread)
@@ -302,7 +307,10 @@ class PatientsScreen(CoordinatorScreen):
         self._select_after_load = patient.id
         self.load(self.filter_text)
 
+    def on_screen_suspend(self) -> None:
+        self._left = True
+
     def on_screen_resume(self) -> None:
-        # Back from a record or another screen: show what changed meanwhile.
-        if self.is_mounted and self.rows:
+        # Back from a record or another screen: show what changed meanwhile (not when first shown: its rows are new).
+        if self.is_mounted and self.rows and self._left:
             self.load(self.filter_text)
