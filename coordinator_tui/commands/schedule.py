@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from coordinator_tui.cli import CommandError, add_db_argument
+from coordinator_tui.cli import CommandError, add_db_argument, record_id
 from coordinator_tui.commands.common import open_from_args
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
 from coordinator_tui.validation import FieldError
@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "appointments scheduled, those that could not fit with the reason, the families' total waiting, and the "
         "solver's status and gap. Nothing is written unless --apply is given.",
     )
-    parser.add_argument("--clinic", type=int, required=True, metavar="CLINIC_ID", help="the clinic event id")
+    parser.add_argument("--clinic", type=record_id, required=True, metavar="CLINIC_ID", help="the clinic event id")
     parser.add_argument(
         "--time-limit",
         type=float,
