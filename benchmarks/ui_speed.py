@@ -13,7 +13,8 @@ patients, 2,000 professionals, about 200,000 appointments), then measures:
    alternated (one of each per run, the order swapped every run, so both see the same load), after one launch of
    each that is not counted (it fills the file cache, and the app's first start of the day makes its daily
    backup); medians of N runs each. Target: at most 1.5 times the floor;
-2. each keystroke of the patient filter until the table shows the new rows; target: under 50 ms;
+2. each keystroke of the patient filter until the table shows the new rows, once the app's start-up work in the
+   background is done; target: under 50 ms;
 3. opening a patient record, and opening a clinic day; target: each under 200 ms.
 
 Every figure is printed, with the load average at the start and the end; the exit status is 1 when a target is
@@ -118,27 +119,27 @@ def time_in_terminal(command: list[str], marks: dict[str, bytes], env: dict[str,
 def start_up_timings(db: Path, runs: int, command: Path = COMMAND) -> tuple[list[float], list[dict[str, float]]]:
     """Launches of the bare app and of ``coordinator-tui --db FILE``, alternated; the first of each not counted."""
     nhs = first_patient_nhs_number(db)
-    home = Path(tempfile.mkdtemp(prefix="ui-speed-"))  # the app's log file and settings: a user of its own
-    env = {
-        k: v for k, v in os.environ.items() if k not in {"COORDINATOR_DB", "COORDINATOR_SETTINGS", "COLUMNS", "LINES"}
-    }
-    env |= {"TERM": "xterm-256color", "XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config")}
+    with tempfile.TemporaryDirectory(prefix="ui-speed-") as folder:  # the app's log and settings: a user of its own
+        home = Path(folder)
+        unset = {"COORDINATOR_DB", "COORDINATOR_SETTINGS", "COLUMNS", "LINES"}  # the terminal gives the size
+        env = {k: v for k, v in os.environ.items() if k not in unset}
+        env |= {"TERM": "xterm-256color", "XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config")}
 
-    def bare() -> float:
-        return time_in_terminal([sys.executable, str(BARE_APP), str(db)], {"rows": nhs}, env)["rows"]
+        def bare() -> float:
+            return time_in_terminal([sys.executable, str(BARE_APP), str(db)], {"rows": nhs}, env)["rows"]
 
-    def ours() -> dict[str, float]:
-        return time_in_terminal([str(command), "--db", str(db)], {"frame": FIRST_FRAME_TEXT, "rows": nhs}, env)
+        def ours() -> dict[str, float]:
+            return time_in_terminal([str(command), "--db", str(db)], {"frame": FIRST_FRAME_TEXT, "rows": nhs}, env)
 
-    bare(), ours()  # not counted
-    bare_times, our_times = [], []
-    for run in range(runs):
-        if run % 2:
-            our_times.append(ours())
-            bare_times.append(bare())
-        else:
-            bare_times.append(bare())
-            our_times.append(ours())
+        bare(), ours()  # not counted
+        bare_times, our_times = [], []
+        for run in range(runs):
+            if run % 2:
+                our_times.append(ours())
+                bare_times.append(bare())
+            else:
+                bare_times.append(bare())
+                our_times.append(ours())
     return bare_times, our_times
 
 
@@ -224,7 +225,13 @@ async def interaction_timings(db_path: Path) -> dict[str, list[float]]:
         landing.watch_frames(app)
         screen = app.screen
         await landing.until_painted("patients", 0.0)
-        await asyncio.sleep(1.0)  # the coordinator reads the list for a moment (the app loads its other screens)
+        # The first patients are shown before the database opens. The keystrokes are measured once the app's
+        # start-up work is done (the database opened, the other screens' code loaded, the page check run), and the
+        # coordinator has read the list for a moment.
+        for worker in list(app.workers):
+            if worker.group == "open-database":
+                await worker.wait()
+        await asyncio.sleep(1.0)
         db = opened[0]
         filter_box = screen.query_one("#patient-filter")
         for word in ("apple", "bramble", "999001", "zest"):
