@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
-from textual.app import App
+from textual import events, work
+from textual.app import App, ScreenStackError, UnknownModeError
 from textual.binding import Binding, BindingType
 from textual.filter import LineFilter
 from textual.screen import Screen
@@ -25,6 +25,7 @@ from textual.screen import Screen
 from coordinator_tui.config import Settings
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.ui.hidden_controls import HiddenControlFilter
+from coordinator_tui.ui.key_order import KeysInOrder
 
 if TYPE_CHECKING:
     from textual.command import Provider
@@ -211,6 +212,24 @@ class CoordinatorApp(App[int]):
         gc.freeze()
         # Last: the whole-file check takes about 1.5 s on 10,000 patients; the coordinator is already working.
         self._check_pages()
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys and pastes typed while a form is in front go to the form's own queue, to be acted on one at a
+        time in the order they were typed (see ``ui/key_order.py``); everything else as Textual does."""
+        if isinstance(event, events.Key | events.Paste) and not event.is_forwarded:
+            screen = self._front_screen()
+            if isinstance(screen, KeysInOrder):
+                if isinstance(event, events.Key) and not self.app_focus:
+                    self.app_focus = True
+                screen.take(event)
+                return
+        await super().on_event(event)
+
+    def _front_screen(self) -> Screen[Any] | None:
+        try:
+            return self.screen
+        except (ScreenStackError, UnknownModeError):  # no screen yet, or no longer
+            return None
 
     # ---------------------------------------------------------------------------------------------------------
     # Things every screen needs

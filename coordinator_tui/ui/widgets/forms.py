@@ -19,6 +19,10 @@ happens:
 - anything else is a bug and propagates.
 
 On success the form closes and the screen's result is whatever the handler returned.
+
+What is saved is what the fields show when Enter is acted on: the form acts on the keys typed while it is in
+front one at a time, in the order they were typed (``ui/key_order.py``), and Enter in a text box saves at once
+rather than through a message that keys typed after it could overtake.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from textual.worker import Worker, WorkerState
 
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
+from coordinator_tui.ui.key_order import KeysInOrder
 from coordinator_tui.validation import FieldError, ValidationError
 
 T = TypeVar("T")
@@ -72,7 +77,15 @@ class FormCheckbox(Checkbox, inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "toggle_button", "Toggle", show=False)]
 
 
-class FormScreen(ModalScreen[T | None], Generic[T]):
+class FormInput(Input):
+    """A form's text box: Enter saves the form at once, with what every field shows now."""
+
+    async def action_submit(self) -> None:
+        # Input would post Submitted, which reaches the form only after keys typed behind Enter have acted.
+        await self.run_action("screen.save")
+
+
+class FormScreen(KeysInOrder, ModalScreen[T | None], Generic[T]):
     """A modal form. The result is the save handler's return value, or None when cancelled."""
 
     DEFAULT_CSS = """
@@ -193,8 +206,13 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
                     yield from self._compose_field(spec)
             with Horizontal(id="form-buttons"):
                 yield Static("Enter saves · Esc cancels", id="form-status")
-                yield Button(f"{self.save_label} (Enter)", id="form-save", variant="primary", compact=True)
-                yield Button("Cancel (Esc)", id="form-cancel", compact=True)
+                # For the mouse: Tab goes round the fields only (a button with the focus would take Enter, and its
+                # message would reach the form behind keys typed after it).
+                save = Button(f"{self.save_label} (Enter)", id="form-save", variant="primary", compact=True)
+                cancel = Button("Cancel (Esc)", id="form-cancel", compact=True)
+                save.can_focus = cancel.can_focus = False
+                yield save
+                yield cancel
         yield Footer()
 
     def _compose_field(self, spec: FormField) -> ComposeResult:
@@ -218,12 +236,15 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
             return Select(options, value=current, allow_blank=False, id=widget_id, compact=True)
         if spec.kind == "multiline":
             return TextArea(str(spec.value), id=widget_id, soft_wrap=True, show_line_numbers=False, compact=True)
-        return Input(str(spec.value), placeholder=spec.placeholder, id=widget_id, compact=True, password=spec.password)
+        return FormInput(
+            str(spec.value), placeholder=spec.placeholder, id=widget_id, compact=True, password=spec.password
+        )
 
     def on_mount(self) -> None:
         first = next((spec for spec in self.fields if spec.kind != "heading"), None)
         if first is not None:
-            self.input_for(first.name).focus()
+            # At once (Widget.focus waits for the app's queue): the keys typed next must find the first field.
+            self.set_focus(self.input_for(first.name))
 
     # ---------------------------------------------------------------------------------------------------------
     # Values and messages
@@ -286,7 +307,7 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
         self.show_message("; ".join([summary, *others]) if errors else "")
         first = next((spec.name for spec in self.fields if spec.name in errors and spec.name in names), None)
         if first is not None:
-            self.input_for(first).focus()
+            self.set_focus(self.input_for(first))
 
     # ---------------------------------------------------------------------------------------------------------
     # Saving
@@ -306,11 +327,6 @@ class FormScreen(ModalScreen[T | None], Generic[T]):
         if self.saving:
             return
         self.dismiss(None)
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_save()
 
     @on(Button.Pressed, "#form-save")
     def _save_pressed(self, event: Button.Pressed) -> None:
