@@ -34,7 +34,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from coordinator_tui.clinic_time import format_date, to_local
 from coordinator_tui.db import Database
 from coordinator_tui.errors import DatabaseError
-from coordinator_tui.models import AttendanceStatus, ClinicEvent
+from coordinator_tui.models import Appointment, AttendanceStatus, ClinicEvent
 from coordinator_tui.services import clinic_day_views as views
 from coordinator_tui.services.appointments import INACTIVE, AppointmentView, cancel_appointment
 from coordinator_tui.services.clinic_day_views import (
@@ -47,6 +47,8 @@ from coordinator_tui.services.clinic_day_views import (
 )
 from coordinator_tui.services.clinics import set_attendance_status
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
+from coordinator_tui.ui import field_limits as limits
+from coordinator_tui.ui.field_limits import column_limit
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.widgets.clinic_attendance import AttendanceTable
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
@@ -857,8 +859,22 @@ def booking_fields(
             choices=[(f"Day {n} · {d:%a} {format_date(d)}", str(n)) for n, d in enumerate(clinic.dates, start=1)],
             required=True,
         ),
-        FormField("start_time", "Start (HH:MM)", str(values.get("start_time", "")), required=True, placeholder="09:30"),
-        FormField("minutes", "Minutes", str(values.get("minutes", "30")), required=True, placeholder="30"),
+        FormField(
+            "start_time",
+            "Start (HH:MM)",
+            str(values.get("start_time", "")),
+            required=True,
+            placeholder="09:30",
+            max_length=limits.TIME,
+        ),
+        FormField(
+            "minutes",
+            "Minutes",
+            str(values.get("minutes", "30")),
+            required=True,
+            placeholder="30",
+            max_length=limits.WHOLE_NUMBER,
+        ),
         FormField(
             "room",
             "Room",
@@ -871,15 +887,21 @@ def booking_fields(
             "Discipline",
             str(values.get("discipline", "")),
             placeholder="blank: the professional's discipline",
+            max_length=column_limit(Appointment, "discipline"),
         ),
         FormField(
             "family_instructions",
             "Family instructions",
             str(values.get("family_instructions", "")),
             kind="multiline",
+            max_length=column_limit(Appointment, "family_instructions"),
         ),
         FormField(
-            "internal_notes", "Internal notes (staff only)", str(values.get("internal_notes", "")), kind="multiline"
+            "internal_notes",
+            "Internal notes (staff only)",
+            str(values.get("internal_notes", "")),
+            kind="multiline",
+            max_length=column_limit(Appointment, "internal_notes"),
         ),
     ]
     return fields

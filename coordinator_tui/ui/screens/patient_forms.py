@@ -9,6 +9,8 @@ from coordinator_tui.db import Database
 from coordinator_tui.models import Contact, ContactMethod, ContactRelationship, Patient
 from coordinator_tui.services import contacts as contact_service
 from coordinator_tui.services import patients as patient_service
+from coordinator_tui.ui import field_limits as limits
+from coordinator_tui.ui.field_limits import column_limit
 from coordinator_tui.ui.widgets.forms import FormField
 from coordinator_tui.validation import format_nhs_number, format_uk_date
 
@@ -42,8 +44,15 @@ def patient_form_values(patient: Patient | None) -> dict[str, str | bool]:
 def patient_fields(patient: Patient | None = None) -> list[FormField]:
     v = patient_form_values(patient)
 
-    def text(name: str, label: str, *, required: bool = False, placeholder: str = "") -> FormField:
-        return FormField(name, label, str(v.get(name, "")), required=required, placeholder=placeholder)
+    def text(name: str, label: str, *, required: bool = False, placeholder: str = "", limit: int = 0) -> FormField:
+        return FormField(
+            name,
+            label,
+            str(v.get(name, "")),
+            required=required,
+            placeholder=placeholder,
+            max_length=limit or column_limit(Patient, name),
+        )
 
     def flag(name: str, label: str) -> FormField:
         return FormField(name, label, bool(v.get(name, False)), kind="flag")
@@ -51,9 +60,9 @@ def patient_fields(patient: Patient | None = None) -> list[FormField]:
     return [
         text("given_name", "Given name", required=True),
         text("family_name", "Family name", required=True),
-        text("nhs_number", "NHS number", required=True, placeholder="943 476 5919"),
+        text("nhs_number", "NHS number", required=True, placeholder="943 476 5919", limit=limits.NHS_NUMBER),
         text("hospital_number", "Hospital number", required=True),
-        text("date_of_birth", "Date of birth", required=True, placeholder="DD/MM/YYYY"),
+        text("date_of_birth", "Date of birth", required=True, placeholder="DD/MM/YYYY", limit=limits.DATE),
         text("condition", "Condition"),
         text("school", "School or college"),
         flag("has_ehcp", "Has an EHCP"),
@@ -63,10 +72,16 @@ def patient_fields(patient: Patient | None = None) -> list[FormField]:
         flag("wheelchair", "Wheelchair user"),
         text("interpreter_language", "Interpreter language", placeholder="blank if none"),
         FormField.heading("Care"),
-        text("registered_on", "Registered on", placeholder="DD/MM/YYYY (blank: today)"),
-        text("planned_transfer_date", "Planned transfer", placeholder="DD/MM/YYYY"),
-        text("review_interval_months", "Review every (months)"),
-        FormField("internal_notes", "Internal notes", str(v.get("internal_notes", "")), kind="multiline"),
+        text("registered_on", "Registered on", placeholder="DD/MM/YYYY (blank: today)", limit=limits.DATE),
+        text("planned_transfer_date", "Planned transfer", placeholder="DD/MM/YYYY", limit=limits.DATE),
+        text("review_interval_months", "Review every (months)", limit=limits.WHOLE_NUMBER),
+        FormField(
+            "internal_notes",
+            "Internal notes",
+            str(v.get("internal_notes", "")),
+            kind="multiline",
+            max_length=column_limit(Patient, "internal_notes"),
+        ),
     ]
 
 
@@ -76,7 +91,11 @@ def access_fields(patient: Patient) -> list[FormField]:
         FormField("bsl_interpreter", "BSL interpreter", patient.bsl_interpreter, kind="flag"),
         FormField("wheelchair", "Wheelchair user", patient.wheelchair, kind="flag"),
         FormField(
-            "interpreter_language", "Interpreter language", patient.interpreter_language, placeholder="blank if none"
+            "interpreter_language",
+            "Interpreter language",
+            patient.interpreter_language,
+            placeholder="blank if none",
+            max_length=column_limit(Patient, "interpreter_language"),
         ),
     ]
 
@@ -101,7 +120,9 @@ METHODS = [(m.value.capitalize(), m.value) for m in ContactMethod]
 
 def contact_fields(contact: Contact | None = None) -> list[FormField]:
     return [
-        FormField("name", "Name", contact.name if contact else "", required=True),
+        FormField(
+            "name", "Name", contact.name if contact else "", required=True, max_length=column_limit(Contact, "name")
+        ),
         FormField(
             "relationship",
             "Relationship",
@@ -109,9 +130,23 @@ def contact_fields(contact: Contact | None = None) -> list[FormField]:
             kind="choice",
             choices=RELATIONSHIPS,
         ),
-        FormField("phone", "Phone", contact.phone if contact else "", placeholder="07700 900123"),
-        FormField("email", "Email", contact.email if contact else "", placeholder="name@example.org"),
-        FormField("address", "Address", contact.address if contact else "", kind="multiline"),
+        FormField(
+            "phone", "Phone", contact.phone if contact else "", placeholder="07700 900123", max_length=limits.PHONE
+        ),
+        FormField(
+            "email",
+            "Email",
+            contact.email if contact else "",
+            placeholder="name@example.org",
+            max_length=column_limit(Contact, "email"),
+        ),
+        FormField(
+            "address",
+            "Address",
+            contact.address if contact else "",
+            kind="multiline",
+            max_length=column_limit(Contact, "address"),
+        ),
         FormField(
             "preferred_method",
             "Preferred contact",

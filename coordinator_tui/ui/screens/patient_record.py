@@ -31,7 +31,7 @@ from textual.worker import get_current_worker
 from coordinator_tui import clock
 from coordinator_tui.clinic_time import format_local_datetime, to_local
 from coordinator_tui.errors import DatabaseError
-from coordinator_tui.models import AttendanceStatus, ClinicAttendance, Contact, Patient
+from coordinator_tui.models import AttendanceStatus, CareTeamMember, ClinicAttendance, Contact, Patient
 from coordinator_tui.services import appointments as appointment_service
 from coordinator_tui.services import care_team as care_team_service
 from coordinator_tui.services import clinics as clinic_service
@@ -42,6 +42,8 @@ from coordinator_tui.services.care_team import TeamMemberView
 from coordinator_tui.services.clinics import AttendanceView
 from coordinator_tui.services.errors import NotFoundError
 from coordinator_tui.services.professionals import list_professionals
+from coordinator_tui.ui import field_limits as limits
+from coordinator_tui.ui.field_limits import column_limit
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.screens.patient_forms import (
     access_fields,
@@ -51,7 +53,7 @@ from coordinator_tui.ui.screens.patient_forms import (
     save_patient,
 )
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
-from coordinator_tui.ui.widgets.forms import FormField, FormScreen
+from coordinator_tui.ui.widgets.forms import FieldKind, FormField, FormScreen
 from coordinator_tui.ui.widgets.picker import PickerScreen
 from coordinator_tui.ui.widgets.tables import RecordTable
 from coordinator_tui.ui.widgets.transition_list import TransitionList
@@ -450,8 +452,9 @@ class VisitsPane(Vertical):
 def travel_fields(attendance: ClinicAttendance, zone: str) -> list[FormField]:
     v = clinic_service.travel_form_values(attendance, zone)
 
-    def text(name: str, label: str, placeholder: str = "") -> FormField:
-        return FormField(name, label, v.get(name, ""), placeholder=placeholder)
+    def text(name: str, label: str, placeholder: str = "", *, limit: int = 0, kind: FieldKind = "text") -> FormField:
+        max_length = limit or column_limit(ClinicAttendance, name)
+        return FormField(name, label, v.get(name, ""), kind=kind, placeholder=placeholder, max_length=max_length)
 
     fields = [FormField.heading("Travel out")]
     for leg in ("travel_out", "travel_home"):
@@ -459,23 +462,23 @@ def travel_fields(attendance: ClinicAttendance, zone: str) -> list[FormField]:
             fields.append(FormField.heading("Travel home"))
         fields += [
             text(f"{leg}_mode", "Mode", "train, car, taxi, flight…"),
-            text(f"{leg}_depart_date", "Leaves on", "DD/MM/YYYY"),
-            text(f"{leg}_depart_time", "Leaves at", "HH:MM"),
-            text(f"{leg}_arrive_date", "Arrives on", "DD/MM/YYYY"),
-            text(f"{leg}_arrive_time", "Arrives at", "HH:MM"),
+            text(f"{leg}_depart_date", "Leaves on", "DD/MM/YYYY", limit=limits.DATE),
+            text(f"{leg}_depart_time", "Leaves at", "HH:MM", limit=limits.TIME),
+            text(f"{leg}_arrive_date", "Arrives on", "DD/MM/YYYY", limit=limits.DATE),
+            text(f"{leg}_arrive_time", "Arrives at", "HH:MM", limit=limits.TIME),
             text(f"{leg}_reference", "Booking reference"),
         ]
     fields += [
         FormField.heading("Hotel"),
         text("hotel_name", "Hotel"),
-        FormField("hotel_address", "Address", v.get("hotel_address", ""), kind="multiline"),
-        text("hotel_phone", "Phone"),
-        text("hotel_check_in", "Check in", "DD/MM/YYYY"),
-        text("hotel_nights", "Nights"),
+        text("hotel_address", "Address", kind="multiline"),
+        text("hotel_phone", "Phone", limit=limits.PHONE),
+        text("hotel_check_in", "Check in", "DD/MM/YYYY", limit=limits.DATE),
+        text("hotel_nights", "Nights", limit=limits.WHOLE_NUMBER),
         text("hotel_reference", "Booking reference"),
         FormField.heading("Notes"),
-        FormField("family_instructions", "For the family", v.get("family_instructions", ""), kind="multiline"),
-        FormField("internal_notes", "Internal notes", v.get("internal_notes", ""), kind="multiline"),
+        text("family_instructions", "For the family", kind="multiline"),
+        text("internal_notes", "Internal notes", kind="multiline"),
     ]
     return fields
 
@@ -483,19 +486,32 @@ def travel_fields(attendance: ClinicAttendance, zone: str) -> list[FormField]:
 def member_fields(view: TeamMemberView | None) -> list[FormField]:
     member = view.member if view else None
     fields = [
-        FormField("role", "Role in this team", member.role if member else "", placeholder="e.g. lead clinician"),
+        FormField(
+            "role",
+            "Role in this team",
+            member.role if member else "",
+            placeholder="e.g. lead clinician",
+            max_length=column_limit(CareTeamMember, "role"),
+        ),
         FormField(
             "start_date",
             "In the team from",
             format_uk_date(member.start_date) if member else "",
             placeholder="DD/MM/YYYY (blank: today)",
+            max_length=limits.DATE,
         ),
     ]
     if member is None:
         fields.append(FormField("is_named_worker", "Named worker", False, kind="flag"))
     else:
         fields.append(
-            FormField("end_date", "Until", format_uk_date(member.end_date), placeholder="DD/MM/YYYY (blank: open)")
+            FormField(
+                "end_date",
+                "Until",
+                format_uk_date(member.end_date),
+                placeholder="DD/MM/YYYY (blank: open)",
+                max_length=limits.DATE,
+            )
         )
     return fields
 

@@ -22,7 +22,8 @@ On success the form closes and the screen's result is whatever the handler retur
 
 What is saved is what the fields show when Enter is acted on: the form acts on the keys typed while it is in
 front one at a time, in the order they were typed (``ui/key_order.py``), and Enter in a text box saves at once
-rather than through a message that keys typed after it could overtake.
+rather than through a message that keys typed after it could overtake. Every text field has a ``max_length``
+(``field_limits``): typing stops there, and a paste is cut there, with a note under the field.
 """
 
 from __future__ import annotations
@@ -31,13 +32,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets.text_area import Edit, EditResult
 from textual.worker import Worker, WorkerState
 
 from coordinator_tui.errors import DatabaseError
@@ -64,6 +67,11 @@ class FormField:
     required: bool = False
     placeholder: str = ""
     password: bool = False
+    max_length: int = 0  # text and multiline fields: the most characters the field holds (see field_limits)
+
+    def __post_init__(self) -> None:
+        if self.kind in ("text", "multiline") and self.max_length <= 0:
+            raise ValueError(f"form field {self.name!r} needs a max_length (see ui/field_limits.py)")
 
     @classmethod
     def heading(cls, text: str) -> FormField:
@@ -77,12 +85,55 @@ class FormCheckbox(Checkbox, inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("space", "toggle_button", "Toggle", show=False)]
 
 
+class LimitReached(Message):
+    """A text field stopped typing or cut a paste at its limit (the form says so under the field)."""
+
+    def __init__(self, field: Widget, limit: int) -> None:
+        super().__init__()
+        self.field = field
+        self.limit = limit
+
+
 class FormInput(Input):
-    """A form's text box: Enter saves the form at once, with what every field shows now."""
+    """A form's text box: a paste longer than the room left is cut at the limit (an Input refuses it whole), and
+    Enter saves the form at once, with what every field shows now."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        event.prevent_default()  # Input's own paste handler would insert the paste whole, or refuse it whole
+        if not event.text:
+            return
+        text = event.text.splitlines()[0]
+        start, end = sorted(self.selection)
+        room = self.max_length - (len(self.value) - (end - start)) if self.max_length else len(text)
+        if len(text) > room:
+            text = text[: max(room, 0)]
+            self.post_message(LimitReached(self, self.max_length))
+        self.replace(text, start, end)
+
+    def restricted(self) -> None:  # a character typed at the limit
+        super().restricted()
+        self.post_message(LimitReached(self, self.max_length))
 
     async def action_submit(self) -> None:
         # Input would post Submitted, which reaches the form only after keys typed behind Enter have acted.
         await self.run_action("screen.save")
+
+
+class FormTextArea(TextArea):
+    """A form's multi-line text: what is typed or pasted stops at ``max_length`` characters."""
+
+    def __init__(self, text: str, *, max_length: int, **kwargs: Any) -> None:
+        super().__init__(text, **kwargs)
+        self.max_length = max_length
+
+    def edit(self, edit: Edit) -> EditResult:
+        start, end = sorted((edit.from_location, edit.to_location))
+        room = self.max_length - (len(self.text) - len(self.get_text_range(start, end)))
+        if len(edit.text) > room:
+            edit = Edit(edit.text[: max(room, 0)], edit.from_location, edit.to_location, edit.maintain_selection_offset)
+            self.post_message(LimitReached(self, self.max_length))
+        return super().edit(edit)
 
 
 class FormScreen(KeysInOrder, ModalScreen[T | None], Generic[T]):
@@ -235,9 +286,21 @@ class FormScreen(KeysInOrder, ModalScreen[T | None], Generic[T]):
             current = str(spec.value) if str(spec.value) in values else (options[0][1] if options else Select.BLANK)
             return Select(options, value=current, allow_blank=False, id=widget_id, compact=True)
         if spec.kind == "multiline":
-            return TextArea(str(spec.value), id=widget_id, soft_wrap=True, show_line_numbers=False, compact=True)
+            return FormTextArea(
+                str(spec.value),
+                max_length=spec.max_length,
+                id=widget_id,
+                soft_wrap=True,
+                show_line_numbers=False,
+                compact=True,
+            )
         return FormInput(
-            str(spec.value), placeholder=spec.placeholder, id=widget_id, compact=True, password=spec.password
+            str(spec.value),
+            placeholder=spec.placeholder,
+            id=widget_id,
+            compact=True,
+            password=spec.password,
+            max_length=spec.max_length,
         )
 
     def on_mount(self) -> None:
@@ -308,6 +371,14 @@ class FormScreen(KeysInOrder, ModalScreen[T | None], Generic[T]):
         first = next((spec.name for spec in self.fields if spec.name in errors and spec.name in names), None)
         if first is not None:
             self.set_focus(self.input_for(first))
+
+    @on(LimitReached)
+    def _limit_reached(self, event: LimitReached) -> None:
+        event.stop()
+        name = (event.field.id or "").removeprefix("field-")
+        for note in self.query(f"#error-{name}").results(Static):
+            note.update(f"⚠ stops at {event.limit} characters, the most this field holds")
+            note.add_class("-shown")
 
     # ---------------------------------------------------------------------------------------------------------
     # Saving

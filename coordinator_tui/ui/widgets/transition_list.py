@@ -37,6 +37,8 @@ from coordinator_tui.models import TransitionItem, TransitionStatus
 from coordinator_tui.services import transition as transition_service
 from coordinator_tui.services.milestone_rules import MilestoneRules, RulesError, load_rules
 from coordinator_tui.services.transition import FLAG_LABELS, DueFlag, PatientChecklist
+from coordinator_tui.ui import field_limits as limits
+from coordinator_tui.ui.field_limits import column_limit
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.ui.widgets.forms import FormField, FormScreen
 from coordinator_tui.ui.widgets.tables import RecordTable
@@ -416,7 +418,7 @@ class TransitionList(Vertical):
                 )
 
         current = item.completed_on or clock.today()
-        fields = [FormField("completed_on", "Done on", format_uk_date(current), required=True)]
+        fields = [FormField("completed_on", "Done on", format_uk_date(current), required=True, max_length=limits.DATE)]
         self._form(f"Done: {item.title}", fields, save, "Done", "The date it was done, as DD/MM/YYYY.")
 
     def action_not_applicable(self) -> None:
@@ -446,6 +448,7 @@ class TransitionList(Vertical):
                 item.not_applicable_reason,
                 required=True,
                 placeholder="why this step does not apply to this young person",
+                max_length=column_limit(TransitionItem, "not_applicable_reason"),
             )
         ]
         self._form(
@@ -471,7 +474,9 @@ class TransitionList(Vertical):
                     session, item_id, values.get("note", ""), expected_version=version
                 )
 
-        fields = [FormField("note", "Note", item.note, kind="multiline")]
+        fields = [
+            FormField("note", "Note", item.note, kind="multiline", max_length=column_limit(TransitionItem, "note"))
+        ]
         self._form(
             f"Note: {item.title}",
             fields,
