@@ -21,6 +21,7 @@ from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.patient_record import PatientRecordScreen
 from coordinator_tui.ui.screens.patients import PatientsScreen, PatientTable
 from coordinator_tui.ui.screens.professionals import ProfessionalsScreen, ProfessionalTable
+from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.ui.widgets.forms import FormScreen
 from coordinator_tui.ui.widgets.help import HelpScreen
 from coordinator_tui.ui.widgets.nav import NavBar
@@ -251,8 +252,11 @@ async def test_invalid_form_stays_with_typed_values_and_messages(app: Coordinato
         assert values["family_name"] == "Lovelace"
         assert values["nhs_number"] == "943 476 5918"
         assert "problems to fix" in form.message
-        # Escape cancels: nothing saved.
+        # Escape cancels once the discarding is confirmed (y): nothing saved.
         await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
         await pilot.pause()
         assert isinstance(app.screen, PatientsScreen)
     with demo_db.session() as session:

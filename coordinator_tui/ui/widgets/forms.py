@@ -23,7 +23,8 @@ On success the form closes and the screen's result is whatever the handler retur
 What is saved is what the fields show when Enter is acted on: the form acts on the keys typed while it is in
 front one at a time, in the order they were typed (``ui/key_order.py``), and Enter in a text box saves at once
 rather than through a message that keys typed after it could overtake. Every text field has a ``max_length``
-(``field_limits``): typing stops there, and a paste is cut there, with a note under the field.
+(``field_limits``): typing stops there, and a paste is cut there, with a note under the field. Escape on a form
+whose fields were changed asks before throwing the changes away; the safe answer keeps the form as it is.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from textual.worker import Worker, WorkerState
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
 from coordinator_tui.ui.key_order import KeysInOrder
+from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.validation import FieldError, ValidationError
 
 T = TypeVar("T")
@@ -241,6 +243,7 @@ class FormScreen(KeysInOrder, ModalScreen[T | None], Generic[T]):
         self.save_label = save_label
         self.saving = False
         self._worker: Worker[T] | None = None
+        self._shown_at_start: dict[str, Any] = {}
 
     # ---------------------------------------------------------------------------------------------------------
     # Layout
@@ -304,6 +307,7 @@ class FormScreen(KeysInOrder, ModalScreen[T | None], Generic[T]):
         )
 
     def on_mount(self) -> None:
+        self._shown_at_start = self.values()
         first = next((spec for spec in self.fields if spec.kind != "heading"), None)
         if first is not None:
             # At once (Widget.focus waits for the app's queue): the keys typed next must find the first field.
@@ -344,6 +348,11 @@ class FormScreen(KeysInOrder, ModalScreen[T | None], Generic[T]):
             if error.has_class("-shown"):
                 shown[spec.name] = str(error.content)
         return shown
+
+    @property
+    def changed(self) -> bool:
+        """Whether any field now differs from what the form showed when it opened."""
+        return self.values() != self._shown_at_start
 
     @property
     def message(self) -> str:
@@ -395,9 +404,26 @@ class FormScreen(KeysInOrder, ModalScreen[T | None], Generic[T]):
         )
 
     def action_cancel(self) -> None:
+        """Close without saving; when a field was changed, ask first (the safe answer keeps the form)."""
         if self.saving:
             return
-        self.dismiss(None)
+        if not self.changed:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Discard the changes to “{self.form_title}”?",
+                "What was typed is lost. Keep editing (n, Esc or Enter) leaves the form as it is.",
+                yes_label="Discard",
+                no_label="Keep editing",
+            ),
+            answered,
+        )
 
     @on(Button.Pressed, "#form-save")
     def _save_pressed(self, event: Button.Pressed) -> None:
