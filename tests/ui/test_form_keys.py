@@ -9,17 +9,23 @@ Tab, End, Ctrl+U, "12345", Enter) saved the phone number blank and said "Contact
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 from textual.pilot import Pilot
 
 from coordinator_tui.db import Database
-from coordinator_tui.models import AuditEvent, Contact, Patient
+from coordinator_tui.models import AuditEvent, CareTeamMember, Contact, Patient
+from coordinator_tui.services import care_team as care_team_service
+from coordinator_tui.services.professionals import list_professionals
 from coordinator_tui.ui.app import CoordinatorApp
+from coordinator_tui.ui.screens import patient_record
 from coordinator_tui.ui.screens.patient_record import ContactsTable, PatientRecordScreen
 from coordinator_tui.ui.widgets.forms import FormScreen
-from tests.ui.busy import burst, last_audit_id, typed
+from coordinator_tui.ui.widgets.picker import PickerScreen
+from tests.ui.busy import burst, key_event, last_audit_id, typed
 from tests.ui.helpers import SIZE, pilot_test, settle
 from tests.ui.test_patient_record import first_patient, move_to_row, open_record
 
@@ -117,3 +123,48 @@ async def test_new_patient_typed_in_one_burst_lands_field_by_field(app: Coordina
         saved = session.exec(select(Patient).where(Patient.family_name == "Burstcombe")).one()
     assert (saved.given_name, saved.nhs_number, saved.hospital_number) == ("Ada", "9434765919", "BURST-1")
     assert saved.date_of_birth.isoformat() == "2012-03-14"
+
+
+@pilot_test
+async def test_enter_in_the_professional_picker_waits_for_the_matches_of_what_was_typed(
+    app: CoordinatorApp, demo_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name and Enter typed faster than the search answers: the professional added is the one typed, not the
+    one highlighted in the list for earlier text. (Before: the first professional of the whole list.)"""
+    patient = first_patient(demo_db)
+    with demo_db.session() as session:
+        in_team = {v.professional.id for v in care_team_service.team(session, patient.id)}  # type: ignore[arg-type]
+        everyone = list(list_professionals(session))
+    wanted = [p for p in everyone if p.id not in in_team][-1]
+    assert wanted.id != everyone[0].id
+    release = threading.Event()
+
+    def held_search(session: Any, text: str = "", **kwargs: Any) -> Any:
+        if text:
+            release.wait(30)
+        return list_professionals(session, text=text, **kwargs)
+
+    monkeypatch.setattr(patient_record, "list_professionals", held_search)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_record(pilot, patient)
+        await pilot.press("a")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        for key in [*typed(f"{wanted.given_name} {wanted.family_name}"), "enter"]:
+            app.post_message(key_event(key))
+        for _ in range(5):
+            await pilot.pause()
+        assert app.screen is picker, "Enter waits for the matches of what was typed"
+        release.set()
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+    with demo_db.session() as session:
+        added = session.exec(
+            select(CareTeamMember).where(
+                CareTeamMember.patient_id == patient.id, CareTeamMember.professional_id == wanted.id
+            )
+        ).first()
+    assert added is not None

@@ -2,6 +2,10 @@
 
 ``PickerScreen(title, search)`` where ``search(text)`` returns ``[(key, label), …]``; it runs in a worker thread
 on every keystroke. The screen's result is the chosen key, or None.
+
+Enter chooses among the matches of what was typed: pressed before they are shown (typed faster than the search
+answers), it waits for them, never choosing from a list for earlier text. Keys act in the order typed
+(``ui/key_order.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from coordinator_tui.errors import DatabaseError
+from coordinator_tui.ui.key_order import KeysInOrder
 
 SearchFunction = Callable[[str], Sequence[tuple[str, str]]]
 
@@ -32,7 +37,7 @@ class PickerInput(Input):
     ]
 
 
-class PickerScreen(ModalScreen[str | None]):
+class PickerScreen(KeysInOrder, ModalScreen[str | None]):
     DEFAULT_CSS = """
     PickerScreen {
         align: center middle;
@@ -67,6 +72,8 @@ class PickerScreen(ModalScreen[str | None]):
         self.search = search
         self.placeholder = placeholder
         self.text = ""
+        self.shown_for: str | None = None  # the text whose matches the list shows
+        self._pick_when_shown = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-dialog") as dialog:
@@ -77,7 +84,7 @@ class PickerScreen(ModalScreen[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#picker-input", Input).focus()
+        self.set_focus(self.query_one("#picker-input", Input))  # at once: the keys typed next must find it
         self.find("")
 
     @work(thread=True, exclusive=True, group="picker", exit_on_error=False)
@@ -100,6 +107,10 @@ class PickerScreen(ModalScreen[str | None]):
         if found:
             options.highlighted = 0
         self.query_one("#picker-count", Static).update(f"{len(found)} found" if found else "nothing matches")
+        self.shown_for = text
+        if self._pick_when_shown:
+            self._pick_when_shown = False
+            self.action_pick()
 
     @on(Input.Changed, "#picker-input")
     def _changed(self, event: Input.Changed) -> None:
@@ -118,6 +129,9 @@ class PickerScreen(ModalScreen[str | None]):
             options.highlighted = max(0, min(options.option_count - 1, current + step))
 
     def action_pick(self) -> None:
+        if self.shown_for != self.query_one("#picker-input", Input).value:
+            self._pick_when_shown = True  # the list is still for earlier text: choose once the matches are shown
+            return
         options = self.query_one("#picker-options", OptionList)
         if options.highlighted is None or not options.option_count:
             self.notify("Nothing to choose: type part of a name.", severity="warning")
