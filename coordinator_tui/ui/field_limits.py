@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from coordinator_tui.models import Patient
+from coordinator_tui.ui.widgets.forms import FieldKind, FormField
 from coordinator_tui.validation import format_nhs_number
 
 
@@ -21,6 +22,13 @@ def column_limit(model: Any, name: str) -> int:
         if isinstance(limit, int):
             return limit
     raise ValueError(f"{model.__name__}.{name} has no max_length")
+
+
+def column_field(
+    model: Any, name: str, label: str, value: str, *, kind: FieldKind = "text", **options: Any
+) -> FormField:
+    """A text field kept as typed in the column ``model.name``: it holds what the column holds."""
+    return FormField(name, label, value, kind=kind, max_length=column_limit(model, name), **options)
 
 
 #: ``parse_uk_date`` reads at most 40 characters (dates in words, such as "Wednesday 14 September 2026").

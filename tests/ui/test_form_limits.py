@@ -30,18 +30,16 @@ from coordinator_tui.validation import (
     validate_uk_phone,
 )
 from tests.ui.busy import burst, typed
-from tests.ui.helpers import SIZE, pilot_test, settle
+from tests.ui.form_cases import FORMS, open_form
+from tests.ui.helpers import SIZE, pilot_test
 
 PASTE = "A" * 10_000
 
 
-async def new_patient_form(pilot: Pilot[Any]) -> FormScreen[Any]:
-    await settle(pilot)
-    await pilot.press("down", "n")
-    await settle(pilot)
-    form = pilot.app.screen
-    assert isinstance(form, FormScreen)
-    return form
+async def new_patient_form(pilot: Pilot[Any], db: Database) -> FormScreen[Any]:
+    case = FORMS["new patient"]
+    await case.go(pilot, db)
+    return await open_form(pilot, db, case)
 
 
 @pilot_test
@@ -50,7 +48,7 @@ async def test_a_long_paste_is_cut_at_the_limit_and_the_next_keys_land_in_the_ne
 ) -> None:
     limit = column_limit(Patient, "given_name")
     async with app.run_test(size=SIZE) as pilot:
-        form = await new_patient_form(pilot)
+        form = await new_patient_form(pilot, demo_db)
         await burst(pilot, [events.Paste(PASTE), "tab", *typed("O'Brien"), "tab", *typed("999 000 0043")])
         values = form.values()
         assert values["given_name"] == "A" * limit
@@ -62,7 +60,7 @@ async def test_a_long_paste_is_cut_at_the_limit_and_the_next_keys_land_in_the_ne
 @pilot_test
 async def test_typing_stops_at_the_limit(app: CoordinatorApp, demo_db: Database) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        form = await new_patient_form(pilot)
+        form = await new_patient_form(pilot, demo_db)
         form.set_focus(form.input_for("nhs_number"))
         await burst(pilot, typed("943 476 5919 and more"))
         assert form.values()["nhs_number"] == "943 476 5919"
@@ -73,7 +71,7 @@ async def test_typing_stops_at_the_limit(app: CoordinatorApp, demo_db: Database)
 async def test_a_long_paste_into_notes_is_cut_at_the_limit(app: CoordinatorApp, demo_db: Database) -> None:
     limit = column_limit(Patient, "internal_notes")
     async with app.run_test(size=SIZE) as pilot:
-        form = await new_patient_form(pilot)
+        form = await new_patient_form(pilot, demo_db)
         form.set_focus(form.input_for("internal_notes"))
         await burst(pilot, [events.Paste("Line one\n" + PASTE)])
         assert len(form.values()["internal_notes"]) == limit

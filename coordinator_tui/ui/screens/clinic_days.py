@@ -48,7 +48,7 @@ from coordinator_tui.services.clinic_day_views import (
 from coordinator_tui.services.clinics import set_attendance_status
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
 from coordinator_tui.ui import field_limits as limits
-from coordinator_tui.ui.field_limits import column_limit
+from coordinator_tui.ui.field_limits import column_field
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.widgets.clinic_attendance import AttendanceTable
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
@@ -859,21 +859,12 @@ def booking_fields(
             choices=[(f"Day {n} · {d:%a} {format_date(d)}", str(n)) for n, d in enumerate(clinic.dates, start=1)],
             required=True,
         ),
-        FormField(
-            "start_time",
-            "Start (HH:MM)",
-            str(values.get("start_time", "")),
-            required=True,
-            placeholder="09:30",
-            max_length=limits.TIME,
-        ),
-        FormField(
-            "minutes",
-            "Minutes",
-            str(values.get("minutes", "30")),
-            required=True,
-            placeholder="30",
-            max_length=limits.WHOLE_NUMBER,
+        *(
+            FormField(name, label, str(values.get(name, default)), required=True, placeholder=example, max_length=limit)
+            for name, label, default, example, limit in (
+                ("start_time", "Start (HH:MM)", "", "09:30", limits.TIME),
+                ("minutes", "Minutes", "30", "30", limits.WHOLE_NUMBER),
+            )
         ),
         FormField(
             "room",
@@ -882,26 +873,19 @@ def booking_fields(
             kind="choice",
             choices=[("— no room yet —", NO_CHOICE), *((label, str(rid)) for rid, label in choices.rooms)],
         ),
-        FormField(
+        column_field(
+            Appointment,
             "discipline",
             "Discipline",
             str(values.get("discipline", "")),
             placeholder="blank: the professional's discipline",
-            max_length=column_limit(Appointment, "discipline"),
         ),
-        FormField(
-            "family_instructions",
-            "Family instructions",
-            str(values.get("family_instructions", "")),
-            kind="multiline",
-            max_length=column_limit(Appointment, "family_instructions"),
-        ),
-        FormField(
-            "internal_notes",
-            "Internal notes (staff only)",
-            str(values.get("internal_notes", "")),
-            kind="multiline",
-            max_length=column_limit(Appointment, "internal_notes"),
+        *(
+            column_field(Appointment, name, label, str(values.get(name, "")), kind="multiline")
+            for name, label in (
+                ("family_instructions", "Family instructions"),
+                ("internal_notes", "Internal notes (staff only)"),
+            )
         ),
     ]
     return fields

@@ -10,7 +10,7 @@ from coordinator_tui.models import Contact, ContactMethod, ContactRelationship, 
 from coordinator_tui.services import contacts as contact_service
 from coordinator_tui.services import patients as patient_service
 from coordinator_tui.ui import field_limits as limits
-from coordinator_tui.ui.field_limits import column_limit
+from coordinator_tui.ui.field_limits import column_field
 from coordinator_tui.ui.widgets.forms import FormField
 from coordinator_tui.validation import format_nhs_number, format_uk_date
 
@@ -45,14 +45,10 @@ def patient_fields(patient: Patient | None = None) -> list[FormField]:
     v = patient_form_values(patient)
 
     def text(name: str, label: str, *, required: bool = False, placeholder: str = "", limit: int = 0) -> FormField:
-        return FormField(
-            name,
-            label,
-            str(v.get(name, "")),
-            required=required,
-            placeholder=placeholder,
-            max_length=limit or column_limit(Patient, name),
-        )
+        value = str(v.get(name, ""))
+        if limit:
+            return FormField(name, label, value, required=required, placeholder=placeholder, max_length=limit)
+        return column_field(Patient, name, label, value, required=required, placeholder=placeholder)
 
     def flag(name: str, label: str) -> FormField:
         return FormField(name, label, bool(v.get(name, False)), kind="flag")
@@ -75,13 +71,7 @@ def patient_fields(patient: Patient | None = None) -> list[FormField]:
         text("registered_on", "Registered on", placeholder="DD/MM/YYYY (blank: today)", limit=limits.DATE),
         text("planned_transfer_date", "Planned transfer", placeholder="DD/MM/YYYY", limit=limits.DATE),
         text("review_interval_months", "Review every (months)", limit=limits.WHOLE_NUMBER),
-        FormField(
-            "internal_notes",
-            "Internal notes",
-            str(v.get("internal_notes", "")),
-            kind="multiline",
-            max_length=column_limit(Patient, "internal_notes"),
-        ),
+        column_field(Patient, "internal_notes", "Internal notes", str(v.get("internal_notes", "")), kind="multiline"),
     ]
 
 
@@ -90,12 +80,12 @@ def access_fields(patient: Patient) -> list[FormField]:
         FormField("large_print", "Large print", patient.large_print, kind="flag"),
         FormField("bsl_interpreter", "BSL interpreter", patient.bsl_interpreter, kind="flag"),
         FormField("wheelchair", "Wheelchair user", patient.wheelchair, kind="flag"),
-        FormField(
+        column_field(
+            Patient,
             "interpreter_language",
             "Interpreter language",
             patient.interpreter_language,
             placeholder="blank if none",
-            max_length=column_limit(Patient, "interpreter_language"),
         ),
     ]
 
@@ -120,9 +110,7 @@ METHODS = [(m.value.capitalize(), m.value) for m in ContactMethod]
 
 def contact_fields(contact: Contact | None = None) -> list[FormField]:
     return [
-        FormField(
-            "name", "Name", contact.name if contact else "", required=True, max_length=column_limit(Contact, "name")
-        ),
+        column_field(Contact, "name", "Name", contact.name if contact else "", required=True),
         FormField(
             "relationship",
             "Relationship",
@@ -133,20 +121,8 @@ def contact_fields(contact: Contact | None = None) -> list[FormField]:
         FormField(
             "phone", "Phone", contact.phone if contact else "", placeholder="07700 900123", max_length=limits.PHONE
         ),
-        FormField(
-            "email",
-            "Email",
-            contact.email if contact else "",
-            placeholder="name@example.org",
-            max_length=column_limit(Contact, "email"),
-        ),
-        FormField(
-            "address",
-            "Address",
-            contact.address if contact else "",
-            kind="multiline",
-            max_length=column_limit(Contact, "address"),
-        ),
+        column_field(Contact, "email", "Email", contact.email if contact else "", placeholder="name@example.org"),
+        column_field(Contact, "address", "Address", contact.address if contact else "", kind="multiline"),
         FormField(
             "preferred_method",
             "Preferred contact",

@@ -43,7 +43,7 @@ from coordinator_tui.services.clinics import AttendanceView
 from coordinator_tui.services.errors import NotFoundError
 from coordinator_tui.services.professionals import list_professionals
 from coordinator_tui.ui import field_limits as limits
-from coordinator_tui.ui.field_limits import column_limit
+from coordinator_tui.ui.field_limits import column_field
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.screens.patient_forms import (
     access_fields,
@@ -453,8 +453,9 @@ def travel_fields(attendance: ClinicAttendance, zone: str) -> list[FormField]:
     v = clinic_service.travel_form_values(attendance, zone)
 
     def text(name: str, label: str, placeholder: str = "", *, limit: int = 0, kind: FieldKind = "text") -> FormField:
-        max_length = limit or column_limit(ClinicAttendance, name)
-        return FormField(name, label, v.get(name, ""), kind=kind, placeholder=placeholder, max_length=max_length)
+        if limit:
+            return FormField(name, label, v.get(name, ""), placeholder=placeholder, max_length=limit)
+        return column_field(ClinicAttendance, name, label, v.get(name, ""), kind=kind, placeholder=placeholder)
 
     fields = [FormField.heading("Travel out")]
     for leg in ("travel_out", "travel_home"):
@@ -486,12 +487,12 @@ def travel_fields(attendance: ClinicAttendance, zone: str) -> list[FormField]:
 def member_fields(view: TeamMemberView | None) -> list[FormField]:
     member = view.member if view else None
     fields = [
-        FormField(
+        column_field(
+            CareTeamMember,
             "role",
             "Role in this team",
             member.role if member else "",
             placeholder="e.g. lead clinician",
-            max_length=column_limit(CareTeamMember, "role"),
         ),
         FormField(
             "start_date",

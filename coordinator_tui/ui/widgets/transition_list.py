@@ -38,7 +38,7 @@ from coordinator_tui.services import transition as transition_service
 from coordinator_tui.services.milestone_rules import MilestoneRules, RulesError, load_rules
 from coordinator_tui.services.transition import FLAG_LABELS, DueFlag, PatientChecklist
 from coordinator_tui.ui import field_limits as limits
-from coordinator_tui.ui.field_limits import column_limit
+from coordinator_tui.ui.field_limits import column_field, column_limit
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.ui.widgets.forms import FormField, FormScreen
 from coordinator_tui.ui.widgets.tables import RecordTable
@@ -474,9 +474,7 @@ class TransitionList(Vertical):
                     session, item_id, values.get("note", ""), expected_version=version
                 )
 
-        fields = [
-            FormField("note", "Note", item.note, kind="multiline", max_length=column_limit(TransitionItem, "note"))
-        ]
+        fields = [column_field(TransitionItem, "note", "Note", item.note, kind="multiline")]
         self._form(
             f"Note: {item.title}",
             fields,
