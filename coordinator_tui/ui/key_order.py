@@ -15,19 +15,20 @@ A screen that mixes in ``KeysInOrder`` (the forms) takes every key and paste typ
 queue, its own (``CoordinatorApp.on_event`` sends them there), and acts on each one completely before the next:
 
 1. the app's priority keys, as Textual does first;
-2. a key the focused widget takes itself (``check_consume_key``: a character for a text box; Enter, a new line, for
-   a text area) or a paste goes to that widget, and the screen waits until the widget has handled it;
-3. any other key runs its binding now, looked up from the focused widget up, as Textual would once the key had
-   bubbled up; then the screen waits until what the action set off in the focused widget and its containers has
-   been handled (a choice list closing and giving the focus back), so that the next key finds the focus where it
-   should be.
+2. the key (or paste) goes to the focused widget, as in Textual, and the screen waits until the widget has handled
+   it. A widget that takes the key itself stops it there (a character in a text box, a new line in a text area);
+3. a key the widget did not stop runs its binding now, looked up from the focused widget up, as Textual would once
+   the key had bubbled up to the app; then the screen waits until what the action set off in the focused widget and
+   its containers has been handled (a choice list closing and giving the focus back), so that the next key finds
+   the focus where it should be.
 
 So what a form saves on Enter is what its fields show once every key typed before Enter has acted, and every key
 lands in the field that has the focus when it is its turn.
 
-This relies on Textual's ``App._check_bindings`` (the method Textual itself calls for a key) and, to hand a key to
-a widget without it bubbling up to the app a second time, on a copy of the event whose class does not bubble.
-``tests/ui/test_form_keys.py`` fails if a Textual upgrade changes either.
+This relies on Textual's ``App._check_bindings`` (the method Textual itself calls for a key that reached the app),
+on a copy of the key whose class does not bubble (so that it does not reach the app a second time), and on the
+event's ``_stop_propagation`` flag (whether the widget stopped it). ``tests/ui/test_form_keys.py`` and
+``tests/ui/test_every_form.py`` fail if a Textual upgrade changes any of them.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ from textual import events
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import TextArea
 
 #: The longest a key waits for a widget to handle the keys before it (or what their actions set off); then the form
 #: goes on with the next key rather than stop taking keys. A widget removed meanwhile is not waited for.
@@ -93,23 +93,17 @@ class KeysInOrder:
             return
         if await app._check_bindings(event.key, priority=True):
             return
-        if focused is not None and _takes_itself(focused, event):
-            await _handled(focused, Key(event.key, event.character))
-            return
+        if focused is not None:
+            key = Key(event.key, event.character)
+            await _handled(focused, key)
+            if key._stop_propagation:  # the widget took the key itself
+                return
         await app._check_bindings(event.key)
         if focused is not None:
             for node in focused.ancestors_with_self:
                 if node is screen or not isinstance(node, Widget):
                     break
                 await _handled(node, None)
-
-
-def _takes_itself(widget: Widget, event: events.Key) -> bool:
-    """Whether the widget handles the key itself rather than through a binding."""
-    if widget.check_consume_key(event.key, event.character):
-        return True
-    # A text area starts a new line on Enter in its own key handler, although check_consume_key does not say so.
-    return isinstance(widget, TextArea) and not widget.read_only and event.key == "enter"
 
 
 async def _handled(widget: Widget, event: Key | Paste | None) -> None:
