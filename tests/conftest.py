@@ -49,17 +49,13 @@ def session(db: Database) -> Iterator[Session]:
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The default demo data set, built once per test module (the clock and user are fixed here too: the autouse
     fixture is per test). Copy it with ``copy_database`` before changing it."""
-    from coordinator_tui.services.demo_data import load_demo
+    from tests.safety_helpers import write_demo_database
 
     clock.set_fixed_now(FIXED_NOW)
     audit.set_current_user("test-coordinator")
-    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
-    database = open_database(str(path))
     try:
-        with database.session() as session:
-            load_demo(session)
+        path = write_demo_database(tmp_path_factory.mktemp("demo-template") / "demo.db")
     finally:
-        database.dispose()
         clock.set_fixed_now(None)
         audit.set_current_user(None)
     yield path

@@ -162,31 +162,20 @@ def check_timetable(instance: Instance, items: Sequence[ScheduledItem]) -> list[
         if it.room_id is not None:
             per_room[(it.room_id, it.day)].append((it.start, it.end, it.key))
         per_patient[(it.patient_id, it.day)].append((it.start, it.end, it.key))
-    for (who, day), entries in per_prof.items():
-        for a, b in _pairwise_overlaps(entries):
-            if a[2] in outside and b[2] in outside:
-                continue  # both kept as booked: not this plan's doing
-            out.append(
-                Violation(
-                    "professional_overlap",
-                    f"{a[2]} and {b[2]} overlap (professional {who}, day {day + 1})",
-                    (a[2], b[2]),
-                    professional_id=who,
-                    day=day,
+    for rule, table, kind in (("professional_overlap", per_prof, "professional"), ("room_overlap", per_room, "room")):
+        for (who, day), entries in table.items():
+            for a, b in _pairwise_overlaps(entries):
+                if a[2] in outside and b[2] in outside:
+                    continue  # both kept as booked: not this plan's doing
+                out.append(
+                    Violation(
+                        rule,
+                        f"{a[2]} and {b[2]} overlap ({kind} {who}, day {day + 1})",
+                        (a[2], b[2]),
+                        day=day,
+                        **{f"{kind}_id": who},
+                    )
                 )
-            )
-    for (room, day), entries in per_room.items():
-        for a, b in _pairwise_overlaps(entries):
-            if a[2] in outside and b[2] in outside:
-                continue
-            out.append(
-                Violation(
-                    "room_overlap",
-                    f"{a[2]} and {b[2]} overlap (room {room}, day {day + 1})",
-                    (a[2], b[2]),
-                    room_id=room,
-                )
-            )
     for (pid, day), entries in per_patient.items():
         for a, b in _pairwise_overlaps(entries):
             if a[2] in outside and b[2] in outside:
