@@ -670,14 +670,7 @@ def apply_solution(
         if r is None or change.kind in (ChangeKind.UNCHANGED, ChangeKind.KEPT_OUTSIDE, ChangeKind.NOT_PLACED):
             continue
         if change.kind == ChangeKind.CANCELLED:
-            assert r.appointment_id is not None
-            update_record(
-                session,
-                Appointment,
-                r.appointment_id,
-                {"status": AppointmentStatus.CANCELLED},
-                expected_version=r.appointment_version,
-            )
+            _update_booked(session, r, {"status": AppointmentStatus.CANCELLED})
             continue
         it = change.after
         assert it is not None
@@ -685,16 +678,9 @@ def apply_solution(
         start = local_to_utc(day, dt.time(it.start // 60, it.start % 60), zone)
         end = start + dt.timedelta(minutes=r.minutes)  # its own length (the solver's steps are 5 minutes)
         if change.kind == ChangeKind.MOVED:
-            assert r.appointment_id is not None
-            update_record(
-                session,
-                Appointment,
-                r.appointment_id,
-                {"start": start, "end": end, "room_id": it.room_id},
-                expected_version=r.appointment_version,
-            )
+            appointment_id = _update_booked(session, r, {"start": start, "end": end, "room_id": it.room_id})
             if set(it.professional_ids) != set(r.professional_ids):  # the request holds its current professionals
-                _set_professionals(session, r.appointment_id, it.professional_ids)
+                _set_professionals(session, appointment_id, it.professional_ids)
             continue
         appt = create_record(
             session,
@@ -715,6 +701,13 @@ def apply_solution(
         assert appt.id is not None
         _set_professionals(session, appt.id, it.professional_ids)
     return plan
+
+
+def _update_booked(session: Session, r: sch.Request, values: dict[str, object]) -> int:
+    """Change the booked appointment behind ``r``; refused (ConcurrentEditError) if it changed since it was read."""
+    assert r.appointment_id is not None
+    update_record(session, Appointment, r.appointment_id, values, expected_version=r.appointment_version)
+    return r.appointment_id
 
 
 def _set_professionals(session: Session, appointment_id: int, professional_ids: tuple[int, ...]) -> None:

@@ -162,33 +162,20 @@ def check_timetable(instance: Instance, items: Sequence[ScheduledItem]) -> list[
         if it.room_id is not None:
             per_room[(it.room_id, it.day)].append((it.start, it.end, it.key))
         per_patient[(it.patient_id, it.day)].append((it.start, it.end, it.key))
-    for rule, table, kind in (("professional_overlap", per_prof, "professional"), ("room_overlap", per_room, "room")):
+    for kind, table in (("professional", per_prof), ("room", per_room), ("patient", per_patient)):
         for (who, day), entries in table.items():
             for a, b in _pairwise_overlaps(entries):
                 if a[2] in outside and b[2] in outside:
                     continue  # both kept as booked: not this plan's doing
                 out.append(
                     Violation(
-                        rule,
+                        f"{kind}_overlap",
                         f"{a[2]} and {b[2]} overlap ({kind} {who}, day {day + 1})",
                         (a[2], b[2]),
                         day=day,
                         **{f"{kind}_id": who},
                     )
                 )
-    for (pid, day), entries in per_patient.items():
-        for a, b in _pairwise_overlaps(entries):
-            if a[2] in outside and b[2] in outside:
-                continue
-            out.append(
-                Violation(
-                    "patient_overlap",
-                    f"family {pid} is in {a[2]} and {b[2]} at once",
-                    (a[2], b[2]),
-                    patient_id=pid,
-                    day=day,
-                )
-            )
 
     # Transfers between buildings: consecutive appointments of a family on one day.
     by_key = {it.key: it for it in [*valid, *instance.outside_plan]}
