@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from coordinator_tui.services.scheduling import (
+from coordinator_tui.services.clinics.scheduling import (
     Instance,
     PatientSpec,
     ProfessionalSpec,
@@ -45,8 +45,8 @@ from coordinator_tui.services.scheduling import (
     solve,
     waiting_minutes,
 )
-from coordinator_tui.services.timetable_checker import check_timetable
-from coordinator_tui.services.timetable_plan import as_booked, repair_timetable
+from coordinator_tui.services.clinics.timetable_checker import check_timetable
+from coordinator_tui.services.clinics.timetable_plan import as_booked, repair_timetable
 
 # (discipline, minutes, building, fasting)
 DISCIPLINES = [

@@ -195,7 +195,7 @@ async def interaction_timings(db_path: Path) -> dict[str, list[float]]:
 
     from coordinator_tui.commands.app import _read_first_page_meanwhile
     from coordinator_tui.db import open_database
-    from coordinator_tui.services.clinics import upcoming_clinics
+    from coordinator_tui.services.clinics.clinics import upcoming_clinics
     from coordinator_tui.ui.app import CoordinatorApp
     from coordinator_tui.ui.screens.clinic_days import ClinicEventScreen
     from coordinator_tui.ui.screens.patient_record import PatientRecordScreen

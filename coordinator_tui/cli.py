@@ -96,7 +96,7 @@ def _run(argv: Sequence[str] | None) -> int:
             from coordinator_tui.commands.app import run_app
 
             return run_app(args)  # installs the audit guard as it opens the database, after the first frame
-        from coordinator_tui.services import audit_guard
+        from coordinator_tui.services.safety import audit_guard
 
         audit_guard.install()  # the audit log is append-only: no session may change or delete an entry
         return int(args.func(args))

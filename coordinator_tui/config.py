@@ -75,7 +75,7 @@ class Settings:
     service_name: str = "National Alström Syndrome Service"
     timezone: str = "Europe/London"
     # A service's own milestone rules file, layered by rule id on top of the shipped data/milestones.toml
-    # (change keys, add rules, switch rules off; see services/milestone_rules.py).
+    # (change keys, add rules, switch rules off; see services/transition/milestone_rules.py).
     rules_file: str = ""
     export_dir: str = ""
     backup_dir: str = ""

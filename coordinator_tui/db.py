@@ -18,10 +18,10 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -41,6 +41,9 @@ from coordinator_tui.temp_files import remove_leftovers, temp_name
 
 if TYPE_CHECKING:
     from alembic.config import Config
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +298,17 @@ class Database:
         # Closing the session ends the transaction (rolled back: nothing to keep) and leaves what was read loaded.
         with translate_errors(), Session(engine, expire_on_commit=False, autoflush=False) as session:
             yield session
+
+    def read(self, query: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``query(session, ...)`` in a read-only unit of work (``read_session``): how a use case reads."""
+        with self.read_session() as session:
+            return query(session, *args, **kwargs)
+
+    def write(self, change: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``change(session, ...)`` in one unit of work, committed if it returns (``session``): how a use case
+        saves."""
+        with self.session() as session:
+            return change(session, *args, **kwargs)
 
     def dispose(self) -> None:
         self.engine.dispose()

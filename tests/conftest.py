@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from coordinator_tui import clock
 from coordinator_tui.db import Database, open_database
-from coordinator_tui.services import audit
+from coordinator_tui.services.safety import audit
 
 # The demo data and every snapshot are built "as of" this moment: a Wednesday in late November 2026.
 FIXED_NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC)

@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from coordinator_tui.config import load_settings
 from coordinator_tui.db import Database, open_database
 from coordinator_tui.errors import DatabaseError
-from coordinator_tui.services import patients as patient_service
-from coordinator_tui.services.backup import daily_backup_if_due
+from coordinator_tui.services.people import patients as patient_service
+from coordinator_tui.services.safety.backup import daily_backup_if_due
 
 
 def main(target: str) -> None:

@@ -17,9 +17,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coordinator_tui.db import open_database
-from coordinator_tui.services import audit
-from coordinator_tui.services import contacts as contact_service
-from coordinator_tui.services import patients as patient_service
+from coordinator_tui.services.people import contacts as contact_service
+from coordinator_tui.services.people import patients as patient_service
+from coordinator_tui.services.safety import audit
 from tests.safety_helpers import patient_form
 
 

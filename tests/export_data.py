@@ -29,7 +29,7 @@ from coordinator_tui.models import (
     Room,
     Service,
 )
-from coordinator_tui.services.itinerary import ItemKind, Itinerary, ItineraryItem
+from coordinator_tui.services.itineraries.itinerary import ItemKind, Itinerary, ItineraryItem
 from coordinator_tui.validation import nhs_check_digit
 
 ZONE = "Europe/London"

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from coordinator_tui.services import patients as patient_service
+from coordinator_tui.services.people import patients as patient_service
 from coordinator_tui.validation import nhs_check_digit
 
 REPO = Path(__file__).resolve().parent.parent

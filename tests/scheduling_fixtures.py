@@ -18,8 +18,7 @@ from coordinator_tui.models import (
     Room,
     Service,
 )
-from coordinator_tui.services.records import create_record
-from coordinator_tui.services.scheduling import (
+from coordinator_tui.services.clinics.scheduling import (
     Instance,
     PatientSpec,
     Placement,
@@ -28,6 +27,7 @@ from coordinator_tui.services.scheduling import (
     RoomSpec,
     StaffDay,
 )
+from coordinator_tui.services.safety.records import create_record
 
 H = 60
 

@@ -9,7 +9,8 @@ import pytest
 from coordinator_tui import cli
 from coordinator_tui.commands import app as app_command
 from coordinator_tui.db import Database
-from coordinator_tui.services import audit_guard, patients
+from coordinator_tui.services.people import patients
+from coordinator_tui.services.safety import audit_guard
 
 
 def test_demo_says_what_it_is_doing_while_it_builds_the_database(

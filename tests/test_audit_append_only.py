@@ -8,7 +8,7 @@ import pytest
 
 from coordinator_tui.db import Database, downgrade, upgrade
 from coordinator_tui.models import AuditAction
-from coordinator_tui.services import audit
+from coordinator_tui.services.safety import audit
 
 
 def _one_event(db: Database) -> None:

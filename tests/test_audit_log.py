@@ -17,8 +17,10 @@ from coordinator_tui import cli
 from coordinator_tui.clinic_time import local_to_utc
 from coordinator_tui.db import Database
 from coordinator_tui.models import AttendanceStatus, AuditEvent
-from coordinator_tui.services import appointments, audit, audit_guard, care_team, clinics, contacts, patients
-from coordinator_tui.services import professionals as professional_service
+from coordinator_tui.services.clinics import appointments, clinics
+from coordinator_tui.services.people import care_team, contacts, patients
+from coordinator_tui.services.people import professionals as professional_service
+from coordinator_tui.services.safety import audit, audit_guard
 from tests.conftest import FIXED_NOW
 from tests.safety_helpers import patient_form
 

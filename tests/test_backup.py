@@ -17,7 +17,7 @@ from coordinator_tui import cli, clock
 from coordinator_tui.config import Settings
 from coordinator_tui.db import Database, NewerDatabaseError, integrity_report, open_database
 from coordinator_tui.models import Patient
-from coordinator_tui.services import backup
+from coordinator_tui.services.safety import backup
 from tests.safety_helpers import add_patient, file_digest
 
 

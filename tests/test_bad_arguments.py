@@ -16,8 +16,8 @@ from sqlmodel import Session
 from coordinator_tui.cli import MAX_RECORD_ID, main
 from coordinator_tui.config import Settings
 from coordinator_tui.db import Database
-from coordinator_tui.services import backup as backup_service
-from coordinator_tui.services.backup import BackupError
+from coordinator_tui.services.safety import backup as backup_service
+from coordinator_tui.services.safety.backup import BackupError
 from tests.export_data import Seed, seed_clinic
 from tests.safety_helpers import run_cli
 
@@ -148,7 +148,7 @@ def test_an_unknown_clinic_or_patient_creates_no_folder(
 def test_a_clinic_nobody_attends_creates_no_folder(
     db: Database, session: Session, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from coordinator_tui.services import clinics
+    from coordinator_tui.services.clinics import clinics
 
     seed_clinic(session)
     empty = clinics.create_clinic_event(

@@ -23,8 +23,8 @@ from coordinator_tui import clock
 from coordinator_tui.cli import build_parser, main
 from coordinator_tui.db import open_database
 from coordinator_tui.models import Appointment, ClinicEvent, Patient, Professional
-from coordinator_tui.services import audit
 from coordinator_tui.services.demo_data import load_demo
+from coordinator_tui.services.safety import audit
 from tests.conftest import FIXED_NOW
 
 DEMO_PATIENTS = 6

@@ -18,11 +18,11 @@ from coordinator_tui.models import (
     ClinicStaffing,
     Patient,
 )
-from coordinator_tui.services import clinic_planning as cp
-from coordinator_tui.services import scheduling as sch
-from coordinator_tui.services.records import create_record, update_record
-from coordinator_tui.services.timetable_checker import check_timetable
-from coordinator_tui.services.timetable_plan import ChangeKind
+from coordinator_tui.services.clinics import clinic_planning as cp
+from coordinator_tui.services.clinics import scheduling as sch
+from coordinator_tui.services.clinics.timetable_checker import check_timetable
+from coordinator_tui.services.clinics.timetable_plan import ChangeKind
+from coordinator_tui.services.safety.records import create_record, update_record
 from tests.scheduling_fixtures import make_clinic
 
 LIMIT = 2.0

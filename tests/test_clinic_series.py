@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from coordinator_tui.models import AuditEvent, ClinicEvent, ClinicStatus, Room, Service
-from coordinator_tui.services.clinic_series import (
+from coordinator_tui.services.clinics.clinic_series import (
     SeriesError,
     bank_holidays,
     create_series,
@@ -17,7 +17,7 @@ from coordinator_tui.services.clinic_series import (
     move_clinic,
     plan_dates,
 )
-from coordinator_tui.services.records import create_record
+from coordinator_tui.services.safety.records import create_record
 
 
 def test_bank_holidays_come_from_the_library() -> None:

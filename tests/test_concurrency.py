@@ -16,9 +16,9 @@ from coordinator_tui import cli
 from coordinator_tui import db as db_module
 from coordinator_tui.db import Database, DatabaseBusyError, DatabaseError, open_database
 from coordinator_tui.models import AuditEvent, Patient
-from coordinator_tui.services import audit
-from coordinator_tui.services import patients as patient_service
 from coordinator_tui.services.errors import ConcurrentEditError
+from coordinator_tui.services.people import patients as patient_service
+from coordinator_tui.services.safety import audit
 from tests.safety_helpers import REPO, add_patient, child_env, file_digest
 
 WRITER = REPO / "tests" / "crash_writer.py"
@@ -106,7 +106,8 @@ def test_stale_save_against_another_process(shared: Path, tmp_path: Path) -> Non
         script = (
             "import sys\n"
             "from coordinator_tui.db import open_database\n"
-            "from coordinator_tui.services import audit, patients\n"
+            "from coordinator_tui.services.people import patients\n"
+            "from coordinator_tui.services.safety import audit\n"
             "audit.set_current_user('carol.nurse')\n"
             "db = open_database(sys.argv[1], create=False)\n"
             "with db.session() as s:\n"

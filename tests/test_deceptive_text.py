@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from coordinator_tui.cli import main
 from coordinator_tui.db import Database
-from coordinator_tui.services import patients
+from coordinator_tui.services.people import patients
 from coordinator_tui.terminal_text import VisibleWriter, json_safe, terminal_safe_output, visible
 from coordinator_tui.validation import FieldError, ValidationError, clean_text
 from tests.safety_helpers import run_cli

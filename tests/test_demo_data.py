@@ -32,10 +32,11 @@ from coordinator_tui.models import (
     Patient,
     Professional,
 )
-from coordinator_tui.services import appointments, audit, clinics
-from coordinator_tui.services.appointments import ClashKind
+from coordinator_tui.services.clinics import appointments, clinics
+from coordinator_tui.services.clinics.appointments import ClashKind
 from coordinator_tui.services.demo_data import CENTRE_DISCIPLINES, LOCAL_ROLES, demo_nhs_numbers, load_demo
-from coordinator_tui.services.patients import age_on
+from coordinator_tui.services.people.patients import age_on
+from coordinator_tui.services.safety import audit
 from coordinator_tui.validation import nhs_check_digit, validate_nhs_number, validate_uk_phone
 from tests.conftest import FIXED_NOW
 
@@ -283,7 +284,9 @@ def test_appointments_for_the_next_clinic_only(s: Session) -> None:
 def test_past_clinics_have_fulfilled_appointments(s: Session) -> None:
     past = [c for c in clinics.list_clinics(s) if c.start_date <= TODAY]
     statuses = Counter(
-        v.appointment.status for c in past for v in appointments.for_clinic(s, c.id)  # type: ignore[arg-type]
+        v.appointment.status
+        for c in past
+        for v in appointments.for_clinic(s, c.id)  # type: ignore[arg-type]
     )
     assert set(statuses) == {AppointmentStatus.FULFILLED}
     assert sum(statuses.values()) > 40 * 10

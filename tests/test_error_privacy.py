@@ -23,8 +23,8 @@ from sqlmodel import Session
 from coordinator_tui.cli import main
 from coordinator_tui.db import Database
 from coordinator_tui.export import ExportError, atomic, export_itineraries
-from coordinator_tui.services import backup as backup_service
 from coordinator_tui.services.errors import NotFoundError
+from coordinator_tui.services.safety import backup as backup_service
 from coordinator_tui.text_fold import fold
 from tests.export_data import seed_clinic
 from tests.safety_helpers import run_cli

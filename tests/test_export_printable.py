@@ -19,7 +19,7 @@ from coordinator_tui.export.atomic import write_atomic
 from coordinator_tui.export.printable import render_html, render_text
 from coordinator_tui.export.service import ascii_slug, file_stem, parse_formats
 from coordinator_tui.models import Patient
-from coordinator_tui.services.itinerary import build_itinerary
+from coordinator_tui.services.itineraries.itinerary import build_itinerary
 from tests.export_data import OTHER_FAMILY_MARKERS, SECRET_MARKERS, hostile_itinerary, seed_clinic
 
 SETTINGS = Settings()

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from coordinator_tui import cli
 from coordinator_tui.config import data_dir
 from coordinator_tui.db import Database, DatabaseError, integrity_report, open_database
-from coordinator_tui.services import patients as patient_service
+from coordinator_tui.services.people import patients as patient_service
 from tests.safety_helpers import add_patient, file_digest, run_cli
 
 COMMANDS: dict[str, list[str]] = {
@@ -247,7 +247,7 @@ def test_full_disk_while_saving_is_a_clear_error_and_keeps_what_was_saved(
         assert str(info.value) == "the database could not be written: the disk is full or failing"
         with db.session() as s:
             saved = patient_service.list_patients(s)
-            from coordinator_tui.services import audit
+            from coordinator_tui.services.safety import audit
 
             created = {e.entity_id for e in audit.history(s, entity="patient", limit=10_000) if e.action == "create"}
         assert len(saved) >= 3

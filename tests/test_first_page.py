@@ -17,8 +17,9 @@ from coordinator_tui.commands.app import _read_first_page_meanwhile
 from coordinator_tui.db import Database, open_database
 from coordinator_tui.db_file import is_current_database_file, read_first_patients
 from coordinator_tui.models import CareTeamMember, CareTeamStatus, Patient, TransitionStatus
-from coordinator_tui.services import care_team, clinics, patients, professionals
-from coordinator_tui.services.patient_summary import PAGE_SIZE, PatientSummary, summary_from_row
+from coordinator_tui.services.clinics import clinics
+from coordinator_tui.services.people import care_team, patients, professionals
+from coordinator_tui.services.people.patient_summary import PAGE_SIZE, PatientSummary, summary_from_row
 from tests.conftest import copy_database
 from tests.test_patient_summaries import _clinic, _item, _nhs
 

@@ -22,12 +22,12 @@ from coordinator_tui import cli
 from coordinator_tui.config import Settings, SettingsError, load_settings
 from coordinator_tui.db import Database, open_database
 from coordinator_tui.models import AuditEvent, ClinicEvent, Contact, Patient, Professional
-from coordinator_tui.services import appointments as appointment_service
-from coordinator_tui.services import care_team as care_team_service
-from coordinator_tui.services import clinics as clinic_service
-from coordinator_tui.services import contacts as contact_service
-from coordinator_tui.services import patients as patient_service
-from coordinator_tui.services import professionals as professional_service
+from coordinator_tui.services.clinics import appointments as appointment_service
+from coordinator_tui.services.clinics import clinics as clinic_service
+from coordinator_tui.services.people import care_team as care_team_service
+from coordinator_tui.services.people import contacts as contact_service
+from coordinator_tui.services.people import patients as patient_service
+from coordinator_tui.services.people import professionals as professional_service
 from coordinator_tui.validation import (
     FieldError,
     ValidationError,
@@ -289,7 +289,7 @@ def test_day_in_clinic(text: str) -> None:
 @FAST
 @given(hostile_form(BOOKING_KEYS, {"day": "1", "start_time": "09:30", "patient": "1", "professionals": "2"}))
 def test_booking_form(form: dict[str, Any]) -> None:
-    from coordinator_tui.services.clinic_day_views import parse_booking_form
+    from coordinator_tui.services.clinics.clinic_day_views import parse_booking_form
 
     returns_or_refuses(parse_booking_form, form, CLINIC, "Europe/London")
 
@@ -302,14 +302,14 @@ def test_day_number_superscript_is_refused_as_a_field_error() -> None:
 
 
 def test_booking_patient_superscript_is_refused() -> None:
-    from coordinator_tui.services.clinic_day_views import parse_booking_form
+    from coordinator_tui.services.clinics.clinic_day_views import parse_booking_form
 
     form = {"day": "1", "start_time": "09:30", "patient": "²", "professionals": "2"}
     returns_or_refuses(parse_booking_form, form, CLINIC, "Europe/London")
 
 
 def test_booking_patient_huge_number_is_refused() -> None:
-    from coordinator_tui.services.clinic_day_views import parse_booking_form
+    from coordinator_tui.services.clinics.clinic_day_views import parse_booking_form
 
     form = {"day": "1", "start_time": "09:30", "patient": "9" * 10_000, "professionals": "2"}
     returns_or_refuses(parse_booking_form, form, CLINIC, "Europe/London")
@@ -491,7 +491,7 @@ toml_value = st.one_of(
 def test_any_rules_file_gives_rules_or_a_rules_error(
     tmp_path_factory: pytest.TempPathFactory, fields: list[tuple[str, str]], noise: bytes
 ) -> None:
-    from coordinator_tui.services.milestone_rules import RulesError, load_rules_file
+    from coordinator_tui.services.transition.milestone_rules import RulesError, load_rules_file
 
     body = "[[milestone]]\n" + "\n".join(f"{k} = {v}" for k, v in fields) + "\n"
     for content in (body.encode("utf-8", "surrogatepass"), noise, body.encode() + noise):

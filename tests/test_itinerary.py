@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from coordinator_tui.models import Appointment, ClinicAttendance, ClinicEvent, ClinicStatus
 from coordinator_tui.services.errors import NotFoundError
-from coordinator_tui.services.itinerary import (
+from coordinator_tui.services.itineraries.itinerary import (
     ItemKind,
     Itinerary,
     NotAttendingError,

@@ -37,7 +37,7 @@ from coordinator_tui.db import (
     upgrade,
 )
 from coordinator_tui.models import Patient
-from coordinator_tui.services import contacts, patients
+from coordinator_tui.services.people import contacts, patients
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 STAMP = "20261125T100000Z"  # conftest's fixed clock

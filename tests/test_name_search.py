@@ -20,8 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from coordinator_tui.models import Patient, patient_search_key
-from coordinator_tui.services import patients
 from coordinator_tui.services.demo_data import load_demo
+from coordinator_tui.services.people import patients
 from coordinator_tui.text_fold import fold, search_key
 from coordinator_tui.validation import ValidationError, nhs_check_digit
 

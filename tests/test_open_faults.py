@@ -23,7 +23,7 @@ import pytest
 from coordinator_tui import cli
 from coordinator_tui.config import Settings
 from coordinator_tui.db import DamagedDatabaseError, check_pages, open_database
-from coordinator_tui.services import backup
+from coordinator_tui.services.safety import backup
 from coordinator_tui.temp_files import remove_leftovers, temp_name
 from tests.safety_helpers import (
     REPO,

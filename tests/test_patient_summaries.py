@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from sqlmodel import Session
 
 from coordinator_tui.models import TransitionItem, TransitionStatus
-from coordinator_tui.services import care_team, clinics, patients, professionals
+from coordinator_tui.services.clinics import clinics
+from coordinator_tui.services.people import care_team, patients, professionals
 from coordinator_tui.validation import nhs_check_digit
 
 TODAY = dt.date(2026, 11, 25)
@@ -142,7 +143,7 @@ def test_case_is_folded_by_lower_except_on_sqlite_whose_like_already_folds_it() 
     from sqlalchemy.dialects import postgresql, sqlite
 
     from coordinator_tui.models import Patient
-    from coordinator_tui.services.text_search import contains
+    from coordinator_tui.services.people.text_search import contains
 
     condition = contains(Patient.family_name, "McT")
     on_sqlite = str(condition.compile(dialect=sqlite.dialect()))

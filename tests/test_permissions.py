@@ -16,7 +16,7 @@ import pytest
 from coordinator_tui import config
 from coordinator_tui.cli import main
 from coordinator_tui.db import backup_sqlite_file, open_database
-from coordinator_tui.services import patients
+from coordinator_tui.services.people import patients
 
 
 def mode(path: Path) -> int:

@@ -25,8 +25,8 @@ from coordinator_tui import cli, logging_setup
 from coordinator_tui.config import data_dir
 from coordinator_tui.db import Database, open_database
 from coordinator_tui.models import Patient
-from coordinator_tui.services import contacts as contact_service
-from coordinator_tui.services import patients as patient_service
+from coordinator_tui.services.people import contacts as contact_service
+from coordinator_tui.services.people import patients as patient_service
 from coordinator_tui.validation import ValidationError, format_nhs_number, nhs_check_digit
 from tests.safety_helpers import child_env
 
@@ -252,7 +252,7 @@ def test_crash_in_a_real_process_prints_one_line(tmp_path: Path, marked_db: Data
         "from coordinator_tui import cli\n"
         "from coordinator_tui.commands import listing\n"
         "from coordinator_tui.db import open_database\n"
-        "from coordinator_tui.services import patients\n"
+        "from coordinator_tui.services.people import patients\n"
         "def boom(args):\n"
         "    db = open_database(args.db, create=False)\n"
         "    with db.session() as s:\n"

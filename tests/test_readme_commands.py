@@ -33,6 +33,6 @@ def test_readme_demo_command_uses_the_console_script_and_demo_flag() -> None:
 
 def test_list_command_offers_the_kinds_the_listing_service_knows() -> None:
     from coordinator_tui.commands.listing import KINDS as command_kinds
-    from coordinator_tui.services.listing import KINDS as service_kinds
+    from coordinator_tui.services.people.listing import KINDS as service_kinds
 
     assert command_kinds == service_kinds

@@ -10,7 +10,7 @@ from sqlmodel import select
 from coordinator_tui.cli import main
 from coordinator_tui.db import Database
 from coordinator_tui.models import Appointment
-from coordinator_tui.services.scheduling import NO_BOUND_TEXT
+from coordinator_tui.services.clinics.scheduling import NO_BOUND_TEXT
 from tests.scheduling_fixtures import make_clinic
 
 
@@ -54,7 +54,7 @@ def test_schedule_says_there_is_no_bound_instead_of_a_gap(
 ) -> None:
     """A solve that proved no bound (0) prints that the solver could not prove how good the timetable is, not
     "gap 100.0%, bound 0"."""
-    from coordinator_tui.services import scheduling as sch
+    from coordinator_tui.services.clinics import scheduling as sch
 
     real = sch.solve
 
@@ -108,8 +108,8 @@ def test_schedule_apply_refuses_an_appointment_changed_during_the_solve(
     from sqlmodel import col
 
     from coordinator_tui.db import open_database
-    from coordinator_tui.services import clinic_planning
-    from coordinator_tui.services.records import update_record
+    from coordinator_tui.services.clinics import clinic_planning
+    from coordinator_tui.services.safety.records import update_record
 
     path, clinic_id = clinic_db
     assert main(["schedule", "--clinic", str(clinic_id), "--time-limit", "1.5", "--apply", "--db", path]) == 0

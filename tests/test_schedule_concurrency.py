@@ -18,9 +18,9 @@ from sqlmodel import col, select
 
 from coordinator_tui.db import Database, open_database
 from coordinator_tui.models import Appointment, AppointmentStatus, ClinicEvent
-from coordinator_tui.services import clinic_planning as cp
-from coordinator_tui.services import patients as patient_service
-from coordinator_tui.services.records import create_record, update_record
+from coordinator_tui.services.clinics import clinic_planning as cp
+from coordinator_tui.services.people import patients as patient_service
+from coordinator_tui.services.safety.records import create_record, update_record
 from tests.conftest import copy_database
 from tests.safety_helpers import child_env
 from tests.scheduling_fixtures import make_clinic

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coordinator_tui.services.scheduling import (
+from coordinator_tui.services.clinics.scheduling import (
     RESOLUTION,
     Instance,
     PatientSpec,
@@ -26,8 +26,8 @@ from coordinator_tui.services.scheduling import (
     greedy_timetable,
     solve,
 )
-from coordinator_tui.services.timetable_checker import check_timetable
-from coordinator_tui.services.timetable_plan import as_booked, repair_timetable
+from coordinator_tui.services.clinics.timetable_checker import check_timetable
+from coordinator_tui.services.clinics.timetable_plan import as_booked, repair_timetable
 from tests.scheduling_fixtures import H, generated_clinic, small_instance
 
 LIMIT = 2.0
@@ -218,7 +218,7 @@ def test_repair_when_a_family_arrives_late(solved: tuple[Instance, list[Schedule
 
 
 def test_insertion_timetable_places_everything_keeps_every_rule_and_pins() -> None:
-    from coordinator_tui.services.scheduling import _Clock, _family_floors, _insertion_timetable
+    from coordinator_tui.services.clinics.scheduling import _Clock, _family_floors, _insertion_timetable
 
     inst = small_instance(pinned=Placement(1, 9 * H + 30))
     items = _insertion_timetable(inst, 3.0, 0, 2, _family_floors(inst), _Clock(deterministic=True))
@@ -254,7 +254,7 @@ def test_a_family_placed_around_blocked_appointments_keeps_every_rule() -> None:
 
 
 def test_ruin_and_recreate_keeps_every_rule_and_never_worsens() -> None:
-    from coordinator_tui.services.scheduling import _Clock, _family_floors, _improve_by_families
+    from coordinator_tui.services.clinics.scheduling import _Clock, _family_floors, _improve_by_families
 
     inst = generated_clinic(6)
     start = greedy_timetable(inst)
@@ -288,7 +288,7 @@ def _lateness(inst: Instance, items: list[ScheduledItem], pid: int, days: frozen
 def _assert_floors_hold(inst: Instance, timetables: list[list[ScheduledItem]]) -> int:
     """Every floor (absolute and counted from first appointments) is at most the family's share; returns how many
     (family, timetable) pairs were checked."""
-    from coordinator_tui.services.scheduling import _family_floors
+    from coordinator_tui.services.clinics.scheduling import _family_floors
 
     floors = _family_floors(inst)
     checked = 0
@@ -314,7 +314,7 @@ def test_family_floors_bound_every_complete_timetable(solved: tuple[Instance, li
 
 def test_family_floors_are_at_most_each_familys_best_alone() -> None:
     """Each floor is at most the family's proven optimum when it is alone at the clinic (a CP-SAT solve)."""
-    from coordinator_tui.services.scheduling import _families_only, _family_floors
+    from coordinator_tui.services.clinics.scheduling import _families_only, _family_floors
 
     for inst in (small_instance(), generated_clinic(4)):
         floors = _family_floors(inst)
@@ -439,7 +439,7 @@ def test_a_build_whose_last_stage_has_almost_no_time_returns_an_earlier_stages_t
     """Under load the whole model may find nothing in its last few per cent of the time: the build still returns
     the complete timetable an earlier stage found (never worse by the objective), keeps every rule, and says
     which stage it came from."""
-    from coordinator_tui.services import scheduling as sch
+    from coordinator_tui.services.clinics import scheduling as sch
 
     improve = sch._improve_by_families
 
@@ -477,7 +477,7 @@ def _result(status: str, objective: float | None, bound: float | None, gap: floa
 
 @pytest.mark.parametrize("bound", [None, 0.0, float("inf"), float("-inf"), float("nan")])
 def test_summary_says_there_is_no_bound_instead_of_a_meaningless_gap(bound: float | None) -> None:
-    from coordinator_tui.services.scheduling import NO_BOUND_TEXT
+    from coordinator_tui.services.clinics.scheduling import NO_BOUND_TEXT
 
     result = _result("feasible", 120.0, bound, 1.0)
     solver_line = next(line for line in result.summary_lines(small_instance()) if line.startswith("Solver:"))
@@ -487,7 +487,7 @@ def test_summary_says_there_is_no_bound_instead_of_a_meaningless_gap(bound: floa
 
 
 def test_summary_shows_the_gap_when_there_is_a_bound() -> None:
-    from coordinator_tui.services.scheduling import NO_BOUND_TEXT, _gap
+    from coordinator_tui.services.clinics.scheduling import NO_BOUND_TEXT, _gap
 
     result = _result("feasible", 120.0, 100.0, _gap("feasible", 120.0, 100.0))
     solver_line = next(line for line in result.summary_lines(small_instance()) if line.startswith("Solver:"))

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from coordinator_tui.services import school_year
-from coordinator_tui.services.school_year import (
+from coordinator_tui.services.transition import school_year
+from coordinator_tui.services.transition.school_year import (
     SchoolCalendar,
     academic_year_start,
     date_in_school_year,

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlmodel import Session
 
-from coordinator_tui.services import care_team, patients, professionals
+from coordinator_tui.services.people import care_team, patients, professionals
 from coordinator_tui.validation import ValidationError, nhs_check_digit
 
 

@@ -38,19 +38,13 @@ from coordinator_tui.models import (
     ProfessionalSetting,
     Service,
 )
-from coordinator_tui.services import (
-    appointments,
-    audit,
-    care_team,
-    clinics,
-    contacts,
-    patients,
-    professionals,
-    service,
-)
-from coordinator_tui.services.appointments import ClashKind
+from coordinator_tui.services.clinics import appointments, clinics
+from coordinator_tui.services.clinics.appointments import ClashKind
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
-from coordinator_tui.services.records import update_record
+from coordinator_tui.services.people import care_team, contacts, patients, professionals
+from coordinator_tui.services.people import specialist_service as service
+from coordinator_tui.services.safety import audit
+from coordinator_tui.services.safety.records import update_record
 from coordinator_tui.validation import ValidationError
 
 ZONE = "Europe/London"
@@ -247,6 +241,7 @@ def test_service_refuses_invalid_nhs_and_future_birth_even_without_the_form(db: 
 
 def test_search_patients_by_name_nhs_and_hospital_number(world: World) -> None:
     with world.db.session() as s:
+
         def names(text: str) -> list[str]:
             return [p.given_name for p in patients.search_patients(s, text)]
 
@@ -732,7 +727,11 @@ def test_appointment_round_trip(world: World) -> None:
         assert [v.appointment.id for v in appointments.for_patient(s, world.pip)] == [eyes.id, joint.id]
         assert [v.appointment.id for v in appointments.for_professional(s, world.ear)] == [joint.id]
         moved = appointments.move_appointment(
-            s, eyes.id, start=local(CLINIC_DAY1, 11), end=local(CLINIC_DAY1, 11, 45), expected_version=1  # type: ignore[arg-type]
+            s,
+            eyes.id,
+            start=local(CLINIC_DAY1, 11),
+            end=local(CLINIC_DAY1, 11, 45),
+            expected_version=1,  # type: ignore[arg-type]
         )
         assert (moved.version, moved.room_id) == (2, world.room_a)
         appointments.update_appointment(s, eyes.id, {"family_instructions": "Bring glasses."}, expected_version=2)  # type: ignore[arg-type]

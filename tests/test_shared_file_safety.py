@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from coordinator_tui import cli
-from coordinator_tui.services import backup
+from coordinator_tui.services.safety import backup
 from tests.safety_helpers import REPO, busiest_clinic, child_env, run_cli, write_demo_database
 
 COORDINATOR = REPO / "tests" / "coordinator_process.py"
@@ -150,7 +150,10 @@ def test_restore_is_refused_while_the_app_holds_the_database_open_backup_or_not(
 # connection may have open. A new one makes this test fail until it is checked and listed here.
 NON_SQLITE_OPENS = {
     ("coordinator_tui/db.py", "os.open("): "create_private_file: a new file made with O_EXCL (nothing has it open)",
-    ("coordinator_tui/services/backup.py", "os.open("): "fsync of a folder, and of the pre-restore copy just made",
+    (
+        "coordinator_tui/services/safety/backup.py",
+        "os.open(",
+    ): "fsync of a folder, and of the pre-restore copy just made",
     ("coordinator_tui/export/atomic.py", "os.open("): "an itinerary's temporary file (O_EXCL), and fsync of a folder",
     ("coordinator_tui/export/atomic.py", "os.fdopen("): "the itinerary's temporary file",
     ("coordinator_tui/logging_setup.py", "os.open("): "the log file and crash reports",

@@ -55,7 +55,7 @@ REAL_COMMAND = textwrap.dedent(
 
     async def once_open(pilot):
         await asyncio.to_thread(lambda: pilot.app.database)
-        from coordinator_tui.services import audit_guard
+        from coordinator_tui.services.safety import audit_guard
 
         report["guard"] = audit_guard.installed()
         pilot.app.exit(0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from coordinator_tui.services.scheduling import (
+from coordinator_tui.services.clinics.scheduling import (
     Instance,
     PatientSpec,
     ProfessionalSpec,
@@ -18,7 +18,7 @@ from coordinator_tui.services.scheduling import (
     ScheduledItem,
     StaffDay,
 )
-from coordinator_tui.services.timetable_checker import check_timetable
+from coordinator_tui.services.clinics.timetable_checker import check_timetable
 
 H = 60
 OVERLAP_RULES = {"professional_overlap", "patient_overlap", "room_overlap"}

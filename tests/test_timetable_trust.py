@@ -28,14 +28,14 @@ from coordinator_tui.models import (
     ClinicAttendance,
     ClinicStaffing,
 )
-from coordinator_tui.services import appointments as appointment_service
-from coordinator_tui.services import audit
-from coordinator_tui.services import clinic_planning as cp
-from coordinator_tui.services import scheduling as sch
+from coordinator_tui.services.clinics import appointments as appointment_service
+from coordinator_tui.services.clinics import clinic_planning as cp
+from coordinator_tui.services.clinics import scheduling as sch
+from coordinator_tui.services.clinics.timetable_checker import check_timetable
+from coordinator_tui.services.clinics.timetable_plan import ChangeKind, TimetablePlan, current_items, plan_changes
 from coordinator_tui.services.errors import ConcurrentEditError
-from coordinator_tui.services.records import delete_record, update_record
-from coordinator_tui.services.timetable_checker import check_timetable
-from coordinator_tui.services.timetable_plan import ChangeKind, TimetablePlan, current_items, plan_changes
+from coordinator_tui.services.safety import audit
+from coordinator_tui.services.safety.records import delete_record, update_record
 from tests.conftest import FIXED_NOW, copy_database
 from tests.scheduling_fixtures import make_clinic
 

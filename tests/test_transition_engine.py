@@ -19,12 +19,11 @@ from sqlmodel import Session, select
 
 from coordinator_tui.config import Settings
 from coordinator_tui.models import AuditEvent, Patient, TransitionItem, TransitionStatus
-from coordinator_tui.services import audit
 from coordinator_tui.services.errors import ConcurrentEditError
-from coordinator_tui.services.milestone_rules import MilestoneRules, load_rules
-from coordinator_tui.services.patients import archive_patient, create_patient, update_patient
-from coordinator_tui.services.records import create_record
-from coordinator_tui.services.transition import (
+from coordinator_tui.services.people.patients import archive_patient, create_patient, update_patient
+from coordinator_tui.services.safety import audit
+from coordinator_tui.services.safety.records import create_record
+from coordinator_tui.services.transition.engine import (
     CaseloadBucket,
     DueFlag,
     caseload,
@@ -34,6 +33,7 @@ from coordinator_tui.services.transition import (
     set_status,
     update_note,
 )
+from coordinator_tui.services.transition.milestone_rules import MilestoneRules, load_rules
 from coordinator_tui.validation import ValidationError, nhs_check_digit
 
 TODAY = dt.date(2026, 11, 25)
@@ -566,7 +566,7 @@ def test_checklist_for_patient_groups_by_stage_in_date_order(session: Session, r
 
 
 def test_flags_are_a_word_and_a_symbol() -> None:
-    from coordinator_tui.services.transition import BUCKET_LABELS, FLAG_LABELS
+    from coordinator_tui.services.transition.engine import BUCKET_LABELS, FLAG_LABELS
 
     for label in [*FLAG_LABELS.values(), *BUCKET_LABELS.values()]:
         symbol, word = label.split(" ", 1)
@@ -658,7 +658,7 @@ def test_caseload_on_generated_checklists(session: Session, rules: MilestoneRule
 
 def test_caseload_counts_on_demo_data(session: Session) -> None:
     from coordinator_tui.services.demo_data import load_demo
-    from coordinator_tui.services.milestone_rules import CATEGORIES, OWNER_ROLES
+    from coordinator_tui.services.transition.milestone_rules import CATEGORIES, OWNER_ROLES
 
     load_demo(session, patients=40)
     view = caseload(session)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from coordinator_tui.config import Settings
-from coordinator_tui.services.milestone_rules import (
+from coordinator_tui.services.transition.milestone_rules import (
     CATEGORIES,
     OWNER_ROLES,
     DueKind,

@@ -24,7 +24,7 @@ from coordinator_tui.logging_setup import Safe
 
 if TYPE_CHECKING:
     from coordinator_tui.db import Database
-    from coordinator_tui.services.patient_summary import PatientSummary
+    from coordinator_tui.services.people.patient_summary import PatientSummary
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def _read_first_page_meanwhile(path: Path) -> Callable[[], list[PatientSummary] 
     be read (the list then reads them once the database is open)."""
     from coordinator_tui import clock
     from coordinator_tui.db_file import read_first_patients
-    from coordinator_tui.services.patient_summary import PAGE_SIZE, summary_from_row
+    from coordinator_tui.services.people.patient_summary import PAGE_SIZE, summary_from_row
 
     read: list[list[PatientSummary]] = []
 
@@ -127,7 +127,7 @@ def _open_guarded(target: str, *, create: bool = True) -> Database:
     The guard loads SQLAlchemy and the models, so it is installed here, with the database: on the fast path that is
     in the background, after the first frame."""
     from coordinator_tui.db import open_database
-    from coordinator_tui.services import audit_guard
+    from coordinator_tui.services.safety import audit_guard
 
     audit_guard.install()
     return open_database(target, create=create)
@@ -164,7 +164,7 @@ def _run(settings: Settings, **database: object) -> int:
 
 def _daily_backup(db: Database, settings: Settings) -> str | None:
     """The first start of the day backs the database up; a failure is reported but does not stop the app."""
-    from coordinator_tui.services.backup import daily_backup_if_due
+    from coordinator_tui.services.safety.backup import daily_backup_if_due
 
     try:
         daily_backup_if_due(db, settings)

@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_backup(args: argparse.Namespace) -> int:
-    from coordinator_tui.services import backup as backup_service
+    from coordinator_tui.services.safety import backup as backup_service
 
     if args.to is not None and Path(args.to).expanduser().exists() and not Path(args.to).expanduser().is_dir():
         raise FieldError("to", f"--to {args.to} is a file, not a folder")  # a usage error: exit 2
@@ -57,7 +57,7 @@ def run_backup(args: argparse.Namespace) -> int:
 
 
 def run_restore(args: argparse.Namespace) -> int:
-    from coordinator_tui.services import backup as backup_service
+    from coordinator_tui.services.safety import backup as backup_service
 
     target = database_target(getattr(args, "db", None))
     result = backup_service.restore_backup(Path(args.file), target, load_settings())

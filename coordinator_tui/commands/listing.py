@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from coordinator_tui.services.listing import rows
+    from coordinator_tui.services.people.listing import rows
 
     db = open_from_args(args, writable=False)
     try:

@@ -44,11 +44,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from coordinator_tui.services.timetable_plan import ChangeKind
+    from coordinator_tui.services.clinics.timetable_plan import ChangeKind
 
     shown = (ChangeKind.MOVED, ChangeKind.CANCELLED, ChangeKind.NEW, ChangeKind.NOT_PLACED, ChangeKind.KEPT_OUTSIDE)
-    from coordinator_tui.services import clinic_planning, timetable_plan
-    from coordinator_tui.services.scheduling import hhmm, valid_time_limit
+    from coordinator_tui.services.clinics import clinic_planning, timetable_plan
+    from coordinator_tui.services.clinics.scheduling import hhmm, valid_time_limit
 
     try:
         valid_time_limit(args.time_limit)

@@ -58,7 +58,7 @@ from sqlmodel import Session, col, select
 from coordinator_tui import __version__
 from coordinator_tui.clinic_time import zone
 from coordinator_tui.models import ExportedEvent
-from coordinator_tui.services.itinerary import ItemKind, Itinerary, ItineraryItem
+from coordinator_tui.services.itineraries.itinerary import ItemKind, Itinerary, ItineraryItem
 
 PRODID = f"-//Coordinator TUI//Family itinerary {__version__}//EN"
 EVENING_REMINDER_AT = dt.time(18, 0)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 
 from coordinator_tui.export.ics import clean_text
-from coordinator_tui.services.itinerary import (
+from coordinator_tui.services.itineraries.itinerary import (
     ItemKind,
     Itinerary,
     ItineraryItem,

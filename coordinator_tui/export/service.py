@@ -42,7 +42,7 @@ from coordinator_tui.export.atomic import ensure_output_dir, fsync_dir, write_at
 from coordinator_tui.export.formats import FORMATS, parse_formats
 from coordinator_tui.export.ics import CalendarEntry, assign_sequences, calendar_entries, render_ics
 from coordinator_tui.export.printable import render_html, render_text
-from coordinator_tui.services.itinerary import Itinerary, build_clinic_itineraries, build_itinerary
+from coordinator_tui.services.itineraries.itinerary import Itinerary, build_clinic_itineraries, build_itinerary
 from coordinator_tui.text_fold import fold
 
 ProgressCallback = Callable[[int, int], None]

@@ -51,8 +51,8 @@ from coordinator_tui.models import (
     Room,
     patient_search_key,
 )
-from coordinator_tui.services import audit
-from coordinator_tui.services.service import get_service
+from coordinator_tui.services.people.specialist_service import get_service
+from coordinator_tui.services.safety import audit
 from coordinator_tui.validation import nhs_check_digit
 
 GIVEN_NAMES = [
@@ -139,7 +139,7 @@ class _Writer:
 
     def add(self, record: SQLModel) -> SQLModel:
         if not self.bulk:
-            from coordinator_tui.services.records import create_record
+            from coordinator_tui.services.safety.records import create_record
 
             return create_record(self.session, record)
         model = type(record)
@@ -561,7 +561,7 @@ def _add_deliberate_clash(session: Session, clinic: ClinicEvent, zone: str) -> b
 
     The other family is one that is free at that time (so the clash is the professional's, not the family's),
     preferably one without a cardiology appointment of its own. Returns whether the clash was booked."""
-    from coordinator_tui.services import appointments
+    from coordinator_tui.services.clinics import appointments
 
     views = appointments.for_clinic(session, clinic.id)  # type: ignore[arg-type]
     by_pro = [v for v in views if v.professionals and v.appointment.discipline == "cardiology"]
@@ -600,8 +600,8 @@ def _generate_transition_checklists(session: Session, today: dt.date) -> None:
     due more than six weeks ago as done on their due date (a service that has been working its caseload), and
     regenerate so repeating reviews run on from the last one done."""
     from coordinator_tui.models import TransitionItem, TransitionStatus
-    from coordinator_tui.services import transition
-    from coordinator_tui.services.milestone_rules import load_rules
+    from coordinator_tui.services.transition import engine as transition
+    from coordinator_tui.services.transition.milestone_rules import load_rules
 
     rules = load_rules()
     transition.regenerate_all(session, rules, today=today)

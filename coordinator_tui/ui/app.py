@@ -1,10 +1,5 @@
-"""The Coordinator TUI application: top-level screens, global keys, help and the command palette.
-
-Top-level screens are Textual *modes* (each keeps its own stack, so a patient record stays open while the
-coordinator looks at a clinic day). To add one, append a line to ``TOP_LEVEL_SCREENS``: the key that opens it,
-the mode name, its title, and ``"module:ClassName"`` of the screen (imported lazily, so start-up stays fast and a
-screen still being written shows a placeholder instead of breaking the app).
-"""
+"""The Coordinator TUI application: top-level screens (from ``ui/navigation.py``), global keys, help and the
+command palette."""
 
 from __future__ import annotations
 
@@ -13,7 +8,6 @@ import importlib
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
@@ -26,47 +20,13 @@ from coordinator_tui.config import Settings
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.ui.hidden_controls import HiddenControlFilter
 from coordinator_tui.ui.key_order import KeysInOrder
+from coordinator_tui.ui.navigation import TOP_LEVEL_SCREENS, WARM_UP_MODULES, TopLevelScreen
 
 if TYPE_CHECKING:
     from textual.command import Provider
 
     from coordinator_tui.db import Database
-    from coordinator_tui.services.patient_summary import PatientSummary
-
-
-@dataclass(frozen=True)
-class TopLevelScreen:
-    key: str  # the key that switches to it (shown in the navigation bar)
-    mode: str  # Textual mode name
-    title: str
-    target: str  # "package.module:ClassName"; the class is built with no arguments
-    function_key: str = ""  # also switches to it while a text box has the focus (where digits are typed)
-
-
-# One line per top-level screen: the only place other screens need to be registered.
-TOP_LEVEL_SCREENS: list[TopLevelScreen] = [
-    TopLevelScreen("1", "patients", "Patients", "coordinator_tui.ui.screens.patients:PatientsScreen", "f2"),
-    TopLevelScreen("2", "clinic_days", "Clinic days", "coordinator_tui.ui.screens.clinic_days:ClinicDaysScreen", "f3"),
-    TopLevelScreen(
-        "3", "professionals", "Professionals", "coordinator_tui.ui.screens.professionals:ProfessionalsScreen", "f4"
-    ),
-    TopLevelScreen("4", "caseload", "Caseload", "coordinator_tui.ui.screens.caseload:CaseloadScreen", "f5"),
-]
-
-
-#: Imported in the background once the database is open (see ``_open_in_background``).
-WARM_UP_MODULES = [
-    "coordinator_tui.ui.screens.patient_record",
-    *(entry.target.partition(":")[0] for entry in TOP_LEVEL_SCREENS),
-]
-
-
-def _keys(entry: TopLevelScreen) -> str:
-    return ",".join(key for key in (entry.key, entry.function_key) if key)
-
-
-def screen_entry(mode: str) -> TopLevelScreen | None:
-    return next((entry for entry in TOP_LEVEL_SCREENS if entry.mode == mode), None)
+    from coordinator_tui.services.people.patient_summary import PatientSummary
 
 
 def _screen_factory(entry: TopLevelScreen) -> Callable[[], Screen[Any]]:
@@ -100,7 +60,7 @@ class CoordinatorApp(App[int]):
     }
     DEFAULT_MODE: ClassVar[str] = TOP_LEVEL_SCREENS[0].mode
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(_keys(entry), f"switch_to('{entry.mode}')", entry.title, show=False) for entry in TOP_LEVEL_SCREENS),
+        *(Binding(entry.keys, f"switch_to('{entry.mode}')", entry.title, show=False) for entry in TOP_LEVEL_SCREENS),
         Binding("f1", "help", "Help", key_display="F1"),
         Binding("question_mark", "help", "Help", show=False, key_display="?"),
         Binding("q", "quit", "Quit"),
@@ -239,7 +199,7 @@ class CoordinatorApp(App[int]):
     def zone(self) -> str:
         """The service's time zone (from the database, else settings), read once."""
         if self._zone is None:
-            from coordinator_tui.services.service import service_zone
+            from coordinator_tui.services.people.specialist_service import service_zone
 
             try:
                 with self.database.read_session() as session:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from coordinator_tui.ui.navigation import TOP_LEVEL_SCREENS
 from coordinator_tui.validation import format_nhs_number, format_uk_date
 
 if TYPE_CHECKING:
@@ -28,9 +29,9 @@ class Found:
 
 def find_records(database: Database, text: str, limit: int = LIMIT) -> list[Found]:
     """Patients, professionals and clinic events matching ``text`` (services only; runs in a thread)."""
-    from coordinator_tui.services.clinics import list_clinics
-    from coordinator_tui.services.patients import search_patients
-    from coordinator_tui.services.professionals import list_professionals
+    from coordinator_tui.services.clinics.clinics import list_clinics
+    from coordinator_tui.services.people.patients import search_patients
+    from coordinator_tui.services.people.professionals import list_professionals
 
     found: list[Found] = []
     words = text.lower().split()
@@ -74,8 +75,6 @@ class CoordinatorCommands(Provider):
         return self.app  # type: ignore[return-value]
 
     async def discover(self) -> Hits:
-        from coordinator_tui.ui.app import TOP_LEVEL_SCREENS
-
         for entry in TOP_LEVEL_SCREENS:
             yield DiscoveryHit(
                 f"Go to {entry.title}",
@@ -84,8 +83,6 @@ class CoordinatorCommands(Provider):
             )
 
     async def search(self, query: str) -> Hits:
-        from coordinator_tui.ui.app import TOP_LEVEL_SCREENS
-
         matcher = self.matcher(query)
         for entry in TOP_LEVEL_SCREENS:
             label = f"Go to {entry.title}"

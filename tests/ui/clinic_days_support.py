@@ -15,10 +15,10 @@ from textual.pilot import Pilot
 
 from coordinator_tui import clock
 from coordinator_tui.db import Database, open_database
-from coordinator_tui.services import appointments as appointment_service
-from coordinator_tui.services import audit
-from coordinator_tui.services.appointments import ClashKind
-from coordinator_tui.services.clinics import upcoming_clinics
+from coordinator_tui.services.clinics import appointments as appointment_service
+from coordinator_tui.services.clinics.appointments import ClashKind
+from coordinator_tui.services.clinics.clinics import upcoming_clinics
+from coordinator_tui.services.safety import audit
 from coordinator_tui.ui.screens.clinic_days import ClinicDaysScreen, ClinicEventScreen
 from tests.conftest import FIXED_NOW
 

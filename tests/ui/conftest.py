@@ -11,8 +11,8 @@ import pytest
 from coordinator_tui import clock
 from coordinator_tui.config import Settings
 from coordinator_tui.db import Database, open_database
-from coordinator_tui.services import audit
 from coordinator_tui.services.demo_data import load_demo
+from coordinator_tui.services.safety import audit
 from coordinator_tui.ui.app import CoordinatorApp
 from tests.conftest import FIXED_NOW
 

@@ -12,8 +12,8 @@ from typing import Any
 from textual.pilot import Pilot
 
 from coordinator_tui.db import Database
-from coordinator_tui.services import care_team as care_team_service
-from coordinator_tui.services.professionals import list_professionals
+from coordinator_tui.services.people import care_team as care_team_service
+from coordinator_tui.services.people.professionals import list_professionals
 from coordinator_tui.ui.screens.clinic_days import ClinicEventScreen
 from coordinator_tui.ui.widgets.forms import FormScreen
 from coordinator_tui.ui.widgets.picker import PickerScreen

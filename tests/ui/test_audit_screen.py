@@ -14,8 +14,9 @@ from coordinator_tui import clock
 from coordinator_tui.config import Settings
 from coordinator_tui.db import Database, open_database
 from coordinator_tui.models import AuditEvent
-from coordinator_tui.services import audit, contacts, patients
-from coordinator_tui.services.audit_view import patient_history
+from coordinator_tui.services.people import contacts, patients
+from coordinator_tui.services.safety import audit
+from coordinator_tui.services.safety.audit_view import patient_history
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.audit import AuditScreen, AuditTable
 from tests.safety_helpers import patient_form

@@ -17,11 +17,11 @@ from textual.widgets import Input, Select, TextArea
 from coordinator_tui.clinic_time import local_to_utc, to_local
 from coordinator_tui.db import Database
 from coordinator_tui.models import Appointment, AppointmentStatus, AttendanceStatus, ClinicAttendance
-from coordinator_tui.services import appointments as appointment_service
-from coordinator_tui.services import clinic_day_views as views
-from coordinator_tui.services.appointments import ClashKind
-from coordinator_tui.services.clinics import attendances_for_clinic, upcoming_clinics
-from coordinator_tui.services.service import service_zone
+from coordinator_tui.services.clinics import appointments as appointment_service
+from coordinator_tui.services.clinics import clinic_day_views as views
+from coordinator_tui.services.clinics.appointments import ClashKind
+from coordinator_tui.services.clinics.clinics import attendances_for_clinic, upcoming_clinics
+from coordinator_tui.services.people.specialist_service import service_zone
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.widgets.clinic_attendance import AttendanceTable
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen

@@ -19,8 +19,8 @@ from textual.widgets._footer import FooterKey
 from coordinator_tui.config import Settings
 from coordinator_tui.db import Database
 from coordinator_tui.models import AuditEvent
-from coordinator_tui.services import care_team as care_team_service
-from coordinator_tui.services.patients import search_patients
+from coordinator_tui.services.people import care_team as care_team_service
+from coordinator_tui.services.people.patients import search_patients
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.patient_record import CareTeamTable, PatientRecordScreen
 from coordinator_tui.ui.widgets.footer import ScreenFooter

@@ -18,8 +18,8 @@ from textual.pilot import Pilot
 
 from coordinator_tui.db import Database
 from coordinator_tui.models import AuditEvent, CareTeamMember, Contact, Patient
-from coordinator_tui.services import care_team as care_team_service
-from coordinator_tui.services.professionals import list_professionals
+from coordinator_tui.services.people import care_team as care_team_service
+from coordinator_tui.services.people.professionals import list_professionals
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens import patient_record
 from coordinator_tui.ui.screens.patient_record import ContactsTable, PatientRecordScreen

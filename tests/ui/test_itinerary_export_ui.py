@@ -14,10 +14,10 @@ from textual.pilot import Pilot
 from textual.widgets import Input, ProgressBar, Static
 
 from coordinator_tui.db import Database
-from coordinator_tui.services import appointments as appointment_service
-from coordinator_tui.services.clinics import attendances_for_patient, upcoming_clinics
-from coordinator_tui.services.itinerary import build_clinic_itineraries
-from coordinator_tui.services.patients import get_patient
+from coordinator_tui.services.clinics import appointments as appointment_service
+from coordinator_tui.services.clinics.clinics import attendances_for_patient, upcoming_clinics
+from coordinator_tui.services.itineraries.itinerary import build_clinic_itineraries
+from coordinator_tui.services.people.patients import get_patient
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.itinerary_export import ExportCheckbox, ExportScreen
 from coordinator_tui.ui.screens.patient_record import VisitsTable

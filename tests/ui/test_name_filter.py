@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from coordinator_tui.db import Database
-from coordinator_tui.services import patients
+from coordinator_tui.services.people import patients
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.patients import PatientTable
 from tests.ui.helpers import SIZE, cell_texts, pilot_test, settle, table_keys, type_text

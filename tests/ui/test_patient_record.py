@@ -13,12 +13,12 @@ from textual.widgets import Input, TabbedContent
 
 from coordinator_tui.db import Database
 from coordinator_tui.models import CareTeamMember, CareTeamStatus, ClinicAttendance, Contact, Patient
-from coordinator_tui.services import care_team as care_team_service
-from coordinator_tui.services import contacts as contact_service
-from coordinator_tui.services import patients as patient_service
-from coordinator_tui.services.clinics import attendances_for_patient
-from coordinator_tui.services.patients import search_patients
-from coordinator_tui.services.transition import checklist_for_patient
+from coordinator_tui.services.clinics.clinics import attendances_for_patient
+from coordinator_tui.services.people import care_team as care_team_service
+from coordinator_tui.services.people import contacts as contact_service
+from coordinator_tui.services.people import patients as patient_service
+from coordinator_tui.services.people.patients import search_patients
+from coordinator_tui.services.transition.engine import checklist_for_patient
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.patient_record import (
     NAMED_WORKER,
@@ -95,7 +95,7 @@ async def test_add_member_through_picker_and_form(app: CoordinatorApp, demo_db: 
     patient = first_patient(demo_db)
     with demo_db.session() as session:
         in_team = {v.professional.id for v in care_team_service.team(session, patient.id)}  # type: ignore[arg-type]
-        from coordinator_tui.services.professionals import list_professionals
+        from coordinator_tui.services.people.professionals import list_professionals
 
         outsider = next(p for p in list_professionals(session) if p.id not in in_team)
     async with app.run_test(size=SIZE) as pilot:

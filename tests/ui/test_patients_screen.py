@@ -15,8 +15,8 @@ from textual.widgets import Input
 
 from coordinator_tui.db import Database
 from coordinator_tui.models import Patient, Professional
-from coordinator_tui.services import patients as patients_service
-from coordinator_tui.services.patients import PatientSummary, search_patients
+from coordinator_tui.services.people import patients as patients_service
+from coordinator_tui.services.people.patients import PatientSummary, search_patients
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.patient_record import PatientRecordScreen
 from coordinator_tui.ui.screens.patients import PatientsScreen, PatientTable

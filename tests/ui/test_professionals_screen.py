@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from coordinator_tui.db import Database
 from coordinator_tui.models import Professional
-from coordinator_tui.services.professionals import patients_of
+from coordinator_tui.services.people.professionals import patients_of
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.patient_record import PatientRecordScreen
 from coordinator_tui.ui.screens.professionals import ProfessionalsScreen, ProfessionalTable, TheirPatientsTable

@@ -9,7 +9,7 @@ from textual.widgets import Header
 from textual.widgets._footer import FooterKey
 
 from coordinator_tui.db import Database
-from coordinator_tui.services.patients import search_patients
+from coordinator_tui.services.people.patients import search_patients
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.patient_record import PatientRecordScreen
 from coordinator_tui.ui.watchers import prune_dead_watchers

@@ -276,8 +276,8 @@ def test_build_screen_before_building_snapshot(
 async def test_repair_that_cancels_asks_before_applying(db: Database, clinic_id: int) -> None:
     """A professional drops out: repair cannot keep their appointments, lists them as cancelled, asks first."""
     from coordinator_tui.models import ClinicStaffing, Professional
-    from coordinator_tui.services import clinic_planning
-    from coordinator_tui.services.records import delete_record
+    from coordinator_tui.services.clinics import clinic_planning
+    from coordinator_tui.services.safety.records import delete_record
     from coordinator_tui.ui.screens.timetable_build import CANCELLED
 
     instance, result = clinic_planning.build_timetable(db, clinic_id, time_limit=2, deterministic=True)
@@ -354,7 +354,7 @@ async def test_review_and_applied_message_give_the_same_figures_and_repair_says_
     """One set of figures: the review's title counts what the apply writes, and the message after applying repeats
     it. A repair after a professional's day is cancelled lists each move with the rule that made it necessary."""
     from coordinator_tui.models import AppointmentProfessional, ClinicStaffing
-    from coordinator_tui.services.records import delete_record
+    from coordinator_tui.services.safety.records import delete_record
 
     app = CoordinatorApp(database=db, settings=Settings())
     async with app.run_test(size=SIZE) as pilot:

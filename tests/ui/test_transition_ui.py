@@ -13,10 +13,10 @@ from textual.pilot import Pilot
 
 from coordinator_tui.db import Database
 from coordinator_tui.models import AuditEvent, Patient, TransitionItem, TransitionStatus
-from coordinator_tui.services import transition as transition_service
-from coordinator_tui.services.care_team import team
-from coordinator_tui.services.milestone_rules import CATEGORIES, OWNER_ROLES
-from coordinator_tui.services.transition import CaseloadBucket, DueFlag
+from coordinator_tui.services.people.care_team import team
+from coordinator_tui.services.transition import engine as transition_service
+from coordinator_tui.services.transition.engine import CaseloadBucket, DueFlag
+from coordinator_tui.services.transition.milestone_rules import CATEGORIES, OWNER_ROLES
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.caseload import ROW_LIMIT, CaseloadScreen, CaseloadTable
 from coordinator_tui.ui.screens.patient_record import CareTeamTable, PatientRecordScreen

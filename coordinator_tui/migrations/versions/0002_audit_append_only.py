@@ -1,6 +1,6 @@
 """audit log append-only in the database itself
 
-The app never updates or deletes an audit event (services/audit.py writes, services/audit_guard.py refuses any
+The app never updates or deletes an audit event (services/safety/audit.py writes, services/safety/audit_guard.py refuses any
 session that tries). These triggers make the database refuse it too, whatever program opens the file.
 
 Revision ID: 0002

@@ -1,1 +1,1 @@
-"""Screens of the app; top-level ones are listed in ``coordinator_tui.ui.app.TOP_LEVEL_SCREENS``."""
+"""Screens of the app; top-level ones are listed in ``coordinator_tui.ui.navigation.TOP_LEVEL_SCREENS``."""

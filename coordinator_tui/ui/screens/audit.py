@@ -19,9 +19,9 @@ from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from coordinator_tui.errors import DatabaseError
-from coordinator_tui.services import patients as patient_service
-from coordinator_tui.services.audit_view import AuditRow, patient_history
 from coordinator_tui.services.errors import NotFoundError
+from coordinator_tui.services.people import patients as patient_service
+from coordinator_tui.services.safety.audit_view import AuditRow, patient_history
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 
 

@@ -12,31 +12,19 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Header
 
-from coordinator_tui.errors import DatabaseError
-from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
+from coordinator_tui.ui.background import RunsUseCases
+from coordinator_tui.ui.errors import USER_ERRORS, error_text
 from coordinator_tui.ui.watchers import prune_dead_watchers
 from coordinator_tui.ui.widgets.footer import ScreenFooter
 from coordinator_tui.ui.widgets.nav import NavBar
-from coordinator_tui.validation import FieldError, ValidationError
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
 T = TypeVar("T")
 
-#: Errors that ``run_db`` reports to the user instead of letting them crash the app.
-USER_ERRORS = (ValidationError, FieldError, ConcurrentEditError, NotFoundError, DatabaseError)
 
-
-def error_text(error: BaseException) -> str:
-    if isinstance(error, ValidationError):
-        return "; ".join(error.errors.values())
-    if isinstance(error, FieldError):
-        return error.message
-    return str(error)
-
-
-class CoordinatorScreen(Screen[None]):
+class CoordinatorScreen(RunsUseCases, Screen[None]):
     """Base for the app's screens: subclasses yield their body from ``compose_body``.
 
     ``screen_title`` names the screen in the header and the help screen.

@@ -20,9 +20,9 @@ from textual.worker import get_current_worker
 
 from coordinator_tui import clock
 from coordinator_tui.errors import DatabaseError
-from coordinator_tui.services import transition as transition_service
-from coordinator_tui.services.milestone_rules import CATEGORIES, OWNER_ROLES
-from coordinator_tui.services.transition import Caseload, CaseloadBucket, CaseloadRow
+from coordinator_tui.services.transition import engine as transition_service
+from coordinator_tui.services.transition.engine import Caseload, CaseloadBucket, CaseloadRow
+from coordinator_tui.services.transition.milestone_rules import CATEGORIES, OWNER_ROLES
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.widgets.tables import RecordTable
 from coordinator_tui.ui.widgets.transition_list import TransitionList, owner_short

@@ -35,9 +35,9 @@ from coordinator_tui.clinic_time import format_date, to_local
 from coordinator_tui.db import Database
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.models import Appointment, AttendanceStatus, ClinicEvent
-from coordinator_tui.services import clinic_day_views as views
-from coordinator_tui.services.appointments import INACTIVE, AppointmentView, cancel_appointment
-from coordinator_tui.services.clinic_day_views import (
+from coordinator_tui.services.clinics import clinic_day_views as views
+from coordinator_tui.services.clinics.appointments import INACTIVE, AppointmentView, cancel_appointment
+from coordinator_tui.services.clinics.clinic_day_views import (
     CLASH_MARK,
     AttendanceRow,
     BookingChoices,
@@ -45,7 +45,7 @@ from coordinator_tui.services.clinic_day_views import (
     ClinicTimetable,
     GridMode,
 )
-from coordinator_tui.services.clinics import set_attendance_status
+from coordinator_tui.services.clinics.clinics import set_attendance_status
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.field_limits import column_field

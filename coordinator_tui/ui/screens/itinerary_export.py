@@ -31,7 +31,7 @@ from coordinator_tui.services.errors import NotFoundError
 from coordinator_tui.ui.widgets.forms import FormCheckbox
 
 if TYPE_CHECKING:
-    from coordinator_tui.services.itinerary import Itinerary
+    from coordinator_tui.services.itineraries.itinerary import Itinerary
 
 #: What an export (or its preview) may raise that the screen shows as one line, inputs kept.
 EXPORT_ERRORS: tuple[type[BaseException], ...] = (ExportError, NotFoundError, DatabaseError, ValueError)

@@ -7,8 +7,8 @@ from typing import Any
 
 from coordinator_tui.db import Database
 from coordinator_tui.models import Contact, ContactMethod, ContactRelationship, Patient
-from coordinator_tui.services import contacts as contact_service
-from coordinator_tui.services import patients as patient_service
+from coordinator_tui.services.people import contacts as contact_service
+from coordinator_tui.services.people import patients as patient_service
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.field_limits import column_field
 from coordinator_tui.ui.widgets.forms import FormField

@@ -32,16 +32,16 @@ from coordinator_tui import clock
 from coordinator_tui.clinic_time import format_local_datetime, to_local
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.models import AttendanceStatus, CareTeamMember, ClinicAttendance, Contact, Patient
-from coordinator_tui.services import appointments as appointment_service
-from coordinator_tui.services import care_team as care_team_service
-from coordinator_tui.services import clinics as clinic_service
-from coordinator_tui.services import contacts as contact_service
-from coordinator_tui.services import patients as patient_service
-from coordinator_tui.services.appointments import AppointmentView
-from coordinator_tui.services.care_team import TeamMemberView
-from coordinator_tui.services.clinics import AttendanceView
+from coordinator_tui.services.clinics import appointments as appointment_service
+from coordinator_tui.services.clinics import clinics as clinic_service
+from coordinator_tui.services.clinics.appointments import AppointmentView
+from coordinator_tui.services.clinics.clinics import AttendanceView
 from coordinator_tui.services.errors import NotFoundError
-from coordinator_tui.services.professionals import list_professionals
+from coordinator_tui.services.people import care_team as care_team_service
+from coordinator_tui.services.people import contacts as contact_service
+from coordinator_tui.services.people import patients as patient_service
+from coordinator_tui.services.people.care_team import TeamMemberView
+from coordinator_tui.services.people.professionals import list_professionals
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.field_limits import column_field
 from coordinator_tui.ui.screens.base import CoordinatorScreen

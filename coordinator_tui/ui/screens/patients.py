@@ -16,7 +16,7 @@ from textual.widgets import Label, Static
 from textual.worker import get_current_worker
 
 from coordinator_tui.errors import DatabaseError
-from coordinator_tui.services.patient_summary import PAGE_SIZE
+from coordinator_tui.services.people.patient_summary import PAGE_SIZE
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.widgets.row_table import RowTable
 from coordinator_tui.ui.widgets.tables import FilterInput
@@ -24,7 +24,7 @@ from coordinator_tui.validation import format_nhs_number, format_uk_date
 
 if TYPE_CHECKING:
     from coordinator_tui.models import Patient
-    from coordinator_tui.services.patient_summary import PatientSummary
+    from coordinator_tui.services.people.patient_summary import PatientSummary
 
 # The home screen is the first thing on screen: the database stack (SQLModel, the services) is imported by the
 # loading worker, off the UI thread, not when this module loads.
@@ -175,7 +175,7 @@ class PatientsScreen(CoordinatorScreen):
 
     @work(thread=True, exclusive=True, group="patients-load", exit_on_error=False)
     def load(self, text: str) -> None:
-        from coordinator_tui.services.patients import patient_list
+        from coordinator_tui.services.people.patients import patient_list
 
         worker = get_current_worker()
         try:

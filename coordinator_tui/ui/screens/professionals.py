@@ -14,7 +14,12 @@ from textual.worker import get_current_worker
 
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.models import Patient, Professional
-from coordinator_tui.services.professionals import get_professional, list_professionals, patient_counts, patients_of
+from coordinator_tui.services.people.professionals import (
+    get_professional,
+    list_professionals,
+    patient_counts,
+    patients_of,
+)
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.widgets.tables import FilterInput, RecordTable
 from coordinator_tui.validation import format_nhs_number

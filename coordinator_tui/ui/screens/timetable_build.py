@@ -38,10 +38,10 @@ from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
 from coordinator_tui.models import ClinicEvent
-from coordinator_tui.services import clinic_planning, timetable_plan
-from coordinator_tui.services import scheduling as sch
-from coordinator_tui.services.timetable_plan import CHANGE_ORDER, ChangeKind, TimetablePlan
-from coordinator_tui.ui.screens.base import USER_ERRORS, error_text
+from coordinator_tui.services.clinics import clinic_planning, timetable_plan
+from coordinator_tui.services.clinics import scheduling as sch
+from coordinator_tui.services.clinics.timetable_plan import CHANGE_ORDER, ChangeKind, TimetablePlan
+from coordinator_tui.ui.errors import USER_ERRORS, error_text
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 
 DEFAULT_TIME_LIMIT = 10.0

@@ -15,7 +15,7 @@ from textual.widgets import DataTable
 
 from coordinator_tui.clinic_time import format_local_datetime
 from coordinator_tui.models import AttendanceStatus
-from coordinator_tui.services.clinic_day_views import AttendanceRow, missing_text
+from coordinator_tui.services.clinics.clinic_day_views import AttendanceRow, missing_text
 from coordinator_tui.ui.widgets.timetable import ThemedTable
 
 STATUS_MARK = {

@@ -6,6 +6,8 @@ from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from coordinator_tui.ui.navigation import TOP_LEVEL_SCREENS
+
 
 class NavBar(Static):
     """``1 Patients  2 Clinic days …`` with the current screen marked by brackets and a bar, not colour alone.
@@ -32,8 +34,6 @@ class NavBar(Static):
         self.update(self.render_bar(typing=isinstance(focused, Input)))
 
     def render_bar(self, *, typing: bool = False) -> Text:
-        from coordinator_tui.ui.app import TOP_LEVEL_SCREENS
-
         current = getattr(self.app, "current_mode", "")
         text = Text(no_wrap=True, overflow="ellipsis")
         for index, entry in enumerate(TOP_LEVEL_SCREENS):

@@ -24,8 +24,8 @@ from textual.strip import Strip
 from textual.widgets import DataTable
 
 from coordinator_tui.clinic_time import format_date, to_local
-from coordinator_tui.services.appointments import INACTIVE, AppointmentView, Clash
-from coordinator_tui.services.clinic_day_views import (
+from coordinator_tui.services.clinics.appointments import INACTIVE, AppointmentView, Clash
+from coordinator_tui.services.clinics.clinic_day_views import (
     CLASH_MARK,
     DayGrid,
     FamilyDays,

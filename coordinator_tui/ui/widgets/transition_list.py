@@ -34,9 +34,9 @@ from textual.worker import get_current_worker
 from coordinator_tui import clock
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.models import TransitionItem, TransitionStatus
-from coordinator_tui.services import transition as transition_service
-from coordinator_tui.services.milestone_rules import MilestoneRules, RulesError, load_rules
-from coordinator_tui.services.transition import FLAG_LABELS, DueFlag, PatientChecklist
+from coordinator_tui.services.transition import engine as transition_service
+from coordinator_tui.services.transition.engine import FLAG_LABELS, DueFlag, PatientChecklist
+from coordinator_tui.services.transition.milestone_rules import MilestoneRules, RulesError, load_rules
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.field_limits import column_field, column_limit
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
@@ -520,7 +520,7 @@ class TransitionList(Vertical):
 
     def _save(self, job: Callable[[Session], TransitionItem], message: str) -> None:
         """Run ``job`` in a worker; a refused save (stale version, busy database…) is shown; the list reloads."""
-        from coordinator_tui.ui.screens.base import USER_ERRORS, error_text
+        from coordinator_tui.ui.errors import USER_ERRORS, error_text
 
         database = self.app.database  # type: ignore[attr-defined]
 

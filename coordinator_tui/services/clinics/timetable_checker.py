@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from coordinator_tui.services.scheduling import ROUND_TABLE, Instance, Request, ScheduledItem
+from coordinator_tui.services.clinics.scheduling import ROUND_TABLE, Instance, Request, ScheduledItem
 
 GRID = 5
 

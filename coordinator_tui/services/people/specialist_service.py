@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from coordinator_tui.config import Settings, load_settings
 from coordinator_tui.models import Service
-from coordinator_tui.services.records import create_record
+from coordinator_tui.services.safety.records import create_record
 
 
 def get_service(session: Session, settings: Settings | None = None) -> Service:

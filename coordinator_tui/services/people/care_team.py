@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from coordinator_tui import clock
 from coordinator_tui.models import AuditAction, CareTeamMember, CareTeamStatus, Patient, Professional
-from coordinator_tui.services.records import create_record, get_or_raise, update_record
+from coordinator_tui.services.safety.records import create_record, get_or_raise, update_record
 from coordinator_tui.validation import FormErrors, ValidationError, as_flag, form_text, parse_text_fields, parse_uk_date
 
 

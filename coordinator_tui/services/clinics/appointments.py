@@ -30,8 +30,8 @@ from coordinator_tui.models import (
     Professional,
     Room,
 )
-from coordinator_tui.services.records import create_record, delete_record, get_or_raise, update_record
-from coordinator_tui.services.service import service_zone
+from coordinator_tui.services.people.specialist_service import service_zone
+from coordinator_tui.services.safety.records import create_record, delete_record, get_or_raise, update_record
 from coordinator_tui.validation import (
     FormErrors,
     ValidationError,
@@ -140,7 +140,7 @@ def _professional_ids_by_appointment(session: Session, appointment_ids: Iterable
 
 def parse_appointment_form(form: Mapping[str, object], clinic: ClinicEvent, zone: str) -> dict[str, Any]:
     """Day (date or day number), start time, minutes, instructions and notes -> start/end aware datetimes."""
-    from coordinator_tui.services.clinics import parse_day_in_clinic
+    from coordinator_tui.services.clinics.clinics import parse_day_in_clinic
 
     errors = FormErrors()
     day = errors.check("day", parse_day_in_clinic, clinic, form_text(form, "day"), "day")

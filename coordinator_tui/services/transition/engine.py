@@ -57,9 +57,10 @@ from sqlmodel import Session, col, select
 
 from coordinator_tui import clock
 from coordinator_tui.models import AuditAction, AuditEvent, Patient, TransitionItem, TransitionStatus
-from coordinator_tui.services import audit, school_year
-from coordinator_tui.services.milestone_rules import DueKind, LateEntry, MilestoneRule, MilestoneRules
-from coordinator_tui.services.records import delete_record, get_or_raise, update_record
+from coordinator_tui.services.safety import audit
+from coordinator_tui.services.safety.records import delete_record, get_or_raise, update_record
+from coordinator_tui.services.transition import school_year
+from coordinator_tui.services.transition.milestone_rules import DueKind, LateEntry, MilestoneRule, MilestoneRules
 from coordinator_tui.validation import FieldError, ValidationError, clean_text
 
 MAX_OCCURRENCES = 40

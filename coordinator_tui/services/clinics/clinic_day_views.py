@@ -37,11 +37,11 @@ from coordinator_tui.models import (
     Professional,
     Room,
 )
-from coordinator_tui.services import appointments as appointment_service
-from coordinator_tui.services import clinics as clinic_service
-from coordinator_tui.services.appointments import INACTIVE, AppointmentView, Clash, ClashKind
-from coordinator_tui.services.records import create_record, delete_record, get_or_raise
-from coordinator_tui.services.service import service_zone
+from coordinator_tui.services.clinics import appointments as appointment_service
+from coordinator_tui.services.clinics import clinics as clinic_service
+from coordinator_tui.services.clinics.appointments import INACTIVE, AppointmentView, Clash, ClashKind
+from coordinator_tui.services.people.specialist_service import service_zone
+from coordinator_tui.services.safety.records import create_record, delete_record, get_or_raise
 from coordinator_tui.validation import FormErrors, ValidationError, form_text
 
 CLASH_SYMBOL = "⚠"

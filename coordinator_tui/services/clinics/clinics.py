@@ -21,8 +21,8 @@ from coordinator_tui.models import (
     Professional,
     Room,
 )
-from coordinator_tui.services.records import create_record, get_or_raise, update_record
-from coordinator_tui.services.service import get_service
+from coordinator_tui.services.people.specialist_service import get_service
+from coordinator_tui.services.safety.records import create_record, get_or_raise, update_record
 from coordinator_tui.validation import (
     FieldError,
     FormErrors,

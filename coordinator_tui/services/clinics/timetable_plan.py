@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from coordinator_tui.services import scheduling as sch
-from coordinator_tui.services.timetable_checker import Violation, check_timetable
+from coordinator_tui.services.clinics import scheduling as sch
+from coordinator_tui.services.clinics.timetable_checker import Violation, check_timetable
 
 
 class ChangeKind(StrEnum):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from coordinator_tui.models import Contact, ContactMethod, ContactRelationship
-from coordinator_tui.services.records import create_record, delete_record, get_or_raise, update_record
+from coordinator_tui.services.safety.records import create_record, delete_record, get_or_raise, update_record
 from coordinator_tui.validation import (
     FormErrors,
     ValidationError,

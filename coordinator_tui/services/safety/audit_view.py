@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from coordinator_tui.clinic_time import format_local_datetime
 from coordinator_tui.models import AuditEvent
-from coordinator_tui.services import audit
+from coordinator_tui.services.safety import audit
 
 ENTITY_LABELS = {
     "patient": "Patient details",

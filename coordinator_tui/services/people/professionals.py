@@ -15,8 +15,8 @@ from coordinator_tui.models import (
     Professional,
     ProfessionalSetting,
 )
-from coordinator_tui.services.records import create_record, get_or_raise, update_record
-from coordinator_tui.services.text_search import contains
+from coordinator_tui.services.people.text_search import contains
+from coordinator_tui.services.safety.records import create_record, get_or_raise, update_record
 from coordinator_tui.validation import FormErrors, form_text, parse_text_fields, validate_email, validate_uk_phone
 
 TEXT_LIMITS = {"title": 20, "given_name": 100, "family_name": 100, "discipline": 60, "organisation": 200}

@@ -24,11 +24,11 @@ from coordinator_tui.models import (
     TransitionStatus,
     patient_search_key,
 )
-from coordinator_tui.services.patient_summary import PAGE_SIZE, summary_from_row
-from coordinator_tui.services.patient_summary import PatientSummary as PatientSummary
-from coordinator_tui.services.patient_summary import age_on as age_on
-from coordinator_tui.services.records import create_record, get_or_raise, update_record
-from coordinator_tui.services.text_search import ESCAPE, like_pattern
+from coordinator_tui.services.people.patient_summary import PAGE_SIZE, summary_from_row
+from coordinator_tui.services.people.patient_summary import PatientSummary as PatientSummary
+from coordinator_tui.services.people.patient_summary import age_on as age_on
+from coordinator_tui.services.people.text_search import ESCAPE, like_pattern
+from coordinator_tui.services.safety.records import create_record, get_or_raise, update_record
 from coordinator_tui.text_fold import fold
 from coordinator_tui.validation import (
     FieldError,

@@ -59,7 +59,7 @@ from dateutil.relativedelta import relativedelta
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from coordinator_tui.config import Settings, shipped_data_file
-from coordinator_tui.services import school_year
+from coordinator_tui.services.transition import school_year
 from coordinator_tui.toml_files import TomlFileError, TomlLines, explain, read_toml
 
 if TYPE_CHECKING:

@@ -10,8 +10,9 @@ from typing import Any
 from sqlmodel import Session, SQLModel
 
 from coordinator_tui.clinic_time import format_local_datetime, to_local
-from coordinator_tui.services import appointments, clinics, patients, professionals
-from coordinator_tui.services.service import service_zone
+from coordinator_tui.services.clinics import appointments, clinics
+from coordinator_tui.services.people import patients, professionals
+from coordinator_tui.services.people.specialist_service import service_zone
 from coordinator_tui.validation import format_nhs_number, format_uk_date
 
 KINDS = ("patients", "professionals", "clinics", "appointments")

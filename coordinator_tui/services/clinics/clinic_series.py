@@ -32,7 +32,7 @@ from sqlmodel import Session
 
 from coordinator_tui.clinic_time import format_date
 from coordinator_tui.models import ClinicEvent, ClinicStatus, Room
-from coordinator_tui.services.records import create_record, get_or_raise, update_record
+from coordinator_tui.services.safety.records import create_record, get_or_raise, update_record
 
 OnHoliday = Literal["next", "drop"]
 WEEKDAYS = (rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU)

@@ -66,11 +66,11 @@ from coordinator_tui.models import (
     Room,
     Service,
 )
-from coordinator_tui.services import scheduling as sch
+from coordinator_tui.services.clinics import scheduling as sch
+from coordinator_tui.services.clinics.timetable_plan import ChangeKind, TimetablePlan, plan_changes, repair_timetable
 from coordinator_tui.services.errors import ConcurrentEditError
-from coordinator_tui.services.patients import age_on
-from coordinator_tui.services.records import create_record, get_or_raise, update_record
-from coordinator_tui.services.timetable_plan import ChangeKind, TimetablePlan, plan_changes, repair_timetable
+from coordinator_tui.services.people.patients import age_on
+from coordinator_tui.services.safety.records import create_record, get_or_raise, update_record
 
 if TYPE_CHECKING:
     from coordinator_tui.db import Database
@@ -661,7 +661,7 @@ def apply_solution(
     }
     if now != instance.appointment_versions:
         raise ConcurrentEditError("clinic timetable", None, None)
-    from coordinator_tui.services.appointments import new_uid
+    from coordinator_tui.services.clinics.appointments import new_uid
 
     requests = {r.key: r for r in instance.requests}
     plan = plan_changes(instance, result)
@@ -711,7 +711,7 @@ def _update_booked(session: Session, r: sch.Request, values: dict[str, object]) 
 
 
 def _set_professionals(session: Session, appointment_id: int, professional_ids: tuple[int, ...]) -> None:
-    from coordinator_tui.services.records import delete_record
+    from coordinator_tui.services.safety.records import delete_record
 
     current = session.exec(
         select(AppointmentProfessional).where(AppointmentProfessional.appointment_id == appointment_id)

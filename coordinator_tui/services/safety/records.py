@@ -14,8 +14,8 @@ from sqlmodel import Session, SQLModel
 
 from coordinator_tui.clinic_time import format_local_datetime
 from coordinator_tui.models import AuditAction
-from coordinator_tui.services import audit
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
+from coordinator_tui.services.safety import audit
 
 T = TypeVar("T", bound=SQLModel)
 

@@ -1,0 +1,1 @@
+"""Combined clinics: events, staffing, invitations, appointments, timetables and their scheduling."""

@@ -1,0 +1,1 @@
+"""Records of people: patients, their contacts and care teams, professionals, and the specialist service."""
