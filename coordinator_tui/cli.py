@@ -15,9 +15,9 @@ import sys
 from collections.abc import Sequence
 
 from coordinator_tui import __version__
-from coordinator_tui.config import SettingsError
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
+from coordinator_tui.settings import SettingsError
 from coordinator_tui.terminal_text import terminal_safe_output
 from coordinator_tui.validation import FieldError, ValidationError
 

@@ -12,24 +12,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
-APP_NAME = "coordinator-tui"
+from coordinator_tui.settings import Settings
+from coordinator_tui.user_dirs import config_dir, data_dir
+
 REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-
-
-def data_dir() -> Path:
-    """The user's data directory for this app (created owner-only on first use)."""
-    import platformdirs  # imported when first needed: it is not on the start-up path when --db is given
-
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-
-
-def config_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
 def default_database_path() -> Path:
@@ -68,37 +56,6 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-@dataclass
-class Settings:
-    """The service's settings. Every value of a settings file is checked when it is read (``config_schema``)."""
-
-    service_name: str = "National Alström Syndrome Service"
-    timezone: str = "Europe/London"
-    # A service's own milestone rules file, layered by rule id on top of the shipped data/milestones.toml
-    # (change keys, add rules, switch rules off; see services/transition/milestone_rules.py).
-    rules_file: str = ""
-    export_dir: str = ""
-    backup_dir: str = ""
-    reminder_minutes_before: int = 60
-    child_day_end: str = "16:00"
-    adult_day_end: str = "17:00"
-    minutes_between_buildings: int = 10
-
-    def export_path(self) -> Path:
-        return Path(self.export_dir) if self.export_dir else Path.home() / "coordinator-exports"
-
-    def backup_path(self, database_file: Path | None = None) -> Path:
-        if self.backup_dir:
-            return Path(self.backup_dir)
-        if database_file is not None:
-            return database_file.parent / "backups"
-        return data_dir() / "backups"
-
-
-class SettingsError(ValueError):
-    pass
-
-
 def settings_file() -> Path:
     env = os.environ.get("COORDINATOR_SETTINGS")
     return Path(env) if env else config_dir() / "settings.toml"
@@ -106,10 +63,84 @@ def settings_file() -> Path:
 
 def load_settings(path: Path | None = None) -> Settings:
     """Read settings.toml if present. A bad file, an unknown key or a bad value raises ``SettingsError``: one line
-    naming the file, the line, the key and the reason."""
+    naming the file, the line, the key and the reason.
+
+    Every value is checked with pydantic (``config_schema``). The checked values are remembered, owner-only, in the
+    user data folder under a digest of the file's text and of the checker's own source, so that the next start
+    with the same file and the same app skips loading pydantic before the first frame; any change to either is
+    checked again."""
     path = path or settings_file()
     if not path.exists():
         return Settings()
-    from coordinator_tui.config_schema import read_settings  # pydantic: only when there is a file to check
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        text = None  # the checker says what is wrong with the file
+    remembered = None if text is None else _remembered_settings(path, text)
+    if remembered is not None:
+        return remembered
+    from coordinator_tui.config_schema import read_settings  # pydantic: only for a file not checked before
 
-    return read_settings(path)
+    settings = read_settings(path)
+    if text is not None:
+        _remember_settings(path, text, settings)
+    return settings
+
+
+_CHECKER_SOURCE = Path(__file__).with_name("config_schema.py")
+
+
+def _settings_digest(path: Path, text: str, values: dict[str, object]) -> str:
+    """A digest of the file (path and text), the checker's source and the checked values: a change to any of them,
+    an edited record included, means the file is checked again."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogateescape"))
+    digest.update(b"\0" + text.encode("utf-8"))
+    digest.update(b"\0" + _CHECKER_SOURCE.read_text(encoding="utf-8").encode("utf-8"))
+    digest.update(b"\0" + json.dumps(values, sort_keys=True).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _checked_settings_file() -> Path:
+    return data_dir() / "settings-checked.json"
+
+
+def _remembered_settings(path: Path, text: str) -> Settings | None:
+    """The values checked before for exactly this file text and this checker, else None."""
+    import dataclasses
+    import json
+
+    try:
+        remembered = json.loads(_checked_settings_file().read_text(encoding="utf-8"))
+        values = remembered["settings"]
+        names = [field.name for field in dataclasses.fields(Settings)]
+        if sorted(values) != sorted(names) or remembered["digest"] != _settings_digest(path, text, values):
+            return None
+        return Settings(**values)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _remember_settings(path: Path, text: str, settings: Settings) -> None:
+    """Keep the checked values for the next start (owner-only, replaced whole); a failure only costs speed."""
+    import dataclasses
+    import json
+    import tempfile
+
+    values = dataclasses.asdict(settings)
+    record = {"digest": _settings_digest(path, text, values), "settings": values}
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".settings-checked-", dir=ensure_private_dir(data_dir()))
+    except OSError:
+        return
+    try:
+        try:
+            os.write(handle, json.dumps(record).encode("utf-8"))
+        finally:
+            os.close(handle)
+        os.replace(temporary, _checked_settings_file())
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from coordinator_tui.config import Settings, SettingsError
+from coordinator_tui.settings import Settings, SettingsError
 from coordinator_tui.toml_files import TomlFileError, TomlLines, explain, read_toml
 from coordinator_tui.validation import FieldError, clean_text
 

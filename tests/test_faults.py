@@ -16,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 from coordinator_tui import cli
-from coordinator_tui.config import data_dir
 from coordinator_tui.db import Database, DatabaseError, integrity_report, open_database
 from coordinator_tui.services.people import patients as patient_service
+from coordinator_tui.user_dirs import data_dir
 from tests.safety_helpers import add_patient, file_digest, run_cli
 
 COMMANDS: dict[str, list[str]] = {

@@ -28,6 +28,7 @@ from coordinator_tui.services.people import care_team as care_team_service
 from coordinator_tui.services.people import contacts as contact_service
 from coordinator_tui.services.people import patients as patient_service
 from coordinator_tui.services.people import professionals as professional_service
+from coordinator_tui.settings import Settings, SettingsError
 from coordinator_tui.validation import (
     FieldError,
     ValidationError,

@@ -22,11 +22,11 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from coordinator_tui import cli, logging_setup
-from coordinator_tui.config import data_dir
 from coordinator_tui.db import Database, open_database
 from coordinator_tui.models import Patient
 from coordinator_tui.services.people import contacts as contact_service
 from coordinator_tui.services.people import patients as patient_service
+from coordinator_tui.user_dirs import data_dir
 from coordinator_tui.validation import ValidationError, format_nhs_number, nhs_check_digit
 from tests.safety_helpers import child_env
 

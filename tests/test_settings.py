@@ -17,9 +17,10 @@ import pytest
 from sqlmodel import Session
 
 from coordinator_tui import cli
-from coordinator_tui.config import Settings, SettingsError, load_settings
+from coordinator_tui.config import load_settings
 from coordinator_tui.config_schema import SettingsFile
 from coordinator_tui.db import Database
+from coordinator_tui.settings import Settings, SettingsError
 from tests.export_data import Seed, seed_clinic
 from tests.safety_helpers import REPO, child_env
 
@@ -136,6 +137,55 @@ def test_pydantic_is_not_loaded_to_start_without_a_settings_file(tmp_path: Path)
         [sys.executable, "-c", code], capture_output=True, text=True, env=child_env(tmp_path), check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+PYDANTIC_LOADED_BY_LOAD_SETTINGS = (
+    "import sys\n"
+    "from coordinator_tui.config import load_settings\n"
+    "settings = load_settings()\n"
+    "print(settings.service_name, settings.adult_day_end)\n"
+    "print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in {'pydantic', 'pydantic_core'}}))\n"
+)
+
+
+def test_a_settings_file_checked_once_is_not_checked_again_until_it_changes(tmp_path: Path) -> None:
+    """The first start with a settings file checks it (pydantic); the next starts with the same file reuse the
+    checked values without loading pydantic (it would delay the first frame); an edited file is checked again."""
+    config = tmp_path / "xdg-config" / "coordinator-tui"
+    config.mkdir(parents=True)
+    settings = write_settings(config, 'service_name = "  Northshire Rare Disease Service "\nadult_day_end = "16:30"\n')
+
+    def start() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", PYDANTIC_LOADED_BY_LOAD_SETTINGS],
+            capture_output=True,
+            text=True,
+            env=child_env(tmp_path),
+        )
+
+    first, second = start(), start()
+    assert first.stdout == "Northshire Rare Disease Service 16:30\n['pydantic', 'pydantic_core']\n"
+    assert second.stdout == "Northshire Rare Disease Service 16:30\n[]\n"
+    remembered = tmp_path / "xdg-data" / "coordinator-tui" / "settings-checked.json"
+    assert remembered.stat().st_mode & 0o777 == 0o600
+
+    settings.write_text('service_name = "Northshire"\nadult_day_end = "xx"\n', encoding="utf-8")
+    edited = start()
+    assert edited.returncode == 1
+    assert "'adult_day_end' must be a time of day as HH:MM" in edited.stderr
+
+
+def test_remembered_values_are_used_only_for_the_same_file_text(tmp_path: Path) -> None:
+    path = write_settings(tmp_path, 'adult_day_end = "16:30"\n')
+    assert load_settings(path).adult_day_end == "16:30"
+    remembered = tmp_path / "xdg-data" / "coordinator-tui" / "settings-checked.json"
+    record = remembered.read_text(encoding="utf-8")
+    remembered.write_text(record.replace("16:30", "16:00"), encoding="utf-8")  # an edited record is not trusted
+    assert load_settings(path).adult_day_end == "16:30"
+    path.write_text('adult_day_end = "16:45"\n', encoding="utf-8")
+    assert load_settings(path).adult_day_end == "16:45"
+    remembered.write_text("not json", encoding="utf-8")
+    assert load_settings(path).adult_day_end == "16:45"
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import copy_database
 
 # What the first frame must not wait for: the database stack, the solver, and pydantic (SQLModel's; the settings
@@ -58,6 +60,8 @@ REAL_COMMAND = textwrap.dedent(
         from coordinator_tui.services.safety import audit_guard
 
         report["guard"] = audit_guard.installed()
+        report["title"] = pilot.app.title
+        report["adult_day_end"] = pilot.app.settings.adult_day_end
         pilot.app.exit(0)
 
     App._display = first_frame
@@ -80,7 +84,40 @@ def test_the_command_a_nurse_types_shows_patients_before_loading_the_database_st
     command = [sys.executable, "-c", REAL_COMMAND, str(report), str(database), ",".join(HEAVY)]
     subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
     seen = json.loads(report.read_text())
-    assert seen == {"frame": [], "rows": 40, "guard": True, "status": 0}
+    assert seen == {
+        "frame": [],
+        "rows": 40,
+        "guard": True,
+        "title": "National Alström Syndrome Service",
+        "adult_day_end": "17:00",
+        "status": 0,
+    }
+
+
+def test_with_a_service_settings_file_the_first_frame_waits_for_no_checker(
+    demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service runs with a settings file. Its first start checks it (pydantic, before the app opens); every later
+    start with the same file shows patients with no checker loaded, on the values checked before."""
+    database = copy_database(demo_template, tmp_path / "demo.db")
+    settings = tmp_path / "settings.toml"
+    settings.write_text('service_name = "Northshire Rare Disease Service"\nadult_day_end = "16:30"\n')
+    monkeypatch.setenv("COORDINATOR_SETTINGS", str(settings))
+    seen = []
+    for run in ("first", "second"):
+        report = tmp_path / f"{run}.json"
+        command = [sys.executable, "-c", REAL_COMMAND, str(report), str(database), ",".join(HEAVY)]
+        subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
+        seen.append(json.loads(report.read_text()))
+    assert "pydantic" in seen[0]["frame"] and seen[0]["rows"] == 40
+    assert seen[1] == {
+        "frame": [],
+        "rows": 40,
+        "guard": True,
+        "title": "Northshire Rare Disease Service",
+        "adult_day_end": "16:30",
+        "status": 0,
+    }
 
 
 def test_head_revision_read_from_files_matches_alembic() -> None:

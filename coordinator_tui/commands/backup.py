@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from coordinator_tui.cli import add_db_argument
-from coordinator_tui.config import SettingsError, database_target, load_settings, settings_file
+from coordinator_tui.config import database_target, load_settings, settings_file
+from coordinator_tui.settings import SettingsError
 from coordinator_tui.validation import FieldError
 
 
