@@ -23,11 +23,8 @@ from coordinator_tui.services.errors import ConcurrentEditError
 from coordinator_tui.services.people.patients import archive_patient, create_patient, update_patient
 from coordinator_tui.services.safety import audit
 from coordinator_tui.services.safety.records import create_record
+from coordinator_tui.services.transition.checklists import CaseloadBucket, DueFlag, caseload, checklist_for_patient
 from coordinator_tui.services.transition.engine import (
-    CaseloadBucket,
-    DueFlag,
-    caseload,
-    checklist_for_patient,
     generate_checklist,
     regenerate_all,
     set_status,
@@ -566,7 +563,7 @@ def test_checklist_for_patient_groups_by_stage_in_date_order(session: Session, r
 
 
 def test_flags_are_a_word_and_a_symbol() -> None:
-    from coordinator_tui.services.transition.engine import BUCKET_LABELS, FLAG_LABELS
+    from coordinator_tui.services.transition.checklists import BUCKET_LABELS, FLAG_LABELS
 
     for label in [*FLAG_LABELS.values(), *BUCKET_LABELS.values()]:
         symbol, word = label.split(" ", 1)

@@ -40,7 +40,7 @@ def _screen_factory(entry: TopLevelScreen) -> Callable[[], Screen[Any]]:
 
 def _command_providers() -> set[type[Provider] | Callable[[], type[Provider]]]:
     def coordinator_commands() -> type[Provider]:
-        from coordinator_tui.ui.commands import CoordinatorCommands
+        from coordinator_tui.ui.command_palette import CoordinatorCommands
 
         return CoordinatorCommands
 
@@ -199,11 +199,10 @@ class CoordinatorApp(App[int]):
     def zone(self) -> str:
         """The service's time zone (from the database, else settings), read once."""
         if self._zone is None:
-            from coordinator_tui.services.people.specialist_service import service_zone
+            from coordinator_tui.services.people.specialist_service import display_zone
 
             try:
-                with self.database.read_session() as session:
-                    self._zone = service_zone(session)
+                self._zone = display_zone(self.database)
             except Exception:  # the zone is only for display: fall back to settings
                 self._zone = self.settings.timezone
         return self._zone

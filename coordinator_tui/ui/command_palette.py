@@ -3,68 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from coordinator_tui.services.people.record_finder import find_records
+from coordinator_tui.ui.background import coordinator_app
 from coordinator_tui.ui.navigation import TOP_LEVEL_SCREENS
-from coordinator_tui.validation import format_nhs_number, format_uk_date
 
 if TYPE_CHECKING:
     from coordinator_tui.db import Database
     from coordinator_tui.ui.app import CoordinatorApp
 
-LIMIT = 8
-
-
-@dataclass(frozen=True)
-class Found:
-    kind: str  # "patient" | "professional" | "clinic"
-    record_id: int
-    name: str
-    detail: str
-
-
-def find_records(database: Database, text: str, limit: int = LIMIT) -> list[Found]:
-    """Patients, professionals and clinic events matching ``text`` (services only; runs in a thread)."""
-    from coordinator_tui.services.clinics.clinics import list_clinics
-    from coordinator_tui.services.people.patients import search_patients
-    from coordinator_tui.services.people.professionals import list_professionals
-
-    found: list[Found] = []
-    words = text.lower().split()
-    with database.read_session() as session:
-        for patient in search_patients(session, text, limit=limit):
-            found.append(
-                Found(
-                    "patient",
-                    patient.id,  # type: ignore[arg-type]
-                    patient.full_name,
-                    f"patient · NHS {format_nhs_number(patient.nhs_number)} · {patient.hospital_number}",
-                )
-            )
-        for professional in list(list_professionals(session, text=text))[:limit]:
-            found.append(
-                Found(
-                    "professional",
-                    professional.id,  # type: ignore[arg-type]
-                    professional.display_name,
-                    f"professional · {professional.discipline} · {professional.organisation}",
-                )
-            )
-        clinics = [c for c in list_clinics(session) if all(w in c.name.lower() for w in words)]
-        for clinic in clinics[:limit]:
-            found.append(
-                Found(
-                    "clinic",
-                    clinic.id,  # type: ignore[arg-type]
-                    clinic.name,
-                    f"clinic · {format_uk_date(clinic.start_date)} · {clinic.venue} · {clinic.status.value}",
-                )
-            )
-    return found
+T = TypeVar("T")
 
 
 class CoordinatorCommands(Provider):
@@ -72,7 +25,12 @@ class CoordinatorCommands(Provider):
 
     @property
     def coordinator(self) -> CoordinatorApp:
-        return self.app  # type: ignore[return-value]
+        return coordinator_app(self.app)
+
+    async def _use_case_result(self, use_case: Callable[[Database], T]) -> T:
+        """Run a use case off the UI thread and wait for its result: a provider is not a widget, so it cannot take
+        ``run_use_case``'s answer as a message."""
+        return await asyncio.to_thread(use_case, self.coordinator.database)
 
     async def discover(self) -> Hits:
         for entry in TOP_LEVEL_SCREENS:
@@ -91,7 +49,7 @@ class CoordinatorCommands(Provider):
                 yield Hit(score, matcher.highlight(label), partial(self.coordinator.action_switch_to, entry.mode))
         if len(query.strip()) < 2:
             return
-        found = await asyncio.to_thread(find_records, self.coordinator.database, query)
+        found = await self._use_case_result(partial(find_records, text=query))
         for item in found:
             # The database already matched every word; the fuzzy score only orders the hits.
             score = max(matcher.match(item.name), 0.3)

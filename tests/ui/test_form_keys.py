@@ -19,9 +19,9 @@ from textual.pilot import Pilot
 from coordinator_tui.db import Database
 from coordinator_tui.models import AuditEvent, CareTeamMember, Contact, Patient
 from coordinator_tui.services.people import care_team as care_team_service
+from coordinator_tui.services.people import patient_record
 from coordinator_tui.services.people.professionals import list_professionals
 from coordinator_tui.ui.app import CoordinatorApp
-from coordinator_tui.ui.screens import patient_record
 from coordinator_tui.ui.screens.patient_record import ContactsTable, PatientRecordScreen
 from coordinator_tui.ui.widgets.forms import FormScreen
 from coordinator_tui.ui.widgets.picker import PickerScreen

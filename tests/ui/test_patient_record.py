@@ -18,7 +18,7 @@ from coordinator_tui.services.people import care_team as care_team_service
 from coordinator_tui.services.people import contacts as contact_service
 from coordinator_tui.services.people import patients as patient_service
 from coordinator_tui.services.people.patients import search_patients
-from coordinator_tui.services.transition.engine import checklist_for_patient
+from coordinator_tui.services.transition.checklists import checklist_for_patient
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.patient_record import (
     NAMED_WORKER,
@@ -385,7 +385,7 @@ async def test_tab_keys_work_before_the_record_has_loaded(
 ) -> None:
     """A tab key pressed while the record is still being read builds that tab at once, shows it and focuses its
     list; its rows come when the record lands. A burst of keys ends on the last one."""
-    from coordinator_tui.ui.screens import patient_record
+    from coordinator_tui.services.people import patient_record
 
     patient = first_patient(demo_db, 2)
     wanted = expected_rows(demo_db, patient)

@@ -14,8 +14,9 @@ from textual.pilot import Pilot
 from coordinator_tui.db import Database
 from coordinator_tui.models import AuditEvent, Patient, TransitionItem, TransitionStatus
 from coordinator_tui.services.people.care_team import team
-from coordinator_tui.services.transition import engine as transition_service
-from coordinator_tui.services.transition.engine import CaseloadBucket, DueFlag
+from coordinator_tui.services.transition import checklists as transition_service
+from coordinator_tui.services.transition import engine as transition_engine
+from coordinator_tui.services.transition.checklists import CaseloadBucket, DueFlag
 from coordinator_tui.services.transition.milestone_rules import CATEGORIES, OWNER_ROLES
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.caseload import ROW_LIMIT, CaseloadScreen, CaseloadTable
@@ -214,7 +215,7 @@ async def test_a_stale_save_is_refused_and_reported(app: CoordinatorApp, demo_db
         assert row is not None and row.item.id is not None
         item_id = row.item.id
         with demo_db.session() as session:  # someone else saves a note meanwhile
-            transition_service.update_note(session, item_id, "other desk", expected_version=row.item.version)
+            transition_engine.update_note(session, item_id, "other desk", expected_version=row.item.version)
         await pilot.press("d")
         await settle(pilot)
         assert load_item(demo_db, item_id).status is TransitionStatus.TODO

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, or_, select
@@ -44,6 +44,9 @@ from coordinator_tui.validation import (
     refuse_unsafe_text,
     validate_nhs_number,
 )
+
+if TYPE_CHECKING:
+    from coordinator_tui.db import Database
 
 TEXT_LIMITS = {
     "hospital_number": 20,
@@ -284,3 +287,8 @@ def patient_list(
         .order_by(page.c.family_name, page.c.given_name, page.c.id)
     )
     return [summary_from_row(row, today) for row in session.exec(query).all()]
+
+
+def patient_page(database: Database, text: str) -> list[PatientSummary]:
+    """The patient list's first page for what was typed in its filter (one read; see ``patient_list``)."""
+    return database.read(patient_list, text, limit=PAGE_SIZE)

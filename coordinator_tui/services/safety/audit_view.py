@@ -6,13 +6,17 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
 from coordinator_tui.clinic_time import format_local_datetime
-from coordinator_tui.models import AuditEvent
+from coordinator_tui.models import AuditEvent, Patient
 from coordinator_tui.services.safety import audit
+from coordinator_tui.services.safety.records import get_or_raise
+
+if TYPE_CHECKING:
+    from coordinator_tui.db import Database
 
 ENTITY_LABELS = {
     "patient": "Patient details",
@@ -113,3 +117,21 @@ def audit_row(event: AuditEvent, zone: str = "Europe/London") -> AuditRow:
 def patient_history(session: Session, patient_id: int, zone: str = "Europe/London", limit: int = 500) -> list[AuditRow]:
     """Newest first: every audited change to the patient and to records about them."""
     return [audit_row(event, zone) for event in audit.history(session, patient_id=patient_id, limit=limit)]
+
+
+@dataclass(frozen=True)
+class PatientHistory:
+    """What the history screen shows: the patient's name and their audited changes, newest first."""
+
+    name: str
+    rows: list[AuditRow]
+
+
+def patient_history_view(database: Database, patient_id: int, zone: str) -> PatientHistory:
+    """A patient's name and history in one read (``NotFoundError`` when there is no such patient)."""
+
+    def read(session: Session) -> PatientHistory:
+        patient = get_or_raise(session, Patient, patient_id)
+        return PatientHistory(patient.full_name, patient_history(session, patient_id, zone))
+
+    return database.read(read)

@@ -1,4 +1,4 @@
-"""The transition checklist engine: milestone rules -> dated items per young person, and the screens' queries.
+"""The transition checklist engine: milestone rules -> dated items per young person.
 
 Dates
 -----
@@ -24,21 +24,16 @@ an item that no rule asks for any more (rule switched off or removed, condition 
 corrected) **only** when it is still "to do" with no note. Every change is audited. Nothing here commits: the
 caller commits the session.
 
-For the screens
----------------
-- ``checklist_for_patient(session, patient_id, *, today=None) -> PatientChecklist``: the patient's items in date
-  order, grouped by stage (groups in order of their earliest due date); each row has ``flag`` (``DueFlag``) and
-  ``label``, a word and a symbol: "⚠ OVERDUE", "● DUE", "○ UPCOMING", "✔ DONE", "– N/A".
+Changing an item
+----------------
 - ``set_status(session, item_id, status, *, expected_version, reason="", note=None, completed_on=None,
   rules=None) -> TransitionItem``: ``status`` is a ``TransitionStatus`` or its value ("todo", "in_progress",
   "done", "not_applicable"). Not applicable needs a ``reason``; done sets ``completed_on`` (default today, never
   in the future). A stale ``expected_version`` raises ``ConcurrentEditError``; bad input ``ValidationError``.
   Pass ``rules`` to re-date the patient's dependent items (rolling reviews, the PIP claim) at once.
 - ``update_note(session, item_id, note, *, expected_version) -> TransitionItem``.
-- ``caseload(session, today=None, owner_role=None, category=None, *, limit=None) -> Caseload``: open items
-  (to do / in progress) of non-archived patients that are overdue, due in the next 30 days, or in days 31-90,
-  with the patient on each row, ``counts`` per bucket (independent of ``limit``) and cumulative totals. Two
-  queries whatever the number of patients.
+
+What the screens show of the items (a patient's checklist, the caseload) is in ``services.transition.checklists``.
 """
 
 from __future__ import annotations
@@ -47,8 +42,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -484,195 +478,3 @@ def update_note(session: Session, item_id: int, note: str, *, expected_version: 
     """Replace an item's note (multi-line, up to 4000 characters)."""
     cleaned = _clean(note, "note", max_length=4000, multiline=True)
     return update_record(session, TransitionItem, item_id, {"note": cleaned}, expected_version=expected_version)
-
-
-# ------------------------------------------------------------------------------------------------------------
-# Queries for the screens
-# ------------------------------------------------------------------------------------------------------------
-
-
-class DueFlag(StrEnum):
-    OVERDUE = "overdue"
-    DUE = "due"
-    UPCOMING = "upcoming"
-    DONE = "done"
-    NOT_APPLICABLE = "not_applicable"
-
-
-# A word and a symbol for each, so the state never depends on colour alone.
-FLAG_LABELS: dict[DueFlag, str] = {
-    DueFlag.OVERDUE: "⚠ OVERDUE",
-    DueFlag.DUE: "● DUE",
-    DueFlag.UPCOMING: "○ UPCOMING",
-    DueFlag.DONE: "✔ DONE",
-    DueFlag.NOT_APPLICABLE: "– N/A",
-}
-
-
-def due_flag(item: TransitionItem, today: dt.date) -> DueFlag:
-    """Overdue: open and past its due date. Due: open and shown (from ``appears_on``). Upcoming: not yet shown."""
-    if item.status == TransitionStatus.DONE:
-        return DueFlag.DONE
-    if item.status == TransitionStatus.NOT_APPLICABLE:
-        return DueFlag.NOT_APPLICABLE
-    if item.due_date < today:
-        return DueFlag.OVERDUE
-    if item.appears_on <= today:
-        return DueFlag.DUE
-    return DueFlag.UPCOMING
-
-
-@dataclass(frozen=True)
-class ChecklistRow:
-    item: TransitionItem
-    flag: DueFlag
-
-    @property
-    def label(self) -> str:
-        return FLAG_LABELS[self.flag]
-
-
-@dataclass(frozen=True)
-class StageGroup:
-    stage: str
-    rows: tuple[ChecklistRow, ...]
-
-
-@dataclass(frozen=True)
-class PatientChecklist:
-    patient_id: int
-    today: dt.date
-    groups: tuple[StageGroup, ...]
-    counts: dict[DueFlag, int] = field(default_factory=dict)
-
-    @property
-    def rows(self) -> list[ChecklistRow]:
-        return [row for group in self.groups for row in group.rows]
-
-
-def checklist_for_patient(session: Session, patient_id: int, *, today: dt.date | None = None) -> PatientChecklist:
-    """One query: the patient's items in date order, grouped by stage (groups ordered by earliest due date)."""
-    today = today or clock.today()
-    items = session.exec(
-        select(TransitionItem)
-        .where(TransitionItem.patient_id == patient_id)
-        .order_by(col(TransitionItem.due_date), col(TransitionItem.rule_id), col(TransitionItem.occurrence))
-    ).all()
-    grouped: dict[str, list[ChecklistRow]] = {}
-    counts = dict.fromkeys(DueFlag, 0)
-    for item in items:
-        row = ChecklistRow(item, due_flag(item, today))
-        counts[row.flag] += 1
-        grouped.setdefault(item.stage or "Other", []).append(row)  # insertion order = earliest due date
-    groups = tuple(StageGroup(stage, tuple(rows)) for stage, rows in grouped.items())
-    return PatientChecklist(patient_id=patient_id, today=today, groups=groups, counts=counts)
-
-
-class CaseloadBucket(StrEnum):
-    OVERDUE = "overdue"
-    NEXT_30 = "next_30"  # due today up to 30 days ahead
-    NEXT_90 = "next_90"  # due 31 to 90 days ahead
-
-
-BUCKET_LABELS: dict[CaseloadBucket, str] = {
-    CaseloadBucket.OVERDUE: "⚠ OVERDUE",
-    CaseloadBucket.NEXT_30: "● DUE within 30 days",
-    CaseloadBucket.NEXT_90: "○ DUE in 31–90 days",
-}
-
-
-@dataclass(frozen=True)
-class CaseloadRow:
-    item: TransitionItem
-    patient: Patient
-    bucket: CaseloadBucket
-
-    @property
-    def label(self) -> str:
-        return BUCKET_LABELS[self.bucket]
-
-
-@dataclass(frozen=True)
-class Caseload:
-    today: dt.date
-    owner_role: str | None
-    category: str | None
-    rows: tuple[CaseloadRow, ...]
-    counts: dict[CaseloadBucket, int]
-
-    @property
-    def overdue(self) -> int:
-        return self.counts[CaseloadBucket.OVERDUE]
-
-    @property
-    def due_within_30(self) -> int:
-        return self.counts[CaseloadBucket.NEXT_30]
-
-    @property
-    def due_within_90(self) -> int:
-        """Cumulative: due from today to 90 days ahead (includes the 30-day ones)."""
-        return self.counts[CaseloadBucket.NEXT_30] + self.counts[CaseloadBucket.NEXT_90]
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
-def _bucket(due: dt.date, today: dt.date) -> CaseloadBucket:
-    if due < today:
-        return CaseloadBucket.OVERDUE
-    if due <= today + dt.timedelta(days=30):
-        return CaseloadBucket.NEXT_30
-    return CaseloadBucket.NEXT_90
-
-
-def caseload(
-    session: Session,
-    today: dt.date | None = None,
-    owner_role: str | None = None,
-    category: str | None = None,
-    *,
-    limit: int | None = None,
-) -> Caseload:
-    """Open items overdue or due within 90 days across all non-archived patients (see the module notes)."""
-    today = today or clock.today()
-    day_30 = today + dt.timedelta(days=30)
-    day_90 = today + dt.timedelta(days=90)
-    conditions = [
-        col(TransitionItem.status).in_(OPEN_STATUSES),
-        col(TransitionItem.due_date) <= day_90,
-        col(Patient.archived).is_(False),
-    ]
-    if owner_role:
-        conditions.append(col(TransitionItem.owner_role) == owner_role)
-    if category:
-        conditions.append(col(TransitionItem.category) == category)
-
-    bucket_expr = sa.case(
-        (col(TransitionItem.due_date) < today, CaseloadBucket.OVERDUE.value),
-        (col(TransitionItem.due_date) <= day_30, CaseloadBucket.NEXT_30.value),
-        else_=CaseloadBucket.NEXT_90.value,
-    )
-    counts = dict.fromkeys(CaseloadBucket, 0)
-    count_rows = session.exec(
-        select(bucket_expr, sa.func.count())
-        .select_from(TransitionItem)
-        .join(Patient, col(Patient.id) == col(TransitionItem.patient_id))
-        .where(*conditions)
-        .group_by(bucket_expr)
-    ).all()
-    for bucket, number in count_rows:
-        counts[CaseloadBucket(bucket)] = int(number)
-
-    query = (
-        select(TransitionItem, Patient)
-        .join(Patient, col(Patient.id) == col(TransitionItem.patient_id))
-        .where(*conditions)
-        .order_by(
-            col(TransitionItem.due_date), col(Patient.family_name), col(Patient.given_name), col(TransitionItem.id)
-        )
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    rows = tuple(CaseloadRow(item, patient, _bucket(item.due_date, today)) for item, patient in session.exec(query))
-    return Caseload(today=today, owner_role=owner_role, category=category, rows=rows, counts=counts)

@@ -11,17 +11,13 @@ from typing import ClassVar
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
-from textual.worker import get_current_worker
 
-from coordinator_tui.errors import DatabaseError
-from coordinator_tui.services.errors import NotFoundError
-from coordinator_tui.services.people import patients as patient_service
-from coordinator_tui.services.safety.audit_view import AuditRow, patient_history
+from coordinator_tui.services.safety.audit_view import AuditRow, PatientHistory, patient_history_view
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 
 
@@ -35,12 +31,7 @@ class AuditTable(DataTable[str]):
 class AuditScreen(CoordinatorScreen):
     """Read-only history of one patient's record. Esc goes back."""
 
-    DEFAULT_CSS = """
-    AuditScreen #audit-summary { padding: 0 1; height: auto; }
-    AuditScreen #audit-table { height: 1fr; }
-    AuditScreen #audit-detail-scroll { height: auto; max-height: 40%; border-top: solid $primary; }
-    AuditScreen #audit-detail { padding: 0 1; }
-    """
+    CSS_PATH = "audit.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", key_display="Esc"),
         Binding("ctrl+r", "reload", "Reload", show=False),
@@ -69,20 +60,19 @@ class AuditScreen(CoordinatorScreen):
         table.focus()
         self.reload()
 
-    @work(thread=True, exclusive=True, group="audit-load", exit_on_error=False)
     def reload(self) -> None:
-        worker = get_current_worker()
-        zone = getattr(self.app, "zone", "Europe/London")
-        try:
-            with self.app.database.read_session() as session:  # type: ignore[attr-defined]
-                patient = patient_service.get_patient(session, self.patient_id)
-                name = patient.full_name
-                rows = patient_history(session, self.patient_id, zone)
-        except (DatabaseError, NotFoundError) as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Could not read the history", severity="error")
-            return
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self.show, name, rows)
+        """Read the patient's history (off the UI thread); a newer read cancels this one."""
+        patient_id = self.patient_id
+        self.run_use_case(
+            lambda database: patient_history_view(database, patient_id, self.coordinator.zone),
+            self._history_read,
+            failed="Could not read the history",
+            group="audit-load",
+            exclusive=True,
+        )
+
+    def _history_read(self, history: PatientHistory) -> None:
+        self.show(history.name, history.rows)
 
     def show(self, name: str, rows: list[AuditRow]) -> None:
         self.rows = rows

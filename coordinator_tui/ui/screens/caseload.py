@@ -1,8 +1,8 @@
 """The Caseload screen: open transition items across all patients, overdue or due in the next 30 / 90 days.
 
-Counts per bucket come from ``services.transition.caseload`` (over every matching item; the table shows the first
-``ROW_LIMIT`` rows in due-date order). Filters are single keys that cycle: ``o`` the owner role, ``c`` the
-category (shift for the other way round), Esc clears both; the line above the table says what is applied.
+Counts per bucket come from ``services.transition.checklists.caseload_view`` (over every matching item; the table
+shows the first ``ROW_LIMIT`` rows in due-date order). Filters are single keys that cycle: ``o`` the owner role,
+``c`` the category (shift for the other way round), Esc clears both; the line above the table says what is applied.
 Enter on a row opens that patient's record on the Transition tab, with the item under the cursor.
 """
 
@@ -11,17 +11,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.events import Resize
 from textual.widgets import DataTable, Static
-from textual.worker import get_current_worker
 
-from coordinator_tui import clock
-from coordinator_tui.errors import DatabaseError
-from coordinator_tui.services.transition import engine as transition_service
-from coordinator_tui.services.transition.engine import Caseload, CaseloadBucket, CaseloadRow
+from coordinator_tui.services.transition.checklists import Caseload, CaseloadBucket, CaseloadRow, caseload_view
 from coordinator_tui.services.transition.milestone_rules import CATEGORIES, OWNER_ROLES
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.widgets.tables import RecordTable
@@ -121,24 +117,7 @@ class CaseloadScreen(CoordinatorScreen):
     """Transition items due across the caseload; o / c cycle the filters; Enter opens the patient."""
 
     screen_title = "Caseload"
-    DEFAULT_CSS = """
-    CaseloadScreen #caseload-filters, CaseloadScreen #caseload-counts {
-        height: auto;
-        padding: 0 1;
-    }
-    CaseloadScreen #caseload-counts {
-        background: $boost;
-    }
-    CaseloadScreen #caseload-table {
-        height: 1fr;
-    }
-    CaseloadScreen #caseload-detail {
-        height: auto;
-        max-height: 5;
-        padding: 0 1;
-        border-top: solid $primary-muted;
-    }
-    """
+    CSS_PATH = "caseload.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("o", "cycle_owner(1)", "Owner filter"),
         Binding("O", "cycle_owner(-1)", "Owner filter back", show=False, key_display="shift+o"),
@@ -170,21 +149,18 @@ class CaseloadScreen(CoordinatorScreen):
     # Loading (off the UI thread)
     # ---------------------------------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="caseload-load", exit_on_error=False)
     def load(self) -> None:
-        worker = get_current_worker()
+        """Read the caseload for the filters applied (off the UI thread); a newer load cancels this one."""
         owner_role, category = self.owner_role, self.category
-        zone = self.app.zone  # type: ignore[attr-defined]
-        try:
-            with self.app.database.read_session() as session:  # type: ignore[attr-defined]
-                result = transition_service.caseload(
-                    session, clock.today(zone), owner_role=owner_role, category=category, limit=ROW_LIMIT
-                )
-        except DatabaseError as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Could not load the caseload", severity="error")
-            return
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self.show_result, result)
+        self.run_use_case(
+            lambda database: caseload_view(
+                database, zone=self.coordinator.zone, owner_role=owner_role, category=category, limit=ROW_LIMIT
+            ),
+            self.show_result,
+            failed="Could not load the caseload",
+            group="caseload-load",
+            exclusive=True,
+        )
 
     def show_result(self, result: Caseload) -> None:
         if (result.owner_role, result.category) != (self.owner_role, self.category):
@@ -251,7 +227,7 @@ class CaseloadScreen(CoordinatorScreen):
             return
         patient_id, item_id = row.patient.id, row.item.id
         assert patient_id is not None and item_id is not None
-        await self.app.open_patient(patient_id, tab="transition")  # type: ignore[attr-defined]
+        await self.coordinator.open_patient(patient_id, tab="transition")
 
         lists = self.app.screen.query(TransitionList)
         if lists:

@@ -1,44 +1,13 @@
-"""The forms of the patient screens: which fields, their current text, and the save handlers (services only)."""
+"""The forms of the patient screens: which fields and their current text. Saving them is
+``services.people.patient_forms``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from coordinator_tui.db import Database
 from coordinator_tui.models import Contact, ContactMethod, ContactRelationship, Patient
-from coordinator_tui.services.people import contacts as contact_service
-from coordinator_tui.services.people import patients as patient_service
+from coordinator_tui.services.people.patient_forms import patient_form_values
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.field_limits import column_field
 from coordinator_tui.ui.widgets.forms import FormField
-from coordinator_tui.validation import format_nhs_number, format_uk_date
-
-ACCESS_FIELDS = ("large_print", "bsl_interpreter", "wheelchair", "interpreter_language")
-
-
-def patient_form_values(patient: Patient | None) -> dict[str, str | bool]:
-    """A patient as the text the patient form shows (the inverse of ``parse_patient_form``)."""
-    if patient is None:
-        return {"review_interval_months": "12", "condition": "Alström syndrome"}
-    return {
-        "nhs_number": format_nhs_number(patient.nhs_number),
-        "hospital_number": patient.hospital_number,
-        "given_name": patient.given_name,
-        "family_name": patient.family_name,
-        "date_of_birth": format_uk_date(patient.date_of_birth),
-        "condition": patient.condition,
-        "school": patient.school,
-        "has_ehcp": patient.has_ehcp,
-        "large_print": patient.large_print,
-        "bsl_interpreter": patient.bsl_interpreter,
-        "wheelchair": patient.wheelchair,
-        "interpreter_language": patient.interpreter_language,
-        "registered_on": format_uk_date(patient.registered_on),
-        "planned_transfer_date": format_uk_date(patient.planned_transfer_date),
-        "review_interval_months": str(patient.review_interval_months),
-        "internal_notes": patient.internal_notes,
-    }
 
 
 def patient_fields(patient: Patient | None = None) -> list[FormField]:
@@ -90,20 +59,6 @@ def access_fields(patient: Patient) -> list[FormField]:
     ]
 
 
-def save_new_patient(database: Database, form: Mapping[str, Any]) -> Patient:
-    with database.session() as session:
-        return patient_service.create_patient(session, patient_service.parse_patient_form(form))
-
-
-def save_patient(database: Database, patient: Patient, form: Mapping[str, Any]) -> Patient:
-    """Save the edited fields; refused when someone else saved the patient since the form opened."""
-    merged = {**patient_form_values(patient), **form}
-    values = patient_service.parse_patient_form(merged)
-    changes = {key: values[key] for key in form if key in values}
-    with database.session() as session:
-        return patient_service.update_patient(session, patient.id, changes, expected_version=patient.version)  # type: ignore[arg-type]
-
-
 RELATIONSHIPS = [(r.value.capitalize(), r.value) for r in ContactRelationship]
 METHODS = [(m.value.capitalize(), m.value) for m in ContactMethod]
 
@@ -134,11 +89,3 @@ def contact_fields(contact: Contact | None = None) -> list[FormField]:
             "receives_itinerary", "Receives itinerary", contact.receives_itinerary if contact else True, kind="flag"
         ),
     ]
-
-
-def save_contact(database: Database, patient_id: int, contact: Contact | None, form: Mapping[str, Any]) -> Contact:
-    values = contact_service.parse_contact_form(form)
-    with database.session() as session:
-        if contact is None:
-            return contact_service.create_contact(session, patient_id, values)
-        return contact_service.update_contact(session, contact.id, values, expected_version=contact.version)  # type: ignore[arg-type]

@@ -1,8 +1,8 @@
 """One patient's record: care team, family & contacts, clinic visits, transition checklist (tabs).
 
-Everything the record shows is loaded in one worker thread (one unit of work over the services), started as the
-screen is created so that it usually lands before the screen is mounted and the first frame shows it; the
-Transition tab loads its checklist itself. Each tab is a widget with its own keys, shown in the footer while its
+Everything the record shows is read by one use case (``services.people.patient_record.patient_record_view``), started
+as the screen is created so that it usually lands before the screen is first painted; the Transition tab loads its
+checklist itself. Each tab is a widget with its own keys, shown in the footer while its
 list has the focus. Only the first tab's widget is built with the screen: the others are mounted right after the
 record is first drawn, or at once when their key (or a click on the tab bar) asks for them, before the tab is shown
 and its list focused.
@@ -13,51 +13,44 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import Session
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.reactive import var
 from textual.widget import AwaitMount, Widget
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
-from textual.worker import get_current_worker
 
 from coordinator_tui import clock
 from coordinator_tui.clinic_time import format_local_datetime, to_local
-from coordinator_tui.errors import DatabaseError
 from coordinator_tui.models import AttendanceStatus, CareTeamMember, ClinicAttendance, Contact, Patient
-from coordinator_tui.services.clinics import appointments as appointment_service
 from coordinator_tui.services.clinics import clinics as clinic_service
 from coordinator_tui.services.clinics.appointments import AppointmentView
 from coordinator_tui.services.clinics.clinics import AttendanceView
-from coordinator_tui.services.errors import NotFoundError
 from coordinator_tui.services.people import care_team as care_team_service
-from coordinator_tui.services.people import contacts as contact_service
+from coordinator_tui.services.people import patient_record as record_service
 from coordinator_tui.services.people import patients as patient_service
 from coordinator_tui.services.people.care_team import TeamMemberView
-from coordinator_tui.services.people.professionals import list_professionals
+from coordinator_tui.services.people.patient_forms import delete_contact, save_contact, save_patient
+from coordinator_tui.services.people.patient_record import RecordData
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.field_limits import column_field
 from coordinator_tui.ui.screens.base import CoordinatorScreen
-from coordinator_tui.ui.screens.patient_forms import (
-    access_fields,
-    contact_fields,
-    patient_fields,
-    save_contact,
-    save_patient,
-)
+from coordinator_tui.ui.screens.patient_forms import access_fields, contact_fields, patient_fields
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.ui.widgets.forms import FieldKind, FormField, FormScreen
 from coordinator_tui.ui.widgets.picker import PickerScreen
 from coordinator_tui.ui.widgets.tables import RecordTable
 from coordinator_tui.ui.widgets.transition_list import TransitionList
 from coordinator_tui.validation import format_nhs_number, format_uk_date
+
+if TYPE_CHECKING:
+    from coordinator_tui.db import Database
 
 NAMED_WORKER = "★ named worker"
 TABS = {"care": "Care team", "family": "Family & contacts", "visits": "Clinic visits", "transition": "Transition"}
@@ -68,29 +61,6 @@ TAB_TABLES = {  # each tab's list (it takes the focus when the tab is shown)
     "visits": "visits-table",
     "transition": "transition-table",
 }
-
-
-@dataclass
-class RecordData:
-    patient: Patient
-    team: list[TeamMemberView] = field(default_factory=list)
-    contacts: Sequence[Contact] = ()
-    attendances: list[AttendanceView] = field(default_factory=list)
-    appointments: list[AppointmentView] = field(default_factory=list)
-    zone: str = "Europe/London"
-    today: dt.date = field(default_factory=clock.today)
-
-
-def load_record(session: Session, patient_id: int, *, include_ended: bool, zone: str) -> RecordData:
-    return RecordData(
-        patient=patient_service.get_patient(session, patient_id),
-        team=care_team_service.team(session, patient_id, include_ended=include_ended),
-        contacts=contact_service.list_contacts(session, patient_id),
-        attendances=clinic_service.attendances_for_patient(session, patient_id),
-        appointments=appointment_service.for_patient(session, patient_id),
-        zone=zone,
-        today=clock.today(zone),
-    )
 
 
 def yes_no(flag: bool) -> str:
@@ -518,7 +488,11 @@ def member_fields(view: TeamMemberView | None) -> list[FormField]:
 
 
 class PatientRecordScreen(CoordinatorScreen):
-    """A patient's whole record. Esc goes back to the list."""
+    """A patient's whole record. Esc goes back to the list.
+
+    ``data`` is the record as last read (None until it lands): setting it shows it. ``built_tabs`` are the tabs
+    whose list is mounted: a tab joining them is filled with the record.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", key_display="Esc"),
@@ -528,21 +502,19 @@ class PatientRecordScreen(CoordinatorScreen):
         Binding("h", "history", "History", show=False),  # the audit log of this record (screens/audit.py)
     ]
 
+    data: var[RecordData | None] = var(None, init=False)
+    built_tabs: var[frozenset[str]] = var(frozenset(), init=False)
+    include_ended: var[bool] = var(False, init=False)
+
     def __init__(self, patient_id: int, tab: str | None = None) -> None:
         super().__init__()
         self.patient_id = patient_id
         self.initial_tab = tab if tab in TABS else "care"
-        self.data: RecordData | None = None
-        self.include_ended = False
         self.screen_title = "Patient record"
         # The first tab's list has the focus as the screen first shows (no second footer after the first paint).
         self.AUTO_FOCUS = f"#{TAB_TABLES[self.initial_tab]}"
-        self._mounted = False  # on_mount has run: a record that lands is shown at once
-        self._landed: RecordData | None = None  # a record read before the screen was mounted
-        self._building: dict[str, AwaitMount | None] = {}  # a tab's list, mounted or being mounted
-        self._ready: set[str] = set()  # the tabs whose list is mounted (show() fills them)
-        # Read the record while the screen is being built: it is usually there by the time the screen is mounted,
-        # so the first frame shows it.
+        self._mounting: dict[str, AwaitMount] = {}  # the tabs' lists being mounted after the first one
+        # Read the record while the screen is being built: it usually lands before the first paint.
         self.reload()
 
     def compose_body(self) -> ComposeResult:
@@ -553,7 +525,6 @@ class PatientRecordScreen(CoordinatorScreen):
                     # Only the first tab's list now; the others right after the record is first drawn
                     # (_build_other_tabs), or as soon as their key is pressed (_build_tab).
                     if tab == self.initial_tab:
-                        self._building[tab] = None
                         yield self._new_tab_list(tab)
 
     def _new_tab_list(self, tab: str) -> Widget:
@@ -566,25 +537,17 @@ class PatientRecordScreen(CoordinatorScreen):
         return TransitionList(self.patient_id, id="transition-list")
 
     def on_mount(self) -> None:
-        self._mounted = True
-        self._ready.add(self.initial_tab)
-        if self._landed is not None:
-            data, self._landed = self._landed, None
-            self.show(data)
+        self.built_tabs = frozenset({self.initial_tab})
 
     async def _build_tab(self, tab: str) -> None:
         """Mount ``tab``'s list if it is not there yet, and fill it; returns once it is on the screen."""
-        if tab in self._ready:
+        if tab in self.built_tabs:
             return
-        if tab not in self._building:
+        if tab not in self._mounting:
             pane = self.query_one(f"TabPane#{tab}", TabPane)
-            self._building[tab] = pane.mount(self._new_tab_list(tab))
-        pending = self._building[tab]
-        if pending is not None:
-            await pending
-        if tab not in self._ready:  # whoever gets here first (the key, or the build after the first frame) fills it
-            self._ready.add(tab)
-            self._fill(tab)
+            self._mounting[tab] = pane.mount(self._new_tab_list(tab))
+        await self._mounting[tab]
+        self.built_tabs |= {tab}  # whoever gets here first (the key, or the build after the first frame) fills it
 
     async def _build_other_tabs(self) -> None:
         """The tabs not shown yet, once the record is on the screen: their keys then switch at once."""
@@ -596,26 +559,18 @@ class PatientRecordScreen(CoordinatorScreen):
     # Loading
     # ---------------------------------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="record-load", exit_on_error=False)
     def reload(self) -> None:
-        worker = get_current_worker()
-        zone = self.app.zone  # type: ignore[attr-defined]
-        try:
-            with self.app.database.read_session() as session:  # type: ignore[attr-defined]
-                data = load_record(session, self.patient_id, include_ended=self.include_ended, zone=zone)
-        except (DatabaseError, NotFoundError) as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Could not open the record", severity="error")
-            return
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self._record_read, data)
-
-    def _record_read(self, data: RecordData) -> None:
-        if self._mounted and not self.is_attached:
-            return  # closed while the record was being read
-        if self._mounted:
-            self.show(data)
-        else:
-            self._landed = data  # on_mount shows it
+        """Read the record again (off the UI thread); a newer reload cancels this one."""
+        patient_id, include_ended = self.patient_id, self.include_ended
+        self.run_use_case(
+            lambda database: record_service.patient_record_view(
+                database, patient_id, include_ended=include_ended, zone=self.coordinator.zone
+            ),
+            self.show,
+            failed="Could not open the record",
+            group="record-load",
+            exclusive=True,
+        )
 
     @property
     def loaded(self) -> bool:
@@ -623,14 +578,24 @@ class PatientRecordScreen(CoordinatorScreen):
         return self.data is not None
 
     def show(self, data: RecordData) -> None:
-        first = self.data is None
         self.data = data
+
+    def watch_data(self, old: RecordData | None, data: RecordData | None) -> None:
+        if data is None:
+            return
         self.sub_title = data.patient.full_name
         self.query_one("#record-summary", Static).update(summary_text(data.patient, data.today))
-        for tab in self._ready:
+        for tab in self.built_tabs:
             self._fill(tab)
-        if first:
+        if old is None:
             self.call_after_refresh(self._build_other_tabs)
+
+    def watch_built_tabs(self, old: frozenset[str], built: frozenset[str]) -> None:
+        for tab in built - old:
+            self._fill(tab)
+
+    def watch_include_ended(self) -> None:
+        self.reload()
 
     def _fill(self, tab: str) -> None:
         """Put the loaded record in one tab's list (the Transition tab loads its checklist itself)."""
@@ -682,7 +647,7 @@ class PatientRecordScreen(CoordinatorScreen):
         while node is not None and node is not self:
             if isinstance(node, TabPane) and node.id in TABS:
                 return node.id
-            node = node.parent  # type: ignore[assignment]
+            node = node.parent if isinstance(node.parent, Widget) else None
         return None
 
     @on(TabbedContent.TabActivated, "#record-tabs")
@@ -712,7 +677,7 @@ class PatientRecordScreen(CoordinatorScreen):
     # Patient details
     # ---------------------------------------------------------------------------------------------------------
 
-    def _saved(self, what: str) -> Any:
+    def _saved(self, what: str) -> Callable[[object], None]:
         def done(result: object) -> None:
             if result is not None:
                 self.notify(what, title="Saved")
@@ -724,12 +689,11 @@ class PatientRecordScreen(CoordinatorScreen):
         if self.data is None:
             return
         patient = self.data.patient
-        database = self.app.database  # type: ignore[attr-defined]
         self.app.push_screen(
             FormScreen(
                 f"Edit {patient.full_name}",
                 patient_fields(patient),
-                lambda values: save_patient(database, patient, values),
+                lambda database, values: save_patient(database, patient, values),
                 description="Fields marked * are required. Dates as DD/MM/YYYY.",
             ),
             self._saved("Patient details saved."),
@@ -739,12 +703,11 @@ class PatientRecordScreen(CoordinatorScreen):
         if self.data is None:
             return
         patient = self.data.patient
-        database = self.app.database  # type: ignore[attr-defined]
         self.app.push_screen(
             FormScreen(
                 f"Accessibility needs: {patient.full_name}",
                 access_fields(patient),
-                lambda values: save_patient(database, patient, values),
+                lambda database, values: save_patient(database, patient, values),
                 description="Space ticks a box. Itineraries follow these (large print, BSL, interpreter).",
             ),
             self._saved("Accessibility needs saved."),
@@ -762,11 +725,8 @@ class PatientRecordScreen(CoordinatorScreen):
         return view
 
     def action_add_member(self) -> None:
-        database = self.app.database  # type: ignore[attr-defined]
-
-        def search(text: str) -> list[tuple[str, str]]:
-            with database.session() as session:
-                found = list(list_professionals(session, text=text))[:200]
+        def search(database: Database, text: str) -> list[tuple[str, str]]:
+            found = record_service.professionals_to_add(database, text)
             return [(str(p.id), f"{p.display_name} — {p.discipline}, {p.organisation}") for p in found]
 
         self.app.push_screen(PickerScreen("Add to the care team: choose a professional", search), self._add_member_form)
@@ -776,12 +736,9 @@ class PatientRecordScreen(CoordinatorScreen):
             return
         professional_id = int(professional_key)
         patient_id = self.patient_id
-        database = self.app.database  # type: ignore[attr-defined]
 
-        def save(values: dict[str, Any]) -> object:
-            parsed = care_team_service.parse_member_form(values)
-            with database.session() as session:
-                return care_team_service.add_member(session, patient_id, professional_id, parsed)
+        def save(database: Database, values: dict[str, Any]) -> CareTeamMember:
+            return record_service.add_team_member(database, patient_id, professional_id, values)
 
         self.app.push_screen(
             FormScreen("Add to the care team", member_fields(None), save), self._saved("Added to the care team.")
@@ -791,18 +748,10 @@ class PatientRecordScreen(CoordinatorScreen):
         view = self._selected_member()
         if view is None:
             return
-        database = self.app.database  # type: ignore[attr-defined]
         member = view.member
 
-        def save(values: dict[str, Any]) -> object:
-            parsed = care_team_service.parse_member_form(values)
-            with database.session() as session:
-                return care_team_service.update_member(
-                    session,
-                    member.id,  # type: ignore[arg-type]
-                    parsed,
-                    expected_version=member.version,
-                )
+        def save(database: Database, values: dict[str, Any]) -> CareTeamMember:
+            return record_service.save_team_member(database, member, values)
 
         self.app.push_screen(
             FormScreen(f"Care team: {view.professional.display_name}", member_fields(view), save),
@@ -823,8 +772,8 @@ class PatientRecordScreen(CoordinatorScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_db(
-                    lambda s: care_team_service.end_membership(s, member.id, expected_version=member.version),  # type: ignore[arg-type]
+                self.run_use_case(
+                    lambda database: record_service.end_team_membership(database, member),
                     self._saved("Membership ended."),
                     failed="Membership not ended",
                 )
@@ -848,16 +797,15 @@ class PatientRecordScreen(CoordinatorScreen):
             self.notify(f"{view.professional.display_name} is already the named worker.")
             return
         member = view.member
-        self.run_db(
-            lambda s: care_team_service.make_named_worker(s, member.id, expected_version=member.version),  # type: ignore[arg-type]
+        self.run_use_case(
+            lambda database: record_service.choose_named_worker(database, member),
             self._saved(f"{view.professional.display_name} is now the named worker."),
             failed="Named worker not changed",
         )
 
     def action_toggle_ended(self) -> None:
-        self.include_ended = not self.include_ended
+        self.include_ended = not self.include_ended  # read again (watch_include_ended)
         self.notify("Showing ended memberships too." if self.include_ended else "Showing current members only.")
-        self.reload()
 
     # ---------------------------------------------------------------------------------------------------------
     # Family & contacts
@@ -871,13 +819,12 @@ class PatientRecordScreen(CoordinatorScreen):
         return contact
 
     def action_add_contact(self) -> None:
-        database = self.app.database  # type: ignore[attr-defined]
         patient_id = self.patient_id
         self.app.push_screen(
             FormScreen(
                 "New family contact",
                 contact_fields(None),
-                lambda values: save_contact(database, patient_id, None, values),
+                lambda database, values: save_contact(database, patient_id, None, values),
                 description="Space ticks a box; Enter on a choice opens its list.",
             ),
             self._saved("Contact added."),
@@ -887,13 +834,12 @@ class PatientRecordScreen(CoordinatorScreen):
         contact = self._selected_contact()
         if contact is None:
             return
-        database = self.app.database  # type: ignore[attr-defined]
         patient_id = self.patient_id
         self.app.push_screen(
             FormScreen(
                 f"Contact: {contact.name}",
                 contact_fields(contact),
-                lambda values: save_contact(database, patient_id, contact, values),
+                lambda database, values: save_contact(database, patient_id, contact, values),
             ),
             self._saved("Contact saved."),
         )
@@ -905,8 +851,10 @@ class PatientRecordScreen(CoordinatorScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_db(
-                    lambda s: contact_service.delete_contact(s, contact.id) or True,  # type: ignore[arg-type, func-returns-value]
+                contact_id = contact.id
+                assert contact_id is not None
+                self.run_use_case(
+                    lambda database: delete_contact(database, contact_id),
                     self._saved("Contact deleted."),
                     failed="Contact not deleted",
                 )
@@ -926,7 +874,7 @@ class PatientRecordScreen(CoordinatorScreen):
     # ---------------------------------------------------------------------------------------------------------
 
     def action_export_itinerary(self) -> None:
-        """Export the selected visit's itinerary for this family (a modal with a preview; issue 4)."""
+        """Export the selected visit's itinerary for this family (a modal with a preview)."""
         key = self.query_one(VisitsTable).selected_key
         view = getattr(self.query_one(VisitsPane), "views", {}).get(key) if key else None
         if view is None:
@@ -943,19 +891,11 @@ class PatientRecordScreen(CoordinatorScreen):
         if view is None:
             self.notify("Choose a clinic visit first.", severity="warning")
             return
-        database = self.app.database  # type: ignore[attr-defined]
-        zone = self.app.zone  # type: ignore[attr-defined]
+        zone = self.coordinator.zone
         attendance = view.attendance
 
-        def save(values: dict[str, Any]) -> object:
-            parsed = clinic_service.parse_travel_form(values, zone)
-            with database.session() as session:
-                return clinic_service.update_attendance(
-                    session,
-                    attendance.id,  # type: ignore[arg-type]
-                    parsed,
-                    expected_version=attendance.version,
-                )
+        def save(database: Database, values: dict[str, Any]) -> ClinicAttendance:
+            return record_service.save_visit_travel(database, attendance, values, zone)
 
         self.app.push_screen(
             FormScreen(

@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
 from textual.message import Message
 from textual.widgets import Label, Static
-from textual.worker import get_current_worker
 
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.services.people.patient_summary import PAGE_SIZE
+from coordinator_tui.ui.background import RunsUseCases
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.widgets.row_table import RowTable
 from coordinator_tui.ui.widgets.tables import FilterInput
 from coordinator_tui.validation import format_nhs_number, format_uk_date
 
 if TYPE_CHECKING:
+    from coordinator_tui.db import Database
     from coordinator_tui.models import Patient
     from coordinator_tui.services.people.patient_summary import PatientSummary
 
@@ -72,8 +74,18 @@ def columns(width: int) -> list[tuple[str, int]]:
     return [(title, sizes[title]) for title in order if title in sizes]
 
 
-class PatientTable(RowTable):
-    """The patient list: a Line API table, so that a filter keystroke redraws it in a few milliseconds."""
+@dataclass(frozen=True)
+class SearchFailed:
+    """A search of the patient list that failed, and what to tell the user."""
+
+    message: str
+
+
+class PatientTable(RowTable, RunsUseCases):
+    """The patient list: a Line API table, so that a filter keystroke redraws it in a few milliseconds.
+
+    The table runs the list's searches: their rows reach it while its screen holds a keystroke's frame for them
+    (a screen handles one message at a time, so they could not reach the screen then)."""
 
     HELP_TITLE = "Patient list"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Open patient", key_display="Enter")]
@@ -163,7 +175,7 @@ class PatientsScreen(CoordinatorScreen):
 
     def on_mount(self) -> None:
         self._set_columns()
-        first_page = self.app.take_first_page()  # type: ignore[attr-defined]
+        first_page = self.coordinator.take_first_page()
         if first_page is None:
             self.load("")
         else:  # read at start-up, before the database stack loaded: the first frame shows patients
@@ -173,22 +185,28 @@ class PatientsScreen(CoordinatorScreen):
     # Loading (off the UI thread)
     # ---------------------------------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="patients-load", exit_on_error=False)
     def load(self, text: str) -> None:
-        from coordinator_tui.services.people.patients import patient_list
+        """Search for ``text`` off the UI thread; a newer search cancels this one. A failed search is reported, a bug
+        too (without its details, which may hold what was typed), and the app stays up."""
 
-        worker = get_current_worker()
-        try:
-            with self.app.database.read_session() as session:  # type: ignore[attr-defined]
-                rows = patient_list(session, text, limit=PAGE_SIZE)
-        except DatabaseError as exc:
-            self.app.call_from_thread(self._load_failed, text, str(exc))
-            return
-        except Exception:  # a bug: say so (without its details, which may hold what was typed), keep the app up
-            self.app.call_from_thread(self._load_failed, text, "unexpected error while searching; please report it")
-            return
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self.show_rows, text, rows)
+        def search(database: Database) -> list[PatientSummary] | SearchFailed:
+            from coordinator_tui.services.people.patients import patient_page
+
+            try:
+                return patient_page(database, text)
+            except DatabaseError as exc:
+                return SearchFailed(str(exc))
+            except Exception:
+                return SearchFailed("unexpected error while searching; please report it")
+
+        def done(result: list[PatientSummary] | SearchFailed) -> None:
+            if isinstance(result, SearchFailed):
+                self._load_failed(text, result.message)
+            else:
+                self.show_rows(text, result)
+
+        table = self.query_one("#patients-table", PatientTable)
+        table.run_use_case(search, done, group="patients-load", exclusive=True)
 
     def _load_failed(self, text: str, message: str) -> None:
         if text != self.filter_text:
@@ -288,14 +306,14 @@ class PatientsScreen(CoordinatorScreen):
         self.load(self.filter_text)
 
     def action_new_patient(self) -> None:
-        from coordinator_tui.ui.screens.patient_forms import patient_fields, save_new_patient
+        from coordinator_tui.services.people.patient_forms import save_new_patient
+        from coordinator_tui.ui.screens.patient_forms import patient_fields
         from coordinator_tui.ui.widgets.forms import FormScreen
 
-        database = self.app.database  # type: ignore[attr-defined]
         form: FormScreen[Patient] = FormScreen(
             "New patient",
             patient_fields(None),
-            lambda values: save_new_patient(database, values),
+            save_new_patient,
             description="Fields marked * are required. Dates as DD/MM/YYYY.",
         )
         self.app.push_screen(form, self._patient_created)

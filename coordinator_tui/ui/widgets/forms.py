@@ -1,14 +1,11 @@
 """A reusable modal form: labelled inputs, inline validation messages from the domain, Enter saves, Escape cancels.
 
-Build one from ``FormField`` descriptions and a save handler::
+Build one from ``FormField`` descriptions and a save use case, a function of the ``Database`` and the values
+(from ``services/``, it opens its own unit of work)::
 
-    def save(values: dict[str, Any]) -> Patient:
-        with app.database.session() as session:
-            return create_patient(session, parse_patient_form(values))
+    app.push_screen(FormScreen("New patient", fields, save_new_patient), callback=on_saved)
 
-    app.push_screen(FormScreen("New patient", fields, save), callback=on_saved)
-
-The handler runs in a worker thread (a busy database never freezes the screen). It receives the raw values
+The use case runs in a worker thread (a busy database never freezes the screen). It receives the raw values
 (text fields as ``str``, flags as ``bool``, choices as the chosen value ``str``). What it raises decides what
 happens:
 
@@ -18,7 +15,8 @@ happens:
   shown at the top, the form stays open;
 - anything else is a bug and propagates.
 
-On success the form closes and the screen's result is whatever the handler returned.
+On success the form closes and the screen's result is whatever the use case returned. (A save function of the
+values alone, ``save(values)``, that reaches the database itself, is still accepted from the screens that have one.)
 
 What is saved is what the fields show when Enter is acted on: the form acts on the keys typed while it is in
 front one at a time, in the order they were typed (``ui/key_order.py``), and Enter in a text box saves at once
@@ -29,9 +27,10 @@ whose fields were changed asks before throwing the changes away; the safe answer
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -42,18 +41,22 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static, TextArea
 from textual.widgets.text_area import Edit, EditResult
-from textual.worker import Worker, WorkerState
 
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
+from coordinator_tui.ui.background import RunsUseCases
 from coordinator_tui.ui.key_order import KeysInOrder
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.validation import FieldError, ValidationError
 
+if TYPE_CHECKING:
+    from coordinator_tui.db import Database
+
 T = TypeVar("T")
+SaveUseCase = Callable[["Database", dict[str, Any]], T]
 FieldKind = Literal["text", "flag", "choice", "multiline", "heading"]
 
-#: Errors a save handler may raise that the form shows as a message at its top (the form stays open).
+#: Errors a save use case may raise that the form shows as a message at its top (the form stays open).
 SHOWN_ERRORS: tuple[type[BaseException], ...] = (ConcurrentEditError, DatabaseError, NotFoundError)
 
 
@@ -138,8 +141,27 @@ class FormTextArea(TextArea):
         return super().edit(edit)
 
 
-class FormScreen(KeysInOrder, ModalScreen[T | None], Generic[T]):
-    """A modal form. The result is the save handler's return value, or None when cancelled."""
+@dataclass(frozen=True)
+class _Refused:
+    """A save refused with an error the form shows (under the fields or at its top)."""
+
+    error: BaseException
+
+
+def _values_only(save: Callable[..., object]) -> bool:
+    """Whether ``save`` is a function of the values alone (it reaches the database itself)."""
+    try:
+        parameters = inspect.signature(save).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [
+        p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+    ]
+    return len(positional) == 1 and not any(p.kind is p.VAR_POSITIONAL for p in parameters)
+
+
+class FormScreen(KeysInOrder, ModalScreen[T | None], RunsUseCases, Generic[T]):
+    """A modal form. The result is the save use case's return value, or None when cancelled."""
 
     DEFAULT_CSS = """
     FormScreen {
@@ -230,7 +252,7 @@ class FormScreen(KeysInOrder, ModalScreen[T | None], Generic[T]):
         self,
         title: str,
         fields: Sequence[FormField],
-        on_save: Callable[[dict[str, Any]], T],
+        on_save: SaveUseCase[T] | Callable[[dict[str, Any]], T],
         *,
         description: str = "",
         save_label: str = "Save",
@@ -242,7 +264,6 @@ class FormScreen(KeysInOrder, ModalScreen[T | None], Generic[T]):
         self.description = description
         self.save_label = save_label
         self.saving = False
-        self._worker: Worker[T] | None = None
         self._shown_at_start: dict[str, Any] = {}
 
     # ---------------------------------------------------------------------------------------------------------
@@ -399,9 +420,17 @@ class FormScreen(KeysInOrder, ModalScreen[T | None], Generic[T]):
         self.saving = True
         self.query_one("#form-status", Static).update("Saving…")
         values = self.values()
-        self._worker = self.run_worker(
-            lambda: self.on_save(values), thread=True, exclusive=True, group="form-save", exit_on_error=False
-        )
+        save = self.on_save
+
+        def attempt(database: Database) -> T | _Refused:
+            try:
+                if _values_only(save):
+                    return save(values)  # type: ignore[call-arg]
+                return save(database, values)  # type: ignore[call-arg]
+            except (ValidationError, FieldError, *SHOWN_ERRORS) as exc:
+                return _Refused(exc)
+
+        self.run_use_case(attempt, self._save_answered, group="form-save", exclusive=True)
 
     def action_cancel(self) -> None:
         """Close without saving; when a field was changed, ask first (the safe answer keeps the form)."""
@@ -435,25 +464,17 @@ class FormScreen(KeysInOrder, ModalScreen[T | None], Generic[T]):
         event.stop()
         self.action_cancel()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker is not self._worker or event.state not in (
-            WorkerState.SUCCESS,
-            WorkerState.ERROR,
-            WorkerState.CANCELLED,
-        ):
-            return
+    def _save_answered(self, result: T | _Refused) -> None:
         self.saving = False
         self.query_one("#form-status", Static).update("Enter saves · Esc cancels")
-        if event.state is WorkerState.SUCCESS:
-            self.dismiss(event.worker.result)
+        if not isinstance(result, _Refused):
+            self.dismiss(result)
             return
-        error = event.worker.error
+        error = result.error
         if isinstance(error, ValidationError):
             self.show_errors(error.errors)
         elif isinstance(error, FieldError):
             self.show_errors({error.field: error.message})
-        elif isinstance(error, SHOWN_ERRORS):
+        else:
             self.show_errors({})
             self.show_message(str(error))
-        elif error is not None:
-            raise error

@@ -62,15 +62,15 @@ def collect_bindings(screen: Screen[object]) -> list[HelpEntry]:
     order = [n for n in nodes if n is screen or n is app] + [n for n in nodes if n is not screen and n is not app]
     entries: list[HelpEntry] = []
     shadowed: set[str] = set()
+    shadowed_at: dict[DOMNode, set[str]] = {}  # the keys bound nearer the focus than each node
     for node in nodes:  # a key bound nearer the focus shadows the same key further out
-        shadowed_here = set(shadowed)
+        shadowed_at[node] = set(shadowed)
         shadowed.update(node._bindings.key_to_bindings)
-        node._help_shadowed = shadowed_here  # type: ignore[attr-defined]
     for node in order:
         grouped: dict[str, list[Binding]] = {}
         # _bindings holds the node's merged bindings (its class and base classes), keymap applied.
         for key, bindings in node._bindings.key_to_bindings.items():
-            if key in node._help_shadowed:  # type: ignore[attr-defined]
+            if key in shadowed_at[node]:
                 continue
             for binding in bindings:
                 grouped.setdefault(binding.action, []).append(binding)

@@ -1,7 +1,7 @@
 """Choose one record from many (a professional, a patient): type to filter, ↑↓ to move, Enter picks, Esc cancels.
 
-``PickerScreen(title, search)`` where ``search(text)`` returns ``[(key, label), …]``; it runs in a worker thread
-on every keystroke. The screen's result is the chosen key, or None.
+``PickerScreen(title, search)`` where ``search(database, text)`` is a use case returning ``[(key, label), …]``; it
+runs in a worker thread on every keystroke. The screen's result is the chosen key, or None.
 
 Enter chooses among the matches of what was typed: pressed before they are shown (typed faster than the search
 answers), it waits for them, never choosing from a list for earlier text. Keys act in the order typed
@@ -11,21 +11,24 @@ answers), it waits for them, never choosing from a list for earlier text. Keys a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import ClassVar
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
 
-from coordinator_tui.errors import DatabaseError
+from coordinator_tui.ui.background import RunsUseCases
 from coordinator_tui.ui.key_order import KeysInOrder
 
-SearchFunction = Callable[[str], Sequence[tuple[str, str]]]
+if TYPE_CHECKING:
+    from coordinator_tui.db import Database
+
+SearchFunction = Callable[["Database", str], Sequence[tuple[str, str]]]
 
 
 class PickerInput(Input):
@@ -37,7 +40,7 @@ class PickerInput(Input):
     ]
 
 
-class PickerScreen(KeysInOrder, ModalScreen[str | None]):
+class PickerScreen(KeysInOrder, ModalScreen[str | None], RunsUseCases):
     DEFAULT_CSS = """
     PickerScreen {
         align: center middle;
@@ -87,16 +90,13 @@ class PickerScreen(KeysInOrder, ModalScreen[str | None]):
         self.set_focus(self.query_one("#picker-input", Input))  # at once: the keys typed next must find it
         self.find("")
 
-    @work(thread=True, exclusive=True, group="picker", exit_on_error=False)
     def find(self, text: str) -> None:
-        worker = get_current_worker()
-        try:
-            found = list(self.search(text))
-        except DatabaseError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
-            return
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self.show, text, found)
+        """Search for ``text`` off the UI thread; a newer search cancels this one."""
+
+        def search(database: Database) -> list[tuple[str, str]]:
+            return list(self.search(database, text))
+
+        self.run_use_case(search, partial(self.show, text), failed="Search failed", group="picker", exclusive=True)
 
     def show(self, text: str, found: list[tuple[str, str]]) -> None:
         if text != self.text:

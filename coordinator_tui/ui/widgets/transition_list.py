@@ -1,7 +1,7 @@
 """One patient's transition checklist: the patient record's Transition tab.
 
-``TransitionList(patient_id, id=...)`` loads the checklist in a worker thread (``reload()``), from
-``services.transition.checklist_for_patient``: items in date order, grouped by stage (a heading row per stage, in
+``TransitionList(patient_id, id=...)`` loads the checklist off the UI thread (``reload()``), with the use case
+``services.transition.checklists.patient_checklist``: items in date order, grouped by stage (a heading row per stage, in
 the order of each stage's earliest due date). Every item shows its state as a symbol and a word (⚠ OVERDUE,
 ● DUE, ○ UPCOMING, ✔ DONE, – N/A), never by colour alone. Under the table, the highlighted item in full.
 
@@ -19,30 +19,39 @@ the list reloads. ``p`` and ``t`` stay with the record screen (edit patient, Tra
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from sqlmodel import Session
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.events import Resize
 from textual.widgets import DataTable, Static
-from textual.worker import get_current_worker
 
 from coordinator_tui import clock
-from coordinator_tui.errors import DatabaseError
 from coordinator_tui.models import TransitionItem, TransitionStatus
-from coordinator_tui.services.transition import engine as transition_service
-from coordinator_tui.services.transition.engine import FLAG_LABELS, DueFlag, PatientChecklist
-from coordinator_tui.services.transition.milestone_rules import MilestoneRules, RulesError, load_rules
+from coordinator_tui.services.transition.checklists import (
+    FLAG_LABELS,
+    ChecklistRow,
+    DueFlag,
+    MilestoneRulesForSaving,
+    PatientChecklist,
+    SavedItem,
+    patient_checklist,
+    set_item_note,
+    set_item_status,
+)
 from coordinator_tui.ui import field_limits as limits
+from coordinator_tui.ui.background import RunsUseCases
 from coordinator_tui.ui.field_limits import column_field, column_limit
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.ui.widgets.forms import FormField, FormScreen
 from coordinator_tui.ui.widgets.tables import RecordTable
 from coordinator_tui.validation import format_uk_date, parse_uk_date
+
+if TYPE_CHECKING:
+    from coordinator_tui.db import Database
 
 STAGE_KEY_PREFIX = "stage:"
 NOTE_MARK = "✎"  # the Note column: the item has a note (shown in full under the table)
@@ -98,7 +107,7 @@ def columns(width: int) -> list[tuple[str, int]]:
     return [fixed[0], fixed[1], ("Item", item_width), fixed[2], *extra]
 
 
-def stage_heading(stage: str, rows: Sequence[transition_service.ChecklistRow]) -> Text:
+def stage_heading(stage: str, rows: Sequence[ChecklistRow]) -> Text:
     """A stage's heading row: the name first (it survives a narrow column), then done and overdue counts."""
     overdue = sum(1 for row in rows if row.flag is DueFlag.OVERDUE)
     done = sum(1 for row in rows if row.flag in (DueFlag.DONE, DueFlag.NOT_APPLICABLE))
@@ -109,7 +118,7 @@ def stage_heading(stage: str, rows: Sequence[transition_service.ChecklistRow]) -
     return text
 
 
-def stage_detail(stage: str, rows: Sequence[transition_service.ChecklistRow]) -> Text:
+def stage_detail(stage: str, rows: Sequence[ChecklistRow]) -> Text:
     text = Text(f"Stage: {stage}", style="bold")
     for flag in DueFlag:
         number = sum(1 for row in rows if row.flag is flag)
@@ -136,7 +145,7 @@ def totals_text(checklist: PatientChecklist) -> Text:
     return text
 
 
-def detail_text(row: transition_service.ChecklistRow) -> Text:
+def detail_text(row: ChecklistRow) -> Text:
     item = row.item
     text = Text()
     text.append(item.title, style="bold")
@@ -170,7 +179,7 @@ class TransitionTable(RecordTable):
             parent.action_edit_note()
 
 
-class TransitionList(Vertical):
+class TransitionList(Vertical, RunsUseCases):
     """Totals, the checklist table and the highlighted item. ``items`` and ``checklist`` hold the last load."""
 
     HELP_TITLE = "Transition checklist"
@@ -208,10 +217,10 @@ class TransitionList(Vertical):
         self.checklist: PatientChecklist | None = None
         self.items: Sequence[TransitionItem] = []
         self.loaded = False
-        self._rows: dict[str, transition_service.ChecklistRow] = {}
+        self._rows: dict[str, ChecklistRow] = {}
         self._columns_for = 0
         self._select_after_load: str | None = None
-        self._rules: MilestoneRules | None = None
+        self._rules: MilestoneRulesForSaving | None = None  # read for the first save, kept for the next ones
 
     def compose(self) -> ComposeResult:
         yield Static("Loading the checklist…", id="transition-totals")
@@ -226,18 +235,16 @@ class TransitionList(Vertical):
     # Loading and showing
     # ---------------------------------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="transition-list", exit_on_error=False)
     def reload(self) -> None:
-        worker = get_current_worker()
-        zone = self.app.zone  # type: ignore[attr-defined]
-        try:
-            with self.app.database.read_session() as session:  # type: ignore[attr-defined]
-                checklist = transition_service.checklist_for_patient(session, self.patient_id, today=clock.today(zone))
-        except DatabaseError as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Could not load the checklist", severity="error")
-            return
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self.show_checklist, checklist)
+        """Read the checklist again (off the UI thread); a newer reload cancels this one."""
+        patient_id = self.patient_id
+        self.run_use_case(
+            lambda database: patient_checklist(database, patient_id, zone=self.coordinator.zone),
+            self.show_checklist,
+            failed="Could not load the checklist",
+            group="transition-list",
+            exclusive=True,
+        )
 
     def select_item(self, item_id: int) -> None:
         """Put the cursor on an item (now if it is shown, else after the next load)."""
@@ -332,7 +339,7 @@ class TransitionList(Vertical):
     # ---------------------------------------------------------------------------------------------------------
 
     @property
-    def selected_row(self) -> transition_service.ChecklistRow | None:
+    def selected_row(self) -> ChecklistRow | None:
         key = self.query_one(TransitionTable).selected_key
         return self._rows.get(key) if key else None
 
@@ -351,7 +358,7 @@ class TransitionList(Vertical):
                 return None
         return True
 
-    def _chosen(self) -> transition_service.ChecklistRow | None:
+    def _chosen(self) -> ChecklistRow | None:
         row = self.selected_row
         if row is None:
             self.notify("Choose an item first (↑ ↓), not a stage heading.", severity="warning")
@@ -368,10 +375,10 @@ class TransitionList(Vertical):
         item_id, version = item.id, item.version
         assert item_id is not None
 
-        def save(session: Session) -> TransitionItem:
-            return transition_service.set_status(
-                session, item_id, status, expected_version=version, rules=self._milestone_rules()
-            )
+        rules, settings = self._rules, self.coordinator.settings
+
+        def save(database: Database) -> SavedItem:
+            return set_item_status(database, item_id, status, expected_version=version, rules=rules, settings=settings)
 
         if item.status in FINISHED and status not in FINISHED:
             cleared = (
@@ -403,19 +410,19 @@ class TransitionList(Vertical):
         item = row.item
         item_id, version = item.id, item.version
         assert item_id is not None
-        database = self.app.database  # type: ignore[attr-defined]
+        rules, settings = self._rules, self.coordinator.settings
 
-        def save(values: dict[str, Any]) -> TransitionItem:
+        def save(database: Database, values: dict[str, Any]) -> SavedItem:
             day = parse_uk_date(values.get("completed_on", ""), "completed_on", allow_future=False)
-            with database.session() as session:
-                return transition_service.set_status(
-                    session,
-                    item_id,
-                    TransitionStatus.DONE,
-                    expected_version=version,
-                    completed_on=day,
-                    rules=self._milestone_rules(),
-                )
+            return set_item_status(
+                database,
+                item_id,
+                TransitionStatus.DONE,
+                expected_version=version,
+                completed_on=day,
+                rules=rules,
+                settings=settings,
+            )
 
         current = item.completed_on or clock.today()
         fields = [FormField("completed_on", "Done on", format_uk_date(current), required=True, max_length=limits.DATE)]
@@ -428,18 +435,18 @@ class TransitionList(Vertical):
         item = row.item
         item_id, version = item.id, item.version
         assert item_id is not None
-        database = self.app.database  # type: ignore[attr-defined]
+        rules, settings = self._rules, self.coordinator.settings
 
-        def save(values: dict[str, Any]) -> TransitionItem:
-            with database.session() as session:
-                return transition_service.set_status(
-                    session,
-                    item_id,
-                    TransitionStatus.NOT_APPLICABLE,
-                    expected_version=version,
-                    reason=values.get("reason", ""),
-                    rules=self._milestone_rules(),
-                )
+        def save(database: Database, values: dict[str, Any]) -> SavedItem:
+            return set_item_status(
+                database,
+                item_id,
+                TransitionStatus.NOT_APPLICABLE,
+                expected_version=version,
+                reason=values.get("reason", ""),
+                rules=rules,
+                settings=settings,
+            )
 
         fields = [
             FormField(
@@ -466,13 +473,10 @@ class TransitionList(Vertical):
         item = row.item
         item_id, version = item.id, item.version
         assert item_id is not None
-        database = self.app.database  # type: ignore[attr-defined]
 
-        def save(values: dict[str, Any]) -> TransitionItem:
-            with database.session() as session:
-                return transition_service.update_note(
-                    session, item_id, values.get("note", ""), expected_version=version
-                )
+        def save(database: Database, values: dict[str, Any]) -> SavedItem:
+            item = set_item_note(database, item_id, values.get("note", ""), expected_version=version)
+            return SavedItem(item, None)
 
         fields = [column_field(TransitionItem, "note", "Note", item.note, kind="multiline")]
         self._form(
@@ -487,51 +491,43 @@ class TransitionList(Vertical):
     # Saving (off the UI thread)
     # ---------------------------------------------------------------------------------------------------------
 
-    def _milestone_rules(self) -> MilestoneRules | None:
-        """The service's rules, read once (in a worker): saving re-dates the items that follow from this one."""
-        if self._rules is None:
-            try:
-                self._rules = load_rules(getattr(self.app, "settings", None))
-            except RulesError as exc:
-                self.app.call_from_thread(
-                    self.notify,
-                    f"Dates that follow from this item were not updated: {exc}",
-                    title="Milestone rules file",
-                    severity="warning",
-                )
-                return None
-        return self._rules
+    def _saved(self, saved: SavedItem) -> None:
+        """Keep the milestone rules read for this save; say when the dates that follow could not be updated."""
+        if saved.rules is None:
+            return
+        if saved.rules.rules is not None:
+            self._rules = saved.rules
+        if saved.rules.problem:
+            self.notify(
+                f"Dates that follow from this item were not updated: {saved.rules.problem}",
+                title="Milestone rules file",
+                severity="warning",
+            )
 
     def _form(
         self,
         title: str,
         fields: list[FormField],
-        save: Callable[[dict[str, Any]], TransitionItem],
+        save: Callable[[Database, dict[str, Any]], SavedItem],
         message: str,
         description: str,
     ) -> None:
-        def closed(result: TransitionItem | None) -> None:
+        def closed(result: SavedItem | None) -> None:
             if result is not None:
-                self.notify(f"{message}: {result.title}", title="Saved")
+                self._saved(result)
+                self.notify(f"{message}: {result.item.title}", title="Saved")
             self.reload()
 
-        form: FormScreen[TransitionItem] = FormScreen(title, fields, save, description=description)
+        form: FormScreen[SavedItem] = FormScreen(title, fields, save, description=description)
         self.app.push_screen(form, closed)
 
-    def _save(self, job: Callable[[Session], TransitionItem], message: str) -> None:
-        """Run ``job`` in a worker; a refused save (stale version, busy database…) is shown; the list reloads."""
-        from coordinator_tui.ui.errors import USER_ERRORS, error_text
+    def _save(self, save: Callable[[Database], SavedItem], message: str) -> None:
+        """Run ``save`` off the UI thread; a refused save (stale version, busy database…) is shown; the list
+        reloads either way."""
 
-        database = self.app.database  # type: ignore[attr-defined]
+        def done(saved: SavedItem) -> None:
+            self._saved(saved)
+            self.notify(message, title="Saved")
+            self.reload()
 
-        def work() -> None:
-            try:
-                with database.session() as session:
-                    job(session)
-            except USER_ERRORS as exc:
-                self.app.call_from_thread(self.notify, error_text(exc), title="Not saved", severity="error", timeout=10)
-            else:
-                self.app.call_from_thread(self.notify, message, title="Saved")
-            self.app.call_from_thread(self.reload)
-
-        self.run_worker(work, thread=True, group="transition-save")
+        self.run_use_case(save, done, on_error=lambda _text: self.reload(), group="transition-save")
