@@ -290,7 +290,7 @@ def test_day_in_clinic(text: str) -> None:
 @FAST
 @given(hostile_form(BOOKING_KEYS, {"day": "1", "start_time": "09:30", "patient": "1", "professionals": "2"}))
 def test_booking_form(form: dict[str, Any]) -> None:
-    from coordinator_tui.services.clinics.clinic_day_views import parse_booking_form
+    from coordinator_tui.services.clinics.booking import parse_booking_form
 
     returns_or_refuses(parse_booking_form, form, CLINIC, "Europe/London")
 
@@ -303,14 +303,14 @@ def test_day_number_superscript_is_refused_as_a_field_error() -> None:
 
 
 def test_booking_patient_superscript_is_refused() -> None:
-    from coordinator_tui.services.clinics.clinic_day_views import parse_booking_form
+    from coordinator_tui.services.clinics.booking import parse_booking_form
 
     form = {"day": "1", "start_time": "09:30", "patient": "²", "professionals": "2"}
     returns_or_refuses(parse_booking_form, form, CLINIC, "Europe/London")
 
 
 def test_booking_patient_huge_number_is_refused() -> None:
-    from coordinator_tui.services.clinics.clinic_day_views import parse_booking_form
+    from coordinator_tui.services.clinics.booking import parse_booking_form
 
     form = {"day": "1", "start_time": "09:30", "patient": "9" * 10_000, "professionals": "2"}
     returns_or_refuses(parse_booking_form, form, CLINIC, "Europe/London")

@@ -19,6 +19,7 @@ from sqlmodel import col, select
 from coordinator_tui.db import Database, open_database
 from coordinator_tui.models import Appointment, AppointmentStatus, ClinicEvent
 from coordinator_tui.services.clinics import clinic_planning as cp
+from coordinator_tui.services.clinics import timetable_build
 from coordinator_tui.services.people import patients as patient_service
 from coordinator_tui.services.safety.records import create_record, update_record
 from tests.conftest import copy_database
@@ -47,8 +48,8 @@ def test_build_timetable_reads_without_the_write_lock(db: Database) -> None:
     try:
         other.execute("BEGIN IMMEDIATE")
         started = time.monotonic()
-        instance, result = cp.build_timetable(db, clinic_id, time_limit=1)
-        nothing, no_result = cp.build_timetable(db, empty, time_limit=1)
+        instance, result = timetable_build.build_timetable(db, clinic_id, time_limit=1)
+        nothing, no_result = timetable_build.build_timetable(db, empty, time_limit=1)
         assert time.monotonic() - started < 3.0  # a write session would wait 5 s for the lock, then fail
     finally:
         other.rollback()

@@ -31,6 +31,7 @@ from coordinator_tui.models import (
 from coordinator_tui.services.clinics import appointments as appointment_service
 from coordinator_tui.services.clinics import clinic_planning as cp
 from coordinator_tui.services.clinics import scheduling as sch
+from coordinator_tui.services.clinics import timetable_build
 from coordinator_tui.services.clinics.timetable_checker import check_timetable
 from coordinator_tui.services.clinics.timetable_plan import ChangeKind, TimetablePlan, current_items, plan_changes
 from coordinator_tui.services.errors import ConcurrentEditError
@@ -133,7 +134,7 @@ def build_and_apply(
     database: Database, clinic_id: int, *, seed: int = 0, repair: bool = False
 ) -> tuple[sch.Instance, sch.ScheduleResult, TimetablePlan, TimetablePlan]:
     """Build (or repair), then apply: the instance, the result, the plan the review shows, and what was applied."""
-    instance, result = cp.build_timetable(
+    instance, result = timetable_build.build_timetable(
         database,
         clinic_id,
         time_limit=REPAIR_LIMIT if repair else BUILD_LIMIT,
@@ -232,7 +233,7 @@ def test_an_apply_is_refused_when_an_appointment_was_booked_during_the_solve(dem
     """The plan was built on the timetable as read: one booked meanwhile (it would not be planned around) makes
     the whole apply refuse, and nothing is written."""
     database, clinic_id = demo
-    instance, result = cp.build_timetable(database, clinic_id, time_limit=0.2, deterministic=True)
+    instance, result = timetable_build.build_timetable(database, clinic_id, time_limit=0.2, deterministic=True)
     assert result is not None
     first = next(r for r in instance.requests if r.appointment_id is not None)
     with database.session() as session:

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from coordinator_tui.services.clinics.timetable_plan import ChangeKind
 
     shown = (ChangeKind.MOVED, ChangeKind.CANCELLED, ChangeKind.NEW, ChangeKind.NOT_PLACED, ChangeKind.KEPT_OUTSIDE)
-    from coordinator_tui.services.clinics import clinic_planning, timetable_plan
+    from coordinator_tui.services.clinics import timetable_build, timetable_plan
     from coordinator_tui.services.clinics.scheduling import hhmm, valid_time_limit
 
     try:
@@ -56,14 +56,14 @@ def run(args: argparse.Namespace) -> int:
         raise FieldError("time_limit", f"--time-limit {exc}") from None
     db = open_from_args(args, writable=bool(args.apply))
     try:
-        # Read in a read session, solve with no session open: nobody's save waits for the solver. Only the apply
-        # takes the write lock, briefly, and refuses (ConcurrentEditError) an appointment changed meanwhile.
+        # The app's three steps: load in a read session, solve with no session open (nobody's save waits for the
+        # solver), and only then apply, taking the write lock briefly and refusing (ConcurrentEditError) an
+        # appointment changed meanwhile.
         try:
-            instance, result = clinic_planning.build_timetable(
-                db, args.clinic, time_limit=args.time_limit, repair=args.repair
-            )
+            instance = timetable_build.load_for_build(db, args.clinic)
         except NotFoundError as exc:
             raise CommandError(str(exc)) from exc
+        result = timetable_build.solve_loaded(instance, time_limit=args.time_limit, repair=args.repair)
         if result is None:
             print(f"Clinic {args.clinic}: no invited patients with needed appointments; nothing to schedule.")
             return 0
@@ -79,11 +79,10 @@ def run(args: argparse.Namespace) -> int:
             if change.kind in shown:
                 print(f"  {timetable_plan.describe_change(instance, change)}")
         if args.apply:
-            if result.status not in ("optimal", "feasible"):
+            if result.status not in timetable_build.APPLICABLE:
                 raise CommandError(f"nothing applied: solver status {result.status}")
             try:
-                with db.session() as session:
-                    applied = clinic_planning.apply_solution(session, args.clinic, instance, result)
+                applied = timetable_build.apply_timetable(db, args.clinic, instance, result)
             except ConcurrentEditError as exc:
                 who = f"{exc.changed_by} at {exc.changed_at}" if exc.changed_by else "someone else"
                 raise CommandError(

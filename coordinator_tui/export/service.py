@@ -23,6 +23,9 @@ only after every file is written; with a ``Session`` the caller's transaction ca
 ``preview_itineraries(session, clinic_id, patient_id)`` returns the itineraries and the file names that an export
 would write, for a preview screen, without writing anything or touching SEQUENCE.
 
+The export screen's use cases, ``itinerary_preview(database, ...)`` and ``export_for_screen(database, ...)``, return
+an error the user can act on (``EXPORT_ERRORS``) as one line in their result instead of raising it.
+
 File names: ``<first clinic day>_clinic_<surname>_<given name>.<ext>``, ASCII-folded and lower-cased, e.g.
 ``2027-03-29_clinic_o-brien_sean.ics``; two families with the same names in one export get ``_p<id>`` added.
 """
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlmodel import Session
@@ -38,10 +42,12 @@ from sqlmodel import Session
 from coordinator_tui import clock
 from coordinator_tui.config import Settings, load_settings
 from coordinator_tui.db import Database
-from coordinator_tui.export.atomic import ensure_output_dir, fsync_dir, write_atomic
+from coordinator_tui.errors import DatabaseError
+from coordinator_tui.export.atomic import ExportError, ensure_output_dir, fsync_dir, write_atomic
 from coordinator_tui.export.formats import FORMATS, parse_formats
 from coordinator_tui.export.ics import CalendarEntry, assign_sequences, calendar_entries, render_ics
 from coordinator_tui.export.printable import render_html, render_text
+from coordinator_tui.services.errors import NotFoundError
 from coordinator_tui.services.itineraries.itinerary import Itinerary, build_clinic_itineraries, build_itinerary
 from coordinator_tui.text_fold import fold
 
@@ -132,3 +138,65 @@ def export_itineraries(
                 progress_callback(done, total)
         fsync_dir(directory)  # the renames are durable before the SEQUENCE bookkeeping commits
     return written
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The export screen's use cases: an error the user can act on comes back as one line, inputs kept
+# ------------------------------------------------------------------------------------------------------------
+
+#: What an export (or its preview) may raise that the screen shows as one line.
+EXPORT_ERRORS: tuple[type[BaseException], ...] = (ExportError, NotFoundError, DatabaseError, ValueError)
+
+
+def one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
+
+
+@dataclass(frozen=True)
+class ExportPreview:
+    """What an export would write (itinerary, file stem), one family's itinerary as plain text, or why not."""
+
+    previews: list[tuple[Itinerary, str]] = field(default_factory=list)
+    text: str | None = None
+    error: str | None = None
+
+
+def itinerary_preview(database: Database, clinic_id: int, patient_id: int | None) -> ExportPreview:
+    """The preview of an export of one family (``patient_id``) or every attending family; nothing is written."""
+    try:
+        with database.session() as session:
+            previews = preview_itineraries(session, clinic_id, patient_id)
+    except EXPORT_ERRORS as exc:
+        return ExportPreview(error=one_line(exc))
+    text = render_text(previews[0][0]) if patient_id is not None and previews else None
+    return ExportPreview(previews, text)
+
+
+@dataclass(frozen=True)
+class ExportOutcome:
+    """The files written by an export, or the one line saying why nothing (more) was written."""
+
+    paths: list[Path] = field(default_factory=list)
+    error: str | None = None
+
+
+def export_for_screen(
+    database: Database,
+    clinic_id: int,
+    patient_id: int | None,
+    out_dir: Path,
+    formats: Iterable[str],
+    large_print: bool,
+    progress_callback: ProgressCallback | None = None,
+    *,
+    settings: Settings | None = None,
+) -> ExportOutcome:
+    """``export_itineraries`` in a unit of work of its own, an error the user can act on as one line."""
+    try:
+        paths = export_itineraries(
+            database, clinic_id, patient_id, out_dir, formats, large_print, progress_callback, settings=settings
+        )
+    except EXPORT_ERRORS as exc:
+        return ExportOutcome(error=one_line(exc))
+    return ExportOutcome(paths)

@@ -19,8 +19,9 @@ from textual.widgets import DataTable, Input, Static
 from coordinator_tui.config import Settings
 from coordinator_tui.db import Database
 from coordinator_tui.models import Appointment, AppointmentStatus
+from coordinator_tui.services.clinics.timetable_build import NEW, parse_time_limit
 from coordinator_tui.ui.app import CoordinatorApp
-from coordinator_tui.ui.screens.timetable_build import NEW, TimetableBuildScreen, parse_time_limit
+from coordinator_tui.ui.screens.timetable_build import TimetableBuildScreen
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from tests.scheduling_fixtures import make_clinic
 
@@ -276,11 +277,11 @@ def test_build_screen_before_building_snapshot(
 async def test_repair_that_cancels_asks_before_applying(db: Database, clinic_id: int) -> None:
     """A professional drops out: repair cannot keep their appointments, lists them as cancelled, asks first."""
     from coordinator_tui.models import ClinicStaffing, Professional
-    from coordinator_tui.services.clinics import clinic_planning
+    from coordinator_tui.services.clinics import clinic_planning, timetable_build
+    from coordinator_tui.services.clinics.timetable_build import CANCELLED
     from coordinator_tui.services.safety.records import delete_record
-    from coordinator_tui.ui.screens.timetable_build import CANCELLED
 
-    instance, result = clinic_planning.build_timetable(db, clinic_id, time_limit=2, deterministic=True)
+    instance, result = timetable_build.build_timetable(db, clinic_id, time_limit=2, deterministic=True)
     assert result is not None
     with db.session() as session:
         clinic_planning.apply_solution(session, clinic_id, instance, result)

@@ -268,6 +268,21 @@ def update_appointment(
     return update_record(session, Appointment, appointment_id, values, expected_version=expected_version)
 
 
+def set_professionals(session: Session, appointment_id: int, professional_ids: Sequence[int]) -> None:
+    """Make the appointment's professionals exactly ``professional_ids`` (audited link rows, added in that order)."""
+    links = session.exec(
+        select(AppointmentProfessional).where(AppointmentProfessional.appointment_id == appointment_id)
+    ).all()
+    wanted = set(professional_ids)
+    for link in links:
+        if link.professional_id not in wanted:
+            delete_record(session, link)
+    have = {link.professional_id for link in links}
+    for pid in dict.fromkeys(professional_ids):
+        if pid not in have:
+            create_record(session, AppointmentProfessional(appointment_id=appointment_id, professional_id=pid))
+
+
 def delete_appointment(session: Session, appointment_id: int) -> None:
     appointment = get_or_raise(session, Appointment, appointment_id)
     for link in session.exec(

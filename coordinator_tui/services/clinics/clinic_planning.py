@@ -1,6 +1,6 @@
 """Planning one combined clinic: staffing, invitees, needed disciplines, and the solver round trip.
 
-Public API (the UI's "Build timetable" flow is build -> review -> apply):
+Public API (the three steps of building a timetable, load -> solve -> apply, are in ``timetable_build``):
 
 - ``discipline_defaults(path=None) -> dict[str, DisciplineDefault]`` from ``data/disciplines.toml``;
   ``canonical_discipline(name)`` maps aliases ("liver" -> "hepatology").
@@ -22,9 +22,6 @@ Public API (the UI's "Build timetable" flow is build -> review -> apply):
 - ``solve_instance(instance, *, time_limit=10.0, repair=False, on_solution=None) -> ScheduleResult``: solve (or
   repair) a loaded clinic. It needs no database session, and none should be open while it runs (the solver can
   take minutes; other coordinators must not wait for it).
-- ``build_timetable(database, clinic_id, *, time_limit=10.0, repair=False, on_solution=None, settings=None)
-  -> tuple[Instance, ScheduleResult | None]``: the clinic read in a read session (no write lock), then solved
-  with no session open; ``None`` when nobody invited needs an appointment (nothing to solve).
 - ``apply_solution(session, clinic_id, instance, result) -> TimetablePlan``: write ``plan_changes``: create new
   appointments, move changed ones, cancel booked ones the plan could not keep; pinned appointments are never
   touched. Every write goes through ``records`` (audited). Run it in its own short write session after the
@@ -41,7 +38,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 from sqlmodel import Session, col, select
@@ -71,9 +67,6 @@ from coordinator_tui.services.clinics.timetable_plan import ChangeKind, Timetabl
 from coordinator_tui.services.errors import ConcurrentEditError
 from coordinator_tui.services.people.patients import age_on
 from coordinator_tui.services.safety.records import create_record, get_or_raise, update_record
-
-if TYPE_CHECKING:
-    from coordinator_tui.db import Database
 
 ROUND_TABLE_DISCIPLINE = "round table"
 ACTIVE_APPOINTMENT = (AppointmentStatus.PROPOSED, AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)
@@ -601,35 +594,6 @@ def solve_instance(
     return result
 
 
-def build_timetable(
-    database: Database,
-    clinic_id: int,
-    *,
-    time_limit: float = 10.0,
-    repair: bool = False,
-    on_solution: Callable[[float, float], None] | None = None,
-    settings: Settings | None = None,
-    seed: int = 0,
-    deterministic: bool = False,
-) -> tuple[sch.Instance, sch.ScheduleResult | None]:
-    """Read the clinic in a read session, then solve (or repair) it with no session open; nothing is written.
-
-    The result is None when nobody invited needs an appointment (nothing to solve). Review the result, then
-    ``apply_solution`` in a write session of its own: it refuses appointments changed since the clinic was read."""
-    with database.read_session() as session:
-        instance = load_instance(session, clinic_id, settings=settings)
-    if not instance.requests:
-        return instance, None
-    return instance, solve_instance(
-        instance,
-        time_limit=time_limit,
-        repair=repair,
-        on_solution=on_solution,
-        seed=seed,
-        deterministic=deterministic,
-    )
-
-
 # ------------------------------------------------------------------------------------------------------------
 # Solution -> database
 # ------------------------------------------------------------------------------------------------------------
@@ -661,7 +625,7 @@ def apply_solution(
     }
     if now != instance.appointment_versions:
         raise ConcurrentEditError("clinic timetable", None, None)
-    from coordinator_tui.services.clinics.appointments import new_uid
+    from coordinator_tui.services.clinics.appointments import new_uid, set_professionals
 
     requests = {r.key: r for r in instance.requests}
     plan = plan_changes(instance, result)
@@ -680,7 +644,7 @@ def apply_solution(
         if change.kind == ChangeKind.MOVED:
             appointment_id = _update_booked(session, r, {"start": start, "end": end, "room_id": it.room_id})
             if set(it.professional_ids) != set(r.professional_ids):  # the request holds its current professionals
-                _set_professionals(session, appointment_id, it.professional_ids)
+                set_professionals(session, appointment_id, sorted(it.professional_ids))
             continue
         appt = create_record(
             session,
@@ -699,7 +663,7 @@ def apply_solution(
             ),
         )
         assert appt.id is not None
-        _set_professionals(session, appt.id, it.professional_ids)
+        set_professionals(session, appt.id, sorted(it.professional_ids))
     return plan
 
 
@@ -708,18 +672,3 @@ def _update_booked(session: Session, r: sch.Request, values: dict[str, object]) 
     assert r.appointment_id is not None
     update_record(session, Appointment, r.appointment_id, values, expected_version=r.appointment_version)
     return r.appointment_id
-
-
-def _set_professionals(session: Session, appointment_id: int, professional_ids: tuple[int, ...]) -> None:
-    from coordinator_tui.services.safety.records import delete_record
-
-    current = session.exec(
-        select(AppointmentProfessional).where(AppointmentProfessional.appointment_id == appointment_id)
-    ).all()
-    have = {link.professional_id for link in current}
-    want = set(professional_ids)
-    for link in current:
-        if link.professional_id not in want:
-            delete_record(session, link)
-    for pid in sorted(want - have):
-        create_record(session, AppointmentProfessional(appointment_id=appointment_id, professional_id=pid))

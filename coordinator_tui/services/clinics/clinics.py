@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
@@ -22,6 +22,9 @@ from coordinator_tui.models import (
     Room,
 )
 from coordinator_tui.services.people.specialist_service import get_service
+
+if TYPE_CHECKING:
+    from coordinator_tui.db import Database
 from coordinator_tui.services.safety.records import create_record, get_or_raise, update_record
 from coordinator_tui.validation import (
     FieldError,
@@ -205,6 +208,13 @@ def set_attendance_status(
     return update_record(
         session, ClinicAttendance, attendance_id, {"status": status}, expected_version=expected_version
     )
+
+
+def save_attendance_status(
+    database: Database, attendance_id: int, status: AttendanceStatus, *, expected_version: int | None = None
+) -> ClinicAttendance:
+    """A family's answer to an invitation, saved in a unit of work of its own; refused if it changed meanwhile."""
+    return database.write(set_attendance_status, attendance_id, status, expected_version=expected_version)
 
 
 TRAVEL_TEXT = {

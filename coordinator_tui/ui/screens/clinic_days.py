@@ -9,44 +9,46 @@
   n jumps to the next clash.
 - **Family**: one family's appointments over the clinic's days.
 
-Everything is loaded per clinic in a worker (``load_clinic_timetable``: a fixed number of queries, whatever the
-size of the database); switching day, view or family is computed from what is loaded. Writes run in workers too.
+Everything is loaded per clinic by one read use case (``clinic_day_views.load_clinic``: a fixed number of
+queries, whatever the size of the database); switching day, view or family is computed from what is loaded.
+Writes are use cases too (``booking``, ``clinics.save_attendance_status``), each followed by a reload.
 
-Extension point for automatic timetables (issue 6): the ``#timetable-actions`` container in the timetable tab is
-empty on purpose; a "Build timetable" button and binding go there, and after applying a plan the scheduling
-screen calls ``ClinicEventScreen.reload()`` to show the new timetable and its clashes.
+T / R open the timetable build (``timetable_build``); once a plan is applied it calls
+``ClinicEventScreen.reload()`` to show the new timetable and its clashes. The ``#timetable-actions`` container
+beside the day's heading is free for controls of the timetable tab.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from functools import partial
+from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.reactive import reactive
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from coordinator_tui.clinic_time import format_date, to_local
 from coordinator_tui.db import Database
-from coordinator_tui.errors import DatabaseError
 from coordinator_tui.models import Appointment, AttendanceStatus, ClinicEvent
+from coordinator_tui.services.clinics import booking
 from coordinator_tui.services.clinics import clinic_day_views as views
-from coordinator_tui.services.clinics.appointments import INACTIVE, AppointmentView, cancel_appointment
+from coordinator_tui.services.clinics.appointments import INACTIVE, AppointmentView
 from coordinator_tui.services.clinics.clinic_day_views import (
     CLASH_MARK,
     AttendanceRow,
     BookingChoices,
+    ClinicLoad,
     ClinicSummary,
     ClinicTimetable,
     GridMode,
 )
-from coordinator_tui.services.clinics.clinics import set_attendance_status
-from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
+from coordinator_tui.services.clinics.clinics import save_attendance_status
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.field_limits import column_field
 from coordinator_tui.ui.screens.base import CoordinatorScreen
@@ -54,10 +56,6 @@ from coordinator_tui.ui.widgets.clinic_attendance import AttendanceTable
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.ui.widgets.forms import FormField, FormScreen
 from coordinator_tui.ui.widgets.timetable import ClashPanel, FamilyTimetable, TimetableGrid, mode_label
-
-T = TypeVar("T")
-#: Errors a background save or load reports to the user (one line each) instead of crashing the screen.
-REPORTED = (DatabaseError, ConcurrentEditError, NotFoundError)
 
 STATUS_TEXT = {"planned": "planned", "confirmed": "✓ confirmed", "cancelled": "✗ cancelled"}
 
@@ -100,19 +98,18 @@ class ClinicDaysScreen(CoordinatorScreen):
         table.loading = True
         self.load_summaries()
 
-    @work(thread=True, exclusive=True, group="clinic-list")
     def load_summaries(self) -> None:
-        try:
-            with self.app.database.read_session() as session:  # type: ignore[attr-defined]
-                summaries = views.clinic_summaries(session)
-        except REPORTED as exc:
-            self.app.call_from_thread(self._load_failed, str(exc))
-            return
-        self.app.call_from_thread(self._show_summaries, summaries)
+        self.run_use_case(
+            views.clinic_list,
+            self._show_summaries,
+            failed="Could not load the clinics",
+            on_error=self._load_failed,
+            group="clinic-list",
+            exclusive=True,
+        )
 
-    def _load_failed(self, message: str) -> None:
+    def _load_failed(self, _message: str) -> None:
         self.query_one("#clinics-table", DataTable).loading = False
-        self.notify(message, title="Could not load the clinics", severity="error")
 
     def _show_summaries(self, summaries: list[ClinicSummary]) -> None:
         self.summaries = summaries
@@ -163,31 +160,14 @@ class ClinicDaysScreen(CoordinatorScreen):
                 self.query_one("#clinics-table", DataTable).move_cursor(row=index)
         self._load_and_open(clinic_id, tab)
 
-    @work(thread=True, exclusive=True, group="clinic-open")
     def _load_and_open(self, clinic_id: int, tab: str) -> None:
-        try:
-            load = load_clinic(self.app.database, clinic_id)  # type: ignore[attr-defined]
-        except REPORTED as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Could not open the clinic", severity="error")
-            return
-        self.app.call_from_thread(self.app.push_screen, ClinicEventScreen(clinic_id, tab=tab, preloaded=load))
-
-
-@dataclass(frozen=True)
-class ClinicLoad:
-    """What one background load of a clinic brings back."""
-
-    timetable: ClinicTimetable
-    attendances: list[AttendanceRow]
-    choices: BookingChoices
-
-
-def load_clinic(database: Database, clinic_id: int) -> ClinicLoad:
-    """Everything the clinic screen shows, in a fixed number of queries (run it in a worker thread)."""
-    with database.read_session() as session:
-        timetable = views.load_clinic_timetable(session, clinic_id)
-        attendances = views.attendance_rows(session, clinic_id)
-    return ClinicLoad(timetable, attendances, views.booking_choices(timetable, attendances))
+        self.run_use_case(
+            partial(views.load_clinic, clinic_id=clinic_id),
+            lambda load: self.app.push_screen(ClinicEventScreen(clinic_id, tab=tab, preloaded=load)),
+            failed="Could not open the clinic",
+            group="clinic-open",
+            exclusive=True,
+        )
 
 
 class ClinicEventScreen(CoordinatorScreen):
@@ -195,57 +175,10 @@ class ClinicEventScreen(CoordinatorScreen):
 
     screen_title = "Clinic days"
 
-    DEFAULT_CSS = """
-    ClinicEventScreen #clinic-summary {
-        height: 1;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-        padding: 0 1;
-        background: $boost;
-        text-style: bold;
-    }
-    ClinicEventScreen TabbedContent {
-        height: 1fr;
-    }
-    ClinicEventScreen TabPane {
-        padding: 0;
-    }
-    ClinicEventScreen #timetable-bar {
-        height: 1;
-        padding: 0 1;
-    }
-    ClinicEventScreen #timetable-heading {
-        width: 1fr;
-        text-style: bold;
-    }
-    ClinicEventScreen #timetable-actions {
-        width: auto;
-        height: 1;
-    }
-    ClinicEventScreen #appointment-detail {
-        height: 2;
-        padding: 0 1;
-        background: $boost;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    ClinicEventScreen #family-detail {
-        height: auto;
-        max-height: 3;
-        padding: 0 1;
-        background: $boost;
-    }
-    ClinicEventScreen #clash-title {
-        height: 1;
-        padding: 0 1;
-        text-style: bold;
-        background: $boost;
-    }
-    ClinicEventScreen ClashPanel {
-        max-height: 25%;
-        min-height: 2;
-    }
-    """
+    CSS_PATH = "clinic_days.tcss"
+
+    #: Which keys are live (True), dimmed (None) or hidden (False), by action (``change_day(step)`` per step).
+    live_keys: reactive[dict[str, bool | None]] = reactive(dict, bindings=True)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Clinics", key_display="Esc"),
@@ -257,7 +190,7 @@ class ClinicEventScreen(CoordinatorScreen):
         Binding("m", "move", "Move"),
         Binding("x", "cancel_appointment", "Cancel appt"),
         Binding("n", "next_clash", "Next clash"),
-        # Issue 4: itineraries to files (a modal with a preview and the folder; E: every family, with progress).
+        # Itineraries to files (a modal with a preview and the folder; E: every family, with progress).
         Binding("e", "export_family", "Export", tooltip="Export this family's itinerary"),
         Binding("E", "export_all", "Export every family", key_display="E", show=False),
         # The line above the grid names these keys (the footer of an 80-column terminal has no room for them).
@@ -265,7 +198,7 @@ class ClinicEventScreen(CoordinatorScreen):
         Binding("left_square_bracket", "change_day(-1)", "Previous day", key_display="[", show=False),
         Binding("right_square_bracket", "change_day(1)", "Next day", key_display="]", show=False),
         Binding("ctrl+r", "reload", "Reload", show=False),
-        # Issue 6: build or repair this clinic's timetable (a review screen; the clinic reloads once applied).
+        # Build or repair this clinic's timetable (a review screen; the clinic reloads once applied).
         Binding("T", "build_timetable(False)", "Build timetable", key_display="T", show=False),
         Binding("R", "build_timetable(True)", "Repair timetable", key_display="R", show=False),
     ]
@@ -288,11 +221,10 @@ class ClinicEventScreen(CoordinatorScreen):
         self.family_id: int | None = None
         self._select_after_load: int | None = None
         self._attendance_shown = False  # the list is drawn when its tab is first shown after a load
-        self._had_selection = False
-        self._bindings_tab = tab
         # Focus the grid (or the list) as the screen first shows, instead of moving it after the first paint.
         self.AUTO_FOCUS = "#timetable-grid" if tab == "timetable" else None
         self.loaded = False  # True once the clinic is on screen (tests and the speed benchmark wait for it)
+        self.set_reactive(ClinicEventScreen.live_keys, self._live_keys())
 
     # -- layout -------------------------------------------------------------------------------------------
 
@@ -302,7 +234,6 @@ class ClinicEventScreen(CoordinatorScreen):
             with TabPane("Timetable (t)", id="timetable"):
                 with Horizontal(id="timetable-bar"):
                     yield Static("", id="timetable-heading")
-                    # Issue 6 mounts its "Build timetable" control here (see the module docstring).
                     yield Horizontal(id="timetable-actions")
                 yield TimetableGrid(id="timetable-grid")
                 yield Static("", id="appointment-detail")
@@ -328,18 +259,18 @@ class ClinicEventScreen(CoordinatorScreen):
         self._select_after_load = select_appointment
         self._load()
 
-    @work(thread=True, exclusive=True, group="clinic-load")
     def _load(self) -> None:
-        try:
-            load = load_clinic(self.app.database, self.clinic_id)  # type: ignore[attr-defined]
-        except REPORTED as exc:
-            self.app.call_from_thread(self._load_failed, str(exc))
-            return
-        self.app.call_from_thread(self._show, load)
+        self.run_use_case(
+            partial(views.load_clinic, clinic_id=self.clinic_id),
+            self._show,
+            failed="Could not load the clinic",
+            on_error=self._load_failed,
+            group="clinic-load",
+            exclusive=True,
+        )
 
     def _load_failed(self, message: str) -> None:
         self.query_one("#clinic-summary", Static).update(f"⚠ Could not load this clinic: {message}")
-        self.notify(message, title="Could not load the clinic", severity="error")
 
     def _show(self, load: ClinicLoad, *, first: bool = False) -> None:
         self.timetable, self.attendances, self.choices = load.timetable, load.attendances, load.choices
@@ -357,8 +288,10 @@ class ClinicEventScreen(CoordinatorScreen):
         if self._select_after_load is not None:
             self._select_appointment(self._select_after_load)
             self._select_after_load = None
-        if not first:  # on the first show the footer is composed with these bindings already
-            self.refresh_bindings()
+        if first:  # the footer is composed after this, with these keys: no need to rebuild it
+            self.set_reactive(ClinicEventScreen.live_keys, self._live_keys())
+        else:
+            self._update_keys()
 
     def _show_summary(self) -> None:
         assert self.timetable is not None
@@ -433,11 +366,8 @@ class ClinicEventScreen(CoordinatorScreen):
         self._refresh_selection_keys()
 
     def _refresh_selection_keys(self) -> None:
-        """Redraw the footer only when Move / Cancel change between usable and not (it is rebuilt each time)."""
-        has_selection = self.selected_appointment() is not None
-        if has_selection != self._had_selection:
-            self._had_selection = has_selection
-            self.refresh_bindings()
+        """Move / Cancel follow the selection (the footer is rebuilt only when a key's state changes)."""
+        self._update_keys()
 
     @on(TimetableGrid.Chosen)
     def _grid_chosen(self, event: TimetableGrid.Chosen) -> None:
@@ -477,7 +407,7 @@ class ClinicEventScreen(CoordinatorScreen):
         if dates[index] != day:
             self.day = dates[index]
             self._show_day()
-            self.refresh_bindings()
+            self._update_keys()
 
     def action_toggle_mode(self) -> None:
         self.mode = GridMode.ROOM if self.mode is GridMode.PROFESSIONAL else GridMode.PROFESSIONAL
@@ -573,6 +503,31 @@ class ClinicEventScreen(CoordinatorScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Textual's convention: False hides a key (not for this tab), None shows it dimmed (nothing selected)."""
+        key = f"{action}({parameters[0]})" if action == "change_day" and parameters else action
+        return self.live_keys.get(key, True)
+
+    def _update_keys(self) -> None:
+        """Work out again which keys are live; the footer is rebuilt only when one of them changes."""
+        self.live_keys = self._live_keys()
+
+    def _live_keys(self) -> dict[str, bool | None]:
+        """Each key's state for ``check_action``: the tab shown, the clinic loaded, the day, the selection."""
+        return {
+            key: self._key_state(action, step)
+            for key, action, step in (
+                ("toggle_mode", "toggle_mode", None),
+                ("change_day(-1)", "change_day", -1),
+                ("change_day(1)", "change_day", 1),
+                ("next_clash", "next_clash", None),
+                ("export_family", "export_family", None),
+                ("export_all", "export_all", None),
+                ("book", "book", None),
+                ("move", "move", None),
+                ("cancel_appointment", "cancel_appointment", None),
+            )
+        }
+
+    def _key_state(self, action: str, step: int | None) -> bool | None:
         tab = self.active_tab if self.is_mounted else self.initial_tab
         if action in {"toggle_mode", "change_day", "next_clash"}:
             if tab != "timetable":
@@ -582,8 +537,7 @@ class ClinicEventScreen(CoordinatorScreen):
                 return None
             if action == "change_day":
                 dates = timetable.clinic.dates
-                step = int(parameters[0]) if parameters else 0  # type: ignore[call-overload]
-                index = dates.index(self.day) + step if self.day in dates else -1
+                index = dates.index(self.day) + (step or 0) if self.day in dates else -1
                 return True if 0 <= index < len(dates) else None
             if action == "next_clash":
                 return True if timetable.clashes else None
@@ -608,9 +562,7 @@ class ClinicEventScreen(CoordinatorScreen):
     @on(TabbedContent.TabActivated)
     async def _tab_changed(self) -> None:
         await self._ensure_pane(self.active_tab)
-        if self.active_tab != self._bindings_tab:  # the footer is rebuilt on each refresh: only when it changes
-            self._bindings_tab = self.active_tab
-            self.refresh_bindings()
+        self._update_keys()
 
     async def _ensure_pane(self, tab: str) -> None:
         """Mount a tab's widgets the first time it is shown, and draw what it shows."""
@@ -658,14 +610,15 @@ class ClinicEventScreen(CoordinatorScreen):
         if row.status is event.status:
             return
 
-        def save(session: Any) -> object:
-            return set_attendance_status(session, row.attendance_id, event.status, expected_version=row.version)
-
+        save = partial(
+            save_attendance_status, attendance_id=row.attendance_id, status=event.status, expected_version=row.version
+        )
         self._write(save, f"{row.full_name}: {event.status.value}")
 
     @on(AttendanceTable.FilterChanged)
     def _filter_changed(self) -> None:
         self._show_attendance_hint()
+        self._update_keys()
 
     # -- book, move, cancel -------------------------------------------------------------------------------
 
@@ -679,12 +632,9 @@ class ClinicEventScreen(CoordinatorScreen):
         values = self._booking_defaults(timetable, choices)
         fields = booking_fields(timetable, choices, values, include_patient=True)
         clinic_id = self.clinic_id
-        database = self.app.database  # type: ignore[attr-defined]
 
-        def save(form: dict[str, Any]) -> int:
-            with database.session() as session:
-                appointment = views.book_from_form(session, clinic_id, booking_values(form), choices)
-                return int(appointment.id)  # type: ignore[arg-type]
+        def save(database: Database, form: dict[str, Any]) -> int:
+            return booking.save_booking(database, clinic_id, booking_values(form), choices)
 
         self.app.push_screen(
             FormScreen(
@@ -701,17 +651,15 @@ class ClinicEventScreen(CoordinatorScreen):
         timetable, choices, view = self.timetable, self.choices, self.selected_appointment()
         if timetable is None or choices is None or view is None:
             return
-        values = views.appointment_form_values(view, timetable.clinic, timetable.zone)
+        values = booking.appointment_form_values(view, timetable.clinic, timetable.zone)
         fields = booking_fields(timetable, choices, values, include_patient=False)
         appointment_id, version = view.appointment.id, view.appointment.version
-        database = self.app.database  # type: ignore[attr-defined]
+        assert appointment_id is not None
 
-        def save(form: dict[str, Any]) -> int:
-            with database.session() as session:
-                views.move_from_form(
-                    session, appointment_id, booking_values(form), expected_version=version, choices=choices
-                )  # type: ignore[arg-type]
-            return int(appointment_id)  # type: ignore[arg-type]
+        def save(database: Database, form: dict[str, Any]) -> int:
+            return booking.save_move(
+                database, appointment_id, booking_values(form), expected_version=version, choices=choices
+            )
 
         self.app.push_screen(
             FormScreen(
@@ -740,9 +688,8 @@ class ClinicEventScreen(CoordinatorScreen):
                 self.notify("Nothing was cancelled.")
                 return
 
-            def save(session: Any) -> object:
-                return cancel_appointment(session, appointment.id, expected_version=appointment.version)  # type: ignore[arg-type]
-
+            assert appointment.id is not None
+            save = partial(booking.cancel_booking, appointment_id=appointment.id, expected_version=appointment.version)
             self._write(save, "Appointment cancelled")
 
         self.app.push_screen(
@@ -764,22 +711,14 @@ class ClinicEventScreen(CoordinatorScreen):
 
         return done
 
-    def _write(self, change: Callable[[Any], object], message: str) -> None:
-        """Run one change in a worker; reload on success, say why on failure."""
-        database = self.app.database  # type: ignore[attr-defined]
+    def _write(self, change: Callable[[Database], object], message: str) -> None:
+        """Run one change as a use case; reload on success, say why on failure (and reload too)."""
 
-        def run() -> None:
-            try:
-                with database.session() as session:
-                    change(session)
-            except REPORTED as exc:
-                self.app.call_from_thread(self.notify, str(exc), title="Not saved", severity="error")
-                self.app.call_from_thread(self.reload)
-                return
-            self.app.call_from_thread(self.notify, message)
-            self.app.call_from_thread(self.reload)
+        def done(_result: object) -> None:
+            self.notify(message)
+            self.reload()
 
-        self.run_worker(run, thread=True, group="clinic-write")
+        self.run_use_case(change, done, failed="Not saved", on_error=lambda _text: self.reload(), group="clinic-write")
 
     def _booking_defaults(self, timetable: ClinicTimetable, choices: BookingChoices) -> dict[str, object]:
         day = self.day or timetable.clinic.dates[0]

@@ -2,9 +2,9 @@
 
 A modal screen: a preview of what will be exported (one family: the itinerary as the plain-text file will read;
 a whole clinic: the families and the file names), the destination folder (editable, prefilled with the settings'
-export folder), the formats and large print. Enter (or ``s`` away from the folder input) exports in a worker
-thread; a whole clinic shows a progress bar. Afterwards the files written are listed. An error is one line at the
-top and everything typed is kept. Escape closes.
+export folder), the formats and large print. Enter (or ``s`` away from the folder input) exports as a use case
+in a worker thread; a whole clinic shows a progress bar. Afterwards the files written are listed. An error is one
+line at the top and everything typed is kept. Escape closes.
 
 The screen calls the export service only (``coordinator_tui.export.service``); it never touches SQL.
 """
@@ -12,6 +12,7 @@ The screen calls the export service only (``coordinator_tui.export.service``); i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -21,27 +22,28 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, ProgressBar, Static
 
-from coordinator_tui.errors import DatabaseError
-from coordinator_tui.export.atomic import ExportError
 from coordinator_tui.export.formats import FORMATS, parse_formats
-from coordinator_tui.services.errors import NotFoundError
+from coordinator_tui.export.service import ExportOutcome, ExportPreview, export_for_screen, itinerary_preview
+from coordinator_tui.ui.background import RunsUseCases
 from coordinator_tui.ui.widgets.forms import FormCheckbox
 
 if TYPE_CHECKING:
     from coordinator_tui.services.itineraries.itinerary import Itinerary
 
-#: What an export (or its preview) may raise that the screen shows as one line, inputs kept.
-EXPORT_ERRORS: tuple[type[BaseException], ...] = (ExportError, NotFoundError, DatabaseError, ValueError)
-
 FORMAT_LABELS = {"ics": ".ics calendar", "txt": ".txt", "html": ".html"}
 
 
-def one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return text or type(error).__name__
+class ExportProgress(Message, bubble=False):
+    """Families exported so far (posted from the export's thread)."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
 
 
 def family_label(itinerary: Itinerary) -> str:
@@ -80,69 +82,10 @@ class ExportCheckbox(FormCheckbox):
         return super()._button
 
 
-class ExportScreen(ModalScreen[list[Path] | None]):
+class ExportScreen(RunsUseCases, ModalScreen[list[Path] | None]):
     """Preview and export itineraries. The result is the files written (last export), or None."""
 
-    DEFAULT_CSS = """
-    ExportScreen {
-        align: center middle;
-    }
-    ExportScreen > #export-dialog {
-        width: 96%;
-        max-width: 110;
-        height: 1fr;
-        max-height: 40;
-        border: round $primary;
-        border-title-style: bold;
-        background: $surface;
-        padding: 0 1;
-    }
-    ExportScreen #export-message {
-        display: none;
-        color: $text-error;
-        background: $error-muted;
-        text-style: bold;
-        padding: 0 1;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    ExportScreen #export-message.-shown {
-        display: block;
-    }
-    ExportScreen #export-preview-title {
-        text-style: bold;
-        color: $text-muted;
-    }
-    ExportScreen #export-preview {
-        height: 1fr;
-        background: $boost;
-        padding: 0 1;
-    }
-    ExportScreen .export-row {
-        height: 1;
-        margin-top: 1;
-    }
-    ExportScreen .export-label {
-        width: 9;
-        text-style: bold;
-    }
-    ExportScreen .export-row Input {
-        width: 1fr;
-    }
-    ExportScreen .export-row Checkbox {
-        width: auto;
-        border: none;
-        padding: 0;
-        margin-right: 2;
-    }
-    ExportScreen #export-progress {
-        height: 1;
-        margin-top: 1;
-    }
-    ExportScreen #export-progress.-hidden {
-        display: none;
-    }
-    """
+    CSS_PATH = "itinerary_export.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "export", "Export", key_display="Enter"),
@@ -169,7 +112,7 @@ class ExportScreen(ModalScreen[list[Path] | None]):
     # ---------------------------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = self.coordinator.settings
         with Vertical(id="export-dialog") as dialog:
             dialog.border_title = "Export itineraries: every family" if self.whole_clinic else "Export itinerary"
             yield Static("", id="export-message")
@@ -192,30 +135,18 @@ class ExportScreen(ModalScreen[list[Path] | None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        database = self.app.database  # type: ignore[attr-defined]
-        clinic_id, patient_id = self.clinic_id, self.patient_id
-
-        def work() -> None:
-            from coordinator_tui.export.service import preview_itineraries
-
-            try:
-                with database.session() as session:
-                    previews = preview_itineraries(session, clinic_id, patient_id)
-            except EXPORT_ERRORS as exc:
-                self.app.call_from_thread(self._preview_failed, one_line(exc))
-                return
-            text = None
-            if patient_id is not None and previews:
-                from coordinator_tui.export.printable import render_text
-
-                text = render_text(previews[0][0])
-            self.app.call_from_thread(self._show_preview, previews, text)
-
-        self.run_worker(work, thread=True, group="export-preview")
+        use_case = partial(itinerary_preview, clinic_id=self.clinic_id, patient_id=self.patient_id)
+        self.run_use_case(use_case, self._preview_loaded, failed="Nothing to preview", group="export-preview")
 
     # ---------------------------------------------------------------------------------------------------------
     # Preview
     # ---------------------------------------------------------------------------------------------------------
+
+    def _preview_loaded(self, preview: ExportPreview) -> None:
+        if preview.error is not None:
+            self._preview_failed(preview.error)
+        else:
+            self._show_preview(preview.previews, preview.text)
 
     def _show_preview(self, previews: list[tuple[Itinerary, str]], text: str | None) -> None:
         self.previews = previews
@@ -291,37 +222,36 @@ class ExportScreen(ModalScreen[list[Path] | None]):
             return
         self.show_message("")
         self.exporting = True
-        database = self.app.database  # type: ignore[attr-defined]
-        settings = self.app.settings  # type: ignore[attr-defined]
-        clinic_id, patient_id = self.clinic_id, self.patient_id
-        folder, large_print = Path(self.folder).expanduser(), self.large_print
-        bar = self.query_one(ProgressBar)
+        folder = Path(self.folder).expanduser()
         if self.whole_clinic:
-            bar.update(progress=0)
+            self.query_one(ProgressBar).update(progress=0)
 
         def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(bar.update, total=total, progress=done)
+            self.post_message(ExportProgress(done, total))
 
-        def work() -> None:
-            from coordinator_tui.export.service import export_itineraries
+        use_case = partial(
+            export_for_screen,
+            clinic_id=self.clinic_id,
+            patient_id=self.patient_id,
+            out_dir=folder,
+            formats=formats,
+            large_print=self.large_print,
+            progress_callback=progress if self.whole_clinic else None,
+            settings=self.coordinator.settings,
+        )
+        self.run_use_case(
+            use_case, partial(self._export_done, folder), failed="Not exported", group="export", exclusive=True
+        )
 
-            try:
-                paths = export_itineraries(
-                    database,
-                    clinic_id,
-                    patient_id,
-                    folder,
-                    formats,
-                    large_print,
-                    progress if patient_id is None else None,
-                    settings=settings,
-                )
-            except EXPORT_ERRORS as exc:
-                self.app.call_from_thread(self._export_failed, one_line(exc))
-                return
-            self.app.call_from_thread(self._exported, paths, folder)
+    @on(ExportProgress)
+    def _progress(self, event: ExportProgress) -> None:
+        self.query_one(ProgressBar).update(total=event.total, progress=event.done)
 
-        self.run_worker(work, thread=True, exclusive=True, group="export")
+    def _export_done(self, folder: Path, outcome: ExportOutcome) -> None:
+        if outcome.error is not None:
+            self._export_failed(outcome.error)
+        else:
+            self._exported(outcome.paths, folder)
 
     def _export_failed(self, message: str) -> None:
         self.exporting = False

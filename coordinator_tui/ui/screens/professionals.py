@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, Static
-from textual.worker import get_current_worker
 
-from coordinator_tui.errors import DatabaseError
 from coordinator_tui.models import Patient, Professional
-from coordinator_tui.services.people.professionals import (
-    get_professional,
-    list_professionals,
-    patient_counts,
-    patients_of,
+from coordinator_tui.services.people.professional_directory import (
+    directory_page,
+    find_professional,
+    professional_patients,
 )
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.widgets.tables import FilterInput, RecordTable
@@ -90,18 +88,15 @@ class ProfessionalsScreen(CoordinatorScreen):
     # Loading
     # ---------------------------------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="professionals-load", exit_on_error=False)
     def load(self, text: str) -> None:
-        worker = get_current_worker()
-        try:
-            with self.app.database.read_session() as session:  # type: ignore[attr-defined]
-                found = list(list_professionals(session, text=text))[:PAGE_SIZE]
-                counts = patient_counts(session) if not self.counts or not text else self.counts
-        except DatabaseError as exc:
-            self.app.call_from_thread(self.notify, str(exc), title="Could not load", severity="error")
-            return
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self.show_professionals, text, found, counts)
+        counts = self.counts if self.counts and text else None
+        self.run_use_case(
+            partial(directory_page, text=text, limit=PAGE_SIZE, counts=counts),
+            lambda page: self.show_professionals(text, page.professionals, page.counts),
+            failed="Could not load",
+            group="professionals-load",
+            exclusive=True,
+        )
 
     def show_professionals(self, text: str, found: Sequence[Professional], counts: dict[int, int]) -> None:
         if text != self.filter_text:
@@ -129,19 +124,18 @@ class ProfessionalsScreen(CoordinatorScreen):
         self.query_one("#professional-count", Static).update(f"{more}{len(found)} found")
         self.load_patients(table.selected_key)
 
-    @work(thread=True, exclusive=True, group="professional-patients", exit_on_error=False)
     def load_patients(self, key: str | None) -> None:
-        worker = get_current_worker()
-        patients: Sequence[Patient] = []
-        if key is not None:
-            try:
-                with self.app.database.read_session() as session:  # type: ignore[attr-defined]
-                    patients = patients_of(session, int(key))
-            except DatabaseError as exc:
-                self.app.call_from_thread(self.notify, str(exc), title="Could not load", severity="error")
-                return
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self.show_patients, key, patients)
+        if key is None:
+            self.workers.cancel_group(self, "professional-patients")
+            self.show_patients(None, [])
+            return
+        self.run_use_case(
+            partial(professional_patients, professional_id=int(key)),
+            partial(self.show_patients, key),
+            failed="Could not load",
+            group="professional-patients",
+            exclusive=True,
+        )
 
     def show_patients(self, key: str | None, patients: Sequence[Patient]) -> None:
         self.shown_for = key
@@ -222,7 +216,7 @@ class ProfessionalsScreen(CoordinatorScreen):
             else:
                 self.load(self.filter_text)
 
-        self.run_db(lambda session: get_professional(session, professional_id), found, failed="Not found")
+        self.run_use_case(partial(find_professional, professional_id=professional_id), found, failed="Not found")
 
 
 def _record_screen(patient_id: int) -> CoordinatorScreen:

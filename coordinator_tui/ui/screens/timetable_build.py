@@ -1,18 +1,19 @@
 """Build (or repair) one combined clinic's timetable: time limit, progress, summary, review of changes, apply.
 
 ``TimetableBuildScreen(clinic_id, repair=False)`` is a modal screen; its result is True when a timetable was
-written (the caller reloads the clinic) and False when it was discarded. The flow is the issue 6 one:
+written (the caller reloads the clinic) and False when it was discarded. It runs the three steps of
+``services/clinics/timetable_build`` (the command line's ``schedule`` runs the same ones):
 
 1. **Time limit**: seconds the solver may use (default 10). Enter in the field, or b, starts the build.
-2. **Build** runs in a thread worker (the screen never freezes): ``clinic_planning.build_timetable`` reads the
-   clinic in a read session (no write lock), then CP-SAT solves it *outside* any session, so other coordinators
-   never wait for the solver. A progress bar follows the elapsed time against the limit, and the line beside it
-   counts the solutions found with the latest objective (``on_solution``).
+2. **Build** runs as a use case in a worker (the screen never freezes): the clinic is read without the write lock,
+   then CP-SAT solves it with no transaction open, so other coordinators never wait for the solver. A progress
+   bar follows the elapsed time against the limit, and the line beside it counts the solutions found with the
+   latest objective (``SolutionFound``).
 3. **Summary**: scheduled / unscheduled (with the reasons), total waiting, solver status (optimal / feasible) and
-   gap (``ScheduleResult.summary_lines``), then the **changes** in a table: ``→ moved`` (before → after),
-   ``+ new``, ``✗ cancelled`` (an existing appointment the plan could not keep) and ``– not placed``.
-4. **a** applies (``apply_solution`` in a worker, one short write session) then closes; **d** or Escape discards
-   (nothing written; asks first when there is a result to lose).
+   gap, then the **changes** in a table: ``→ moved`` (before → after), ``+ new``, ``✗ cancelled`` (an existing
+   appointment the plan could not keep) and ``– not placed``.
+4. **a** applies (one short write, refused when the clinic changed meanwhile) then closes; **d** or Escape
+   discards (nothing written; asks first when there is a result to lose).
 
 Repair mode (``repair=True``) keeps the existing timetable and moves as few appointments as possible.
 Every state is shown in words and symbols, never by colour alone; database and validation errors are one line.
@@ -20,10 +21,7 @@ Every state is shown in words and symbols, never by colour alone; database and v
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import ClassVar
 
@@ -32,106 +30,30 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
-from textual.worker import Worker, WorkerState
 
-from coordinator_tui.models import ClinicEvent
-from coordinator_tui.services.clinics import clinic_planning, timetable_plan
 from coordinator_tui.services.clinics import scheduling as sch
-from coordinator_tui.services.clinics.timetable_plan import CHANGE_ORDER, ChangeKind, TimetablePlan
-from coordinator_tui.ui.errors import USER_ERRORS, error_text
+from coordinator_tui.services.clinics import timetable_build as build
+from coordinator_tui.services.clinics.timetable_build import APPLICABLE, Change, ClinicOverview
+from coordinator_tui.services.clinics.timetable_plan import ChangeKind, TimetablePlan
+from coordinator_tui.ui.background import RunsUseCases
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
-
-DEFAULT_TIME_LIMIT = 10.0
-APPLICABLE = ("optimal", "feasible")
 
 STATUS_MARK = {"optimal": "✓ optimal", "feasible": "~ feasible"}
 
-# How the review marks each kind of change (words and symbols, never colour alone).
-MOVED = "→ moved"
-CANCELLED = "✗ cancelled"
-NEW = "+ new"
-NOT_PLACED = "– not placed"
-KEPT = "= kept as booked"
-MARK = {
-    ChangeKind.MOVED: MOVED,
-    ChangeKind.CANCELLED: CANCELLED,
-    ChangeKind.NEW: NEW,
-    ChangeKind.NOT_PLACED: NOT_PLACED,
-    ChangeKind.KEPT_OUTSIDE: KEPT,
-}
 
+class SolutionFound(Message, bubble=False):
+    """The solver found a better timetable (posted from the solver's thread) during build ``number``."""
 
-@dataclass(frozen=True)
-class Change:
-    """One line of the review: what happens to one appointment if the plan is applied, and why."""
-
-    kind: str
-    family: str
-    discipline: str
-    before: str
-    after: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ClinicOverview:
-    """What the screen shows before building: the clinic and how much there is to place."""
-
-    name: str
-    families: int
-    requests: int
-    booked: int
-    pinned: int
-
-
-def parse_time_limit(text: str) -> float:
-    """Seconds from the field; ValueError with a message the screen shows when it is not usable."""
-    try:
-        value = float(text.strip().replace(",", "."))
-    except ValueError:
-        raise ValueError("Time limit: enter a number of seconds, e.g. 10") from None
-    try:
-        return sch.valid_time_limit(value)
-    except ValueError as exc:
-        raise ValueError(f"Time limit: {exc}") from None
-
-
-def _slot(instance: sch.Instance, day: int, start: int, end: int | None = None) -> str:
-    text = f"{instance.day_label(day)} {sch.hhmm(start)}"
-    return f"{text}–{sch.hhmm(end)}" if end is not None else text
-
-
-def _where(instance: sch.Instance, item: sch.ScheduledItem) -> str:
-    who = ", ".join(instance.professionals[p].name for p in item.professional_ids if p in instance.professionals)
-    room = instance.rooms[item.room_id].name if item.room_id in instance.rooms else ""
-    return " · ".join(part for part in (_slot(instance, item.day, item.start, item.end), who, room) if part)
-
-
-def review_rows(instance: sch.Instance, plan: TimetablePlan) -> list[Change]:
-    """The review's rows: every change the plan makes (unchanged appointments are not listed), in the plan's order
-    of kinds, then family and time."""
-    order = {kind: n for n, kind in enumerate(CHANGE_ORDER)}
-    rows: list[tuple[tuple[int, str, int, int], Change]] = []
-    for change in plan.changes:
-        if change.kind not in MARK:
-            continue
-        family = timetable_plan.family_name(instance, change.patient_id)
-        before = _slot(instance, change.before.day, change.before.start) if change.before else "not booked"
-        if change.kind in (ChangeKind.MOVED, ChangeKind.NEW) and change.after is not None:
-            after = _where(instance, change.after)
-        else:
-            after = change.kind.value
-        when = (change.after.day, change.after.start) if change.after is not None else (99, 0)
-        rows.append(
-            (
-                (order[change.kind], family, *when),
-                Change(MARK[change.kind], family, change.discipline, before, after, change.reason),
-            )
-        )
-    return [row for _key, row in sorted(rows, key=lambda pair: pair[0])]
+    def __init__(self, number: int, objective: float, seconds: float) -> None:
+        super().__init__()
+        self.number = number
+        self.objective = objective
+        self.seconds = seconds
 
 
 class SecondsInput(Input):
@@ -141,87 +63,14 @@ class SecondsInput(Input):
         return character is not None and (character.isdigit() or character in ".,")
 
 
-class TimetableBuildScreen(ModalScreen[bool]):
+class TimetableBuildScreen(RunsUseCases, ModalScreen[bool]):
     """Build or repair one clinic's timetable, review the plan, then apply it or discard it."""
 
-    DEFAULT_CSS = """
-    TimetableBuildScreen {
-        align: center middle;
-    }
-    TimetableBuildScreen > #build-dialog {
-        width: 100%;
-        max-width: 140;
-        height: 100%;
-        border: round $primary;
-        border-title-style: bold;
-        background: $surface;
-        padding: 0 1;
-    }
-    TimetableBuildScreen #build-overview {
-        height: auto;
-        color: $text-muted;
-    }
-    TimetableBuildScreen #build-limit-row {
-        height: 1;
-        margin-top: 1;
-    }
-    TimetableBuildScreen #build-limit-row Label {
-        width: auto;
-        padding-right: 1;
-        text-style: bold;
-    }
-    TimetableBuildScreen #build-time-limit {
-        width: 10;
-    }
-    TimetableBuildScreen #build-limit-hint {
-        width: 1fr;
-        padding-left: 2;
-        color: $text-muted;
-    }
-    TimetableBuildScreen #build-progress-row {
-        height: 1;
-    }
-    TimetableBuildScreen #build-progress {
-        width: auto;
-        padding-right: 2;
-    }
-    TimetableBuildScreen #build-progress-text {
-        width: 1fr;
-    }
-    TimetableBuildScreen #build-message {
-        display: none;
-        color: $text-error;
-        background: $error-muted;
-        text-style: bold;
-        padding: 0 1;
-    }
-    TimetableBuildScreen #build-message.-shown {
-        display: block;
-    }
-    TimetableBuildScreen #build-summary-box {
-        height: auto;
-        max-height: 8;
-        margin-top: 1;
-    }
-    TimetableBuildScreen #build-changes-title {
-        height: 1;
-        text-style: bold;
-        background: $boost;
-        padding: 0 1;
-    }
-    TimetableBuildScreen #build-changes {
-        height: 1fr;
-    }
-    TimetableBuildScreen #build-detail {
-        height: 3;
-        background: $boost;
-        padding: 0 1;
-    }
-    TimetableBuildScreen #build-keys {
-        height: 1;
-        color: $text-muted;
-    }
-    """
+    CSS_PATH = "timetable_build.tcss"
+
+    #: ready -> building -> built -> applying (-> dismissed); a failed build goes back to ready. It decides which
+    #: keys are live.
+    state: reactive[str] = reactive("ready", bindings=True)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # The time-limit field only takes digits (SecondsInput), so these letters reach the screen from it too.
@@ -231,12 +80,11 @@ class TimetableBuildScreen(ModalScreen[bool]):
         Binding("escape", "discard", "Discard", key_display="Esc", show=False),
     ]
 
-    def __init__(self, clinic_id: int, *, repair: bool = False, time_limit: float = DEFAULT_TIME_LIMIT) -> None:
+    def __init__(self, clinic_id: int, *, repair: bool = False, time_limit: float = build.DEFAULT_TIME_LIMIT) -> None:
         super().__init__()
         self.clinic_id = clinic_id
         self.repair = repair
         self.time_limit = time_limit
-        self.state = "ready"  # ready -> building -> built -> applying (-> dismissed); failed builds go back to ready
         self.overview: ClinicOverview | None = None
         self.instance: sch.Instance | None = None
         self.result: sch.ScheduleResult | None = None
@@ -305,35 +153,16 @@ class TimetableBuildScreen(ModalScreen[bool]):
         if self.state == "built" and not self.can_apply:
             keys = "Nothing to apply · b: build again (try a longer time limit) · d or Esc: close"
         self.query_one("#build-keys", Static).update(keys)
-        self.refresh_bindings()
 
     # -- overview -----------------------------------------------------------------------------------------
 
     def _load_overview(self) -> None:
-        database = self.app.database  # type: ignore[attr-defined]
-        settings = self.app.settings  # type: ignore[attr-defined]
-        clinic_id = self.clinic_id
-
-        def work() -> Callable[[], None]:
-            try:
-                with database.read_session() as session:  # no write lock: a colleague's save never holds it up
-                    clinic = session.get(ClinicEvent, clinic_id)
-                    name = clinic.name if clinic is not None else f"clinic {clinic_id}"
-                    instance = clinic_planning.load_instance(session, clinic_id, settings=settings)
-            except USER_ERRORS as exc:
-                return partial(self._show_error, error_text(exc))
-            overview = ClinicOverview(
-                name=name,
-                families=len(instance.patients),
-                requests=len(instance.requests),
-                booked=sum(1 for r in instance.requests if r.appointment_id is not None),
-                pinned=sum(1 for r in instance.requests if r.pinned is not None),
-            )
-            return partial(self._show_overview, overview)
-
-        self.run_worker(work, thread=True, group="timetable-overview")
+        use_case = partial(build.timetable_overview, clinic_id=self.clinic_id, settings=self.coordinator.settings)
+        self.run_use_case(use_case, self._show_overview, failed="Could not load the clinic", on_error=self._show_error)
 
     def _show_overview(self, overview: ClinicOverview) -> None:
+        if self._dismissed:
+            return
         self.overview = overview
         self.query_one("#build-dialog").border_title = f"{self.verb} timetable · {overview.name}"
         self.query_one("#build-overview", Static).update(
@@ -348,18 +177,6 @@ class TimetableBuildScreen(ModalScreen[bool]):
         )
 
     # -- messages -----------------------------------------------------------------------------------------
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Each worker returns what to show next; it runs here, on the UI thread, if the screen is still open."""
-        if event.state is WorkerState.SUCCESS and callable(event.worker.result) and not self._dismissed:
-            event.worker.result()
-
-    def _post(self, callback: Callable[..., object], *args: object) -> None:
-        """From the solver's thread: run ``callback`` on the UI thread, unless the screen or app has gone."""
-        if self._dismissed:
-            return
-        with contextlib.suppress(RuntimeError):  # the app is shutting down: nobody is looking any more
-            self.app.call_from_thread(callback, *args)
 
     @property
     def message(self) -> str:
@@ -402,7 +219,7 @@ class TimetableBuildScreen(ModalScreen[bool]):
         if self.state not in ("ready", "built"):
             return
         try:
-            limit = parse_time_limit(self.query_one("#build-time-limit", Input).value)
+            limit = build.parse_time_limit(self.query_one("#build-time-limit", Input).value)
         except ValueError as exc:
             self._show_error(str(exc))
             self.query_one("#build-time-limit", Input).focus()
@@ -428,24 +245,27 @@ class TimetableBuildScreen(ModalScreen[bool]):
         self._run_build(self._build_number, limit)
 
     def _run_build(self, number: int, limit: float) -> None:
-        database = self.app.database  # type: ignore[attr-defined]
-        settings = self.app.settings  # type: ignore[attr-defined]
-        clinic_id, repair = self.clinic_id, self.repair
+        """Load and solve in a worker: the clinic is read without the write lock, the solver runs with no
+        transaction open; each better solution found is posted back as ``SolutionFound``."""
 
         def on_solution(objective: float, seconds: float) -> None:
-            self._post(self._solution_found, number, objective, seconds)
+            self.post_message(SolutionFound(number, objective, seconds))
 
-        def work() -> Callable[[], None]:
-            try:
-                # Read in a read session (no write lock), then the solver runs with no database session open.
-                instance, result = clinic_planning.build_timetable(
-                    database, clinic_id, time_limit=limit, repair=repair, on_solution=on_solution, settings=settings
-                )
-            except USER_ERRORS as exc:
-                return partial(self._build_failed, number, error_text(exc))
-            return partial(self._build_done, number, instance, result)
-
-        self.run_worker(work, thread=True, group="timetable-build")
+        use_case = partial(
+            build.build_for_review,
+            clinic_id=self.clinic_id,
+            time_limit=limit,
+            repair=self.repair,
+            on_solution=on_solution,
+            settings=self.coordinator.settings,
+        )
+        self.run_use_case(
+            use_case,
+            partial(self._build_done, number),
+            failed="Could not build the timetable",
+            on_error=partial(self._build_failed, number),
+            group="timetable-build",
+        )
 
     def _tick(self) -> None:
         if self.state != "building":
@@ -462,11 +282,12 @@ class TimetableBuildScreen(ModalScreen[bool]):
             f"⏳ Solving… {elapsed:.0f} s of {self._build_limit:g} s · {found}"
         )
 
-    def _solution_found(self, number: int, objective: float, seconds: float) -> None:
-        if number != self._build_number or self.state != "building":
+    @on(SolutionFound)
+    def _solution_found(self, event: SolutionFound) -> None:
+        if event.number != self._build_number or self.state != "building":
             return
         self.solutions += 1
-        self.latest_objective = objective
+        self.latest_objective = event.objective
         self._tick()
 
     def _stop_ticker(self) -> None:
@@ -484,19 +305,20 @@ class TimetableBuildScreen(ModalScreen[bool]):
         self._show_error(f"Could not build the timetable: {text}")
         self._show_keys()
 
-    def _build_done(self, number: int, instance: sch.Instance, result: sch.ScheduleResult | None) -> None:
+    def _build_done(self, number: int, built: build.BuiltTimetable) -> None:
         if number != self._build_number:
             return
         self._stop_ticker()
-        self.state = "built"
+        instance, result, review = built.instance, built.result, built.review
         self.instance, self.result = instance, result
+        self.state = "built"
         progress = self.query_one("#build-progress", ProgressBar)
         progress.update(progress=progress.total or 0)
         summary = self.query_one("#build-summary", Static)
         title = self.query_one("#build-changes-title", Static)
         table = self.query_one("#build-changes", DataTable)
         table.clear()
-        if result is None:
+        if result is None or review is None:
             self.query_one("#build-progress-text", Static).update("✓ Done: nothing to schedule")
             summary.update(
                 "No invited patients with needed appointments: nothing to schedule. "
@@ -508,19 +330,8 @@ class TimetableBuildScreen(ModalScreen[bool]):
         status = STATUS_MARK.get(result.status, f"✗ {result.status}")
         gap = f", {result.gap_text()}" if result.gap_text() else ""
         self.query_one("#build-progress-text", Static).update(f"Solver: {status}{gap} · {result.wall_time:.1f} s")
-        lines = result.summary_lines(instance)
-        if result.status in APPLICABLE:
-            self.plan = timetable_plan.plan_changes(instance, result)
-            if self.plan.breaches:  # before the list of what could not be placed, which can be long
-                first_unplaced = next(
-                    (n for n, line in enumerate(lines) if line.startswith("  not placed")), len(lines)
-                )
-                lines.insert(
-                    first_unplaced,
-                    f"{len(self.plan.breaches)} booked appointment{'s' if len(self.plan.breaches) != 1 else ''} "
-                    "broke a rule as the timetable stood (the review gives the rule for each one moved)",
-                )
-            self.changes = review_rows(instance, self.plan)
+        self.plan, self.changes = review.plan, review.changes
+        lines: list[str] = review.lines
         summary.update(Text("\n".join(lines)))
         for change in self.changes:
             table.add_row(
@@ -582,18 +393,8 @@ class TimetableBuildScreen(ModalScreen[bool]):
         assert instance is not None and result is not None
         self.state = "applying"
         self._show_keys()
-        database = self.app.database  # type: ignore[attr-defined]
-        clinic_id = self.clinic_id
-
-        def work() -> Callable[[], None]:
-            try:
-                with database.session() as session:
-                    applied = clinic_planning.apply_solution(session, clinic_id, instance, result)
-            except (*USER_ERRORS, ValueError) as exc:
-                return partial(self._apply_failed, error_text(exc))
-            return partial(self._applied, applied)
-
-        self.run_worker(work, thread=True, group="timetable-apply")
+        use_case = partial(build.apply_timetable, clinic_id=self.clinic_id, instance=instance, result=result)
+        self.run_use_case(use_case, self._applied, failed="Not applied", on_error=self._apply_failed)
 
     def _applied(self, applied: TimetablePlan) -> None:
         self.notify(f"{applied.counts_text()}.", title="✓ Timetable applied")
@@ -633,11 +434,8 @@ class TimetableBuildScreen(ModalScreen[bool]):
         self.dismiss(applied)
 
 
-def open_timetable_build(screen: object, clinic_id: int, *, repair: bool = False) -> None:
+def open_timetable_build(screen: Screen[object], clinic_id: int, *, repair: bool = False) -> None:
     """Push the build screen for ``clinic_id`` from ``screen``; its ``reload()`` runs when a plan is applied."""
-    from textual.screen import Screen
-
-    assert isinstance(screen, Screen)
 
     def done(applied: bool | None) -> None:
         reload = getattr(screen, "reload", None)
