@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from coordinator_tui.services.clinics.scheduling import (
     RESOLUTION,
+    Clock,
     Instance,
     PatientSpec,
     Placement,
@@ -19,12 +20,15 @@ from coordinator_tui.services.clinics.scheduling import (
     ScheduledItem,
     ScheduleResult,
     StaffDay,
+    best_heuristic,
     compute_moves,
     dispatch_timetable,
     evaluate,
     family_costs,
+    family_floors,
     greedy_timetable,
     solve,
+    solve_whole_model,
 )
 from coordinator_tui.services.clinics.timetable_checker import check_timetable
 from coordinator_tui.services.clinics.timetable_plan import as_booked, repair_timetable
@@ -218,10 +222,10 @@ def test_repair_when_a_family_arrives_late(solved: tuple[Instance, list[Schedule
 
 
 def test_insertion_timetable_places_everything_keeps_every_rule_and_pins() -> None:
-    from coordinator_tui.services.clinics.scheduling import _Clock, _family_floors, _insertion_timetable
+    from coordinator_tui.services.clinics.scheduling.search import insertion_timetable
 
     inst = small_instance(pinned=Placement(1, 9 * H + 30))
-    items = _insertion_timetable(inst, 3.0, 0, 2, _family_floors(inst), _Clock(deterministic=True))
+    items = insertion_timetable(inst, 3.0, 0, 2, family_floors(inst), Clock(deterministic=True))
     assert {it.key for it in items} == {r.key for r in inst.requests}
     assert check_timetable(inst, items) == []
     pinned = next(it for it in items if it.key == "p2-cardiology")
@@ -229,7 +233,7 @@ def test_insertion_timetable_places_everything_keeps_every_rule_and_pins() -> No
 
 
 def test_a_family_placed_around_blocked_appointments_keeps_every_rule() -> None:
-    """``_blocked``: other families' fixed appointments hold their professionals and rooms, nothing else."""
+    """``blocked``: other families' fixed appointments hold their professionals and rooms, nothing else."""
     inst = generated_clinic(6)
     start = dispatch_timetable(inst)
     assert len(start) == len(inst.requests)
@@ -240,12 +244,12 @@ def test_a_family_placed_around_blocked_appointments_keeps_every_rule() -> None:
             requests=[r for r in inst.requests if r.patient_id == pid],
             patients={pid: inst.patients[pid]},
         )
-        res = solve(
+        res = solve_whole_model(
             family,
             time_limit=LIMIT,
             deterministic=True,
             hint=[it for it in start if it.patient_id == pid],
-            _blocked=others,
+            blocked=others,
         )
         assert res.status in ("optimal", "feasible") and not res.unscheduled
         assert check_timetable(inst, others + res.scheduled) == []
@@ -254,13 +258,13 @@ def test_a_family_placed_around_blocked_appointments_keeps_every_rule() -> None:
 
 
 def test_ruin_and_recreate_keeps_every_rule_and_never_worsens() -> None:
-    from coordinator_tui.services.clinics.scheduling import _Clock, _family_floors, _improve_by_families
+    from coordinator_tui.services.clinics.scheduling.search import improve_by_families
 
     inst = generated_clinic(6)
     start = greedy_timetable(inst)
     assert len(start) == len(inst.requests)
     seen: list[float] = []
-    better = _improve_by_families(inst, start, 2.0, 0, 2, _family_floors(inst), _Clock(deterministic=True), seen.append)
+    better = improve_by_families(inst, start, 2.0, 0, 2, family_floors(inst), Clock(deterministic=True), seen.append)
     assert {it.key for it in better} == {r.key for r in inst.requests}
     assert check_timetable(inst, better) == []
     assert evaluate(inst, better) <= evaluate(inst, start)
@@ -288,9 +292,7 @@ def _lateness(inst: Instance, items: list[ScheduledItem], pid: int, days: frozen
 def _assert_floors_hold(inst: Instance, timetables: list[list[ScheduledItem]]) -> int:
     """Every floor (absolute and counted from first appointments) is at most the family's share; returns how many
     (family, timetable) pairs were checked."""
-    from coordinator_tui.services.clinics.scheduling import _family_floors
-
-    floors = _family_floors(inst)
+    floors = family_floors(inst)
     checked = 0
     for timetable in timetables:
         placed = {it.key for it in timetable}
@@ -314,13 +316,13 @@ def test_family_floors_bound_every_complete_timetable(solved: tuple[Instance, li
 
 def test_family_floors_are_at_most_each_familys_best_alone() -> None:
     """Each floor is at most the family's proven optimum when it is alone at the clinic (a CP-SAT solve)."""
-    from coordinator_tui.services.clinics.scheduling import _families_only, _family_floors
+    from coordinator_tui.services.clinics.scheduling.search import families_only
 
     for inst in (small_instance(), generated_clinic(4)):
-        floors = _family_floors(inst)
+        floors = family_floors(inst)
         for pid in inst.patients:
-            alone = _families_only(inst, [pid])
-            res = solve(alone, time_limit=5.0, deterministic=True, _stages=False, _all_required=True, _floors={})
+            alone = families_only(inst, [pid])
+            res = solve_whole_model(alone, time_limit=5.0, deterministic=True, all_required=True, floors={})
             assert res.status == "optimal"
             assert floors[pid][frozenset()] <= res.objective, pid
 
@@ -382,7 +384,7 @@ def test_cuts_keep_known_timetables(solved: tuple[Instance, list[ScheduledItem]]
             ]
             pinned = replace(instance, requests=reqs)
             kept = [it for it in timetable if it.kind != "round_table"]
-            res = solve(pinned, time_limit=LIMIT, deterministic=True, hint=kept, _stages=False, _all_required=True)
+            res = solve_whole_model(pinned, time_limit=LIMIT, deterministic=True, hint=kept, all_required=True)
             assert res.status == "optimal", (free_fasting, res.status)
             assert res.objective is not None
             if free_fasting:
@@ -440,17 +442,18 @@ def test_a_build_whose_last_stage_has_almost_no_time_returns_an_earlier_stages_t
     the complete timetable an earlier stage found (never worse by the objective), keeps every rule, and says
     which stage it came from."""
     from coordinator_tui.services.clinics import scheduling as sch
+    from coordinator_tui.services.clinics.scheduling import search, whole_model
 
-    improve = sch._improve_by_families
+    improve = search.improve_by_families
 
     def improve_then_use_up_the_time(*args: object, **kwargs: object) -> list[ScheduledItem]:
         items = improve(*args, **kwargs)  # type: ignore[arg-type]
-        clock = next(a for a in args if isinstance(a, sch._Clock))
+        clock = next(a for a in args if isinstance(a, Clock))
         clock.spent += 1000.0  # the earlier stages took all the time: the whole model gets none
         return items
 
-    monkeypatch.setattr(sch, "_improve_by_families", improve_then_use_up_the_time)
-    monkeypatch.setattr(sch, "_WHOLE_MODEL_MIN_SECONDS", 0.0)
+    monkeypatch.setattr(search, "improve_by_families", improve_then_use_up_the_time)
+    monkeypatch.setattr(whole_model, "WHOLE_MODEL_MIN_SECONDS", 0.0)
     inst = small_instance()
     result = solve(inst, time_limit=1.0, deterministic=True)
     assert result.status == "feasible"
@@ -458,7 +461,7 @@ def test_a_build_whose_last_stage_has_almost_no_time_returns_an_earlier_stages_t
     assert len(result.scheduled) == len(inst.requests) and not result.unscheduled
     assert check_timetable(inst, result.scheduled) == []
     assert result.objective == evaluate(inst, result.scheduled)
-    assert result.objective <= evaluate(inst, sch._best_heuristic(inst))
+    assert result.objective <= evaluate(inst, best_heuristic(inst))
     lines = result.summary_lines(inst)
     assert f"Timetable from: {result.stage}" in lines
 
@@ -487,8 +490,9 @@ def test_summary_says_there_is_no_bound_instead_of_a_meaningless_gap(bound: floa
 
 
 def test_summary_shows_the_gap_when_there_is_a_bound() -> None:
-    from coordinator_tui.services.clinics.scheduling import NO_BOUND_TEXT, _gap
+    from coordinator_tui.services.clinics.scheduling import NO_BOUND_TEXT, objective_gap
 
+    _gap = objective_gap
     result = _result("feasible", 120.0, 100.0, _gap("feasible", 120.0, 100.0))
     solver_line = next(line for line in result.summary_lines(small_instance()) if line.startswith("Solver:"))
     assert "gap 16.7%, bound 100, objective 120" in solver_line
