@@ -15,6 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.events import Resize
+from textual.reactive import var
 from textual.widgets import DataTable, Static
 
 from coordinator_tui.services.transition.checklists import Caseload, CaseloadBucket, CaseloadRow, caseload_view
@@ -127,10 +128,11 @@ class CaseloadScreen(CoordinatorScreen):
         Binding("ctrl+r", "reload", "Reload", show=False),
     ]
 
+    owner_role: var[str | None] = var(None, bindings=True)  # the filters applied ("All" is live with either)
+    category: var[str | None] = var(None, bindings=True)
+
     def __init__(self) -> None:
         super().__init__()
-        self.owner_role: str | None = None
-        self.category: str | None = None
         self.result: Caseload | None = None
         self._rows: dict[str, CaseloadRow] = {}
         self._columns_for = 0
@@ -237,7 +239,6 @@ class CaseloadScreen(CoordinatorScreen):
         self.owner_role, self.category = owner_role, category
         self.query_one("#caseload-filters", Static).update(filters_text(owner_role, category))
         self.query_one("#caseload-counts", Static).update("Loading…")
-        self.refresh_bindings()
         self.load()
 
     def action_cycle_owner(self, step: int) -> None:

@@ -15,8 +15,7 @@ happens:
   shown at the top, the form stays open;
 - anything else is a bug and propagates.
 
-On success the form closes and the screen's result is whatever the use case returned. (A save function of the
-values alone, ``save(values)``, that reaches the database itself, is still accepted from the screens that have one.)
+On success the form closes and the screen's result is whatever the use case returned.
 
 What is saved is what the fields show when Enter is acted on: the form acts on the keys typed while it is in
 front one at a time, in the order they were typed (``ui/key_order.py``), and Enter in a text box saves at once
@@ -27,7 +26,6 @@ whose fields were changed asks before throwing the changes away; the safe answer
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
@@ -148,18 +146,6 @@ class _Refused:
     error: BaseException
 
 
-def _values_only(save: Callable[..., object]) -> bool:
-    """Whether ``save`` is a function of the values alone (it reaches the database itself)."""
-    try:
-        parameters = inspect.signature(save).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    positional = [
-        p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-    ]
-    return len(positional) == 1 and not any(p.kind is p.VAR_POSITIONAL for p in parameters)
-
-
 class FormScreen(KeysInOrder, ModalScreen[T | None], RunsUseCases, Generic[T]):
     """A modal form. The result is the save use case's return value, or None when cancelled."""
 
@@ -252,7 +238,7 @@ class FormScreen(KeysInOrder, ModalScreen[T | None], RunsUseCases, Generic[T]):
         self,
         title: str,
         fields: Sequence[FormField],
-        on_save: SaveUseCase[T] | Callable[[dict[str, Any]], T],
+        on_save: SaveUseCase[T],
         *,
         description: str = "",
         save_label: str = "Save",
@@ -424,9 +410,7 @@ class FormScreen(KeysInOrder, ModalScreen[T | None], RunsUseCases, Generic[T]):
 
         def attempt(database: Database) -> T | _Refused:
             try:
-                if _values_only(save):
-                    return save(values)  # type: ignore[call-arg]
-                return save(database, values)  # type: ignore[call-arg]
+                return save(database, values)
             except (ValidationError, FieldError, *SHOWN_ERRORS) as exc:
                 return _Refused(exc)
 
