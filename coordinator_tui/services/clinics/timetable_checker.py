@@ -1,6 +1,6 @@
 """An independent checker for clinic timetables: verifies every rule on any timetable, without the solver.
 
-``check_timetable(instance, items) -> list[Violation]`` takes the plain dataclasses of ``services.scheduling``
+``check_timetable(instance, items) -> list[Violation]`` takes the plain dataclasses of ``scheduling.model``
 (an ``Instance`` and a list of ``ScheduledItem``) and recomputes every rule from the raw input fields (it does
 not call the solver nor reuse its window helpers), so tests can hold the solver's output to the rules. An empty
 list means the timetable keeps every rule. Each ``Violation`` has a ``rule`` code, a message in words and the
@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from coordinator_tui.services.clinics.scheduling import ROUND_TABLE, Instance, Request, ScheduledItem
+from coordinator_tui.services.clinics.scheduling.model import ROUND_TABLE, Instance, Request, ScheduledItem
 
 GRID = 5
 
