@@ -82,7 +82,7 @@ class ExportCheckbox(FormCheckbox):
         return super()._button
 
 
-class ExportScreen(RunsUseCases, ModalScreen[list[Path] | None]):
+class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
     """Preview and export itineraries. The result is the files written (last export), or None."""
 
     CSS_PATH = "itinerary_export.tcss"

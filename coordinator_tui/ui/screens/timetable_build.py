@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -63,7 +63,7 @@ class SecondsInput(Input):
         return character is not None and (character.isdigit() or character in ".,")
 
 
-class TimetableBuildScreen(RunsUseCases, ModalScreen[bool]):
+class TimetableBuildScreen(ModalScreen[bool], RunsUseCases):
     """Build or repair one clinic's timetable, review the plan, then apply it or discard it."""
 
     CSS_PATH = "timetable_build.tcss"
@@ -434,7 +434,7 @@ class TimetableBuildScreen(RunsUseCases, ModalScreen[bool]):
         self.dismiss(applied)
 
 
-def open_timetable_build(screen: Screen[object], clinic_id: int, *, repair: bool = False) -> None:
+def open_timetable_build(screen: Screen[Any], clinic_id: int, *, repair: bool = False) -> None:
     """Push the build screen for ``clinic_id`` from ``screen``; its ``reload()`` runs when a plan is applied."""
 
     def done(applied: bool | None) -> None:
