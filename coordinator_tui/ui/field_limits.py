@@ -1,4 +1,4 @@
-"""How many characters each form field holds: a form's text box stops there as it is typed (issue 14).
+"""How many characters each form field holds: a form's text box stops there as it is typed.
 
 A field kept as typed (a name, a school, a note) holds what its column holds: ``column_limit`` reads the model's
 ``Field(max_length=…)``. A field read into something else (a date, a time, a number, an NHS or phone number) holds

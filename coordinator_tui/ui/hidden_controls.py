@@ -1,4 +1,4 @@
-"""What the app draws never holds a raw control character or bidirectional control (issue 14).
+"""What the app draws never holds a raw control character or bidirectional control.
 
 Text from the database is drawn as it is: a name that holds an escape sequence (``ESC ] 0 ; … BEL`` sets the
 window title, ``ESC [ 41 m`` paints the rest of the line red) would be obeyed by the terminal, and a right-to-left

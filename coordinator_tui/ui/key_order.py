@@ -1,4 +1,4 @@
-"""Keys acted on in the order they were typed, however busy the app is (issue 14).
+"""Keys acted on in the order they were typed, however busy the app is.
 
 Textual gives each key to the widget that has the focus when the app takes the key from its queue. A text box
 inserts a printable character there and then, in its own queue; but a key bound to an action (End, Ctrl+U,
