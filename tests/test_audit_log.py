@@ -22,7 +22,10 @@ from coordinator_tui.services.people import care_team, contacts, patients
 from coordinator_tui.services.people import professionals as professional_service
 from coordinator_tui.services.safety import audit, audit_guard
 from tests.conftest import FIXED_NOW
+from tests.postgres_server import both_databases
 from tests.safety_helpers import patient_form
+
+pytestmark = both_databases
 
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "coordinator_tui" / "services"
 

@@ -23,7 +23,10 @@ from coordinator_tui.services.clinics import scheduling as sch
 from coordinator_tui.services.clinics.timetable_checker import check_timetable
 from coordinator_tui.services.clinics.timetable_plan import ChangeKind
 from coordinator_tui.services.safety.records import create_record, update_record
+from tests.postgres_server import both_databases
 from tests.scheduling_fixtures import make_clinic
+
+pytestmark = both_databases
 
 LIMIT = 2.0
 

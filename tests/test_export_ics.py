@@ -17,6 +17,9 @@ from coordinator_tui.export.ics import MAX_LINE_OCTETS, calendar_entries, clean_
 from coordinator_tui.models import Appointment, AppointmentStatus, ClinicAttendance, ExportedEvent
 from tests.export_data import hostile_itinerary, seed_clinic, seed_simple_clinic
 from tests.ics_checks import events_by_uid, parse_strict, unescaped_value
+from tests.postgres_server import both_databases
+
+pytestmark = both_databases
 
 LONDON = ZoneInfo("Europe/London")
 SETTINGS = Settings(reminder_minutes_before=45)

@@ -20,6 +20,9 @@ from coordinator_tui.services.itineraries.itinerary import (
     format_date_range,
 )
 from tests.export_data import OTHER_FAMILY_MARKERS, SECRET_MARKERS, add_patient, seed_clinic
+from tests.postgres_server import both_databases
+
+pytestmark = both_databases
 
 
 def _hm(moment: dt.datetime | None) -> str:

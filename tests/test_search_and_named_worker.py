@@ -9,6 +9,9 @@ from sqlmodel import Session
 
 from coordinator_tui.services.people import care_team, patients, professionals
 from coordinator_tui.validation import ValidationError, nhs_check_digit
+from tests.postgres_server import both_databases
+
+pytestmark = both_databases
 
 
 def _nhs(n: int) -> str:

@@ -32,6 +32,9 @@ from coordinator_tui.services.transition.engine import (
 )
 from coordinator_tui.services.transition.milestone_rules import MilestoneRules, load_rules
 from coordinator_tui.validation import ValidationError, nhs_check_digit
+from tests.postgres_server import both_databases
+
+pytestmark = both_databases
 
 TODAY = dt.date(2026, 11, 25)
 _serial = itertools.count(1)
