@@ -447,3 +447,22 @@ def downgrade() -> None:
 
     op.drop_table("auditevent")
     # ### end Alembic commands ###
+    if op.get_bind().dialect.name == "postgresql":
+        # PostgreSQL keeps an Enum column's type after its table is dropped: without this, upgrading again from base
+        # fails with 'type ... already exists'. (SQLite has no such types.)
+        for name in ENUM_TYPES:
+            sa.Enum(name=name).drop(op.get_bind(), checkfirst=True)
+
+
+ENUM_TYPES = (
+    "appointmentkind",
+    "appointmentstatus",
+    "attendancestatus",
+    "auditaction",
+    "careteamstatus",
+    "clinicstatus",
+    "contactmethod",
+    "contactrelationship",
+    "professionalsetting",
+    "transitionstatus",
+)
