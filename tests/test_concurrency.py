@@ -19,25 +19,28 @@ from coordinator_tui.models import AuditEvent, Patient
 from coordinator_tui.services.errors import ConcurrentEditError
 from coordinator_tui.services.people import patients as patient_service
 from coordinator_tui.services.safety import audit
+from tests.postgres_server import both_databases
 from tests.safety_helpers import REPO, add_patient, child_env, file_digest
 
 WRITER = REPO / "tests" / "crash_writer.py"
 
 
 @pytest.fixture
-def shared(tmp_path: Path) -> Iterator[Path]:
-    path = tmp_path / "shared.db"
-    first = open_database(str(path))
+def shared(db_url: str, db_backend: str) -> Iterator[Path | str]:
+    """The shared database with patient 1: a file (its Path), or, in the tests marked both_databases, also a
+    database on the PostgreSQL server (its URL)."""
+    first = open_database(db_url)
     with first.session() as s:
         add_patient(s, 1)
     first.dispose()
-    yield path
+    yield Path(db_url) if db_backend == "sqlite" else db_url
 
 
-def _open(path: Path) -> Database:
+def _open(path: Path | str) -> Database:
     return open_database(str(path), create=False)
 
 
+@both_databases
 def test_two_processes_write_at_the_same_time(shared: Path, tmp_path: Path) -> None:
     other = subprocess.Popen(
         [sys.executable, str(WRITER), "many", str(shared), "5000", "40"],
@@ -65,6 +68,7 @@ def test_two_processes_write_at_the_same_time(shared: Path, tmp_path: Path) -> N
     assert cli.main(["check", "--db", str(shared)]) == 0
 
 
+@both_databases
 def test_same_record_saved_by_two_coordinators(shared: Path) -> None:
     alice_db, bob_db = _open(shared), _open(shared)
     try:
@@ -97,6 +101,7 @@ def test_same_record_saved_by_two_coordinators(shared: Path) -> None:
         bob_db.dispose()
 
 
+@both_databases
 def test_stale_save_against_another_process(shared: Path, tmp_path: Path) -> None:
     """The other coordinator is a separate process (its own user name, its own connection)."""
     here = _open(shared)

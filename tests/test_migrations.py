@@ -38,6 +38,7 @@ from coordinator_tui.db import (
 )
 from coordinator_tui.models import Patient
 from coordinator_tui.services.people import contacts, patients
+from tests.postgres_server import both_databases
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 STAMP = "20261125T100000Z"  # conftest's fixed clock
@@ -66,6 +67,21 @@ def table_names(path: Path) -> set[str]:
         return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     finally:
         conn.close()
+
+
+def tables_of(database: Database) -> set[str]:
+    """The tables in the database: read from the file with sqlite3, or from the server's catalogue."""
+    if database.path is not None:
+        return table_names(database.path)
+    with database.engine.connect() as conn:
+        return set(sa.inspect(conn).get_table_names())
+
+
+def revision_in(database: Database) -> str | None:
+    if database.path is not None:
+        return revision_of(database.path)
+    with database.engine.connect() as conn:
+        return current_revision(conn)
 
 
 def add_patient(db: Database, nhs: str = "9434765919", family: str = "Applewhistle") -> int:
@@ -151,6 +167,16 @@ def test_new_database_is_created_at_head_with_every_table(tmp_path: Path) -> Non
     assert not list(path.parent.glob("*.bak"))  # nothing to back up in a new file
 
 
+@both_databases
+def test_migrations_build_exactly_the_models_schema(db: Database) -> None:
+    with db.engine.connect() as conn:
+        assert current_revision(conn) == head_revision() == CURRENT
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+        assert diff == []
+    assert integrity_report(db) == []
+    assert set(SQLModel.metadata.tables) <= tables_of(db)
+
+
 def test_engine_settings(db: Database) -> None:
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -159,11 +185,12 @@ def test_engine_settings(db: Database) -> None:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
 
 
+@both_databases
 def test_foreign_keys_are_enforced(db: Database) -> None:
     with pytest.raises(sa.exc.IntegrityError), db.session() as session:
         session.execute(
             sa.text("INSERT INTO contact (patient_id, name, relationship, phone, email, address, preferred_method, "
-                    "receives_itinerary, version) VALUES (999, 'x', 'PARENT', '', '', '', 'PHONE', 1, 1)")
+                    "receives_itinerary, version) VALUES (999, 'x', 'PARENT', '', '', '', 'PHONE', TRUE, 1)")
         )  # fmt: skip
 
 
@@ -217,32 +244,31 @@ def test_a_sqlite_url_is_opened_as_its_file(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------------------------
 
 
-def test_downgrade_to_base_then_upgrade_recreates_the_schema(tmp_path: Path) -> None:
-    path = tmp_path / "cycle.db"
-    with disposed(open_database(str(path))) as database:
-        downgrade(database, "base")
-        assert table_names(path) == {"alembic_version"}
-        assert revision_of(path) is None
-        upgrade(database)
-        assert revision_of(path) == head_revision()
-        add_patient(database)
+@both_databases
+def test_downgrade_to_base_then_upgrade_recreates_the_schema(db: Database) -> None:
+    downgrade(db, "base")
+    assert tables_of(db) == {"alembic_version"}
+    assert revision_in(db) is None
+    upgrade(db)
+    assert revision_in(db) == head_revision()
+    add_patient(db)
 
 
-def test_database_downgraded_to_base_is_upgraded_when_opened(tmp_path: Path) -> None:
-    path = tmp_path / "base.db"
-    with disposed(open_database(str(path))) as database:
+@both_databases
+def test_database_downgraded_to_base_is_upgraded_when_opened(tmp_path: Path, db_url: str) -> None:
+    with disposed(open_database(db_url)) as database:
         downgrade(database, "base")
-    with disposed(open_database(str(path))) as database:
-        assert revision_of(path) == head_revision()
+    with disposed(open_database(db_url)) as database:
+        assert revision_in(database) == head_revision()
         add_patient(database)
     assert not list(tmp_path.glob("*.bak"))  # an empty schema has nothing to back up
 
 
-def test_0004_fills_the_search_key_of_existing_patients_and_keeps_their_records(tmp_path: Path) -> None:
+@both_databases
+def test_0004_fills_the_search_key_of_existing_patients_and_keeps_their_records(db_url: str) -> None:
     """Patients saved before the search key existed are found by their folded names once the database is upgraded;
     the column is added in place, so no contact is lost to a table copy (foreign keys cascade)."""
-    path = tmp_path / "before-0004.db"
-    with disposed(open_database(str(path))) as database:
+    with disposed(open_database(db_url)) as database:
         first = add_patient(database, family="Applewhistle")
         with database.session() as session:
             contacts.create_contact(session, first, {"name": "Parent Applewhistle"})
@@ -253,14 +279,16 @@ def test_0004_fills_the_search_key_of_existing_patients_and_keeps_their_records(
                 "INSERT INTO patient (nhs_number, hospital_number, given_name, family_name, date_of_birth, condition, "
                 "school, has_ehcp, large_print, bsl_interpreter, wheelchair, interpreter_language, "
                 "review_interval_months, registered_on, internal_notes, archived, version) VALUES ('9990000018', "
-                "'EXH-9', 'Élodie', 'Ødegård', '2012-05-17', '', '', 0, 0, 0, 0, '', 12, '2020-01-01', '', 0, 1)"
+                "'EXH-9', 'Élodie', 'Ødegård', '2012-05-17', '', '', FALSE, FALSE, FALSE, FALSE, '', 12, "
+                "'2020-01-01', '', FALSE, 1)"
             )
-    with disposed(open_database(str(path))) as database:  # upgraded to head on opening
-        assert revision_of(path) == head_revision()
+    with disposed(open_database(db_url)) as database:  # upgraded to head on opening
+        assert revision_in(database) == head_revision()
         with database.engine.connect() as conn:
             keys = dict(conn.exec_driver_sql("SELECT family_name, search_key FROM patient").all())
             assert conn.exec_driver_sql("SELECT count(*) FROM contact").scalar() == 1
-            columns = [row[2] for row in conn.exec_driver_sql("PRAGMA index_info(ix_patient_list)")]
+            indexes = {ix["name"]: ix["column_names"] for ix in sa.inspect(conn).get_indexes("patient")}
+            columns = indexes["ix_patient_list"]
         assert keys == {"Applewhistle": "pip applewhistle exh1", "Ødegård": "elodie odegard exh-9"}
         assert columns[-1] == "search_key"
         with database.session() as session:
@@ -373,6 +401,26 @@ def test_newer_database_is_refused_and_left_untouched(tmp_path: Path, journal: s
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [
         n for n in names_before if not n.endswith(("-wal", "-shm"))
     ]
+
+
+@both_databases
+def test_a_newer_schema_is_refused_however_the_database_is_opened(db_url: str) -> None:
+    with disposed(open_database(db_url)) as database:
+        add_patient(database)
+        with database.engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'f00dfeed9999'")
+    for kwargs in ({}, {"writable": False}, {"create": False}):
+        with pytest.raises(NewerDatabaseError) as exc:
+            open_database(db_url, **kwargs)  # type: ignore[arg-type]
+        message = str(exc.value)
+        assert "newer version" in message and "f00dfeed9999" in message and "\n" not in message
+    engine = sa.create_engine(db_url if "://" in db_url else f"sqlite:///{db_url}", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:  # left as it was: still the newer revision, the patient still there
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["f00dfeed9999"]
+            assert conn.exec_driver_sql("SELECT count(*) FROM patient").scalar() == 1
+    finally:
+        engine.dispose()
 
 
 def test_database_from_a_later_revision_is_newer_to_this_version(

@@ -24,6 +24,9 @@ from coordinator_tui.services.demo_data import load_demo
 from coordinator_tui.services.people import patients
 from coordinator_tui.text_fold import fold, search_key
 from coordinator_tui.validation import ValidationError, nhs_check_digit
+from tests.postgres_server import both_databases
+
+pytestmark = both_databases
 
 # The issue's names, each with the ways a coordinator may type it.
 ISSUE_NAMES = {

@@ -13,6 +13,9 @@ from coordinator_tui.models import TransitionItem, TransitionStatus
 from coordinator_tui.services.clinics import clinics
 from coordinator_tui.services.people import care_team, patients, professionals
 from coordinator_tui.validation import nhs_check_digit
+from tests.postgres_server import both_databases
+
+pytestmark = both_databases
 
 TODAY = dt.date(2026, 11, 25)
 

@@ -46,6 +46,9 @@ from coordinator_tui.services.people import specialist_service as service
 from coordinator_tui.services.safety import audit
 from coordinator_tui.services.safety.records import update_record
 from coordinator_tui.validation import ValidationError
+from tests.postgres_server import both_databases
+
+pytestmark = both_databases
 
 ZONE = "Europe/London"
 TODAY = dt.date(2026, 11, 25)
@@ -974,11 +977,11 @@ def test_naive_datetimes_are_refused(world: World, tmp_path: Path) -> None:
         book(s, world, start=dt.datetime(2027, 1, 11, 10), end=dt.datetime(2027, 1, 11, 11), allow_clash=True)
 
 
-def test_service_created_from_settings_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_service_created_from_settings_once(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = tmp_path / "settings.toml"
     settings.write_text('service_name = "Regional Rare Disease Hub"\ntimezone = "Europe/Belfast"\n', encoding="utf-8")
     monkeypatch.setenv("COORDINATOR_SETTINGS", str(settings))
-    database = open_database(str(tmp_path / "svc.db"))
+    database = open_database(db_url)
     try:
         with database.session() as s:
             assert service.service_zone(s) == "Europe/Belfast"  # read without creating the row
