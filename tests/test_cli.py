@@ -26,6 +26,7 @@ from coordinator_tui.models import Appointment, ClinicEvent, Patient, Profession
 from coordinator_tui.services.demo_data import load_demo
 from coordinator_tui.services.safety import audit
 from tests.conftest import FIXED_NOW
+from tests.postgres_server import both_databases, fresh_database, require_server
 
 DEMO_PATIENTS = 6
 SCRIPT = Path(sys.executable).with_name("coordinator-tui")
@@ -50,6 +51,42 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         clock.set_fixed_now(None)
         audit.set_current_user(None)
     yield path
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def demo_target(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The same demo data as ``demo_db``, for the commands that read the data: the SQLite file, and a database on
+    the PostgreSQL server (``--postgres-url``; skipped with the reason when none is configured)."""
+    if request.param == "sqlite":
+        yield str(request.getfixturevalue("demo_db"))
+        return
+    with fresh_database(require_server(request.config)) as url:
+        clock.set_fixed_now(FIXED_NOW)
+        audit.set_current_user("test-coordinator")
+        database = open_database(url)
+        try:
+            with database.session() as session:
+                load_demo(session, patients=DEMO_PATIENTS, seed=11)
+        finally:
+            database.dispose()
+            clock.set_fixed_now(None)
+            audit.set_current_user(None)
+        yield url
+
+
+def digest_of(target: str) -> str | None:
+    """The file's digest; None for a database on a server (no file to compare: only SQLite's can be checked so)."""
+    return None if "://" in target else digest(Path(target))
+
+
+def location_of(target: str) -> str:
+    if "://" not in target:
+        return target
+    database = open_database(target)
+    try:
+        return database.location
+    finally:
+        database.dispose()
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -187,9 +224,9 @@ def json_lines(out: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in out.splitlines()]
 
 
-def test_list_patients_table(capsys: pytest.CaptureFixture[str], demo_db: Path) -> None:
-    before = digest(demo_db)
-    code, out, err = run(capsys, "list", "patients", "--db", str(demo_db))
+def test_list_patients_table(capsys: pytest.CaptureFixture[str], demo_target: str) -> None:
+    before = digest_of(demo_target)
+    code, out, err = run(capsys, "list", "patients", "--db", demo_target)
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0].split() == ["id", "name", "NHS", "number", "hospital", "no.", "date", "of", "birth", "school"]
@@ -197,7 +234,7 @@ def test_list_patients_table(capsys: pytest.CaptureFixture[str], demo_db: Path) 
     assert lines[-1] == f"({DEMO_PATIENTS} patients)"
     rows = lines[2:-1]
     assert len(rows) == DEMO_PATIENTS
-    database = open_database(str(demo_db), writable=False)
+    database = open_database(demo_target, writable=False)
     try:
         with database.session() as s:
             people = sorted(s.exec(select(Patient)).all(), key=lambda p: (p.family_name, p.given_name, p.id))
@@ -209,7 +246,7 @@ def test_list_patients_table(capsys: pytest.CaptureFixture[str], demo_db: Path) 
         nhs = person.nhs_number
         assert f"{nhs[:3]} {nhs[3:6]} {nhs[6:]}" in row
         assert person.date_of_birth.strftime("%d/%m/%Y") in row
-    assert digest(demo_db) == before  # listing writes nothing
+    assert digest_of(demo_target) == before  # listing writes nothing
 
 
 @pytest.mark.parametrize(
@@ -218,9 +255,9 @@ def test_list_patients_table(capsys: pytest.CaptureFixture[str], demo_db: Path) 
      ("appointments", Appointment, {"professional_ids"})],
 )  # fmt: skip
 def test_list_json_has_every_column(
-    capsys: pytest.CaptureFixture[str], demo_db: Path, kind: str, model: type, extra: set[str]
+    capsys: pytest.CaptureFixture[str], demo_target: str, kind: str, model: type, extra: set[str]
 ) -> None:
-    code, out, err = run(capsys, "list", kind, "--db", str(demo_db), "--json")
+    code, out, err = run(capsys, "list", kind, "--db", demo_target, "--json")
     assert (code, err) == (0, "")
     records = json_lines(out)
     assert records
@@ -231,8 +268,8 @@ def test_list_json_has_every_column(
     assert len(set(ids)) == len(ids)
 
 
-def test_list_patients_json_values(capsys: pytest.CaptureFixture[str], demo_db: Path) -> None:
-    _, out, _ = run(capsys, "list", "patients", "--db", str(demo_db), "--json")
+def test_list_patients_json_values(capsys: pytest.CaptureFixture[str], demo_target: str) -> None:
+    _, out, _ = run(capsys, "list", "patients", "--db", demo_target, "--json")
     records = json_lines(out)
     assert len(records) == DEMO_PATIENTS
     assert [(r["family_name"], r["given_name"]) for r in records] == sorted(
@@ -246,8 +283,8 @@ def test_list_patients_json_values(capsys: pytest.CaptureFixture[str], demo_db: 
         assert isinstance(r["large_print"], bool) and isinstance(r["version"], int)
 
 
-def test_list_clinics_json_in_date_order(capsys: pytest.CaptureFixture[str], demo_db: Path) -> None:
-    _, out, _ = run(capsys, "list", "clinics", "--db", str(demo_db), "--json")
+def test_list_clinics_json_in_date_order(capsys: pytest.CaptureFixture[str], demo_target: str) -> None:
+    _, out, _ = run(capsys, "list", "clinics", "--db", demo_target, "--json")
     records = json_lines(out)
     starts = [dt.date.fromisoformat(r["start_date"]) for r in records]  # type: ignore[arg-type]
     assert starts == sorted(starts)
@@ -256,13 +293,13 @@ def test_list_clinics_json_in_date_order(capsys: pytest.CaptureFixture[str], dem
     assert all(isinstance(r["service_id"], int) for r in records)
 
 
-def test_list_appointments_json_datetimes_are_aware(capsys: pytest.CaptureFixture[str], demo_db: Path) -> None:
-    _, out, _ = run(capsys, "list", "appointments", "--db", str(demo_db), "--json")
+def test_list_appointments_json_datetimes_are_aware(capsys: pytest.CaptureFixture[str], demo_target: str) -> None:
+    _, out, _ = run(capsys, "list", "appointments", "--db", demo_target, "--json")
     records = json_lines(out)
     assert len(records) > DEMO_PATIENTS * 10
-    _, clinics_out, _ = run(capsys, "list", "clinics", "--db", str(demo_db), "--json")
+    _, clinics_out, _ = run(capsys, "list", "clinics", "--db", demo_target, "--json")
     clinic_order = [c["id"] for c in json_lines(clinics_out)]
-    _, patients_out, _ = run(capsys, "list", "patients", "--db", str(demo_db), "--json")
+    _, patients_out, _ = run(capsys, "list", "patients", "--db", demo_target, "--json")
     patient_ids = {p["id"] for p in json_lines(patients_out)}
     previous: tuple[int, dt.datetime] | None = None
     for r in records:
@@ -279,8 +316,8 @@ def test_list_appointments_json_datetimes_are_aware(capsys: pytest.CaptureFixtur
         previous = key
 
 
-def test_list_appointments_table(capsys: pytest.CaptureFixture[str], demo_db: Path) -> None:
-    code, out, _ = run(capsys, "list", "appointments", "--db", str(demo_db))
+def test_list_appointments_table(capsys: pytest.CaptureFixture[str], demo_target: str) -> None:
+    code, out, _ = run(capsys, "list", "appointments", "--db", demo_target)
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split()[:4] == ["id", "clinic", "when", "until"]
@@ -289,24 +326,24 @@ def test_list_appointments_table(capsys: pytest.CaptureFixture[str], demo_db: Pa
     assert any(" 09:00 " in line for line in lines[2:-1])
 
 
-def test_list_professionals_table(capsys: pytest.CaptureFixture[str], demo_db: Path) -> None:
-    code, out, _ = run(capsys, "list", "professionals", "--db", str(demo_db))
+def test_list_professionals_table(capsys: pytest.CaptureFixture[str], demo_target: str) -> None:
+    code, out, _ = run(capsys, "list", "professionals", "--db", demo_target)
     assert code == 0
     assert out.splitlines()[-1] == "(25 professionals)"
     assert "@example.org" in out
 
 
-def test_list_on_a_new_empty_database(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    path = tmp_path / "empty.db"
-    open_database(str(path)).dispose()
-    before = digest(path)
+@both_databases
+def test_list_on_a_new_empty_database(capsys: pytest.CaptureFixture[str], db_url: str) -> None:
+    open_database(db_url).dispose()
+    before = digest_of(db_url)
     for kind in ("patients", "professionals", "clinics", "appointments"):
-        code, out, err = run(capsys, "list", kind, "--db", str(path))
+        code, out, err = run(capsys, "list", kind, "--db", db_url)
         assert (code, err) == (0, ""), err
         assert out.splitlines()[-1] == f"(0 {kind})"
-        code, out, err = run(capsys, "list", kind, "--db", str(path), "--json")
+        code, out, err = run(capsys, "list", kind, "--db", db_url, "--json")
         assert (code, out, err) == (0, "", "")
-    assert digest(path) == before
+    assert digest_of(db_url) == before
 
 
 def test_db_option_before_or_after_the_subcommand_and_env(
@@ -336,12 +373,12 @@ def test_default_location_is_used_without_db_or_env(capsys: pytest.CaptureFixtur
 # ------------------------------------------------------------------------------------------------------------
 
 
-def test_check_ok(capsys: pytest.CaptureFixture[str], demo_db: Path) -> None:
-    before = digest(demo_db)
-    code, out, err = run(capsys, "check", "--db", str(demo_db))
+def test_check_ok(capsys: pytest.CaptureFixture[str], demo_target: str) -> None:
+    before = digest_of(demo_target)
+    code, out, err = run(capsys, "check", "--db", demo_target)
     assert (code, err) == (0, "")
-    assert out == f"ok: {demo_db} passed the integrity, foreign-key and schema-version checks\n"
-    assert digest(demo_db) == before
+    assert out == f"ok: {location_of(demo_target)} passed the integrity, foreign-key and schema-version checks\n"
+    assert digest_of(demo_target) == before
 
 
 def test_check_reports_a_damaged_database(capsys: pytest.CaptureFixture[str], demo_db: Path, tmp_path: Path) -> None:
