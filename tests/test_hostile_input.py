@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from coordinator_tui import cli
-from coordinator_tui.config import Settings, SettingsError, load_settings
+from coordinator_tui.config import load_settings
 from coordinator_tui.db import Database, open_database
 from coordinator_tui.models import AuditEvent, ClinicEvent, Contact, Patient, Professional
 from coordinator_tui.services.clinics import appointments as appointment_service

@@ -10,6 +10,7 @@ and stops the app with its traceback, as any worker error does.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -31,6 +32,13 @@ T = TypeVar("T")
 def coordinator_app(node: MessagePump) -> CoordinatorApp:
     """The running app, typed: its database, settings, time zone and the jumps between screens."""
     return cast("CoordinatorApp", node.app)
+
+
+async def use_case_result(node: MessagePump, use_case: Callable[[Database], T]) -> T:
+    """Run ``use_case(database)`` in a thread and wait for its result, for code that is not a widget and awaits the
+    answer inline (the command palette's search). Errors are raised to the caller."""
+    app = coordinator_app(node)
+    return await asyncio.to_thread(lambda: use_case(app.database))
 
 
 class UseCaseDone(Message, bubble=False):

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from coordinator_tui.services.people.record_finder import find_records
-from coordinator_tui.ui.background import coordinator_app
+from coordinator_tui.ui.background import coordinator_app, use_case_result
 from coordinator_tui.ui.navigation import TOP_LEVEL_SCREENS
 
 if TYPE_CHECKING:
-    from coordinator_tui.db import Database
     from coordinator_tui.ui.app import CoordinatorApp
-
-T = TypeVar("T")
 
 
 class CoordinatorCommands(Provider):
@@ -26,11 +21,6 @@ class CoordinatorCommands(Provider):
     @property
     def coordinator(self) -> CoordinatorApp:
         return coordinator_app(self.app)
-
-    async def _use_case_result(self, use_case: Callable[[Database], T]) -> T:
-        """Run a use case off the UI thread and wait for its result: a provider is not a widget, so it cannot take
-        ``run_use_case``'s answer as a message."""
-        return await asyncio.to_thread(use_case, self.coordinator.database)
 
     async def discover(self) -> Hits:
         for entry in TOP_LEVEL_SCREENS:
@@ -49,7 +39,7 @@ class CoordinatorCommands(Provider):
                 yield Hit(score, matcher.highlight(label), partial(self.coordinator.action_switch_to, entry.mode))
         if len(query.strip()) < 2:
             return
-        found = await self._use_case_result(partial(find_records, text=query))
+        found = await use_case_result(self.app, partial(find_records, text=query))
         for item in found:
             # The database already matched every word; the fuzzy score only orders the hits.
             score = max(matcher.match(item.name), 0.3)
