@@ -16,6 +16,8 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
+from coordinator_tui.db import Database
+
 ENV_VAR = "COORDINATOR_TEST_POSTGRES_URL"
 OPTION = "--postgres-url"
 NO_SERVER = f"no PostgreSQL server configured: set {ENV_VAR} or {OPTION}"
@@ -59,3 +61,10 @@ def fresh_database(url: str) -> Iterator[str]:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         admin.dispose()
+
+
+def target_of(database: Database) -> str:
+    """What a command's ``--db`` takes to open ``database`` again: its file, or its URL (password kept)."""
+    if database.path is not None:
+        return str(database.path)
+    return database.engine.url.render_as_string(hide_password=False)

@@ -13,6 +13,9 @@ from coordinator_tui.export import atomic
 from coordinator_tui.models import ExportedEvent
 from tests.export_data import Seed, seed_clinic
 from tests.ics_checks import parse_strict
+from tests.postgres_server import both_databases, target_of
+
+pytestmark = both_databases
 
 
 @pytest.fixture
@@ -23,8 +26,7 @@ def seeded(db: Database, session: Session) -> Seed:
 
 
 def _db_args(db: Database) -> list[str]:
-    assert db.path is not None
-    return ["--db", str(db.path)]
+    return ["--db", target_of(db)]
 
 
 def test_exports_one_family_and_prints_each_file(
@@ -53,7 +55,7 @@ def _exported_count(db: Database) -> int:
 def test_exports_whole_clinic_with_format_and_large_print(
     db: Database, seeded: Seed, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status = main(["--db", str(db.path), "export", "--clinic", str(seeded.clinic_id), "--out", str(tmp_path / "o"),
+    status = main(["--db", target_of(db), "export", "--clinic", str(seeded.clinic_id), "--out", str(tmp_path / "o"),
                    "--format", "html", "--large-print"])  # fmt: skip
     assert status == 0
     printed = capsys.readouterr().out.splitlines()

@@ -11,6 +11,7 @@ from coordinator_tui.cli import main
 from coordinator_tui.db import Database
 from coordinator_tui.models import Appointment
 from coordinator_tui.services.clinics.scheduling import NO_BOUND_TEXT
+from tests.postgres_server import both_databases, target_of
 from tests.scheduling_fixtures import make_clinic
 
 
@@ -19,8 +20,8 @@ def clinic_db(db: Database) -> tuple[str, int]:
     with db.session() as session:
         rows = make_clinic(session, n_patients=2)
         clinic_id = rows.clinic.id
-    assert db.path is not None and clinic_id is not None
-    return str(db.path), clinic_id
+    assert clinic_id is not None
+    return target_of(db), clinic_id
 
 
 def _count(path: str) -> int:
@@ -34,6 +35,7 @@ def _count(path: str) -> int:
         database.dispose()
 
 
+@both_databases
 def test_schedule_prints_summary_and_writes_nothing(
     clinic_db: tuple[str, int], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -71,6 +73,7 @@ def test_schedule_says_there_is_no_bound_instead_of_a_gap(
     assert "gap" not in out and "bound 0" not in out
 
 
+@both_databases
 def test_schedule_apply_then_repair(clinic_db: tuple[str, int], capsys: pytest.CaptureFixture[str]) -> None:
     path, clinic_id = clinic_db
     assert main(["schedule", "--clinic", str(clinic_id), "--time-limit", "1.5", "--apply", "--db", path]) == 0
@@ -85,9 +88,9 @@ def test_schedule_apply_then_repair(clinic_db: tuple[str, int], capsys: pytest.C
     assert _count(path) == written
 
 
+@both_databases
 def test_schedule_unknown_clinic_is_one_line_error(db: Database, capsys: pytest.CaptureFixture[str]) -> None:
-    assert db.path is not None
-    assert main(["schedule", "--clinic", "999", "--db", str(db.path)]) == 1
+    assert main(["schedule", "--clinic", "999", "--db", target_of(db)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("coordinator-tui: ") and len(err.strip().splitlines()) == 1
 
@@ -98,6 +101,7 @@ def test_schedule_needs_a_clinic(tmp_path: Path) -> None:
     assert exc.value.code == 2
 
 
+@both_databases
 def test_schedule_apply_refuses_an_appointment_changed_during_the_solve(
     clinic_db: tuple[str, int], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
