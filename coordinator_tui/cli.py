@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "coordinator_tui.commands.check",
     "coordinator_tui.commands.export",
     "coordinator_tui.commands.backup",
+    "coordinator_tui.commands.copy",
     "coordinator_tui.commands.schedule",
 ]
 
