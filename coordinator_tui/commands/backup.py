@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from coordinator_tui.cli import add_db_argument
+from coordinator_tui.cli import CommandError, add_db_argument
 from coordinator_tui.config import database_target, load_settings, settings_file
 from coordinator_tui.settings import SettingsError
 from coordinator_tui.validation import FieldError
@@ -40,9 +40,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     restore.set_defaults(func=run_restore)
 
 
+def _server_location(target: str) -> str | None:
+    """A database server's URL without its password, or None for an SQLite file (a path or sqlite:///PATH)."""
+    if "://" not in target:
+        return None
+    import sqlalchemy as sa
+
+    try:
+        url = sa.engine.make_url(target)
+    except sa.exc.ArgumentError:
+        return None  # not a URL this app can open: the service says so
+    if url.get_backend_name() == "sqlite":
+        return None
+    return url.render_as_string(hide_password=True)
+
+
 def run_backup(args: argparse.Namespace) -> int:
     from coordinator_tui.services.safety import backup as backup_service
 
+    server = _server_location(database_target(getattr(args, "db", None)))
+    if server is not None:
+        raise CommandError(
+            f"backup copies SQLite files; {server} is on a database server: back it up with the server's tools "
+            "(pg_dump -Fc, see Team setup in the README)"
+        )
     if args.to is not None and Path(args.to).expanduser().exists() and not Path(args.to).expanduser().is_dir():
         raise FieldError("to", f"--to {args.to} is a file, not a folder")  # a usage error: exit 2
     target = database_target(getattr(args, "db", None))
@@ -61,6 +82,12 @@ def run_restore(args: argparse.Namespace) -> int:
     from coordinator_tui.services.safety import backup as backup_service
 
     target = database_target(getattr(args, "db", None))
+    server = _server_location(target)
+    if server is not None:
+        raise CommandError(
+            f"restore replaces SQLite files; {server} is on a database server: restore a pg_dump file with the "
+            "server's tools (pg_restore into a new, empty database, see Team setup in the README)"
+        )
     result = backup_service.restore_backup(Path(args.file), target, load_settings())
     print(f"restored {result.database} from {result.restored_from} (schema {result.revision})")
     if result.previous_saved_as is not None:
