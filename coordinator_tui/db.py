@@ -10,6 +10,11 @@ This is the only module that knows it may be talking to SQLite. Opening a databa
 
 ``check_pages`` runs SQLite's quick check; a database that fails it refuses every save from then on (``damaged``).
 A ``sqlite:///PATH`` URL is the file PATH, opened exactly like a path.
+
+A server URL (``postgresql+psycopg://ROLE@HOST/DATABASE``): a driver that is not installed, a server that does not
+answer, a refused login, a missing database or a refused TLS connection is each refused with one line saying which
+(a ``ServerConnectionError``), naming the URL without its password. On PostgreSQL a statement waits at most
+``LOCK_TIMEOUT_MS`` for a lock another coordinator's save holds, then fails with the same busy message as SQLite.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -36,7 +41,13 @@ from coordinator_tui.db_file import FileKind, file_kind
 from coordinator_tui.errors import DamagedDatabaseError as DamagedDatabaseError
 from coordinator_tui.errors import DatabaseBusyError as DatabaseBusyError
 from coordinator_tui.errors import DatabaseError as DatabaseError
+from coordinator_tui.errors import DriverMissingError as DriverMissingError
 from coordinator_tui.errors import NewerDatabaseError as NewerDatabaseError
+from coordinator_tui.errors import ServerConnectionError as ServerConnectionError
+from coordinator_tui.errors import ServerDatabaseMissingError as ServerDatabaseMissingError
+from coordinator_tui.errors import ServerLoginError as ServerLoginError
+from coordinator_tui.errors import ServerTLSError as ServerTLSError
+from coordinator_tui.errors import ServerUnreachableError as ServerUnreachableError
 from coordinator_tui.temp_files import remove_leftovers, temp_name
 
 if TYPE_CHECKING:
@@ -51,6 +62,12 @@ MIGRATIONS_DIR = _db_file.MIGRATIONS_DIR
 SQLITE_HEADER = _db_file.SQLITE_HEADER
 BUSY_TIMEOUT_MS = 5000
 BUSY_MESSAGE = "the database is busy: another coordinator is saving. Please try again in a moment"
+#: PostgreSQL: the longest a statement waits for a row or table lock held by another coordinator's transaction
+#: (then BUSY_MESSAGE), as SQLite's busy timeout bounds the wait for its write lock.
+LOCK_TIMEOUT_MS = BUSY_TIMEOUT_MS
+POSTGRES_EXTRA = "pip install -e '.[postgres]'"
+#: PostgreSQL error codes that mean "another transaction is in the way": lock timeout, deadlock, serialization.
+_BUSY_SQLSTATES = frozenset({"55P03", "40P01", "40001"})
 
 
 # Alembic is imported only when a migration has to run: a database already at the current schema opens without it,
@@ -282,7 +299,7 @@ class Database:
         Refused at once, with one line, when the database failed its quick check (``damaged``)."""
         if self.damaged is not None:
             raise DamagedDatabaseError(self.damaged)
-        with translate_errors(), Session(self.engine, expire_on_commit=False) as session:
+        with translate_errors(self.url), Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
@@ -296,7 +313,7 @@ class Database:
         waits behind another coordinator's save; a write attempted in it is refused by the database."""
         engine = self.engine.execution_options(**{READ_ONLY_OPTION: True})
         # Closing the session ends the transaction (rolled back: nothing to keep) and leaves what was read loaded.
-        with translate_errors(), Session(engine, expire_on_commit=False, autoflush=False) as session:
+        with translate_errors(self.url), Session(engine, expire_on_commit=False, autoflush=False) as session:
             yield session
 
     def read(self, query: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -315,14 +332,21 @@ class Database:
 
 
 @contextlib.contextmanager
-def translate_errors() -> Iterator[None]:
-    """Turn driver errors into one-line messages the user can act on."""
+def translate_errors(url: str | None = None) -> Iterator[None]:
+    """Turn driver errors into one-line messages the user can act on.
+
+    ``url``: the database's URL without its password, named in a server's connection errors."""
     try:
         yield
     except OperationalError as exc:
         text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
-        if "locked" in text or "busy" in text:
+        if "locked" in text or "busy" in text or getattr(exc.orig, "sqlstate", None) in _BUSY_SQLSTATES:
             raise DatabaseBusyError(BUSY_MESSAGE) from exc
+        if "lock timeout" in text or "deadlock detected" in text:
+            raise DatabaseBusyError(BUSY_MESSAGE) from exc
+        server_error = _server_connection_error(text, url or "the database server")
+        if server_error is not None:
+            raise server_error from exc
         if "disk is full" in text or "disk i/o" in text:
             raise DatabaseError("the database could not be written: the disk is full or failing") from exc
         if "readonly" in text or "read-only" in text:
@@ -333,6 +357,85 @@ def translate_errors() -> Iterator[None]:
         if "malformed" in text or "not a database" in text:
             raise DatabaseError("the database file is damaged (corrupt); restore it from a backup") from exc
         raise
+
+
+def _server_connection_error(text: str, url: str) -> ServerConnectionError | None:
+    """What a driver's (libpq's) connection failure means, as one line naming ``url``; None if not one of these."""
+    if "ssl" in text and ("not support" in text or "required" in text or "sslmode" in text or "handshake" in text):
+        return ServerTLSError(
+            f"the database server at {url} refused an encrypted (TLS) connection, which the URL requires "
+            "(sslmode): ask its administrator to enable TLS on the server"
+        )
+    if "password authentication failed" in text or ("role " in text and "does not exist" in text):
+        return ServerLoginError(
+            f"the database server refused the login for {url}: a wrong password or a role it does not know"
+        )
+    if "no password supplied" in text or "authentication failed" in text or "pg_hba.conf" in text:
+        return ServerLoginError(f"the database server refused the login for {url} (no password, or not allowed)")
+    if "database " in text and "does not exist" in text:
+        return ServerDatabaseMissingError(
+            f"the database server has no such database: {url}; create it first (see the README's Team setup)"
+        )
+    if "resolve host" in text or "translate host name" in text or "name or service not known" in text:
+        return ServerUnreachableError(f"the database server's host name cannot be found: {url}")
+    unreachable = (
+        "connection refused",
+        "no such file or directory",
+        "is the server running",
+        "could not connect",
+        "timeout expired",
+        "network is unreachable",
+        "no route to host",
+        "server closed the connection",
+        "the database system is starting up",
+        "the database system is shutting down",
+        "connection is bad",
+    )
+    if any(phrase in text for phrase in unreachable):
+        return ServerUnreachableError(
+            f"no database server answers at {url}: is it running, and are the host, port or socket right?"
+        )
+    return None
+
+
+def _driver_missing_message(url: sa.engine.URL, exc: ImportError) -> str:
+    shown = url.render_as_string(hide_password=True)
+    module = exc.name or "its driver"
+    if url.get_backend_name() == "postgresql":
+        return (
+            f"the database driver for {url.drivername}:// ({module}) is not installed: install psycopg 3 with "
+            f"{POSTGRES_EXTRA} and write the URL as postgresql+psycopg://... ({shown})"
+        )
+    return f"the database driver for {url.drivername}:// ({module}) is not installed ({shown})"
+
+
+def _server_engine(target: str) -> Engine:
+    """The engine for a server URL: the driver must be installed; PostgreSQL connections get ``lock_timeout``."""
+    scheme = target.split("://", 1)[0][:40]
+    try:
+        url = sa.engine.make_url(target)
+    except sa.exc.ArgumentError as exc:  # malformed URL (never echoed: it may hold a password)
+        raise DatabaseError(f"'{scheme}://...' is not a database URL this app can use") from exc
+    try:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+    except ImportError as exc:  # the dialect is known, its driver module is not installed
+        raise DriverMissingError(_driver_missing_message(url, exc)) from exc
+    except sa.exc.ArgumentError as exc:  # unknown dialect or driver name
+        raise DatabaseError(f"'{scheme}://...' is not a database URL this app can use") from exc
+    if engine.dialect.name == "postgresql":
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: object) -> None:
+            # Every statement waits at most LOCK_TIMEOUT_MS behind another transaction's locks (a save never
+            # waits forever behind a colleague's); translate_errors turns the timeout into BUSY_MESSAGE.
+            cursor = dbapi_conn.cursor()
+            try:
+                cursor.execute(f"SET lock_timeout = {int(LOCK_TIMEOUT_MS)}")
+            finally:
+                cursor.close()
+            dbapi_conn.commit()
+
+    return engine
 
 
 def _sqlite_path_of_url(target: str) -> Path | None:
@@ -368,12 +471,7 @@ def open_database(
         raise DatabaseError("the database path contains a NUL character")
     file_target = _sqlite_path_of_url(target) if is_url(target) else Path(target)
     if file_target is None:
-        try:
-            engine = sa.create_engine(target, pool_pre_ping=True)
-        except (sa.exc.ArgumentError, ImportError) as exc:  # unknown dialect or driver, malformed URL
-            scheme = target.split("://", 1)[0][:40]
-            raise DatabaseError(f"'{scheme}://...' is not a database URL this app can use") from exc
-        db = Database(engine=engine, path=None, writable=writable)
+        db = Database(engine=_server_engine(target), path=None, writable=writable)
     else:
         db = _open_sqlite_file(file_target, create=create, writable=writable, empty_ok=empty_ok)
     try:
@@ -381,7 +479,7 @@ def open_database(
             problem = check_pages(db)
             if problem:
                 raise DamagedDatabaseError(problem)
-        with translate_errors():
+        with translate_errors(db.url):
             prepare_schema(db, migrate=migrate)
             if db.path is not None and writable:
                 _enable_wal(db.engine)
@@ -442,7 +540,7 @@ def prepare_schema(db: Database, *, migrate: bool = True) -> None:
     The version is read in a read transaction: opening a database at the current schema takes no write lock, so
     it neither waits behind another coordinator's save nor a long job. Only an upgrade takes the write lock."""
     reader = db.engine.execution_options(**{READ_ONLY_OPTION: True})
-    with translate_errors(), reader.connect() as conn:
+    with translate_errors(db.url), reader.connect() as conn:
         try:
             rev = current_revision(conn)
             # An empty alembic_version table (left by a downgrade to base) does not make a database foreign.
@@ -450,6 +548,9 @@ def prepare_schema(db: Database, *, migrate: bool = True) -> None:
         except OperationalError:
             raise  # locked/busy, disk errors: translate_errors says which (a lock is not corruption)
         except SADatabaseError as exc:
+            if db.path is None:  # a server: e.g. the role may not read the schema version
+                reason = str(exc.orig or exc).splitlines()[0][:200]
+                raise DatabaseError(f"the database {db.url} cannot be read ({reason})") from exc
             raise DatabaseError("the database file is damaged (corrupt); restore it from a backup") from exc
         conn.rollback()
     if rev is not None and rev == _db_file.scanned_head_revision(MIGRATIONS_DIR):
@@ -458,11 +559,15 @@ def prepare_schema(db: Database, *, migrate: bool = True) -> None:
     if rev is not None and rev not in known_revisions():
         raise NewerDatabaseError(
             f"this database was written by a newer version of Coordinator TUI (schema {rev}); "
-            "install the newer version to open it. The file was not changed"
+            f"install the newer version to open it. The {'file' if db.path is not None else 'database'} was not changed"
         )
     if rev == head:
         return
     if rev is None and has_tables:
+        if db.path is None:
+            raise DatabaseError(
+                f"the database {db.url} is not a Coordinator TUI database: it has tables but no schema version"
+            )
         raise DatabaseError("this SQLite file is not a Coordinator TUI database (it has no schema version)")
     if not migrate or not db.writable:
         raise DatabaseError(f"the database needs upgrading (schema {rev or 'empty'}); open it with the app first")
@@ -476,7 +581,7 @@ def upgrade(db: Database, revision: str = "head") -> None:
     from alembic import command
 
     cfg = alembic_config()
-    with translate_errors(), db.engine.begin() as conn:
+    with translate_errors(db.url), db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 

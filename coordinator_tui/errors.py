@@ -17,3 +17,28 @@ class DatabaseBusyError(DatabaseError):
 
 class DamagedDatabaseError(DatabaseError):
     """SQLite's quick check failed: the database refuses every save (reading goes on)."""
+
+
+class ServerConnectionError(DatabaseError):
+    """A database server could not be reached or refused the connection: ``str()`` says which, one line, with the
+    URL shown without its password."""
+
+
+class DriverMissingError(ServerConnectionError):
+    """The URL names a database driver that is not installed."""
+
+
+class ServerUnreachableError(ServerConnectionError):
+    """No server answers at the URL's host, port or socket (down, unknown host, refused)."""
+
+
+class ServerLoginError(ServerConnectionError):
+    """The server refused the role: a wrong password or a role it does not know."""
+
+
+class ServerDatabaseMissingError(ServerConnectionError):
+    """The server has no database of the URL's name."""
+
+
+class ServerTLSError(ServerConnectionError):
+    """An encrypted (TLS) connection was required and could not be made."""

@@ -1,6 +1,11 @@
 """The audit log: append-only record of who changed what, when, with before and after values.
 
 The log is written by ``record_change`` only; nothing in the app updates or deletes an AuditEvent.
+
+Who: the operating-system user; on a database server whose login role is not that name, the role too
+(``alice (role coordinator_alice)``), so a server shared by a team still says who changed what. With one role shared
+by the whole service the role adds nothing, and the operating-system user is all the log can name. SQLite: the
+operating-system user alone, as before.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
 from coordinator_tui import clock
@@ -19,20 +25,44 @@ from coordinator_tui.models import AuditAction, AuditEvent
 
 _user_override: str | None = None
 
+#: The ``user`` column's length (models.AuditEvent).
+USER_MAX_LENGTH = 100
+#: Where a connection remembers its login role (``Connection.info`` lives as long as the driver's connection).
+_ROLE_KEY = "coordinator_audit_role"
+
 
 def set_current_user(name: str | None) -> None:
-    """Tests and tools may set who is acting; by default it is the operating-system user."""
+    """Tests and tools may set who is acting, in full (no database role is added to it); by default it is the
+    operating-system user."""
     global _user_override
     _user_override = name
 
 
-def current_user() -> str:
+def current_user(session: Session | None = None) -> str:
+    """Who is acting: the operating-system user, plus the database role when ``session`` is on a server whose
+    login role differs from it (``alice (role coordinator_alice)``)."""
     if _user_override:
         return _user_override
     try:
-        return getpass.getuser()
+        user = getpass.getuser()
     except (OSError, KeyError):
-        return "unknown"
+        user = "unknown"
+    role = database_role(session) if session is not None else None
+    if role is None or role == user:
+        return user
+    return f"{user} (role {role})"[:USER_MAX_LENGTH]
+
+
+def database_role(session: Session) -> str | None:
+    """The role the server knows this connection by (PostgreSQL's ``current_user``); None on SQLite."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return None
+    role = connection.info.get(_ROLE_KEY)
+    if role is None:
+        role = str(connection.execute(sa.text("SELECT current_user")).scalar_one())
+        connection.info[_ROLE_KEY] = role
+    return str(role)
 
 
 def _jsonable(value: Any) -> Any:
@@ -75,7 +105,7 @@ def record_change(
         after = {k: after.get(k) for k in sorted(changed)}
     event = AuditEvent(
         at=clock.now(),
-        user=current_user(),
+        user=current_user(session),
         action=action,
         entity=entity,
         entity_id=str(entity_id),
