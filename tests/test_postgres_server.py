@@ -39,7 +39,7 @@ from coordinator_tui.models import AuditAction, AuditEvent, Patient
 from coordinator_tui.services.safety import audit
 from tests import postgres_server
 from tests.postgres_server import both_databases
-from tests.safety_helpers import add_patient
+from tests.safety_helpers import add_patient, run_cli
 
 PASSWORD = "s3cret-pw-not-shown"
 ROLE = "coordinator_pw"
@@ -85,6 +85,14 @@ def test_a_server_that_is_down_is_named_without_the_password(tmp_path: Path, ser
     url = f"postgresql+psycopg://alice:{PASSWORD}@/coordinator?host={tmp_path}"
     message = _refused(url, ServerUnreachableError)
     assert message.startswith("no database server answers at postgresql+psycopg://alice:***@/coordinator")
+
+
+def test_a_command_says_it_in_one_line_with_exit_status_1(tmp_path: Path) -> None:
+    url = f"postgresql+psycopg://alice:{PASSWORD}@/coordinator?host={tmp_path}"
+    result = run_cli(["list", "patients", "--db", url], tmp_path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("coordinator-tui: no database server answers at postgresql+psycopg://alice:***@")
+    _one_line_without_password(result.stderr.rstrip("\n"))
 
 
 def test_a_host_that_does_not_exist(server_url: str) -> None:

@@ -55,9 +55,9 @@ def current_user(session: Session | None = None) -> str:
 
 def database_role(session: Session) -> str | None:
     """The role the server knows this connection by (PostgreSQL's ``current_user``); None on SQLite."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None  # without touching the connection: SQLite's transaction starts where it did before
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        return None
     role = connection.info.get(_ROLE_KEY)
     if role is None:
         role = str(connection.execute(sa.text("SELECT current_user")).scalar_one())
