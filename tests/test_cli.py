@@ -132,7 +132,10 @@ def test_help_exits_zero(capsys: pytest.CaptureFixture[str], argv: list[str]) ->
     code, out, err = run(capsys, *argv)
     assert code == 0
     assert out.startswith("usage: coordinator-tui")
-    assert "--db" in out or argv[0] == "--help"
+    if argv[0] == "copy":  # between two databases: --from one --to the other
+        assert "--from" in out and "--to" in out
+    else:
+        assert "--db" in out or argv[0] == "--help"
     assert err == ""
 
 

@@ -384,7 +384,7 @@ def _create_many(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         )
     }
     ids = [id_of[(row["patient_id"], row["rule_id"], row["occurrence"])] for row in rows]
-    at, user, entity = clock.now(), audit.current_user(), audit.entity_name(TransitionItem)
+    at, user, entity = clock.now(), audit.current_user(session), audit.entity_name(TransitionItem)
     audit_rows = [
         {
             "at": at,
