@@ -1,6 +1,6 @@
 """Speed of the screens on a large database (issue 3's targets; start-up as issue 15 measures it).
 
-    .venv/bin/python benchmarks/ui_speed.py [--db PATH] [--runs N] [--start-up-only]
+    .venv/bin/python benchmarks/ui_speed.py [--db PATH] [--runs N] [--start-up-only] [--postgres-url URL]
 
 Builds (once, cached in /tmp) the benchmark database with ``coordinator-tui demo --patients 10000`` (10,000
 patients, 2,000 professionals, about 200,000 appointments), then measures:
@@ -17,6 +17,10 @@ patients, 2,000 professionals, about 200,000 appointments), then measures:
 2. each keystroke of the patient filter until the table shows the new rows, once the app's start-up work in the
    background is done; target: under 50 ms;
 3. opening a patient record, and opening a clinic day; target: each under 200 ms.
+
+With ``--postgres-url URL``, measures 2 and 3 are taken on that PostgreSQL database too, after SQLite's, in the same
+run (the app opened as ``coordinator-tui --db URL`` opens it: the database first); an empty database is filled with
+``coordinator-tui demo --patients 10000 --db URL`` first. The targets are the same.
 
 Every figure is printed, with the load average at the start and the end; the exit status is 1 when a target is
 missed.
@@ -202,7 +206,9 @@ class Landing:
         return next(f for f in self.frames if f > landed) - since
 
 
-async def interaction_timings(db_path: Path) -> dict[str, list[float]]:
+async def interaction_timings(db_path: Path | None, url: str | None = None) -> dict[str, list[float]]:
+    """The filter, record and clinic-day measures, on the SQLite file ``db_path`` as ``coordinator-tui --db FILE``
+    starts it, or on the server database ``url`` as ``coordinator-tui --db URL`` starts it (opened first)."""
     from textual import events
 
     from coordinator_tui.commands.app import _read_first_page_meanwhile
@@ -223,9 +229,12 @@ async def interaction_timings(db_path: Path) -> dict[str, list[float]]:
         opened.append(open_database(str(db_path), create=False))
         return opened[0]
 
-    # As `coordinator-tui --db FILE` starts it (commands/app.py): the first page read with SQLite alone, the
-    # database opened in the background.
-    app = CoordinatorApp(open_database=open_in_background, first_page=_read_first_page_meanwhile(db_path))
+    if url is not None:  # as `coordinator-tui --db URL` starts it (commands/app.py): the database opened first
+        opened.append(open_database(url, create=False))
+        app = CoordinatorApp(database=opened[0])
+    else:  # as `coordinator-tui --db FILE` starts it: the first page read with SQLite alone, the database opened
+        assert db_path is not None  # in the background
+        app = CoordinatorApp(open_database=open_in_background, first_page=_read_first_page_meanwhile(db_path))
     results: dict[str, list[float]] = {
         "filter keystroke": [],
         "open patient record": [],
@@ -293,6 +302,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--start-up-only", action="store_true", help="measure start-up only")
     parser.add_argument(
+        "--postgres-url",
+        help="also measure the filter, record and clinic day on this PostgreSQL database, side by side with SQLite "
+        "(filled with `coordinator-tui demo --patients 10000 --db URL` if it holds no patient)",
+    )
+    parser.add_argument(
         "--command",
         type=Path,
         default=COMMAND,
@@ -325,7 +339,34 @@ def main() -> int:
         print(f"load average at the end: {load_average()}")
         return 0 if ok else 1
 
-    timings = asyncio.run(interaction_timings(args.db))
+    databases = {"SQLite": asyncio.run(interaction_timings(args.db))}
+    if args.postgres_url:
+        ensure_server_database(args.postgres_url)
+        databases["PostgreSQL"] = asyncio.run(interaction_timings(None, args.postgres_url))
+    for database, timings in databases.items():
+        print(f"{database}, load average now {load_average()}:")
+        ok = report_interactions(timings) and ok
+    print(f"load average at the end: {load_average()}")
+    return 0 if ok else 1
+
+
+def ensure_server_database(url: str) -> None:
+    from coordinator_tui.db import open_database
+    from coordinator_tui.services.people.patients import patient_list
+
+    database = open_database(url, create=False)
+    try:
+        with database.read_session() as session:
+            empty = not patient_list(session, "", limit=1)
+    finally:
+        database.dispose()
+    if empty:
+        print("filling the server database with 10,000 patients (several minutes)…", flush=True)
+        subprocess.run([str(COMMAND), "demo", "--db", url, "--patients", "10000"], check=True, cwd=ROOT)
+
+
+def report_interactions(timings: dict[str, list[float]]) -> bool:
+    ok = True
     targets = {"filter keystroke": 0.050, "open patient record": 0.200, "open clinic day": 0.200}
     for name, values in timings.items():
         worst, median = max(values), statistics.median(values)
@@ -338,8 +379,7 @@ def main() -> int:
             f"{name}: median {median * 1000:.1f} ms, worst {worst * 1000:.1f} ms over {len(values)} "
             f"(target < {targets[name] * 1000:.0f} ms) {'ok' if met else 'MISSED'}"
         )
-    print(f"load average at the end: {load_average()}")
-    return 0 if ok else 1
+    return ok
 
 
 if __name__ == "__main__":
