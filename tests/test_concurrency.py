@@ -167,7 +167,7 @@ def test_held_lock_gives_a_clear_busy_error_and_a_retry_works(
             started = time.monotonic()
             with pytest.raises(DatabaseBusyError) as info, here.session() as s:
                 add_patient(s, 50)
-            assert 0.25 <= time.monotonic() - started < 5, "waits for the busy timeout, then gives up"
+            assert time.monotonic() - started >= 0.25, "waits for the busy timeout (then gives up: the error)"
             message = "the database is busy: another coordinator is saving. Please try again in a moment"
             assert str(info.value) == message
             # A read-only connection (the list and check commands) still reads while the lock is held (WAL).
@@ -193,11 +193,10 @@ def test_screens_read_while_another_coordinator_saves_and_cannot_write_in_a_read
     monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 2000)
     here = _open(shared)
     try:
-        with write_lock_held(shared, tmp_path):
-            started = time.monotonic()
-            with here.read_session() as s:  # what the screens load with: no write lock, so no wait
-                assert patient_service.get_patient(s, 1).school != "held"
-            assert time.monotonic() - started < 1.0
+        # The lock is held throughout; a read session (what the screens load with) takes no write lock, so it neither
+        # waits nor fails as busy.
+        with write_lock_held(shared, tmp_path), here.read_session() as s:
+            assert patient_service.get_patient(s, 1).school != "held"
         with pytest.raises(DatabaseError, match="read-only"), here.read_session() as s:
             patient_service.get_patient(s, 1).school = "changed in a read"
             s.flush()
@@ -214,11 +213,9 @@ def test_opening_takes_no_write_lock_so_a_save_in_progress_stops_no_one(
     shared: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Another coordinator holds the write lock (a save, or a long job): the app and the commands still start."""
-    with write_lock_held(shared, tmp_path):
-        started = time.monotonic()
+    with write_lock_held(shared, tmp_path):  # held throughout: opening would fail as busy if it asked for it
         here = _open(shared)
         try:
-            assert time.monotonic() - started < 1.0, "opening waited for the write lock"
             with here.read_session() as s:
                 assert len(patient_service.list_patients(s)) == 1
         finally:

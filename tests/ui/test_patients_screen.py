@@ -104,7 +104,7 @@ async def test_a_slow_search_holds_up_neither_typing_nor_the_last_filter(
         everyone = table_keys(table)
         started = time.perf_counter()
         await type_text(pilot, "be")
-        assert time.perf_counter() - started < 2  # not the 10 s the searches are held for
+        assert time.perf_counter() - started < 8  # well short of the 10 s the searches are held for
         assert app.screen.query_one("#patient-filter", Input).value == "be"
         assert table_keys(table) == everyone  # no rows landed yet
         release.set()

@@ -323,7 +323,6 @@ async def test_loading_and_building_do_not_wait_for_another_coordinators_save(db
     takes no write lock and the solver runs with no session open, so neither waits (a write session would wait for
     the busy timeout, then fail with "database is busy"). Only the apply needs the lock, once it is free."""
     import sqlite3
-    import time
 
     assert db.path is not None
     app = CoordinatorApp(database=db, settings=Settings())
@@ -331,10 +330,10 @@ async def test_loading_and_building_do_not_wait_for_another_coordinators_save(db
         await settle(pilot)
         other = sqlite3.connect(db.path, isolation_level=None)
         try:
-            other.execute("BEGIN IMMEDIATE")  # the other coordinator's save, not yet committed
-            started = time.monotonic()
+            # The other coordinator's save, not yet committed, holds the lock until the end of this block: anything
+            # here that asked for the write lock would fail with "database is busy", however slow the machine is.
+            other.execute("BEGIN IMMEDIATE")
             screen, results = await open_build(pilot, clinic_id)
-            assert time.monotonic() - started < 2.0
             assert "2 families invited" in text_of(screen, "#build-overview")
             await build(pilot, screen, "1")
             assert screen.message == ""
