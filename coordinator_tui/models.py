@@ -130,12 +130,31 @@ class AuditAction(StrEnum):
 
 
 class Service(SQLModel, table=True):
-    """The specialist service running the clinics. One database normally holds one service."""
+    """The specialist service running the clinics. One database normally holds one service.
+
+    Its details are shared by everyone who uses the database (what a family sees on an itinerary, the default
+    clinic-day hours, the service's own milestone rules); ``settings.toml`` keeps only what is personal to one
+    workstation. ``settings_moved_on`` records when the service-wide values of the first workstation's settings file
+    were moved in (once; later edits there are ignored with a warning)."""
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
+    short_name: str = Field(default="", max_length=60)  # what families see, e.g. "Alström clinic"
+    phone: str = Field(default="", max_length=20)  # the number families call on the day
+    address: str = Field(default="", max_length=400)
     timezone: str = Field(default="Europe/London", max_length=64)
     uses_round_table: bool = True
+    child_day_start: dt.time = dt.time(9, 0)
+    child_day_end: dt.time = dt.time(16, 0)
+    adult_day_start: dt.time = dt.time(9, 0)
+    adult_day_end: dt.time = dt.time(17, 0)
+    reminder_minutes_before: int = 60
+    minutes_between_buildings: int = 10
+    # The service's own milestone rules (TOML text, layered on the shipped data/milestones.toml), and the name of the
+    # file it was read from, for the screen.
+    milestone_rules: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    milestone_rules_name: str = Field(default="", max_length=260)
+    settings_moved_on: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     version: int = 1
 
 
@@ -219,10 +238,12 @@ class Professional(SQLModel, table=True):
     given_name: str = Field(max_length=100)
     family_name: str = Field(max_length=100)
     discipline: str = Field(max_length=60, index=True)
+    role: str = Field(default="", max_length=100)  # e.g. "Consultant paediatric cardiologist"
     organisation: str = Field(default="", max_length=200)
     setting: ProfessionalSetting = ProfessionalSetting.CENTRE
     phone: str = Field(default="", max_length=20)
     email: str = Field(default="", max_length=254)
+    usual_days: str = Field(default="", max_length=40)  # usual clinic days, e.g. "Mon Wed" (see weekdays.py)
     archived: bool = False
     version: int = 1
 
