@@ -282,6 +282,9 @@ class ClinicEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     service_id: int = Field(foreign_key="service.id", index=True)
     name: str = Field(max_length=200)
+    # The catalogue venue, and its name kept in step with it (set with venue_id, rewritten when the venue is renamed,
+    # only by services.clinics.venues): what itineraries, calendar files and lists print without a join.
+    venue_id: int | None = Field(default=None, foreign_key="venue.id", index=True)
     venue: str = Field(default="", max_length=200)
     start_date: dt.date = Field(index=True)
     days: int = 2
@@ -300,13 +303,52 @@ class ClinicEvent(SQLModel, table=True):
         return self.start_date + dt.timedelta(days=self.days - 1)
 
 
-class Room(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("clinic_event_id", "name", "building"),)
+class Venue(SQLModel, table=True):
+    """A place the service holds clinics (a hospital, a centre), with its buildings' rooms in the catalogue."""
+
+    __table_args__ = (sa.UniqueConstraint("service_id", "name"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    clinic_event_id: int = Field(foreign_key="clinicevent.id", index=True, ondelete="CASCADE")
+    service_id: int = Field(foreign_key="service.id", index=True)
+    name: str = Field(max_length=200)
+    address: str = Field(default="", max_length=400)
+    archived: bool = False
+    version: int = 1
+
+
+class Room(SQLModel, table=True):
+    """A room in the catalogue of one venue; ``building`` names the building within the venue ("" for one)."""
+
+    __table_args__ = (sa.UniqueConstraint("venue_id", "building", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    venue_id: int = Field(foreign_key="venue.id", index=True)
     name: str = Field(max_length=100)
     building: str = Field(default="", max_length=100)
+    archived: bool = False
+    version: int = 1
+
+
+class BuildingWalk(SQLModel, table=True):
+    """The walking time between two buildings of a venue where it differs from the service's default.
+
+    Stored once per pair, the two names in sorted order (``first_building`` < ``second_building``)."""
+
+    __table_args__ = (sa.UniqueConstraint("venue_id", "first_building", "second_building"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    venue_id: int = Field(foreign_key="venue.id", index=True)
+    first_building: str = Field(max_length=100)
+    second_building: str = Field(max_length=100)
+    minutes: int
+    version: int = 1
+
+
+class ClinicRoom(SQLModel, table=True):
+    """Link: the catalogue rooms a clinic uses (rooms of the clinic's venue)."""
+
+    clinic_event_id: int = Field(foreign_key="clinicevent.id", primary_key=True, ondelete="CASCADE")
+    room_id: int = Field(foreign_key="room.id", primary_key=True, index=True)
 
 
 class ClinicStaffing(SQLModel, table=True):
