@@ -63,7 +63,9 @@ def test_history_rows(history_db: tuple[Database, int]) -> None:
     changed = rows[2]
     assert changed.what == "Patient details" and changed.fields == ("large print", "school")
     assert changed.changes == (("large print", "no", "yes"), ("school", "—", "Testschool"))
-    assert rows[0].what.startswith("Family contact ") and "name" in rows[0].fields
+    # A removed contact is still named, from the history's own copy of it.
+    assert rows[0].what == "Family contact: Testparent (parent)" and "name" in rows[0].fields
+    assert rows[1].what == "Family contact: Testparent (parent)"
     assert "date of birth" in rows[3].fields and ("date of birth", "—", "14/03/2011") in rows[3].changes
 
 

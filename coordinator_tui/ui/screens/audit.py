@@ -100,8 +100,11 @@ class AuditScreen(CoordinatorScreen):
 
     def _show_detail(self, row: AuditRow) -> None:
         self.detail_row = row
+        note = Text(row.note, style="bold") if row.note else Text("")
         if not row.changes:
-            self.query_one("#audit-detail", Static).update(f"{row.when} {row.who} {row.action} {row.what}.")
+            self.query_one("#audit-detail", Static).update(
+                Group(Text(f"{row.when} {row.who} {row.action} {row.what}."), note)
+            )
             return
         grid = Table(box=None, show_header=True, header_style="bold", expand=False, padding=(0, 1))
         grid.add_column("Field")
@@ -110,7 +113,7 @@ class AuditScreen(CoordinatorScreen):
         for field_name, before, after in row.changes:
             grid.add_row(field_name, before, after)
         title = Text(f"{row.when}  {row.who} {row.action} {row.what}", style="bold")
-        self.query_one("#audit-detail", Static).update(Group(title, grid))
+        self.query_one("#audit-detail", Static).update(Group(title, note, grid) if row.note else Group(title, grid))
 
     def action_back(self) -> None:
         self.app.pop_screen()
