@@ -22,7 +22,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coordinator_tui.clinic_time import local_to_utc
-from coordinator_tui.config import Settings
 from coordinator_tui.db import Database, open_database
 from coordinator_tui.export import export_itineraries
 from coordinator_tui.models import (
@@ -135,7 +134,6 @@ def main() -> None:
     parser.add_argument("--families", type=int, default=12)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    settings = Settings()
     first_runs: list[float] = []
     again_runs: list[float] = []
     files = 0
@@ -144,12 +142,10 @@ def main() -> None:
             db = open_database(str(Path(tmp) / "bench.db"))
             clinic_id = build(db, args.families)
             t0 = time.perf_counter()
-            paths = export_itineraries(
-                db, clinic_id, None, Path(tmp) / "out1", ("ics", "txt", "html"), settings=settings
-            )
+            paths = export_itineraries(db, clinic_id, None, Path(tmp) / "out1", ("ics", "txt", "html"))
             first_runs.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
-            export_itineraries(db, clinic_id, None, Path(tmp) / "out2", ("ics", "txt", "html"), settings=settings)
+            export_itineraries(db, clinic_id, None, Path(tmp) / "out2", ("ics", "txt", "html"))
             again_runs.append(time.perf_counter() - t0)
             files = len(paths)
             db.dispose()

@@ -1,6 +1,8 @@
 """What a settings file may hold, checked with pydantic when the file is read (imported only when there is one).
 
-Every key is optional (a missing key keeps the default of ``config.Settings``); an unknown key is refused, so that
+Every key is optional (a missing key keeps the default of ``config.Settings``). The service-wide keys of older
+files (``settings.SERVICE_WIDE_KEYS``) are still checked, and only those written in the file are kept, in
+``Settings.service_values``, to be moved into the database once. An unknown key is refused, so that
 a misspelt key (``adult_day_ned``) is not silently ignored. A problem is one line naming the file, the line, the key
 and the reason: ``settings file /home/x/settings.toml, line 3: 'adult_day_end' must be a time of day …``.
 """
@@ -16,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from coordinator_tui.settings import Settings, SettingsError
+from coordinator_tui.settings import SERVICE_WIDE_KEYS, Settings, SettingsError
 from coordinator_tui.toml_files import TomlFileError, TomlLines, explain, read_toml
 from coordinator_tui.validation import FieldError, clean_text
 
@@ -58,19 +60,21 @@ _ClockTime = Annotated[str, AfterValidator(_clock_time)]
 
 
 class SettingsFile(BaseModel):
-    """The keys of settings.toml (the same as ``config.Settings``), each with its type and limits."""
+    """The keys of settings.toml, each with its type and limits: the workstation's own (``config.Settings``) and
+    the service-wide ones of older files (their defaults are never used: only the keys written in the file are
+    kept, ``model_fields_set``)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    service_name: Annotated[str, AfterValidator(_text(max_length=200, required=True))] = _DEFAULTS.service_name
-    timezone: Annotated[str, AfterValidator(_time_zone)] = _DEFAULTS.timezone
-    rules_file: _Path = _DEFAULTS.rules_file
+    service_name: Annotated[str, AfterValidator(_text(max_length=200, required=True))] = ""
+    timezone: Annotated[str, AfterValidator(_time_zone)] = ""
+    rules_file: _Path = ""
     export_dir: _Path = _DEFAULTS.export_dir
     backup_dir: _Path = _DEFAULTS.backup_dir
-    reminder_minutes_before: Annotated[int, Field(ge=0, le=4 * 7 * 24 * 60)] = _DEFAULTS.reminder_minutes_before
-    child_day_end: _ClockTime = _DEFAULTS.child_day_end
-    adult_day_end: _ClockTime = _DEFAULTS.adult_day_end
-    minutes_between_buildings: Annotated[int, Field(ge=0, le=120)] = _DEFAULTS.minutes_between_buildings
+    reminder_minutes_before: Annotated[int, Field(ge=0, le=4 * 7 * 24 * 60)] = 0
+    child_day_end: _ClockTime = ""
+    adult_day_end: _ClockTime = ""
+    minutes_between_buildings: Annotated[int, Field(ge=0, le=120)] = 0
 
 
 def read_settings(path: Path) -> Settings:
@@ -91,7 +95,8 @@ def read_settings(path: Path) -> Settings:
         problems = [f"line {line}: {reason}" if line is not None else reason for line, reason in found]
         where = ", " if found[0][0] is not None else ": "
         raise SettingsError(f"settings file {path}{where}{'; '.join(problems)}") from None
-    return Settings(**checked.model_dump())
+    found = {key: getattr(checked, key) for key in SERVICE_WIDE_KEYS if key in checked.model_fields_set}
+    return Settings(export_dir=checked.export_dir, backup_dir=checked.backup_dir, service_values=found)
 
 
 def _reason(error: ErrorDetails) -> str:

@@ -1,28 +1,40 @@
-"""The service's settings, with their defaults (read from settings.toml by ``config.load_settings``)."""
+"""One workstation's settings, with their defaults (read from settings.toml by ``config.load_settings``).
+
+``settings.toml`` keeps only what is personal to one workstation: where its exports and backups go. The service's
+own details (its name, time zone, clinic-day hours, reminder lead, walking time, milestone rules) are shared by
+everyone who uses the database and live there (``models.Service``, ``services.service_details``). An older settings
+file may still hold them: they are read and checked as before, kept apart in ``service_values``, moved into the
+database once on its first open, and ignored (with a one-line warning) after that.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from coordinator_tui.user_dirs import data_dir
 
+#: The keys an older settings file may hold that now belong to the service's details in the database.
+SERVICE_WIDE_KEYS: tuple[str, ...] = (
+    "service_name",
+    "timezone",
+    "rules_file",
+    "reminder_minutes_before",
+    "child_day_end",
+    "adult_day_end",
+    "minutes_between_buildings",
+)
+
 
 @dataclass
 class Settings:
-    """The service's settings. Every value of a settings file is checked when it is read (``config_schema``)."""
+    """One workstation's settings. Every value of a settings file is checked when it is read (``config_schema``)."""
 
-    service_name: str = "National Alström Syndrome Service"
-    timezone: str = "Europe/London"
-    # A service's own milestone rules file, layered by rule id on top of the shipped data/milestones.toml
-    # (change keys, add rules, switch rules off; see services/transition/milestone_rules.py).
-    rules_file: str = ""
     export_dir: str = ""
     backup_dir: str = ""
-    reminder_minutes_before: int = 60
-    child_day_end: str = "16:00"
-    adult_day_end: str = "17:00"
-    minutes_between_buildings: int = 10
+    #: Service-wide values found in the file (key of ``SERVICE_WIDE_KEYS`` -> checked value), only those written
+    #: there: moved into the database's service details once, then ignored (``services.service_details``).
+    service_values: dict[str, str | int] = field(default_factory=dict)
 
     def export_path(self) -> Path:
         return Path(self.export_dir) if self.export_dir else Path.home() / "coordinator-exports"

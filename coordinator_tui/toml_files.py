@@ -38,8 +38,13 @@ def read_toml(path: Path) -> tuple[str, dict[str, Any]]:
         raise TomlFileError("is not UTF-8 text") from None
     except OSError as exc:
         raise TomlFileError(f"cannot be read: {exc.strerror}") from None
+    return text, parse_toml(text)
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    """The parsed table of TOML text (a file's, or kept in the database); raises ``TomlFileError``."""
     try:
-        return text, tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _DECODE_LINE.search(message)

@@ -302,6 +302,8 @@ def validate_uk_phone(value: str, field: str = "phone", *, required: bool = Fals
         return f"{digits[:5]} {digits[5:]}"
     if digits.startswith("02"):
         return f"{digits[:3]} {digits[3:7]} {digits[7:]}"
+    if digits.startswith("01") and "1" in digits[2:4] and len(digits) == 11:  # 0121 496 0000, 0114 496 0000
+        return f"{digits[:4]} {digits[4:7]} {digits[7:]}"
     return f"{digits[:5]} {digits[5:]}" if digits.startswith("01") else f"{digits[:4]} {digits[4:7]} {digits[7:]}"
 
 

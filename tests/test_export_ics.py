@@ -11,10 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
-from coordinator_tui.config import Settings
 from coordinator_tui.export import export_itineraries
 from coordinator_tui.export.ics import MAX_LINE_OCTETS, calendar_entries, clean_text, fold, itinerary_to_ics
-from coordinator_tui.models import Appointment, AppointmentStatus, ClinicAttendance, ExportedEvent
+from coordinator_tui.models import Appointment, AppointmentStatus, ClinicAttendance, ClinicEvent, ExportedEvent, Service
 from tests.export_data import hostile_itinerary, seed_clinic, seed_simple_clinic
 from tests.ics_checks import events_by_uid, parse_strict, unescaped_value
 from tests.postgres_server import both_databases
@@ -22,11 +21,18 @@ from tests.postgres_server import both_databases
 pytestmark = both_databases
 
 LONDON = ZoneInfo("Europe/London")
-SETTINGS = Settings(reminder_minutes_before=45)
+REMINDER_MINUTES = 45  # the service's reminder lead, from its details in the database
 
 
 def _export_ics(session: Session, clinic_id: int, patient_id: int | None, out: Path) -> list[Path]:
-    return export_itineraries(session, clinic_id, patient_id, out, ["ics"], settings=SETTINGS)
+    clinic = session.get(ClinicEvent, clinic_id)
+    assert clinic is not None
+    service = session.get(Service, clinic.service_id)
+    assert service is not None
+    service.reminder_minutes_before = REMINDER_MINUTES
+    session.add(service)
+    session.flush()
+    return export_itineraries(session, clinic_id, patient_id, out, ["ics"])
 
 
 def _calendar(path: Path) -> icalendar.Calendar:

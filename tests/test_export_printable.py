@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session
 
-from coordinator_tui.config import Settings
 from coordinator_tui.export import ExportError, export_itineraries
 from coordinator_tui.export.atomic import write_atomic
 from coordinator_tui.export.printable import render_html, render_text
@@ -21,8 +20,6 @@ from coordinator_tui.export.service import ascii_slug, file_stem, parse_formats
 from coordinator_tui.models import Patient
 from coordinator_tui.services.itineraries.itinerary import build_itinerary
 from tests.export_data import OTHER_FAMILY_MARKERS, SECRET_MARKERS, hostile_itinerary, seed_clinic
-
-SETTINGS = Settings()
 
 
 class Outline(HTMLParser):
@@ -130,7 +127,7 @@ def test_large_print(session: Session) -> None:
 
 def test_privacy_no_internal_text_in_any_output(session: Session, tmp_path: Path) -> None:
     seed = seed_clinic(session)
-    one = export_itineraries(session, seed.clinic_id, seed.patient_id, tmp_path / "one", settings=SETTINGS)
+    one = export_itineraries(session, seed.clinic_id, seed.patient_id, tmp_path / "one")
     assert {p.suffix for p in one} == {".ics", ".txt", ".html"}
     patient = session.get(Patient, seed.patient_id)
     assert patient is not None
@@ -138,7 +135,7 @@ def test_privacy_no_internal_text_in_any_output(session: Session, tmp_path: Path
         content = path.read_bytes().decode("utf-8")
         for marker in [*SECRET_MARKERS.values(), *OTHER_FAMILY_MARKERS.values(), patient.nhs_number]:
             assert marker not in content, (marker, path.name)
-    everyone = export_itineraries(session, seed.clinic_id, None, tmp_path / "all", settings=SETTINGS)
+    everyone = export_itineraries(session, seed.clinic_id, None, tmp_path / "all")
     assert len(everyone) == 6
     for path in everyone:
         content = path.read_bytes().decode("utf-8")
@@ -171,7 +168,7 @@ def test_same_names_get_distinct_files(session: Session, tmp_path: Path) -> None
     other.given_name, other.family_name = "Ava", "Testperson"
     session.add(other)
     session.flush()
-    paths = export_itineraries(session, seed.clinic_id, None, tmp_path, ["txt"], settings=SETTINGS)
+    paths = export_itineraries(session, seed.clinic_id, None, tmp_path, ["txt"])
     assert len({p.name for p in paths}) == 2
     assert all(re.fullmatch(r"2027-03-29_clinic_testperson_ava_p\d+\.txt", p.name) for p in paths)
 
@@ -187,7 +184,6 @@ def test_progress_callback(session: Session, tmp_path: Path) -> None:
         ["txt"],
         False,
         lambda d, t: calls.append((d, t)),
-        settings=SETTINGS,
     )
     assert calls == [(1, 2), (2, 2)]
 
@@ -241,10 +237,10 @@ def test_a_file_in_the_way_is_a_clear_error(tmp_path: Path, session: Session) ->
     blocker = tmp_path / "blocker"
     blocker.write_text("not a folder")
     with pytest.raises(ExportError, match="cannot create the folder") as info:
-        export_itineraries(session, seed.clinic_id, seed.patient_id, blocker / "out", settings=SETTINGS)
+        export_itineraries(session, seed.clinic_id, seed.patient_id, blocker / "out")
     assert "\n" not in str(info.value)
     with pytest.raises(ExportError, match="not a folder"):
-        export_itineraries(session, seed.clinic_id, seed.patient_id, blocker, settings=SETTINGS)
+        export_itineraries(session, seed.clinic_id, seed.patient_id, blocker)
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(("blocker", ".blocker"))][1:]
     assert blocker.read_text() == "not a folder"
 
@@ -257,7 +253,7 @@ def test_unwritable_folder_leaves_no_file(tmp_path: Path, session: Session) -> N
     locked.chmod(0o500)
     try:
         with pytest.raises(ExportError, match="permission denied"):
-            export_itineraries(session, seed.clinic_id, seed.patient_id, locked, settings=SETTINGS)
+            export_itineraries(session, seed.clinic_id, seed.patient_id, locked)
         assert list(locked.iterdir()) == []
     finally:
         locked.chmod(0o700)
@@ -276,7 +272,7 @@ def test_permission_denied_while_writing_leaves_no_file(
 
     monkeypatch.setattr(atomic, "create_temp_file", denied)
     with pytest.raises(ExportError, match="permission denied"):
-        export_itineraries(session, seed.clinic_id, seed.patient_id, tmp_path / "out", settings=SETTINGS)
+        export_itineraries(session, seed.clinic_id, seed.patient_id, tmp_path / "out")
     assert list((tmp_path / "out").iterdir()) == []
 
 

@@ -977,18 +977,21 @@ def test_naive_datetimes_are_refused(world: World, tmp_path: Path) -> None:
         book(s, world, start=dt.datetime(2027, 1, 11, 10), end=dt.datetime(2027, 1, 11, 11), allow_clash=True)
 
 
-def test_service_created_from_settings_once(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_service_created_once_with_the_defaults(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service row is created on first use, once; a settings file's service-wide values no longer create it
+    (they are moved into it on the first open, ``tests/test_service_details.py``)."""
     settings = tmp_path / "settings.toml"
     settings.write_text('service_name = "Regional Rare Disease Hub"\ntimezone = "Europe/Belfast"\n', encoding="utf-8")
     monkeypatch.setenv("COORDINATOR_SETTINGS", str(settings))
     database = open_database(db_url)
     try:
         with database.session() as s:
-            assert service.service_zone(s) == "Europe/Belfast"  # read without creating the row
+            assert service.service_zone(s) == "Europe/London"  # read without creating the row
             assert s.exec(select(Service)).all() == []
             made = service.get_service(s)
-            assert (made.name, made.timezone) == ("Regional Rare Disease Hub", "Europe/Belfast")
+            assert (made.name, made.timezone) == ("National Alström Syndrome Service", "Europe/London")
             assert service.get_service(s).id == made.id
+            assert len(s.exec(select(Service)).all()) == 1
     finally:
         database.dispose()
 

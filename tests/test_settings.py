@@ -20,7 +20,7 @@ from coordinator_tui import cli
 from coordinator_tui.config import load_settings
 from coordinator_tui.config_schema import SettingsFile
 from coordinator_tui.db import Database
-from coordinator_tui.settings import Settings, SettingsError
+from coordinator_tui.settings import SERVICE_WIDE_KEYS, Settings, SettingsError
 from tests.export_data import Seed, seed_clinic
 from tests.safety_helpers import REPO, child_env
 
@@ -103,13 +103,20 @@ def test_good_values_are_read(tmp_path: Path) -> None:
         "reminder_minutes_before = 0\nminutes_between_buildings = 0\n",
     )
     assert load_settings(path) == Settings(
-        service_name="Regional Rare Disease Hub",
-        timezone="UTC",
-        child_day_end="9:30",
-        reminder_minutes_before=0,
-        minutes_between_buildings=0,
+        service_values={
+            "service_name": "Regional Rare Disease Hub",
+            "timezone": "UTC",
+            "child_day_end": "9:30",
+            "reminder_minutes_before": 0,
+            "minutes_between_buildings": 0,
+        }
     )
     assert load_settings(tmp_path / "absent.toml") == Settings()
+
+
+def test_a_workstations_own_values_are_kept_apart_from_the_services(tmp_path: Path) -> None:
+    path = write_settings(tmp_path, 'export_dir = "/srv/out"\nbackup_dir = "/srv/backups"\n')
+    assert load_settings(path) == Settings(export_dir="/srv/out", backup_dir="/srv/backups")
 
 
 def test_the_readme_example_is_a_valid_settings_file(tmp_path: Path) -> None:
@@ -119,9 +126,10 @@ def test_the_readme_example_is_a_valid_settings_file(tmp_path: Path) -> None:
     assert load_settings(write_settings(tmp_path, example.group(1))) == Settings()
 
 
-def test_the_file_model_has_every_setting() -> None:
-    assert list(SettingsFile.model_fields) == [f.name for f in fields(Settings)]
-    assert Settings(**SettingsFile().model_dump()) == Settings()
+def test_the_file_model_has_every_setting_and_every_older_service_wide_key() -> None:
+    own = [f.name for f in fields(Settings) if f.name != "service_values"]
+    assert sorted(SettingsFile.model_fields) == sorted([*own, *SERVICE_WIDE_KEYS])
+    assert SettingsFile().model_dump(include=set(own)) == {name: getattr(Settings(), name) for name in own}
 
 
 def test_pydantic_is_not_loaded_to_start_without_a_settings_file(tmp_path: Path) -> None:
@@ -143,7 +151,7 @@ PYDANTIC_LOADED_BY_LOAD_SETTINGS = (
     "import sys\n"
     "from coordinator_tui.config import load_settings\n"
     "settings = load_settings()\n"
-    "print(settings.service_name, settings.adult_day_end)\n"
+    "print(settings.service_values['service_name'], settings.service_values['adult_day_end'])\n"
     "print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in {'pydantic', 'pydantic_core'}}))\n"
 )
 
@@ -177,15 +185,15 @@ def test_a_settings_file_checked_once_is_not_checked_again_until_it_changes(tmp_
 
 def test_remembered_values_are_used_only_for_the_same_file_text(tmp_path: Path) -> None:
     path = write_settings(tmp_path, 'adult_day_end = "16:30"\n')
-    assert load_settings(path).adult_day_end == "16:30"
+    assert load_settings(path).service_values["adult_day_end"] == "16:30"
     remembered = tmp_path / "xdg-data" / "coordinator-tui" / "settings-checked.json"
     record = remembered.read_text(encoding="utf-8")
     remembered.write_text(record.replace("16:30", "16:00"), encoding="utf-8")  # an edited record is not trusted
-    assert load_settings(path).adult_day_end == "16:30"
+    assert load_settings(path).service_values["adult_day_end"] == "16:30"
     path.write_text('adult_day_end = "16:45"\n', encoding="utf-8")
-    assert load_settings(path).adult_day_end == "16:45"
+    assert load_settings(path).service_values["adult_day_end"] == "16:45"
     remembered.write_text("not json", encoding="utf-8")
-    assert load_settings(path).adult_day_end == "16:45"
+    assert load_settings(path).service_values["adult_day_end"] == "16:45"
 
 
 # ------------------------------------------------------------------------------------------------------------

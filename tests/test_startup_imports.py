@@ -61,7 +61,7 @@ REAL_COMMAND = textwrap.dedent(
 
         report["guard"] = audit_guard.installed()
         report["title"] = pilot.app.title
-        report["adult_day_end"] = pilot.app.settings.adult_day_end
+        report["service_values"] = pilot.app.settings.service_values
         pilot.app.exit(0)
 
     App._display = first_frame
@@ -89,7 +89,7 @@ def test_the_command_a_nurse_types_shows_patients_before_loading_the_database_st
         "rows": 40,
         "guard": True,
         "title": "National Alström Syndrome Service",
-        "adult_day_end": "17:00",
+        "service_values": {},
         "status": 0,
     }
 
@@ -114,8 +114,10 @@ def test_with_a_service_settings_file_the_first_frame_waits_for_no_checker(
         "frame": [],
         "rows": 40,
         "guard": True,
-        "title": "Northshire Rare Disease Service",
-        "adult_day_end": "16:30",
+        # The file's service-wide values are read (and checked) but not used: the demo database has its service's
+        # details already, so they are ignored (with a warning); the title is the database's service name.
+        "title": "National Alström Syndrome Service",
+        "service_values": {"service_name": "Northshire Rare Disease Service", "adult_day_end": "16:30"},
         "status": 0,
     }
 

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from coordinator_tui.config import Settings
 from coordinator_tui.models import AuditEvent, Patient, TransitionItem, TransitionStatus
 from coordinator_tui.services.errors import ConcurrentEditError
 from coordinator_tui.services.people.patients import archive_patient, create_patient, update_patient
@@ -83,7 +82,7 @@ def due_dates(session: Session, patient: Patient) -> dict[str, dt.date]:
 def service_rules(tmp_path: Path, text: str) -> MilestoneRules:
     path = tmp_path / "service.toml"
     path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return load_rules(Settings(rules_file=str(path)))
+    return load_rules(path.read_text(encoding="utf-8"), path.name)
 
 
 # ------------------------------------------------------------------------------------------------------------

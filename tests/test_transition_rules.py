@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from coordinator_tui.config import Settings
+from coordinator_tui.services.service_details import read_rules_file
 from coordinator_tui.services.transition.milestone_rules import (
     CATEGORIES,
     OWNER_ROLES,
@@ -19,6 +19,7 @@ from coordinator_tui.services.transition.milestone_rules import (
     load_rules_file,
     shipped_rules_path,
 )
+from coordinator_tui.validation import FieldError
 
 # Every rule the issue asks to ship, by id.
 REQUIRED_IDS = {
@@ -157,9 +158,9 @@ def test_service_file_switches_off_changes_and_adds_rules_by_id(tmp_path: Path) 
         """,
         "service.toml",
     )
-    rules = load_rules(Settings(rules_file=str(service)))
+    rules = load_rules(service.read_text(encoding="utf-8"), service.name)
     shipped = load_rules()
-    assert rules.files == (shipped_rules_path(), service)
+    assert rules.files == (shipped_rules_path(), Path(service.name))  # kept as text in the database
     assert not rules["rsg_hello"].enabled
     assert rules["rsg_hello"].title == shipped["rsg_hello"].title  # only the given key changed
     consent = rules["consent_capacity_16"]
@@ -175,7 +176,7 @@ def test_service_file_switches_off_changes_and_adds_rules_by_id(tmp_path: Path) 
 
 def test_service_file_can_replace_the_shipped_rules(tmp_path: Path) -> None:
     service = write(tmp_path, "replace_shipped = true\n" + VALID_RULE, "service.toml")
-    rules = load_rules(Settings(rules_file=str(service)))
+    rules = load_rules(service.read_text(encoding="utf-8"), service.name)
     assert [rule.id for rule in rules.rules] == ["alpha"]
     assert rules.assumed_transfer_age is None
 
@@ -191,16 +192,16 @@ def test_new_rule_in_service_file_needs_every_required_key(tmp_path: Path) -> No
         "service.toml",
     )
     with pytest.raises(RulesError) as info:
-        load_rules(Settings(rules_file=str(service)))
+        load_rules(service.read_text(encoding="utf-8"), service.name)
     problem = info.value.first
-    assert problem.path == service and problem.line == 1
+    assert problem.path == Path(service.name) and problem.line == 1
     assert "'brand_new' is missing" in problem.reason and "category" in problem.reason
     assert "service.toml, line 1" in str(info.value)
 
 
 def test_missing_service_file_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(RulesError, match="not found"):
-        load_rules(Settings(rules_file=str(tmp_path / "nowhere.toml")))
+    with pytest.raises(FieldError, match="there is no file at"):
+        read_rules_file(str(tmp_path / "nowhere.toml"))
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -381,6 +381,9 @@ def test_email_required() -> None:
         ("0303 123 4567", "0303 123 4567"),
         ("0800 123 4567", "0800 123 4567"),
         ("01632 96000", "01632 96000"),  # some 01 numbers have 10 digits
+        ("01214960000", "0121 496 0000"),  # Birmingham, Sheffield: 01x1 and 011x areas are 4 + 3 + 4
+        ("0114 496 0000", "0114 496 0000"),
+        ("01214 960000", "0121 496 0000"),  # kept as a family would dial it, not as typed
     ],
 )
 def test_uk_phone_good(typed: str, tidy: str) -> None:

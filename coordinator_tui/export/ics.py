@@ -32,7 +32,10 @@ start at 0; the caller's transaction commits it together with the files. Breaks 
 have no identity of their own (they move whenever an appointment moves), so as calendar events they would be
 left behind in the family's calendar by a re-import.
 
-Reminders (VALARM, DISPLAY): before each appointment (``Settings.reminder_minutes_before``), and one at 18:00 the
+Every appointment's description ends with whom to call on the day (the service's short name and phone number, from
+its details in the database).
+
+Reminders (VALARM, DISPLAY): before each appointment (the service's ``reminder_minutes_before``), and one at 18:00 the
 evening before day 1, carried by the first appointment of the visit. Triggers are relative to the event start,
 the form every calendar app supports. Cancelled events carry no alarms. Not checked against real apps here: Outlook
 keeps one reminder per event, so the first appointment may show only one of its two; Google Calendar is
@@ -182,6 +185,8 @@ def _appointment_entry(itinerary: Itinerary, item: ItineraryItem, reminder: dt.t
     if item.instructions:
         lines.append(f"Please note: {item.instructions}")
     lines.append(f"{itinerary.clinic_name}{', ' + itinerary.venue if itinerary.venue else ''}")
+    if itinerary.call_on_the_day:
+        lines.append(f"On the day, call {itinerary.call_on_the_day}")
     alarms: tuple[CalendarAlarm, ...] = ()
     if not item.cancelled and reminder > dt.timedelta(0):
         where = f" in {item.location}" if item.location else ""
@@ -243,9 +248,11 @@ def _hotel_entry(item: ItineraryItem) -> CalendarEntry:
     )
 
 
-def calendar_entries(itinerary: Itinerary, reminder_minutes: int = 60) -> list[CalendarEntry]:
-    """The VEVENTs of an itinerary, in itinerary order (breaks are not calendar events)."""
-    reminder = dt.timedelta(minutes=max(reminder_minutes, 0))
+def calendar_entries(itinerary: Itinerary, reminder_minutes: int | None = None) -> list[CalendarEntry]:
+    """The VEVENTs of an itinerary, in itinerary order (breaks are not calendar events). The reminder before each
+    appointment is the service's (``itinerary.reminder_minutes``) unless ``reminder_minutes`` is given."""
+    minutes = itinerary.reminder_minutes if reminder_minutes is None else reminder_minutes
+    reminder = dt.timedelta(minutes=max(minutes, 0))
     entries: list[CalendarEntry] = []
     first_live: tuple[int, ItineraryItem] | None = None
     for item in itinerary.items:
@@ -391,7 +398,7 @@ def render_ics(
 def itinerary_to_ics(
     itinerary: Itinerary,
     *,
-    reminder_minutes: int = 60,
+    reminder_minutes: int | None = None,
     sequences: Mapping[str, int] | None = None,
     stamp: dt.datetime | None = None,
 ) -> bytes:

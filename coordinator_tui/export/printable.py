@@ -92,6 +92,8 @@ def _intro(itinerary: Itinerary) -> list[tuple[str, str]]:
     rows = [("Clinic", itinerary.clinic_name), ("Dates", format_date_range(itinerary.start_date, itinerary.end_date))]
     if itinerary.venue:
         rows.append(("Where", itinerary.venue))
+    if itinerary.call_on_the_day:
+        rows.append(("On the day, call", itinerary.call_on_the_day))
     if itinerary.clinic_cancelled:
         rows.append(("Cancelled", "This clinic has been cancelled."))
     if itinerary.instructions:
@@ -119,8 +121,8 @@ def render_text(itinerary: Itinerary) -> str:
         first, *rest = text.split("\n")
         out.append(f"{label}: {first}")
         out.extend(f"  {line}" for line in rest)
-    if itinerary.service_name:
-        out.append(f"From: {clean_text(itinerary.service_name)}")
+    if itinerary.service_for_families:
+        out.append(f"From: {clean_text(itinerary.service_for_families)}")
     if not itinerary.items:
         out += ["", "No appointments have been booked yet."]
     for day, items in itinerary.days:
@@ -249,6 +251,7 @@ def render_html(itinerary: Itinerary, *, large_print: bool = False) -> str:
         if itinerary.timezone == "Europe/London"
         else f"Times are local time ({itinerary.timezone})."
     )
-    footer = _e(zone_note) + (f"<br>\nFrom: {_e(itinerary.service_name)}" if itinerary.service_name else "")
+    service = itinerary.service_for_families
+    footer = _e(zone_note) + (f"<br>\nFrom: {_e(service)}" if service else "")
     parts += ["</main>", f"<footer><p>{footer}</p></footer>", "</body>", "</html>", ""]
     return "\n".join(parts)

@@ -10,9 +10,10 @@ Signature (for the UI)::
         formats: Iterable[str] = ("ics", "txt", "html"),
         large_print: bool = False,       # HTML in large print for everyone (patients who need it always get it)
         progress_callback: Callable[[int, int], None] | None = None,   # (families done, families in all)
-        *,
-        settings: Settings | None = None,  # reminder_minutes_before; read from settings.toml when None
     ) -> list[Path]                        # the files written, in order
+
+What the itineraries say of the service (its short name, the phone number families call on the day, the reminder
+lead of the calendar files) comes from its details in the database, the same for every coordinator.
 
 Raises ``NotFoundError`` (unknown clinic or patient), ``NotAttendingError`` (a ``NotFoundError``: the patient is
 not invited or has declined), ``ValueError`` (unknown format), ``ExportError`` (the folder or a file cannot be
@@ -40,7 +41,6 @@ from pathlib import Path
 from sqlmodel import Session
 
 from coordinator_tui import clock
-from coordinator_tui.config import Settings, load_settings
 from coordinator_tui.db import Database
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.export.atomic import ExportError, ensure_output_dir, fsync_dir, write_atomic
@@ -104,12 +104,9 @@ def export_itineraries(
     formats: Iterable[str] = FORMATS,
     large_print: bool = False,
     progress_callback: ProgressCallback | None = None,
-    *,
-    settings: Settings | None = None,
 ) -> list[Path]:
     """Write the itineraries of one family (``patient_id``) or of every attending family; see the module notes."""
     chosen = parse_formats(formats)
-    settings = settings or load_settings()
     written: list[Path] = []
     with _session_of(db_or_session) as session:
         itineraries = _itineraries(session, clinic_id, patient_id)  # an unknown clinic or patient: nothing created
@@ -121,7 +118,7 @@ def export_itineraries(
         entries: dict[int, list[CalendarEntry]] = {}
         sequences: dict[str, int] = {}
         if "ics" in chosen and itineraries:
-            entries = {it.patient_id: calendar_entries(it, settings.reminder_minutes_before) for it in itineraries}
+            entries = {it.patient_id: calendar_entries(it) for it in itineraries}
             sequences = assign_sequences(session, clinic_id, entries, now)
         total = len(itineraries)
         for done, (itinerary, stem) in enumerate(zip(itineraries, stems, strict=True), start=1):
@@ -189,14 +186,10 @@ def export_for_screen(
     formats: Iterable[str],
     large_print: bool,
     progress_callback: ProgressCallback | None = None,
-    *,
-    settings: Settings | None = None,
 ) -> ExportOutcome:
     """``export_itineraries`` in a unit of work of its own, an error the user can act on as one line."""
     try:
-        paths = export_itineraries(
-            database, clinic_id, patient_id, out_dir, formats, large_print, progress_callback, settings=settings
-        )
+        paths = export_itineraries(database, clinic_id, patient_id, out_dir, formats, large_print, progress_callback)
     except EXPORT_ERRORS as exc:
         return ExportOutcome(error=one_line(exc))
     return ExportOutcome(paths)

@@ -29,7 +29,6 @@ from sqlmodel import Session, SQLModel
 
 from coordinator_tui import clock
 from coordinator_tui.clinic_time import local_to_utc
-from coordinator_tui.config import Settings
 from coordinator_tui.models import (
     Appointment,
     AppointmentKind,
@@ -49,10 +48,12 @@ from coordinator_tui.models import (
     Professional,
     ProfessionalSetting,
     Room,
+    Service,
     patient_search_key,
 )
-from coordinator_tui.services.people.specialist_service import get_service
 from coordinator_tui.services.safety import audit
+from coordinator_tui.services.safety.records import update_record
+from coordinator_tui.services.service_details import get_service
 from coordinator_tui.validation import nhs_check_digit
 
 GIVEN_NAMES = [
@@ -165,6 +166,23 @@ class _Writer:
                 self.session.execute(sa.insert(m.__table__), rows)  # type: ignore[attr-defined, union-attr]
 
 
+#: The demo service's details: fictional, the phone number from Ofcom's range kept for drama (0121 496 0000-0999).
+DEMO_SERVICE = {
+    "short_name": "Alström clinic",
+    "phone": "0121 496 0000",
+    "address": "Exampleton Children's Hospital\n1 Example Road\nExampleton EX1 1AA",
+}
+
+
+def _demo_service_details(session: Session) -> Service:
+    """The service, with the demo's details filled in (audited, as the Service screen would save them)."""
+    service = get_service(session)
+    if service.settings_moved_on is not None:
+        return service
+    changes = {**DEMO_SERVICE, "settings_moved_on": clock.now()}
+    return update_record(session, Service, service.id, changes, expected_version=service.version)
+
+
 def load_demo(session: Session, *, patients: int = 40, seed: int = 7, professionals: int | None = None) -> DemoSummary:
     """Write the demo data set into an empty database, relative to ``clock.today()``."""
     if session.exec(sa.select(sa.func.count()).select_from(Patient)).one()[0]:  # type: ignore[call-overload]
@@ -173,7 +191,7 @@ def load_demo(session: Session, *, patients: int = 40, seed: int = 7, profession
     today = clock.today()
     bulk = patients > 200
     writer = _Writer(session, bulk)
-    service = get_service(session)
+    service = _demo_service_details(session)
     zone = service.timezone
     professionals = professionals or max(25, patients // 5)
 
@@ -465,14 +483,13 @@ def _add_attendance(
 
 SLOT_MINUTES = 5
 DAY_SLOTS = 8 * 60 // SLOT_MINUTES  # 09:00–17:00
-_DEFAULTS = Settings()
+_DEFAULTS = Service(name="")  # the service's default hours and walking time
 WALK_SLOTS = -(-_DEFAULTS.minutes_between_buildings // SLOT_MINUTES)  # time to walk to the next room
 LUNCH = (12 * 60 + 30 - 9 * 60) // SLOT_MINUTES, 6  # 12:30–13:00 kept free for everyone: first slot, slots
 
 
-def _slot_of(clock_text: str) -> int:
-    hours, minutes = clock_text.split(":")
-    return (int(hours) * 60 + int(minutes) - 9 * 60) // SLOT_MINUTES
+def _slot_of(moment: dt.time) -> int:
+    return (moment.hour * 60 + moment.minute - 9 * 60) // SLOT_MINUTES
 
 
 def _each_day(days: int, first: int, count: int) -> int:

@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.filter import LineFilter
 from textual.screen import Screen
 
+from coordinator_tui.clinic_time import DEFAULT_ZONE
 from coordinator_tui.config import Settings
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.ui.hidden_controls import HiddenControlFilter
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 
     from coordinator_tui.db import Database
     from coordinator_tui.services.people.patient_summary import PatientSummary
+    from coordinator_tui.services.service_details import ServiceDetails
+
+DEFAULT_SERVICE_NAME = "National Alström Syndrome Service"  # the title until the service's details are read
 
 
 def _screen_factory(entry: TopLevelScreen) -> Callable[[], Screen[Any]]:
@@ -101,7 +105,8 @@ class CoordinatorApp(App[int]):
         #: Why the database could not be opened in the background (the app exits with status 1).
         self.startup_error: str | None = None
         self.settings = settings or Settings()
-        self.title = self.settings.service_name
+        # The service's name, from its details in the database once they are read (``_read_service_details``).
+        self.title = DEFAULT_SERVICE_NAME
         self._zone: str | None = None
         self._hidden_controls = HiddenControlFilter()
 
@@ -130,7 +135,33 @@ class CoordinatorApp(App[int]):
             # Once the first screen is drawn: loading the database stack competes with drawing it otherwise.
             self.call_after_refresh(self._open_in_background)
         else:
+            self.call_after_refresh(self._service_details_in_background)
             self.call_after_refresh(self._check_pages_in_background)
+
+    @work(thread=True, exclusive=True, group="service-details")
+    def _service_details_in_background(self) -> None:
+        self._read_service_details()
+
+    def _read_service_details(self) -> None:
+        """The service's details for the title and time zone, off the UI thread; on the first open of a database,
+        an older settings file's service-wide values are moved into them (once), later ignored with a warning."""
+        from coordinator_tui.config import settings_file
+        from coordinator_tui.services.service_details import take_workstation_settings
+
+        try:
+            move = take_workstation_settings(self.database, self.settings, source=str(settings_file()))
+        except DatabaseError as exc:
+            self.call_from_thread(self.notify, str(exc), title="Service details", severity="warning", timeout=10)
+            return
+        self.call_from_thread(self.service_details_changed, move.details)
+        if move.message:
+            severity = "warning" if move.warning else "information"
+            self.call_from_thread(self.notify, move.message, title="Settings", severity=severity, timeout=15)
+
+    def service_details_changed(self, details: ServiceDetails) -> None:
+        """The service's details as read or saved: its name is the title, its time zone the display zone."""
+        self.title = details.name
+        self._zone = details.timezone
 
     @work(thread=True, exclusive=True, group="check-pages")
     def _check_pages_in_background(self) -> None:
@@ -159,6 +190,7 @@ class CoordinatorApp(App[int]):
             self.call_from_thread(self.exit, None, 1)
             return
         self._database_ready.set()
+        self._read_service_details()
         if self._after_open is not None:
             warning = self._after_open(self._database)
             if warning:
@@ -197,14 +229,14 @@ class CoordinatorApp(App[int]):
 
     @property
     def zone(self) -> str:
-        """The service's time zone (from the database, else settings), read once."""
+        """The service's time zone (from its details in the database), read once."""
         if self._zone is None:
             from coordinator_tui.services.people.specialist_service import display_zone
 
             try:
                 self._zone = display_zone(self.database)
-            except Exception:  # the zone is only for display: fall back to settings
-                self._zone = self.settings.timezone
+            except Exception:  # the zone is only for display: fall back to the default zone
+                self._zone = DEFAULT_ZONE
         return self._zone
 
     # ---------------------------------------------------------------------------------------------------------

@@ -15,10 +15,11 @@ Public API (the three steps of building a timetable, load -> solve -> apply, are
 - ``needs_for_patient(session, patient_id) -> list[Need]`` (stored PatientDisciplineNeed rows, else care team
   disciplines plus the data defaults); ``ensure_needs(session, patient_id)`` stores them;
   ``set_need(session, patient_id, discipline, *, minutes=None, needed=None)`` edits one (audited).
-- ``load_instance(session, clinic_id, *, settings=None) -> Instance``: the clinic as plain solver dataclasses:
-  invited/confirmed patients, their needs and every booked appointment of theirs on the clinic days (pinned and
-  arrived ones fixed, the rest ``current``, each keeping its own length and room); the booked appointments of
-  families no longer invited or confirmed are ``outside_plan`` (kept as booked, planned around).
+- ``load_instance(session, clinic_id) -> Instance``: the clinic as plain solver dataclasses (the children's and
+  adults' day hours and the walking time between buildings from the service's details): invited/confirmed
+  patients, their needs and every booked appointment of theirs on the clinic days (pinned and arrived ones fixed,
+  the rest ``current``, each keeping its own length and room); the booked appointments of families no longer
+  invited or confirmed are ``outside_plan`` (kept as booked, planned around).
 - ``solve_instance(instance, *, time_limit=10.0, repair=False, on_solution=None) -> ScheduleResult``: solve (or
   repair) a loaded clinic. It needs no database session, and none should be open while it runs (the solver can
   take minutes; other coordinators must not wait for it).
@@ -43,7 +44,7 @@ from dateutil.relativedelta import relativedelta
 from sqlmodel import Session, col, select
 
 from coordinator_tui.clinic_time import local_to_utc, to_local
-from coordinator_tui.config import Settings, load_settings, shipped_data_file
+from coordinator_tui.config import shipped_data_file
 from coordinator_tui.models import (
     Appointment,
     AppointmentKind,
@@ -67,6 +68,7 @@ from coordinator_tui.services.clinics.timetable_plan import ChangeKind, Timetabl
 from coordinator_tui.services.errors import ConcurrentEditError
 from coordinator_tui.services.people.patients import age_on
 from coordinator_tui.services.safety.records import create_record, get_or_raise, update_record
+from coordinator_tui.services.service_details import ServiceDetails
 
 ROUND_TABLE_DISCIPLINE = "round table"
 ACTIVE_APPOINTMENT = (AppointmentStatus.PROPOSED, AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)
@@ -308,8 +310,8 @@ def due_patients(session: Session, clinic_id: int) -> list[DuePatient]:
     return sorted(out, key=lambda d: (d.due_on, d.name))
 
 
-def available_minutes(session: Session, clinic_id: int, settings: Settings | None = None) -> dict[str, int]:
-    instance = load_instance(session, clinic_id, settings=settings, patients=False)
+def available_minutes(session: Session, clinic_id: int) -> dict[str, int]:
+    instance = load_instance(session, clinic_id, patients=False)
     out: dict[str, int] = defaultdict(int)
     for s in instance.staffing:
         lunch = instance.lunch_minutes if instance.lunch_span(s.start, s.end) else 0
@@ -324,9 +326,9 @@ class InviteProposal:
     already_invited: list[int] = field(default_factory=list)
 
 
-def propose_invitees(session: Session, clinic_id: int, settings: Settings | None = None) -> InviteProposal:
+def propose_invitees(session: Session, clinic_id: int) -> InviteProposal:
     """Due patients, most overdue first, while every discipline's requested minutes fit its hours."""
-    capacity = available_minutes(session, clinic_id, settings)
+    capacity = available_minutes(session, clinic_id)
     used: dict[str, int] = defaultdict(int)
     proposal = InviteProposal()
     invited = session.exec(
@@ -367,19 +369,12 @@ def _minute(t: dt.time) -> int:
     return t.hour * 60 + t.minute
 
 
-def _parse_hhmm(text: str) -> int:
-    hours, minutes = text.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def load_instance(
-    session: Session, clinic_id: int, *, settings: Settings | None = None, patients: bool = True
-) -> sch.Instance:
+def load_instance(session: Session, clinic_id: int, *, patients: bool = True) -> sch.Instance:
     """The clinic as solver dataclasses. It only reads, so it runs in ``Database.read_session`` (no write lock)."""
-    settings = settings or load_settings()
     clinic = _clinic(session, clinic_id)
     service = session.get(Service, clinic.service_id)
-    zone = service.timezone if service else settings.timezone
+    hours = ServiceDetails.of(service)  # the defaults when the clinic's service is gone
+    zone = hours.timezone
     dates = clinic.dates
     day_index = {d: i for i, d in enumerate(dates)}
     rooms = {
@@ -407,9 +402,11 @@ def load_instance(
         days=clinic.days,
         day_start=_minute(clinic.day_start),
         day_end=_minute(clinic.day_end),
-        child_day_end=_parse_hhmm(settings.child_day_end),
-        adult_day_end=_parse_hhmm(settings.adult_day_end),
-        transfer_minutes=settings.minutes_between_buildings,
+        child_day_start=_minute(hours.child_day_start),
+        child_day_end=_minute(hours.child_day_end),
+        adult_day_start=_minute(hours.adult_day_start),
+        adult_day_end=_minute(hours.adult_day_end),
+        transfer_minutes=hours.minutes_between_buildings,
         round_table=bool(service.uses_round_table) if service else False,
         day_labels=[f"day {i + 1} ({d:%a %d/%m})" for i, d in enumerate(dates)],
     )

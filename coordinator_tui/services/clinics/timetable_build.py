@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from coordinator_tui.config import Settings
 from coordinator_tui.models import ClinicEvent
 from coordinator_tui.services.clinics import clinic_planning, timetable_plan
 from coordinator_tui.services.clinics import scheduling as sch
@@ -94,9 +93,9 @@ def parse_time_limit(text: str) -> float:
 # ------------------------------------------------------------------------------------------------------------
 
 
-def load_for_build(database: Database, clinic_id: int, *, settings: Settings | None = None) -> sch.Instance:
+def load_for_build(database: Database, clinic_id: int) -> sch.Instance:
     """Step 1: the clinic as solver dataclasses, read in a read session (no write lock)."""
-    return database.read(clinic_planning.load_instance, clinic_id, settings=settings)
+    return database.read(clinic_planning.load_instance, clinic_id)
 
 
 def solve_loaded(
@@ -137,14 +136,13 @@ def build_timetable(
     time_limit: float = DEFAULT_TIME_LIMIT,
     repair: bool = False,
     on_solution: Callable[[float, float], None] | None = None,
-    settings: Settings | None = None,
     seed: int = 0,
     deterministic: bool = False,
 ) -> tuple[sch.Instance, sch.ScheduleResult | None]:
     """Steps 1 and 2 in one call: load in a read session, then solve with no session open; nothing is written.
 
     Review the result, then ``apply_timetable``: it refuses appointments changed since the clinic was read."""
-    instance = load_for_build(database, clinic_id, settings=settings)
+    instance = load_for_build(database, clinic_id)
     result = solve_loaded(
         instance,
         time_limit=time_limit,
@@ -172,11 +170,10 @@ def build_for_review(
     time_limit: float = DEFAULT_TIME_LIMIT,
     repair: bool = False,
     on_solution: Callable[[float, float], None] | None = None,
-    settings: Settings | None = None,
 ) -> BuiltTimetable:
     """Load and solve (``build_timetable``), then review the result: what the build screen shows."""
     instance, result = build_timetable(
-        database, clinic_id, time_limit=time_limit, repair=repair, on_solution=on_solution, settings=settings
+        database, clinic_id, time_limit=time_limit, repair=repair, on_solution=on_solution
     )
     return BuiltTimetable(instance, result, review_build(instance, result) if result is not None else None)
 
@@ -186,12 +183,12 @@ def build_for_review(
 # ------------------------------------------------------------------------------------------------------------
 
 
-def timetable_overview(database: Database, clinic_id: int, *, settings: Settings | None = None) -> ClinicOverview:
+def timetable_overview(database: Database, clinic_id: int) -> ClinicOverview:
     """The clinic's name and how much there is to place, read without the write lock."""
     with database.read_session() as session:
         clinic = session.get(ClinicEvent, clinic_id)
         name = clinic.name if clinic is not None else f"clinic {clinic_id}"
-        instance = clinic_planning.load_instance(session, clinic_id, settings=settings)
+        instance = clinic_planning.load_instance(session, clinic_id)
     return ClinicOverview(
         name=name,
         families=len(instance.patients),

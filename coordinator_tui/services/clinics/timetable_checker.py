@@ -49,7 +49,7 @@ def _round_up(minutes: int) -> int:
 def _family_hours(instance: Instance, patient_id: int, day: int) -> tuple[int, int]:
     """Earliest start and latest end for the family that day (may be empty: start >= end)."""
     patient = instance.patients[patient_id]
-    start = instance.day_start
+    start = max(instance.day_start, instance.child_day_start if patient.is_child else instance.adult_day_start)
     end = min(instance.day_end, instance.child_day_end if patient.is_child else instance.adult_day_end)
     if day == 0 and patient.arrival is not None:
         start = max(start, patient.arrival)

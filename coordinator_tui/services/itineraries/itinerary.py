@@ -120,6 +120,9 @@ class Itinerary:
     timezone: str
     dates: tuple[dt.date, ...]
     items: tuple[ItineraryItem, ...]
+    service_short_name: str = ""  # what families call the service (the full name when empty)
+    service_phone: str = ""  # the number families call on the day
+    reminder_minutes: int = 60  # the calendar reminder before each appointment
     instructions: str = ""  # the attendance's family-facing instructions
     large_print: bool = False  # the patient's recorded need
     clinic_cancelled: bool = False
@@ -142,6 +145,21 @@ class Itinerary:
     @property
     def appointments(self) -> tuple[ItineraryItem, ...]:
         return tuple(i for i in self.items if i.kind is ItemKind.APPOINTMENT)
+
+    @property
+    def service_for_families(self) -> str:
+        """The service as families know it: its short name, else its name."""
+        return self.service_short_name or self.service_name
+
+    @property
+    def call_on_the_day(self) -> str:
+        """'Alström clinic on 0121 496 0000': whom families call on the day, shown on every itinerary (after
+        "On the day, call"); empty without a phone number."""
+        if not self.service_phone:
+            return ""
+        return (
+            f"{self.service_for_families} on {self.service_phone}" if self.service_for_families else self.service_phone
+        )
 
     @property
     def title(self) -> str:
@@ -191,9 +209,7 @@ def build_clinic_itineraries(
     clinic = session.get(ClinicEvent, clinic_id)
     if clinic is None:
         raise NotFoundError(f"no clinic with id {clinic_id}")
-    service = session.get(Service, clinic.service_id)
-    service_name = service.name if service is not None else ""
-    zone_name = service.timezone if service is not None else "Europe/London"
+    service = _FamilyFacing.of(session.get(Service, clinic.service_id))
 
     query = (
         select(ClinicAttendance, Patient)
@@ -240,8 +256,7 @@ def build_clinic_itineraries(
     return [
         _assemble(
             clinic,
-            service_name,
-            zone_name,
+            service,
             attendance,
             patient,
             by_patient.get(patient.id or 0, []),
@@ -252,10 +267,26 @@ def build_clinic_itineraries(
     ]
 
 
+@dataclass(frozen=True)
+class _FamilyFacing:
+    """What an itinerary shows of the service (from its details in the database)."""
+
+    name: str = ""
+    short_name: str = ""
+    phone: str = ""
+    timezone: str = "Europe/London"
+    reminder_minutes: int = 60
+
+    @classmethod
+    def of(cls, service: Service | None) -> _FamilyFacing:
+        if service is None:
+            return cls()
+        return cls(service.name, service.short_name, service.phone, service.timezone, service.reminder_minutes_before)
+
+
 def _assemble(
     clinic: ClinicEvent,
-    service_name: str,
-    zone_name: str,
+    service: _FamilyFacing,
     attendance: ClinicAttendance,
     patient: Patient,
     appointments: Iterable[Appointment],
@@ -263,6 +294,7 @@ def _assemble(
     rooms: dict[int | None, Room],
 ) -> Itinerary:
     assert clinic.id is not None and patient.id is not None
+    zone_name = service.timezone
     tz = zone(zone_name)
     clinic_cancelled = clinic.status == ClinicStatus.CANCELLED
 
@@ -376,8 +408,11 @@ def _assemble(
         family_name=patient.family_name,
         clinic_name=clinic.name,
         venue=clinic.venue,
-        service_name=service_name,
+        service_name=service.name,
         timezone=zone_name,
+        service_short_name=service.short_name,
+        service_phone=service.phone,
+        reminder_minutes=service.reminder_minutes,
         dates=tuple(clinic.dates),
         items=tuple(item for _, item in keyed),
         instructions=attendance.family_instructions,

@@ -27,10 +27,9 @@ from coordinator_tui import clock
 from coordinator_tui.models import Patient, TransitionItem, TransitionStatus
 from coordinator_tui.services.transition import engine
 from coordinator_tui.services.transition.engine import OPEN_STATUSES
-from coordinator_tui.services.transition.milestone_rules import MilestoneRules, RulesError, load_rules
+from coordinator_tui.services.transition.milestone_rules import MilestoneRules, RulesError
 
 if TYPE_CHECKING:
-    from coordinator_tui.config import Settings
     from coordinator_tui.db import Database
 
 
@@ -252,10 +251,13 @@ class MilestoneRulesForSaving:
     problem: str = ""
 
 
-def rules_for_saving(settings: Settings | None) -> MilestoneRulesForSaving:
-    """Read the milestone rules (from ``settings``' file, else the built-in ones) for re-dating after a save."""
+def rules_for_saving(database: Database) -> MilestoneRulesForSaving:
+    """Read the milestone rules (the shipped ones with the service's own from the database layered on top) for
+    re-dating after a save."""
+    from coordinator_tui.services.service_details import service_rules
+
     try:
-        return MilestoneRulesForSaving(load_rules(settings))
+        return MilestoneRulesForSaving(service_rules(database))
     except RulesError as exc:
         return MilestoneRulesForSaving(None, str(exc))
 
@@ -276,14 +278,13 @@ def set_item_status(
     *,
     expected_version: int | None,
     rules: MilestoneRulesForSaving | None,
-    settings: Settings | None = None,
     reason: str = "",
     completed_on: dt.date | None = None,
 ) -> SavedItem:
     """Change an item's status (``engine.set_status``) in one unit of work, re-dating the items that follow.
 
-    ``rules`` are the rules read for an earlier save (None: read them now from ``settings``)."""
-    rules = rules if rules is not None else rules_for_saving(settings)
+    ``rules`` are the rules read for an earlier save (None: read them now from the database)."""
+    rules = rules if rules is not None else rules_for_saving(database)
     item = database.write(
         engine.set_status,
         item_id,

@@ -1,8 +1,8 @@
 """Milestone rules: read and check the TOML files that say which transition steps fall due when.
 
 The shipped rules are ``data/milestones.toml`` (facts and their public sources are cited there, not here). A
-service may keep its own rules file (``Settings.rules_file``); it is **layered on top of the shipped file by
-milestone id**:
+service may keep its own rules (a file read once and kept as text in the database, ``Service.milestone_rules``,
+see ``services.service_details``); they are **layered on top of the shipped file by milestone id**:
 
 - an entry whose ``id`` is already shipped changes only the keys it gives (e.g. ``enabled = false`` switches the
   rule off; ``lead_time = { months = 3 }`` changes just its lead time);
@@ -39,10 +39,11 @@ century: 100 years, 1200 months or 36600 days)::
 A rule may be relative to another (``after_milestone``) but not to a repeating one, and never in a cycle. A rule
 switched off still dates the rules relative to it; it just puts no item on checklists.
 
-``load_rules(settings)`` returns the checked ``MilestoneRules``; any problem raises ``RulesError`` whose message
-names each file, line (where it can be found, ``toml_files.TomlLines``) and reason. What one entry can say about
-itself is checked by the models; what needs the whole layered set (required keys of a new rule, references,
-repeats, cycles) by ``_merge`` and ``_check_set``.
+``load_rules(service_rules, name)`` returns the checked ``MilestoneRules``; any problem raises ``RulesError`` whose
+message names each file (the service's rules by the name of the file they were read from), line (where it can be
+found, ``toml_files.TomlLines``) and reason. What one entry can say about itself is checked by the models; what
+needs the whole layered set (required keys of a new rule, references, repeats, cycles) by ``_merge`` and
+``_check_set``.
 """
 
 from __future__ import annotations
@@ -58,14 +59,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from dateutil.relativedelta import relativedelta
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
-from coordinator_tui.config import Settings, shipped_data_file
+from coordinator_tui.config import shipped_data_file
 from coordinator_tui.services.transition import school_year
-from coordinator_tui.toml_files import TomlFileError, TomlLines, explain, read_toml
+from coordinator_tui.toml_files import TomlFileError, TomlLines, explain, parse_toml, read_toml
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
 
 SHIPPED_RULES_FILE = "milestones.toml"
+SERVICE_RULES_NAME = "the service's milestone rules"
 
 CATEGORIES: tuple[str, ...] = (
     "health",
@@ -450,9 +452,11 @@ class _ParsedFile:
     entries: list[_Entry]
 
 
-def _read_file(path: Path, problems: list[RuleProblem]) -> _ParsedFile | None:
+def _read_file(path: Path, problems: list[RuleProblem], text: str | None = None) -> _ParsedFile | None:
+    """The checked entries of the rules file at ``path``, or of ``text`` (rules kept in the database, ``path``
+    naming the file they came from) when given."""
     try:
-        text, raw = read_toml(path)
+        text, raw = read_toml(path) if text is None else (text, parse_toml(text))
     except TomlFileError as exc:
         problems.append(RuleProblem(path, exc.line, f"rules file {exc.reason}"))
         return None
@@ -634,12 +638,16 @@ def shipped_rules_path() -> Path:
     return shipped_data_file(SHIPPED_RULES_FILE)
 
 
-def load_rules_files(paths: Iterable[Path]) -> MilestoneRules:
-    """Load rules files layered in order (later files change or add rules by id). Raises ``RulesError``."""
+def load_rules_files(paths: Iterable[Path | RulesText]) -> MilestoneRules:
+    """Load rules files (or rules kept as text) layered in order (later ones change or add rules by id). Raises
+    ``RulesError``."""
     problems: list[RuleProblem] = []
     parsed: list[_ParsedFile] = []
-    for path in paths:
-        result = _read_file(Path(path), problems)
+    for source in paths:
+        if isinstance(source, RulesText):
+            result = _read_file(Path(source.name), problems, source.text)
+        else:
+            result = _read_file(Path(source), problems)
         if result is None:
             continue
         if result.top.get("replace_shipped"):
@@ -666,9 +674,18 @@ def load_rules_file(path: Path) -> MilestoneRules:
     return load_rules_files([path])
 
 
-def load_rules(settings: Settings | None = None) -> MilestoneRules:
-    """The shipped rules with the service's own file (``settings.rules_file``), if any, layered on top."""
-    paths = [shipped_rules_path()]
-    if settings is not None and settings.rules_file:
-        paths.append(Path(settings.rules_file).expanduser())
-    return load_rules_files(paths)
+@dataclass(frozen=True)
+class RulesText:
+    """A rules file's text kept elsewhere (the service's rules in the database), named by the file it came from."""
+
+    text: str
+    name: str = SERVICE_RULES_NAME
+
+
+def load_rules(service_rules: str = "", name: str = "") -> MilestoneRules:
+    """The shipped rules with the service's own rules (TOML text, ``Service.milestone_rules``), if any, layered on
+    top; ``name`` is the file they were read from, for the messages."""
+    sources: list[Path | RulesText] = [shipped_rules_path()]
+    if service_rules.strip():
+        sources.append(RulesText(service_rules, name or SERVICE_RULES_NAME))
+    return load_rules_files(sources)

@@ -63,6 +63,8 @@ STATUS_TEXT = {"planned": "planned", "confirmed": "✓ confirmed", "cancelled": 
 class ClinicListTable(DataTable[Text]):
     """The clinic list; Enter opens the highlighted clinic (listed by F1 and in the hint line)."""
 
+    HELP_TITLE = "Clinic list"
+
     # Not in the footer: whether a focused DataTable subclass shows it there varied from run to run (Textual 8);
     # the hint line under the list says "Enter opens a clinic" instead.
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -237,7 +237,6 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
             formats=formats,
             large_print=self.large_print,
             progress_callback=progress if self.whole_clinic else None,
-            settings=self.coordinator.settings,
         )
         self.run_use_case(
             use_case, partial(self._export_done, folder), failed="Not exported", group="export", exclusive=True

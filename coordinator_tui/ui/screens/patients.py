@@ -19,6 +19,7 @@ from coordinator_tui.errors import DatabaseError
 from coordinator_tui.services.people.patient_summary import PAGE_SIZE
 from coordinator_tui.ui.background import RunsUseCases
 from coordinator_tui.ui.screens.base import CoordinatorScreen
+from coordinator_tui.ui.widgets.getting_started import GettingStarted
 from coordinator_tui.ui.widgets.row_table import RowTable
 from coordinator_tui.ui.widgets.tables import FilterInput
 from coordinator_tui.validation import format_nhs_number, format_uk_date
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from coordinator_tui.db import Database
     from coordinator_tui.models import Patient
     from coordinator_tui.services.people.patient_summary import PatientSummary
+    from coordinator_tui.services.setup_progress import SetupProgress
 
 # The home screen is the first thing on screen: the database stack (SQLModel, the services) is imported by the
 # loading worker, off the UI thread, not when this module loads.
@@ -144,12 +146,26 @@ class PatientFilter(FilterInput):
             self.app.post_message(events.Key(key.key, key.character))
 
 
+NEW_PATIENT_KEY = "^n"  # ctrl+n: works while the filter box has the focus (n is typed into it)
+
+
+def empty_list_text(filter_text: str) -> str:
+    """What the patient list says when it shows no one."""
+    if filter_text.strip():
+        return (
+            f"No patient matches “{' '.join(filter_text.split())[:60]}”. "
+            f"Esc clears the filter; {NEW_PATIENT_KEY} adds a new patient."
+        )
+    return f"No patients yet: press {NEW_PATIENT_KEY} (ctrl+n) to add the first one."
+
+
 class PatientsScreen(CoordinatorScreen):
-    """Type to filter; ↓ or Enter to pick; n for a new patient."""
+    """Type to filter; ↓ or Enter to pick; ctrl+n (or n from the list) for a new patient."""
 
     screen_title = "Patients"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "new_patient", "New patient"),
+        Binding("ctrl+n", "new_patient", "New patient", key_display=NEW_PATIENT_KEY),
+        Binding("n", "new_patient", "New patient", show=False),
         Binding("slash", "focus_filter", "Find", key_display="/"),
         Binding("ctrl+r", "reload", "Reload", show=False),
     ]
@@ -172,9 +188,13 @@ class PatientsScreen(CoordinatorScreen):
             yield PatientFilter(placeholder="name, NHS number or hospital number", id="patient-filter")
             yield Static("", id="patient-count", classes="filter-count")
         yield PatientTable(id="patients-table")
+        yield Static("", id="patients-empty", classes="hint")
+        yield GettingStarted(id="getting-started")
 
     def on_mount(self) -> None:
+        self.query_one("#patients-empty", Static).display = False
         self._set_columns()
+        self.load_setup_progress()
         first_page = self.coordinator.take_first_page()
         if first_page is None:
             self.load("")
@@ -237,6 +257,10 @@ class PatientsScreen(CoordinatorScreen):
             ((str(summary.patient_id), summary_row(summary, self._columns_for)) for summary in rows),
             keep=str(keep) if keep is not None else None,
         )
+        table.display = bool(rows)
+        empty = self.query_one("#patients-empty", Static)
+        empty.display = not rows
+        empty.update(empty_list_text(self.shown_text or ""))
         count = len(rows)
         shown = f"first {count}" if count >= PAGE_SIZE else f"{count}"
         noun = "patient" if count == 1 else "patients"
@@ -304,6 +328,27 @@ class PatientsScreen(CoordinatorScreen):
 
     def action_reload(self) -> None:
         self.load(self.filter_text)
+        self.load_setup_progress()
+
+    def load_setup_progress(self) -> None:
+        """Read how far setting up the service has got (off the UI thread), for the Getting started panel."""
+
+        def read(database: Database) -> SetupProgress:
+            # Imported here, off the UI thread: the database stack is not loaded before the first frame.
+            from coordinator_tui.services.setup_progress import setup_progress
+
+            return setup_progress(database)
+
+        self.run_use_case(
+            read,
+            self._show_setup_progress,
+            failed="Could not read the set-up steps",
+            group="setup-progress",
+            exclusive=True,
+        )
+
+    def _show_setup_progress(self, progress: SetupProgress) -> None:
+        self.query_one(GettingStarted).show_progress(progress)
 
     def action_new_patient(self) -> None:
         from coordinator_tui.services.people.patient_forms import save_new_patient
@@ -324,11 +369,14 @@ class PatientsScreen(CoordinatorScreen):
         self.notify(f"Registered {patient.full_name}.", title="Saved")
         self._select_after_load = patient.id
         self.load(self.filter_text)
+        self.load_setup_progress()
 
     def on_screen_suspend(self) -> None:
         self._left = True
 
     def on_screen_resume(self) -> None:
         # Back from a record or another screen: show what changed meanwhile (not when first shown: its rows are new).
-        if self.is_mounted and self.rows and self._left:
-            self.load(self.filter_text)
+        if self.is_mounted and self._left:
+            self.load_setup_progress()  # a step may have been done on another screen
+            if self.rows:
+                self.load(self.filter_text)

@@ -157,7 +157,7 @@ class TimetableBuildScreen(ModalScreen[bool], RunsUseCases):
     # -- overview -----------------------------------------------------------------------------------------
 
     def _load_overview(self) -> None:
-        use_case = partial(build.timetable_overview, clinic_id=self.clinic_id, settings=self.coordinator.settings)
+        use_case = partial(build.timetable_overview, clinic_id=self.clinic_id)
         self.run_use_case(use_case, self._show_overview, failed="Could not load the clinic", on_error=self._show_error)
 
     def _show_overview(self, overview: ClinicOverview) -> None:
@@ -257,7 +257,6 @@ class TimetableBuildScreen(ModalScreen[bool], RunsUseCases):
             time_limit=limit,
             repair=self.repair,
             on_solution=on_solution,
-            settings=self.coordinator.settings,
         )
         self.run_use_case(
             use_case,

@@ -12,7 +12,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static
+from textual.scroll_view import ScrollView
+from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, Tabs, TextArea
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,17 @@ class HelpEntry:
     available: bool = True
 
 
+#: What a widget without a ``HELP_TITLE`` is called in the help, by the kind of widget it is (never its class name).
+KIND_TITLES: tuple[tuple[type[DOMNode], str], ...] = (
+    (DataTable, "List"),
+    (Input, "Text box"),
+    (TextArea, "Text box"),
+    (Tabs, "Tabs"),
+    (TabbedContent, "Tabs"),
+    (ScrollView, "List"),
+)
+
+
 def _section_name(node: DOMNode, screen: Screen[object]) -> str:
     if node is screen.app:
         return "Everywhere"
@@ -31,7 +43,7 @@ def _section_name(node: DOMNode, screen: Screen[object]) -> str:
     help_title = getattr(node, "HELP_TITLE", None)
     if help_title:
         return str(help_title)
-    return type(node).__name__
+    return next((title for kind, title in KIND_TITLES if isinstance(node, kind)), "This part of the screen")
 
 
 def _description(binding: Binding) -> str:
@@ -152,7 +164,7 @@ class HelpScreen(ModalScreen[None]):
 
     @classmethod
     def for_screen(cls, screen: Screen[object]) -> HelpScreen:
-        title = getattr(screen, "screen_title", None) or screen.sub_title or type(screen).__name__
+        title = getattr(screen, "screen_title", None) or screen.sub_title or "This screen"
         return cls(str(title), collect_bindings(screen))
 
     def compose(self) -> ComposeResult:

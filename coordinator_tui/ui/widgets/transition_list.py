@@ -375,10 +375,10 @@ class TransitionList(Vertical, RunsUseCases):
         item_id, version = item.id, item.version
         assert item_id is not None
 
-        rules, settings = self._rules, self.coordinator.settings
+        rules = self._rules
 
         def save(database: Database) -> SavedItem:
-            return set_item_status(database, item_id, status, expected_version=version, rules=rules, settings=settings)
+            return set_item_status(database, item_id, status, expected_version=version, rules=rules)
 
         if item.status in FINISHED and status not in FINISHED:
             cleared = (
@@ -410,7 +410,7 @@ class TransitionList(Vertical, RunsUseCases):
         item = row.item
         item_id, version = item.id, item.version
         assert item_id is not None
-        rules, settings = self._rules, self.coordinator.settings
+        rules = self._rules
 
         def save(database: Database, values: dict[str, Any]) -> SavedItem:
             day = parse_uk_date(values.get("completed_on", ""), "completed_on", allow_future=False)
@@ -421,7 +421,6 @@ class TransitionList(Vertical, RunsUseCases):
                 expected_version=version,
                 completed_on=day,
                 rules=rules,
-                settings=settings,
             )
 
         current = item.completed_on or clock.today()
@@ -435,7 +434,7 @@ class TransitionList(Vertical, RunsUseCases):
         item = row.item
         item_id, version = item.id, item.version
         assert item_id is not None
-        rules, settings = self._rules, self.coordinator.settings
+        rules = self._rules
 
         def save(database: Database, values: dict[str, Any]) -> SavedItem:
             return set_item_status(
@@ -445,7 +444,6 @@ class TransitionList(Vertical, RunsUseCases):
                 expected_version=version,
                 reason=values.get("reason", ""),
                 rules=rules,
-                settings=settings,
             )
 
         fields = [

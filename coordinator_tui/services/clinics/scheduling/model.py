@@ -111,7 +111,9 @@ class Instance:
     days: int = 2
     day_start: int = 9 * 60
     day_end: int = 17 * 60
+    child_day_start: int = 9 * 60
     child_day_end: int = 16 * 60
+    adult_day_start: int = 9 * 60
     adult_day_end: int = 17 * 60
     lunch_start: int = 12 * 60
     lunch_end: int = 14 * 60
@@ -136,7 +138,7 @@ class Instance:
     def patient_window(self, patient_id: int, day: int) -> tuple[int, int] | None:
         """The minutes a family can be seen on a day (on the 5-minute grid), or None."""
         p = self.patients[patient_id]
-        lo = self.day_start
+        lo = max(self.day_start, self.child_day_start if p.is_child else self.adult_day_start)
         hi = min(self.day_end, self.child_day_end if p.is_child else self.adult_day_end)
         if day == 0 and p.arrival is not None:
             lo = max(lo, p.arrival)
