@@ -31,6 +31,7 @@ from coordinator_tui.models import (
 )
 from coordinator_tui.services.itineraries.itinerary import ItemKind, Itinerary, ItineraryItem
 from coordinator_tui.validation import nhs_check_digit
+from tests.venue_helpers import clinic_room
 
 ZONE = "Europe/London"
 _nhs_counter = itertools.count(100001)
@@ -172,10 +173,8 @@ def seed_clinic(
     )
     session.add(clinic)
     session.flush()
-    eye = Room(clinic_event_id=clinic.id, name="Room 3", building="Eye Block")
-    main = Room(clinic_event_id=clinic.id, name="Seminar room", building="Main building")
-    session.add_all([eye, main])
-    session.flush()
+    eye = clinic_room(session, clinic, "Room 3", "Eye Block")
+    main = clinic_room(session, clinic, "Seminar room", "Main building")
     eyes = add_professional(session, "Nora", "Fictional", "Ophthalmology")
     ears = add_professional(session, "Olu", "Madeup", "Audiology", title="")
     heart = add_professional(session, "Priya", "Placeholder", "Cardiology")
@@ -281,9 +280,7 @@ def seed_simple_clinic(session: Session, start: dt.date, times: list[tuple[int, 
     clinic = ClinicEvent(service_id=service.id, name="Clock-change clinic", start_date=start, days=2)
     session.add(clinic)
     session.flush()
-    room = Room(clinic_event_id=clinic.id, name="Room 1", building="Main")
-    session.add(room)
-    session.flush()
+    room = clinic_room(session, clinic, "Room 1", "Main")
     patient = add_patient(session, "Ben", "Clockchange")
     session.add(
         ClinicAttendance(

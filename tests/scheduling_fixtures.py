@@ -28,6 +28,7 @@ from coordinator_tui.services.clinics.scheduling import (
     StaffDay,
 )
 from coordinator_tui.services.safety.records import create_record
+from tests.venue_helpers import clinic_room
 
 H = 60
 
@@ -171,7 +172,7 @@ def make_clinic(
         prof = create_record(
             session, Professional(title="Dr", given_name="Test", family_name=f"Clinician{i}", discipline=disc)
         )
-        room = create_record(session, Room(clinic_event_id=clinic.id, name=f"Room {i}", building=building))
+        room = clinic_room(session, clinic, f"Room {i}", building)
         rows.professionals[disc] = prof
         rows.rooms[disc] = room
         if staffing:

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlmodel import Session, select
 
-from coordinator_tui.models import AuditEvent, ClinicEvent, ClinicStatus, Room, Service
+from coordinator_tui.models import AuditAction, AuditEvent, ClinicEvent, ClinicStatus, Room, Service
 from coordinator_tui.services.clinics.clinic_series import (
     SeriesError,
     bank_holidays,
@@ -17,6 +17,7 @@ from coordinator_tui.services.clinics.clinic_series import (
     move_clinic,
     plan_dates,
 )
+from coordinator_tui.services.clinics.venues import add_venue, clinic_rooms
 from coordinator_tui.services.safety.records import create_record
 
 
@@ -66,6 +67,7 @@ def service(session: Session) -> Service:
 
 def test_create_series_move_and_drop_are_audited(session: Session, service: Service) -> None:
     assert service.id is not None
+    venue = add_venue(session, {"name": "Test Children's Hospital"})
     dates = plan_dates(every_n_months_on(-1, 0, start=dt.date(2027, 3, 1), interval=2, count=2))
     events = create_series(
         session,
@@ -79,9 +81,16 @@ def test_create_series_move_and_drop_are_audited(session: Session, service: Serv
     )
     assert [e.start_date for e in events] == [dt.date(2027, 4, 5), dt.date(2027, 6, 7)]
     assert len({e.series_id for e in events}) == 1
-    assert len(session.exec(select(Room)).all()) == 4
+    # The rooms are the venue's catalogue rooms, used by both clinics of the series.
+    assert sorted((r.building, r.name) for r in session.exec(select(Room)).all()) == [
+        ("Eye and Ear", "Eye clinic"),
+        ("Main", "Room 1"),
+    ]
+    for event in events:
+        assert event.venue == "Test Children's Hospital" and event.venue_id == venue.id
+        assert [r.name for r in clinic_rooms(session, event.id)] == ["Eye clinic", "Room 1"]  # type: ignore[arg-type]
     audited = session.exec(select(AuditEvent).where(AuditEvent.entity == "clinicevent")).all()
-    assert len(audited) == 2
+    assert [a.action for a in audited] == [AuditAction.CREATE, AuditAction.UPDATE] * 2  # created, then its venue
 
     with pytest.raises(SeriesError, match="Spring Bank Holiday"):
         move_clinic(session, events[1].id, dt.date(2027, 5, 31))  # type: ignore[arg-type]
@@ -91,4 +100,4 @@ def test_create_series_move_and_drop_are_audited(session: Session, service: Serv
     dropped = drop_clinic(session, events[0].id)  # type: ignore[arg-type]
     assert dropped.status == ClinicStatus.CANCELLED
     assert session.get(ClinicEvent, events[0].id) is not None
-    assert len(session.exec(select(AuditEvent).where(AuditEvent.entity == "clinicevent")).all()) == 4
+    assert len(session.exec(select(AuditEvent).where(AuditEvent.entity == "clinicevent")).all()) == 6

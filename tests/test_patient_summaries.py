@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session
 
 from coordinator_tui.models import TransitionItem, TransitionStatus
-from coordinator_tui.services.clinics import clinics
+from coordinator_tui.services.clinics import clinics, venues
 from coordinator_tui.services.people import care_team, patients, professionals
 from coordinator_tui.validation import nhs_check_digit
 from tests.postgres_server import both_databases
@@ -42,6 +42,8 @@ def _patient(session: Session, family: str, n: int, born: dt.date = dt.date(2012
 
 
 def _clinic(session: Session, name: str, start: dt.date) -> int:
+    if not venues.load_catalogue(session).venues:
+        venues.add_venue(session, {"name": "Test Hall"})
     event = clinics.create_clinic_event(session, {"name": name, "start_date": start, "days": 2, "venue": "Test Hall"})
     assert event.id is not None
     return event.id

@@ -39,6 +39,7 @@ from coordinator_tui.models import (
     CareTeamMember,
     ClinicAttendance,
     ClinicEvent,
+    ClinicRoom,
     ClinicStaffing,
     ClinicStatus,
     Contact,
@@ -49,6 +50,7 @@ from coordinator_tui.models import (
     ProfessionalSetting,
     Room,
     Service,
+    Venue,
     patient_search_key,
 )
 from coordinator_tui.services.safety import audit
@@ -137,6 +139,8 @@ class _Writer:
         self.next_ids: dict[type[SQLModel], int] = {}
         self.busy_slots: dict[tuple[int, int], int] = {}  # (clinic, professional) -> bitmask of taken slots
         self.rooms: dict[int, list[int]] = {}  # clinic -> room ids
+        self.venue: Venue | None = None  # the demo's one venue, with a room for each centre professional
+        self.venue_rooms: list[int] = []
 
     def add(self, record: SQLModel) -> SQLModel:
         if not self.bulk:
@@ -157,8 +161,8 @@ class _Writer:
 
     def flush(self, model: type[SQLModel] | None = None) -> None:
         order = [
-            Patient, Contact, Professional, CareTeamMember, ClinicEvent, Room, ClinicStaffing, ClinicAttendance,
-            Appointment, AppointmentProfessional,
+            Patient, Contact, Professional, CareTeamMember, Venue, Room, ClinicEvent, ClinicRoom, ClinicStaffing,
+            ClinicAttendance, Appointment, AppointmentProfessional,
         ]  # fmt: skip
         for m in [model] if model else order:
             rows = self.pending.pop(m, [])  # type: ignore[arg-type]
@@ -400,27 +404,23 @@ def _add_clinic(
     zone: str,
     past: bool = False,
 ) -> ClinicEvent:
+    venue, venue_rooms = _demo_venue(writer, service_id, centre)
     clinic = writer.add(
         ClinicEvent(
             service_id=service_id,
             name=name,
-            venue="Exampleton Children's Hospital, Outpatients",
+            venue_id=venue.id,
+            venue=venue.name,
             start_date=start,
             days=2,
             status=ClinicStatus.CONFIRMED if past or n < 2 else ClinicStatus.PLANNED,
             series_id="demo-2026" if not past else "",
         )
     )
-    # One room per centre professional: the eye clinic and audiology suite in the children's building.
     room_ids: list[int] = []
-    for index, pro in enumerate(centre):
-        if pro.discipline == "ophthalmology":
-            room = Room(clinic_event_id=clinic.id, name="Eye Clinic", building="Children's Building")  # type: ignore[arg-type]
-        elif pro.discipline == "audiology":
-            room = Room(clinic_event_id=clinic.id, name="Audiology Suite", building="Children's Building")  # type: ignore[arg-type]
-        else:
-            room = Room(clinic_event_id=clinic.id, name=f"Room {index + 1}", building="Outpatients")  # type: ignore[arg-type]
-        room_ids.append(writer.add(room).id)  # type: ignore[attr-defined]
+    for pro, room_id in zip(centre, venue_rooms, strict=True):
+        writer.add(ClinicRoom(clinic_event_id=clinic.id, room_id=room_id))  # type: ignore[arg-type]
+        room_ids.append(room_id)
         for day in clinic.dates:  # type: ignore[attr-defined]
             writer.add(
                 ClinicStaffing(
@@ -434,6 +434,26 @@ def _add_clinic(
             )
     writer.rooms[clinic.id] = room_ids  # type: ignore[index]
     return clinic  # type: ignore[return-value]
+
+
+DEMO_VENUE = "Exampleton Children's Hospital, Outpatients"
+
+
+def _demo_venue(writer: _Writer, service_id: int, centre: list[Professional]) -> tuple[Venue, list[int]]:
+    """The demo's venue in the catalogue, once: one room per centre professional (the eye clinic and audiology
+    suite in the children's building, the others in outpatients)."""
+    if writer.venue is None:
+        writer.venue = writer.add(Venue(service_id=service_id, name=DEMO_VENUE, address="1 Example Road, Exampleton"))  # type: ignore[assignment]
+        for index, pro in enumerate(centre):
+            if pro.discipline == "ophthalmology":
+                name, building = "Eye Clinic", "Children's Building"
+            elif pro.discipline == "audiology":
+                name, building = "Audiology Suite", "Children's Building"
+            else:
+                name, building = f"Room {index + 1}", "Outpatients"
+            room = writer.add(Room(venue_id=writer.venue.id, name=name, building=building))  # type: ignore[union-attr, arg-type]
+            writer.venue_rooms.append(room.id)  # type: ignore[attr-defined]
+    return writer.venue, writer.venue_rooms  # type: ignore[return-value]
 
 
 def _add_attendance(

@@ -30,6 +30,7 @@ from coordinator_tui.models import (
     Professional,
     Room,
 )
+from coordinator_tui.services.clinics.venues import room_of_clinic
 from coordinator_tui.services.people.specialist_service import service_zone
 from coordinator_tui.services.safety.records import create_record, delete_record, get_or_raise, update_record
 from coordinator_tui.validation import (
@@ -102,9 +103,7 @@ def check_booking(
     if not professional_ids:
         raise ValidationError.single("professionals", "choose at least one professional")
     if room_id is not None:
-        room = get_or_raise(session, Room, room_id)
-        if room.clinic_event_id != clinic.id:
-            raise ValidationError.single("room", "this room does not belong to this clinic")
+        room_of_clinic(session, clinic, room_id)  # a room of another clinic's venue, or not in use here, refused
     others = _overlapping(session, clinic.id, start, end, exclude_id)  # type: ignore[arg-type]
     if not others:
         return

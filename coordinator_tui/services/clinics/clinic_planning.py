@@ -60,11 +60,11 @@ from coordinator_tui.models import (
     Patient,
     PatientDisciplineNeed,
     Professional,
-    Room,
     Service,
 )
 from coordinator_tui.services.clinics import scheduling as sch
 from coordinator_tui.services.clinics.timetable_plan import ChangeKind, TimetablePlan, plan_changes, repair_timetable
+from coordinator_tui.services.clinics.venues import clinic_rooms, venue_walks
 from coordinator_tui.services.errors import ConcurrentEditError
 from coordinator_tui.services.people.patients import age_on
 from coordinator_tui.services.safety.records import create_record, get_or_raise, update_record
@@ -165,10 +165,8 @@ def copy_staffing_from_last(session: Session, clinic_id: int) -> list[ClinicStaf
     last = previous_clinic(session, clinic)
     if last is None:
         return []
-    rooms_here = {
-        (r.name, r.building): r.id for r in session.exec(select(Room).where(Room.clinic_event_id == clinic_id))
-    }
-    old_rooms = {r.id: (r.name, r.building) for r in session.exec(select(Room).where(Room.clinic_event_id == last.id))}
+    rooms_here = {(r.name, r.building): r.id for r in clinic_rooms(session, clinic_id)}
+    old_rooms = {r.id: (r.name, r.building) for r in clinic_rooms(session, last.id)}
     created: list[ClinicStaffing] = []
     for s in session.exec(select(ClinicStaffing).where(ClinicStaffing.clinic_event_id == last.id)).all():
         index = (s.day - last.start_date).days
@@ -377,10 +375,9 @@ def load_instance(session: Session, clinic_id: int, *, patients: bool = True) ->
     zone = hours.timezone
     dates = clinic.dates
     day_index = {d: i for i, d in enumerate(dates)}
-    rooms = {
-        r.id: sch.RoomSpec(r.id, r.name, r.building)
-        for r in session.exec(select(Room).where(Room.clinic_event_id == clinic_id)).all()
-        if r.id is not None
+    rooms = {r.id: sch.RoomSpec(r.id, r.name, r.building) for r in clinic_rooms(session, clinic_id) if r.id is not None}
+    walks = {
+        tuple(sorted((w.first_building, w.second_building))): w.minutes for w in venue_walks(session, clinic.venue_id)
     }
     staffing: list[sch.StaffDay] = []
     professionals: dict[int, sch.ProfessionalSpec] = {}
@@ -407,6 +404,7 @@ def load_instance(session: Session, clinic_id: int, *, patients: bool = True) ->
         adult_day_start=_minute(hours.adult_day_start),
         adult_day_end=_minute(hours.adult_day_end),
         transfer_minutes=hours.minutes_between_buildings,
+        walks=walks,  # type: ignore[arg-type]
         round_table=bool(service.uses_round_table) if service else False,
         day_labels=[f"day {i + 1} ({d:%a %d/%m})" for i, d in enumerate(dates)],
     )

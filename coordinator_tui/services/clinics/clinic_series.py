@@ -31,8 +31,10 @@ from dateutil import rrule
 from sqlmodel import Session
 
 from coordinator_tui.clinic_time import format_date
-from coordinator_tui.models import ClinicEvent, ClinicStatus, Room
+from coordinator_tui.models import ClinicEvent, ClinicStatus
+from coordinator_tui.services.clinics.venues import find_venue_by_name, set_clinic_venue, use_room
 from coordinator_tui.services.safety.records import create_record, get_or_raise, update_record
+from coordinator_tui.validation import FieldError
 
 OnHoliday = Literal["next", "drop"]
 WEEKDAYS = (rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU)
@@ -149,7 +151,6 @@ def create_series(
             ClinicEvent(
                 service_id=service_id,
                 name=f"{name} {format_date(start)}",
-                venue=venue,
                 start_date=start,
                 days=days,
                 day_start=day_start,
@@ -159,10 +160,22 @@ def create_series(
             ),
         )
         assert event.id is not None
+        if venue.strip():
+            event = _hold_at(session, event, venue)
         for room_name, building in rooms:
-            create_record(session, Room(clinic_event_id=event.id, name=room_name, building=building))
+            use_room(session, event.id, room_name, building)
         events.append(event)
     return events
+
+
+def _hold_at(session: Session, event: ClinicEvent, venue_name: str) -> ClinicEvent:
+    """The series' venue, from the catalogue (a name not there is refused: add the venue first)."""
+    assert event.id is not None
+    try:
+        venue = find_venue_by_name(session, event.service_id, venue_name)
+    except FieldError as exc:
+        raise SeriesError(exc.message) from None
+    return set_clinic_venue(session, event.id, venue.id)
 
 
 def move_clinic(

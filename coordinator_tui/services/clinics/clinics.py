@@ -20,6 +20,14 @@ from coordinator_tui.models import (
     Patient,
     Professional,
     Room,
+    Venue,
+)
+from coordinator_tui.services.clinics.venues import (
+    clinic_rooms,
+    find_venue_by_name,
+    room_of_clinic,
+    set_clinic_venue,
+    use_room,
 )
 from coordinator_tui.services.people.specialist_service import get_service
 
@@ -60,18 +68,50 @@ def parse_clinic_form(form: Mapping[str, object]) -> dict[str, Any]:
     return values
 
 
+def _catalogue_venue(session: Session, service_id: int, values: Mapping[str, Any]) -> Venue | None:
+    """The venue ``values`` name: by ``venue_id``, else by its name typed as ``venue`` (None when blank)."""
+    if values.get("venue_id") is not None:
+        return get_or_raise(session, Venue, values["venue_id"])
+    text = str(values.get("venue") or "")
+    if not text.strip():
+        return None
+    try:
+        return find_venue_by_name(session, service_id, text)
+    except FieldError as exc:
+        raise ValidationError.single(exc.field, exc.message) from None
+
+
 def create_clinic_event(session: Session, values: Mapping[str, Any]) -> ClinicEvent:
+    """A clinic; its venue is a catalogue venue (by id, or by the name typed), and it uses the venue's rooms."""
     data = dict(values)
     data.setdefault("service_id", get_service(session).id)
     if data.get("day_end") and data.get("day_start") and data["day_end"] <= data["day_start"]:
         raise ValidationError.single("day_end", "the clinic day must end after it starts")
-    return create_record(session, ClinicEvent(**data))
+    venue = _catalogue_venue(session, data["service_id"], data)
+    data["venue_id"], data["venue"] = None, ""
+    clinic = create_record(session, ClinicEvent(**data))
+    if venue is None:
+        return clinic
+    assert clinic.id is not None
+    return set_clinic_venue(session, clinic.id, venue.id)
 
 
 def update_clinic_event(
     session: Session, clinic_id: int, values: Mapping[str, Any], *, expected_version: int | None = None
 ) -> ClinicEvent:
-    return update_record(session, ClinicEvent, clinic_id, values, expected_version=expected_version)
+    """Change a clinic; a changed venue (``venue_id``, or its name as ``venue``) goes through ``set_clinic_venue``."""
+    changes = dict(values)
+    if "venue" in changes or "venue_id" in changes:
+        clinic = update_record(session, ClinicEvent, clinic_id, {}, expected_version=expected_version)  # stale?
+        venue = _catalogue_venue(session, clinic.service_id, changes)
+        changes.pop("venue", None)
+        changes.pop("venue_id", None)
+        if (venue.id if venue else None) != clinic.venue_id:
+            clinic = set_clinic_venue(
+                session, clinic_id, venue.id if venue else None, expected_version=expected_version
+            )
+            expected_version = clinic.version
+    return update_record(session, ClinicEvent, clinic_id, changes, expected_version=expected_version)
 
 
 def cancel_clinic_event(session: Session, clinic_id: int, *, expected_version: int | None = None) -> ClinicEvent:
@@ -110,14 +150,16 @@ def upcoming_clinics(session: Session) -> Sequence[ClinicEvent]:
 
 
 def add_room(session: Session, clinic_id: int, name: str, building: str = "") -> Room:
-    get_clinic(session, clinic_id)
+    """Use a room of the clinic's venue in this clinic (added to the venue's catalogue if it has none by that
+    building and name). Refused for a clinic with no venue."""
     clean_name = clean_text(name, "room", max_length=100, required=True)
     clean_building = clean_text(building, "building", max_length=100)
-    return create_record(session, Room(clinic_event_id=clinic_id, name=clean_name, building=clean_building))
+    return use_room(session, clinic_id, clean_name, clean_building)
 
 
 def list_rooms(session: Session, clinic_id: int) -> Sequence[Room]:
-    return session.exec(select(Room).where(Room.clinic_event_id == clinic_id).order_by(Room.building, Room.name)).all()
+    """The rooms the clinic uses, by building then name."""
+    return clinic_rooms(session, clinic_id)
 
 
 def set_staffing(
@@ -136,6 +178,8 @@ def set_staffing(
         raise ValidationError.single("day", "is not one of this clinic's days")
     if end_time <= start_time:
         raise ValidationError.single("end_time", "must be after the start time")
+    if room_id is not None:
+        room_of_clinic(session, clinic, room_id)
     existing = session.exec(
         select(ClinicStaffing).where(
             ClinicStaffing.clinic_event_id == clinic_id,

@@ -36,6 +36,7 @@ class Violation:
     patient_id: int | None = None  # whose day or lunch, when the rule is about a family
     day: int | None = None
     room_id: int | None = None
+    minutes: int | None = None  # for a walk between buildings: how long it takes
 
 
 def _clock(minutes: int) -> str:
@@ -191,15 +192,16 @@ def check_timetable(instance: Instance, items: Sequence[ScheduledItem]) -> list[
                 b1, b2 = building(by_key[key]), building(by_key[key2])
                 if key in outside and key2 in outside:
                     continue
-                if b1 and b2 and b1 != b2 and s2 - e < instance.transfer_minutes:
+                walk = instance.walk_minutes(b1, b2)
+                if walk > 0 and s2 - e < walk:
                     out.append(
                         Violation(
                             "transfer",
-                            f"{key} ({b1}) and {key2} ({b2}) are {s2 - e} min apart; the walk takes "
-                            f"{instance.transfer_minutes}",
+                            f"{key} ({b1}) and {key2} ({b2}) are {s2 - e} min apart; the walk takes {walk}",
                             (key, key2),
                             patient_id=family,
                             day=day,
+                            minutes=walk,
                         )
                     )
 

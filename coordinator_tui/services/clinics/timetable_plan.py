@@ -190,7 +190,7 @@ def rule_text(instance: sch.Instance, violation: Violation, key: str) -> str:
     if rule == "transfer":
         return (
             f"too little time to walk between buildings to or from {with_other} "
-            f"(the walk takes {instance.transfer_minutes} minutes)"
+            f"(the walk takes {violation.minutes or instance.transfer_minutes} minutes)"
         )
     if rule == "fasting":
         if other is None:

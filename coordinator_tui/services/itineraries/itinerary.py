@@ -248,7 +248,8 @@ def build_clinic_itineraries(
             .order_by(col(Professional.family_name), col(Professional.given_name), col(Professional.id))
         ).all():
             names[link.appointment_id].append(professional.display_name)
-    rooms = {r.id: r for r in session.exec(select(Room).where(col(Room.clinic_event_id) == clinic_id)).all()}
+    room_ids = {a.room_id for a in appointments if a.room_id is not None}
+    rooms = {r.id: r for r in session.exec(select(Room).where(col(Room.id).in_(room_ids))).all()} if room_ids else {}
     by_patient: dict[int, list[Appointment]] = defaultdict(list)
     for appointment in appointments:
         by_patient[appointment.patient_id].append(appointment)

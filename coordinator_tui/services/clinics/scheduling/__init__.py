@@ -31,8 +31,9 @@ Public API (the UI and CLI call these):
 
 Constraints modelled: a professional sees one patient at a time and only within their hours that day; a room
 holds one appointment at a time; a patient is in one appointment at a time, not before arrival on day 1 nor after
-departure on the last day, with ``transfer_minutes`` between appointments in different buildings; fasting bloods
-first thing on day 1; a lunch break of ``lunch_minutes`` inside the lunch window for every professional-day and
+departure on the last day, with the walk between appointments in different buildings (``walks`` for a pair the
+venue sets, else ``transfer_minutes``); fasting bloods first thing on day 1; a lunch break of ``lunch_minutes``
+inside the lunch window for every professional-day and
 patient-day the window overlaps enough; a child's day runs from ``child_day_start`` to ``child_day_end``, an
 adult's from ``adult_day_start`` to ``adult_day_end``; when ``round_table`` is on, each patient's closing
 round-table on the last day comes after all their other appointments and includes every professional who saw them

@@ -97,7 +97,8 @@ def _floors_of_family(
     appointment the least total over the splits."""
     unit = RESOLUTION
     lunch_units = math.ceil(instance.lunch_minutes / unit)
-    transfer_units = math.ceil(instance.transfer_minutes / unit) if instance.transfer_minutes > 0 else 0
+    least_walk = instance.least_walk_minutes  # a lower bound whichever two buildings the family walks between
+    transfer_units = math.ceil(least_walk / unit) if least_walk > 0 else 0
     days = range(instance.days)
     windows: dict[int, tuple[int, int] | None] = {}
     lunches: dict[int, tuple[int, int] | None] = {}

@@ -179,11 +179,11 @@ class TimetableModel:
                             enforce(self.m.Add(o.start >= f.start + r.units), [f.lit, o.lit])
 
     def add_walking_time(self) -> None:
-        """A family walks ``transfer_minutes`` between appointments in different buildings."""
-        if self.instance.transfer_minutes <= 0:
+        """A family walks between appointments in different buildings (the venue's time for the pair, else
+        ``transfer_minutes``)."""
+        if self.instance.transfer_minutes <= 0 and not any(self.instance.walks.values()):
             return
         m = self.m
-        gap = math.ceil(self.instance.transfer_minutes / RESOLUTION)
         by_pd: dict[tuple[int, int], list[Option]] = defaultdict(list)
         for opts in self.options.values():
             for o in opts:
@@ -191,8 +191,10 @@ class TimetableModel:
         for opts in by_pd.values():
             for i, a in enumerate(opts):
                 for b in opts[i + 1 :]:
-                    if not a.building or not b.building or a.building == b.building:
+                    minutes = self.instance.walk_minutes(a.building, b.building)
+                    if minutes <= 0:
                         continue
+                    gap = math.ceil(minutes / RESOLUTION)
                     before = m.NewBoolVar("")
                     lits = [x for x in (a.lit, b.lit) if x is not True]
                     enforce(m.Add(b.start >= a.start + a.request.units + gap), [before, *lits])
@@ -353,7 +355,7 @@ class TimetableModel:
                 busy.append(dur * lit)
         busy_sum = sum(busy)
         w = m.NewIntVar(0, hi - lo, "")
-        transfer_units = math.ceil(self.instance.transfer_minutes / RESOLUTION)
+        transfer_units = math.ceil(self.instance.least_walk_minutes / RESOLUTION)  # redundant: the least walk
         mixed = self._two_buildings(pid, d, transfer_units)
         st = self.lunch_start_var.get((pid, d))
         if st is not None:  # a lunch taken between appointments is not waiting

@@ -25,12 +25,19 @@ class Calendar:
     def room_free(self, rid: int | None, a: int, b: int) -> bool:
         return rid is None or all(not overlaps(a, b, x, y) for x, y in self.room[rid])
 
-    def patient_free(self, pid: int, a: int, b: int, building: str, transfer: int) -> bool:
+    def patient_free(self, pid: int, a: int, b: int, building: str, walk: Callable[[str, str], int]) -> bool:
+        """Whether the family is free from a to b, with the walk (``walk(building, other)`` minutes) to and from
+        their other appointments."""
         for x, y, other in self.patient[pid]:
-            gap = transfer if building and other and building != other else 0
+            gap = walk(building, other)
             if overlaps(a - gap, b + gap, x, y):
                 return False
         return True
+
+
+def no_walk(_first: str, _second: str) -> int:
+    """A lunch break is taken where the family is: no walk to or from it."""
+    return 0
 
 
 def calendar_of(instance: Instance) -> Calendar:
@@ -87,7 +94,7 @@ def greedy_timetable(instance: Instance) -> list[ScheduledItem]:
             span = instance.lunch_span(*window) if window else None
             if span:
                 slot = _lunch_first_fit(
-                    lambda a, b, pid=pid: cal.patient_free(pid, a, b, "", 0), day, span, instance.lunch_minutes
+                    lambda a, b, pid=pid: cal.patient_free(pid, a, b, "", no_walk), day, span, instance.lunch_minutes
                 )
                 if slot:
                     cal.patient[pid].append((slot[0], slot[1], ""))
@@ -225,7 +232,7 @@ class _DispatchDay:
                 self.prof_lunch[pid] = True
         for pid, pspan in self.pat_span.items():
             due = pspan and not self.pat_lunch[pid] and t == pspan[1] - minutes and self.fasting_done.get(pid, True)
-            if due and self.cal.patient_free(pid, a, a + minutes, "", 0):
+            if due and self.cal.patient_free(pid, a, a + minutes, "", no_walk):
                 self.cal.patient[pid].append((a, a + minutes, ""))
                 self.pat_lunch[pid] = True
 
@@ -240,7 +247,7 @@ class _DispatchDay:
         for pid, pspan in self.pat_span.items():
             in_window = pspan and not self.pat_lunch[pid] and pspan[0] <= t <= pspan[1] - minutes
             ready = in_window and self.pending.get(pid) and self.fasting_done.get(pid, True)
-            if ready and self.cal.patient_free(pid, a, a + minutes, "", 0):
+            if ready and self.cal.patient_free(pid, a, a + minutes, "", no_walk):
                 self.cal.patient[pid].append((a, a + minutes, ""))
                 self.pat_lunch[pid] = True
 
@@ -277,7 +284,7 @@ class _DispatchDay:
             return False
         room = self.instance.room_for(r, self.day)
         return cal.room_free(room, a, self.offset + end) and cal.patient_free(
-            pid, a, self.offset + end, self.instance.building_of(room), self.instance.transfer_minutes
+            pid, a, self.offset + end, self.instance.building_of(room), self.instance.walk_minutes
         )
 
 
@@ -313,7 +320,7 @@ def _greedy_place(instance: Instance, cal: Calendar, r: Request, items: list[Sch
             if (
                 all(cal.prof_free(p, a, b) for p in r.professional_ids)
                 and cal.room_free(room, a, b)
-                and cal.patient_free(r.patient_id, a, b, building, instance.transfer_minutes)
+                and cal.patient_free(r.patient_id, a, b, building, instance.walk_minutes)
             ):
                 return item_at(instance, r, day, t, r.professional_ids)
     return None
@@ -340,7 +347,7 @@ def _greedy_round_table(
         if (
             all(cal.prof_free(p, a, b) for p in profs)
             and cal.room_free(room, a, b)
-            and cal.patient_free(r.patient_id, a, b, instance.building_of(room), instance.transfer_minutes)
+            and cal.patient_free(r.patient_id, a, b, instance.building_of(room), instance.walk_minutes)
         ):
             return item_at(instance, r, day, t, profs)
     return None

@@ -119,6 +119,9 @@ class Instance:
     lunch_end: int = 14 * 60
     lunch_minutes: int = 30
     transfer_minutes: int = 10
+    # The venue's own walking minutes between two of its buildings (key: the two names, sorted) where they differ
+    # from ``transfer_minutes``, which any other pair of different buildings takes.
+    walks: dict[tuple[str, str], int] = field(default_factory=dict)
     round_table: bool = False
     day_labels: list[str] = field(default_factory=list)
     # Appointments on the clinic days that are not part of the plan (families no longer invited or confirmed):
@@ -158,6 +161,18 @@ class Instance:
             if s is not None:
                 return s.room_id
         return None
+
+    def walk_minutes(self, first: str, second: str) -> int:
+        """Minutes to walk from one building to another (0 within one, or where a room names none)."""
+        if not first or not second or first == second:
+            return 0
+        a, b = sorted((first, second))
+        return self.walks.get((a, b), self.transfer_minutes)
+
+    @property
+    def least_walk_minutes(self) -> int:
+        """The shortest walk between any two buildings: a bound that holds whichever two a family is in."""
+        return min([self.transfer_minutes, *self.walks.values()])
 
     def building_of(self, room_id: int | None) -> str:
         if room_id is None or room_id not in self.rooms:
