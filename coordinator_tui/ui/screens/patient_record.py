@@ -45,7 +45,8 @@ from coordinator_tui.ui.screens.patient_forms import access_fields, contact_fiel
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.ui.widgets.forms import FieldKind, FormField, FormScreen
 from coordinator_tui.ui.widgets.picker import PickerScreen
-from coordinator_tui.ui.widgets.tables import RecordTable
+from coordinator_tui.ui.widgets.row_table import fit
+from coordinator_tui.ui.widgets.tables import Column, RecordTable, fit_columns, shrink_when_empty
 from coordinator_tui.ui.widgets.transition_list import TransitionList
 from coordinator_tui.validation import format_nhs_number, format_uk_date
 
@@ -111,62 +112,89 @@ class CareTeamTable(RecordTable):
     ]
 
 
-def member_rows(team: Sequence[TeamMemberView]) -> list[tuple[str, tuple[str, ...]]]:
+NAMED_MARK = "★ named"  # the named worker's row in the list (the panel below says it in full)
+#: The care team's columns (``fit_columns``): the least useful dropped first on a narrow terminal (the panel under the
+#: list shows the highlighted member in full).
+CARE_TEAM_COLUMNS = (
+    Column("Discipline", 18, 14),
+    Column("Name", 24, 20),
+    Column("Named", 7),
+    Column("Role", 20, 8, drop=6),
+    Column("Organisation", 30, 12, drop=3),
+    Column("Phone", 13, drop=1),
+    Column("Email", 32, 30, drop=2),  # an email cut short is of no use: whole, or in the panel below
+    Column("From", 10, drop=4),
+    Column("Until", 10, drop=5),
+)
+
+
+def member_cells(view: TeamMemberView, discipline: str) -> dict[str, str]:
+    member, pro = view.member, view.professional
+    ended = member.status.value == "ended"
+    return {
+        "Discipline": discipline,
+        "Name": pro.display_name + (" (ended)" if ended else ""),
+        "Named": NAMED_MARK if member.is_named_worker else "",
+        "Role": member.role,
+        "Organisation": pro.organisation,
+        "Phone": pro.phone,
+        "Email": pro.email,
+        "From": format_uk_date(member.start_date),
+        "Until": format_uk_date(member.end_date) if member.end_date else "—",
+    }
+
+
+def member_rows(
+    team: Sequence[TeamMemberView], columns: Sequence[tuple[str, int]] | None = None
+) -> list[tuple[str, tuple[str, ...]]]:
+    """The care team's rows, grouped by discipline, in the columns given (all of them by default), each cell cut
+    to its column's width with an ellipsis."""
+    shown = columns or [(column.title, column.width) for column in CARE_TEAM_COLUMNS]
     rows: list[tuple[str, tuple[str, ...]]] = []
     for discipline, members in care_team_service.grouped_by_discipline(team).items():
         for index, view in enumerate(members):
-            member, pro = view.member, view.professional
-            ended = member.status.value == "ended"
-            rows.append(
-                (
-                    str(member.id),
-                    (
-                        discipline.capitalize() if index == 0 else "",
-                        pro.display_name + (" (ended)" if ended else ""),
-                        NAMED_WORKER if member.is_named_worker else "",
-                        member.role,
-                        pro.organisation,
-                        pro.phone,
-                        pro.email,
-                        format_uk_date(member.start_date),
-                        format_uk_date(member.end_date) if member.end_date else "—",
-                    ),
-                )
-            )
+            cells = member_cells(view, discipline.capitalize() if index == 0 else "")
+            rows.append((str(view.member.id), tuple(fit(cells[title], width) for title, width in shown)))
     return rows
 
 
 class CareTeamPane(Vertical):
-    COLUMNS: ClassVar[list[tuple[str, int | None]]] = [
-        ("Discipline", 16),
-        ("Name", 22),
-        ("Named", 14),
-        ("Role", 16),
-        ("Organisation", 24),
-        ("Phone", 13),
-        ("Email", 28),
-        ("From", 10),
-        ("Until", 10),
-    ]
-
     def compose(self) -> ComposeResult:
         yield CareTeamTable(id="care-table")
         yield Static("", id="member-detail", classes="member-detail")
 
     def on_mount(self) -> None:
+        self.columns: list[tuple[str, int]] = []
+        self._fit_columns(self.app.size.width)
+
+    def _fit_columns(self, width: int) -> bool:
+        """Columns for a terminal ``width`` wide; True when they changed (the rows must be put in again)."""
+        columns = fit_columns(CARE_TEAM_COLUMNS, width)
+        if columns == self.columns:
+            return False
+        self.columns = columns
         table = self.query_one(CareTeamTable)
-        for title, width in self.COLUMNS:
-            table.add_column(title, key=title, width=width)
+        table.clear(columns=True)
+        for title, size in columns:
+            table.add_column(title, key=title, width=size)
+        return True
+
+    def on_resize(self) -> None:
+        data = getattr(self, "data", None)
+        if self._fit_columns(self.app.size.width) and data is not None:
+            self.show(data, self.include_ended)
 
     def show(self, data: RecordData, include_ended: bool) -> None:
+        self.data, self.include_ended = data, include_ended
         self.team = {str(v.member.id): v for v in data.team}
         table = self.query_one(CareTeamTable)
         keep = table.selected_key
         table.clear()
-        for key, row in member_rows(data.team):
+        for key, row in member_rows(data.team, self.columns):
             table.add_row(*row, key=key)
         if keep:
             table.move_to_key(keep)
+        shrink_when_empty(table)
         if not data.team:
             self.query_one("#member-detail", Static).update("No one in the care team yet: press a to add someone.")
         self.show_detail(table.selected_key)
@@ -208,50 +236,77 @@ class ContactsTable(RecordTable):
     ]
 
 
+#: The contacts' columns (``fit_columns``): on a narrow terminal the address goes first, then the email (the
+#: contact's form shows them whole).
+CONTACT_COLUMNS = (
+    Column("Name", 24, 18),
+    Column("Relationship", 12),
+    Column("Preferred", 9, drop=2),
+    Column("Itinerary", 9),
+    Column("Phone", 13, drop=1),
+    Column("Email", 32, 30, drop=3),
+    Column("Address", 40, 16, drop=4),
+)
+
+
+def contact_cells(contact: Contact) -> dict[str, str]:
+    return {
+        "Name": contact.name,
+        "Relationship": contact.relationship.value,
+        "Preferred": contact.preferred_method.value,
+        "Itinerary": yes_no(contact.receives_itinerary),
+        "Phone": contact.phone,
+        "Email": contact.email,
+        "Address": " ".join(contact.address.split()),
+    }
+
+
 class FamilyPane(Vertical):
     def compose(self) -> ComposeResult:
         yield ContactsTable(id="contacts-table")
         yield Static("", id="access-panel")
 
     def on_mount(self) -> None:
+        self.columns: list[tuple[str, int]] = []
+        self._fit_columns(self.app.size.width)
+
+    def _fit_columns(self, width: int) -> bool:
+        """Columns for a terminal ``width`` wide; True when they changed (the rows must be put in again)."""
+        columns = fit_columns(CONTACT_COLUMNS, width)
+        if columns == self.columns:
+            return False
+        self.columns = columns
         table = self.query_one(ContactsTable)
-        for title, width in (
-            ("Name", 22),
-            ("Relationship", 12),
-            ("Preferred", 9),
-            ("Itinerary", 9),
-            ("Phone", 13),
-            ("Email", 30),
-            ("Address", 40),
-        ):
-            table.add_column(title, key=title, width=width)
+        table.clear(columns=True)
+        for title, size in columns:
+            table.add_column(title, key=title, width=size)
+        return True
+
+    def on_resize(self) -> None:
+        data = getattr(self, "data", None)
+        if self._fit_columns(self.app.size.width) and data is not None:
+            self.show(data)
 
     def show(self, data: RecordData) -> None:
+        self.data = data
         table = self.query_one(ContactsTable)
         keep = table.selected_key
         table.clear()
         for c in data.contacts:
-            table.add_row(
-                c.name,
-                c.relationship.value,
-                c.preferred_method.value,
-                yes_no(c.receives_itinerary),
-                c.phone,
-                c.email,
-                " ".join(c.address.split()),
-                key=str(c.id),
-            )
+            cells = contact_cells(c)
+            table.add_row(*(fit(cells[title], width) for title, width in self.columns), key=str(c.id))
         if keep:
             table.move_to_key(keep)
+        shrink_when_empty(table)
         p = data.patient
         text = Text()
+        if not data.contacts:
+            text.append("No family contacts yet: press a to add one.\n\n", style="bold")
         text.append("Accessibility needs (i to edit)\n", style="bold")
         text.append(f"Large print: {yes_no(p.large_print)}   BSL interpreter: {yes_no(p.bsl_interpreter)}   ")
         text.append(f"Wheelchair: {yes_no(p.wheelchair)}\n")
         text.append(f"Interpreter language: {p.interpreter_language or 'none'}")
-        if not data.contacts:
-            text.append("\nNo family contacts yet: press a to add one.")
-        elif not any(c.receives_itinerary for c in data.contacts):
+        if data.contacts and not any(c.receives_itinerary for c in data.contacts):
             text.append("\n⚠ Nobody receives this family's itinerary.", style="bold")
         self.query_one("#access-panel", Static).update(text)
 
@@ -398,13 +453,14 @@ class VisitsPane(Vertical):
             )
         if keep:
             table.move_to_key(keep)
+        shrink_when_empty(table)
         self.show_detail(table.selected_key)
 
     def show_detail(self, key: str | None) -> None:
         detail = self.query_one("#visit-detail", Static)
         view = getattr(self, "views", {}).get(key) if key else None
         if view is None:
-            detail.update("No clinic visits yet.")
+            detail.update("No clinic visits yet: this patient has not been invited to a clinic.")
             return
         appts = [a for a in self.data.appointments if a.appointment.clinic_event_id == view.clinic.id]
         detail.update(visit_detail(view, appts, self.data.zone, self.when.get(key, "")))

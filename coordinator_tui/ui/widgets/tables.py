@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
@@ -75,3 +77,50 @@ class FilterInput(Input):
             self.value = ""
         else:
             self.screen.focus_next()
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column that fits the terminal: ``width`` when there is room, down to ``minimum``; when even the
+    columns' minimum widths do not fit, the column with the highest ``drop`` goes first (0: never dropped; what a
+    dropped column held is in the panel under the list)."""
+
+    title: str
+    width: int
+    minimum: int = 0
+    drop: int = 0
+
+    @property
+    def least(self) -> int:
+        return self.minimum or self.width
+
+
+def fit_columns(columns: Sequence[Column], width: int, *, padding: int = 2, reserve: int = 2) -> list[tuple[str, int]]:
+    """(title, width) of the columns that fit ``width`` cells (``padding`` around each cell, ``reserve`` for the
+    scroll bar), in their order: the least important dropped, then each grown from its minimum towards its width
+    while room is left, the columns never dropped first, then the others from the last to be dropped."""
+    kept = list(columns)
+    room = width - reserve
+
+    def needed(cols: Sequence[Column]) -> int:
+        return sum(column.least + padding for column in cols)
+
+    while needed(kept) > room and any(column.drop for column in kept):
+        kept.remove(max((c for c in kept if c.drop), key=lambda c: c.drop))
+    sizes = {column.title: column.least for column in kept}
+    spare = room - needed(kept)
+    for column in sorted(kept, key=lambda c: c.drop):  # sorted() keeps the order given among equals
+        grow = max(0, min(column.width - column.least, spare))
+        sizes[column.title] += grow
+        spare -= grow
+    return [(column.title, sizes[column.title]) for column in kept]
+
+
+def shrink_when_empty(table: DataTable[object]) -> None:
+    """An empty table takes only its header's line, so that what is said under it ("No one in the care team
+    yet: press a to add someone") sits right under the headers, not at the foot of an empty box; a table with rows
+    takes the height its style gives it again."""
+    if table.row_count == 0:
+        table.styles.height = "auto"
+    else:
+        table.styles.clear_rule("height")
