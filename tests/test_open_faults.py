@@ -128,11 +128,37 @@ def test_the_first_run_says_it_is_creating_a_new_database(tmp_path: Path, monkey
     new = tmp_path / "first" / "coordinator.db"
     assert cli.main(["--db", str(new)]) == 0
     assert new.stat().st_size > 0 and oct(new.stat().st_mode & 0o777) == "0o600"
-    assert shown["notice"] == f"A new, empty database was created at {new} (readable by you only)."
+    assert str(shown["notice"]).startswith(f"A new, empty database was created at {new} (readable by you only).")
+    assert "Quit (q) and check the path" in str(shown["notice"])
     shown["database"].dispose()  # type: ignore[attr-defined]
     shown.clear()
     assert cli.main(["--db", str(new)]) == 0  # the second run opens it (in the background) without a word
     assert "notice" not in shown and "open_database" in shown
+
+
+def test_the_first_run_names_the_database_before_creating_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped path is noticed: a line names it as the database is made, and a path the user did not type says
+    where it came from: the default database, or COORDINATOR_DB."""
+    from coordinator_tui.commands import app as app_command
+    from coordinator_tui.config import default_database_path
+
+    shown: dict[str, object] = {}
+
+    def fake_run(settings: object, **kwargs: object) -> int:
+        shown.update(kwargs)
+        shown["database"].dispose()  # type: ignore[attr-defined]
+        return 0
+
+    monkeypatch.setattr(app_command, "_run", fake_run)
+    assert cli.main([]) == 0
+    default = default_database_path().resolve()
+    assert f"no database at {default} (the default database): creating a new, empty one" in capsys.readouterr().err
+    assert f"created at {default} (the default database)" in str(shown["notice"])
+    monkeypatch.setenv("COORDINATOR_DB", str(tmp_path / "from-env.db"))
+    assert cli.main([]) == 0
+    assert "(COORDINATOR_DB): creating a new, empty one" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 import threading
@@ -67,10 +68,10 @@ def run_app(args: argparse.Namespace) -> int:
                 db.dispose()
 
     new_path = _missing_database_path(target)
+    if new_path is not None:  # said before it is made: a mistyped path is noticed, a failure follows this line
+        _say(f"no database at {new_path}{_default_note(args.db)}: creating a new, empty one")
     db = _open_guarded(target)
-    if new_path is not None:
-        print(f"coordinator-tui: there was no database at {new_path}: created a new, empty one", file=sys.stderr)
-    notice = None if new_path is None else f"A new, empty database was created at {new_path} (readable by you only)."
+    notice = None if new_path is None else new_database_notice(new_path, args.db)
     try:
         warning = _daily_backup(db, settings)
         if warning:
@@ -78,6 +79,21 @@ def run_app(args: argparse.Namespace) -> int:
         return _run(settings, database=db, notice=notice)
     finally:
         db.dispose()
+
+
+def _default_note(cli_value: str | None) -> str:
+    """Where the path came from, when the user did not type it: the default database, or COORDINATOR_DB."""
+    if cli_value:
+        return ""
+    return " (COORDINATOR_DB)" if os.environ.get("COORDINATOR_DB") else " (the default database)"
+
+
+def new_database_notice(path: Path, cli_value: str | None = None) -> str:
+    """What the app says on the first run, where it cannot be missed (a notice, and the home screen's panel)."""
+    return (
+        f"A new, empty database was created at {path}{_default_note(cli_value)} (readable by you only). "
+        "Expected your patients? Quit (q) and check the path: this is not the database you meant."
+    )
 
 
 def _read_first_page_meanwhile(path: Path) -> Callable[[], list[PatientSummary] | None]:

@@ -7,7 +7,7 @@ however (a screen, a command, a copy of another database).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, func, select
@@ -33,7 +33,8 @@ class SetupStep:
     """One step of setting up the service: what to do, the keys that do it, how far it has got."""
 
     title: str
-    keys: str  # the keys that get there, as the footer and navigation bar show them, e.g. "3, then a"
+    screen: str  # the top-level screen where it is done (its title in the navigation bar)
+    then: str  # the key that adds a record there ("" when the screen itself is the step)
     done: bool
     progress: str  # what exists, e.g. "2 professionals", "none yet"
 
@@ -42,6 +43,7 @@ class SetupStep:
 class SetupProgress:
     steps: tuple[SetupStep, ...]
     patients: int
+    location: str = ""  # the database's file path or URL (no password), so a wrong database is noticed
 
     @property
     def next_step(self) -> SetupStep | None:
@@ -73,7 +75,7 @@ def _service_step(session: Session) -> SetupStep:
     progress = "all filled in" if not missing else f"{len(filled)} of {len(SERVICE_DETAILS)} filled in"
     if missing:
         progress += f" (to do: {', '.join(missing)})"
-    return SetupStep("Service details", "5", not missing, progress)
+    return SetupStep("Service details", "Service", "", not missing, progress)
 
 
 def _venue_step(session: Session) -> SetupStep:
@@ -91,7 +93,7 @@ def _venue_step(session: Session) -> SetupStep:
         progress = "none yet"
     else:
         progress = f"{_plural(venues, 'venue')}, {_plural(rooms, 'room') if rooms else 'no rooms yet'}"
-    return SetupStep("Venues and rooms", "6", rooms > 0, progress)
+    return SetupStep("Venues and rooms", "Venues", "", rooms > 0, progress)
 
 
 def read_setup_progress(session: Session) -> SetupProgress:
@@ -101,14 +103,14 @@ def read_setup_progress(session: Session) -> SetupProgress:
     patients = _count(session, Patient, col(Patient.archived).is_(False))
     steps = (
         _service_step(session),
-        SetupStep("Professionals", "3, then a", professionals > 0, _plural(professionals, "professional")),
+        SetupStep("Professionals", "Professionals", "a", professionals > 0, _plural(professionals, "professional")),
         _venue_step(session),
-        SetupStep("The clinic plan", "2", clinics > 0, _plural(clinics, "clinic")),
-        SetupStep("The first patient", "^n", patients > 0, _plural(patients, "patient")),
+        SetupStep("The clinic plan", "Clinic days", "", clinics > 0, _plural(clinics, "clinic")),
+        SetupStep("The first patient", "Patients", "ctrl+n", patients > 0, _plural(patients, "patient")),
     )
     return SetupProgress(steps, patients)
 
 
 def setup_progress(database: Database) -> SetupProgress:
-    """``read_setup_progress`` in one read."""
-    return database.read(read_setup_progress)
+    """``read_setup_progress`` in one read, with where the database is."""
+    return replace(database.read(read_setup_progress), location=database.location)

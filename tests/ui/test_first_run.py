@@ -41,6 +41,9 @@ async def test_an_empty_database_shows_the_set_up_steps_in_order(db: Database) -
         panel = app.screen.query_one(GettingStarted)
         assert panel.display and not panel.has_class("-short")
         text = screen_text(pilot)
+        # Which database this is, so that a mistyped path is noticed.
+        assert "This database holds no patients yet:" in text and "check --db or" in text
+        assert panel.progress is not None and panel.progress.location == db.location
         steps = ["1. Service details", "2. Professionals", "3. Venues and rooms", "4. The clinic plan", "5. The first"]
         positions = [text.index(step) for step in steps]
         assert positions == sorted(positions)

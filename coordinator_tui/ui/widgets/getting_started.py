@@ -68,9 +68,21 @@ def next_step_text(progress: SetupProgress) -> Text:
     return text
 
 
+def where_text(progress: SetupProgress) -> Text:
+    """Which database this is, and what to do if it is not the one meant (a mistyped path makes a new one)."""
+    text = Text("This database holds no patients yet: ", style="bold")
+    text.append(progress.location or "(unknown location)")
+    text.append(
+        "\nExpected patients here? Then this is not the database you meant: quit (q) and check --db or "
+        "COORDINATOR_DB. Nothing has been lost from the other one.",
+        style="dim",
+    )
+    return text
+
+
 def full_panel(progress: SetupProgress) -> RenderableType:
-    title = Text("Getting started: this database is new. Set the service up in this order:", style="bold")
-    return Group(title, step_table(progress), Text(""), next_step_text(progress))
+    title = Text("Getting started: set the service up in this order", style="bold")
+    return Group(where_text(progress), Text(""), title, step_table(progress), Text(""), next_step_text(progress))
 
 
 def short_panel(progress: SetupProgress) -> RenderableType:
