@@ -127,3 +127,36 @@ async def test_n_is_still_typed_into_the_filter(db: Database) -> None:
         await pilot.press("n")
         await settle(pilot)
         assert isinstance(app.screen, FormScreen)
+
+
+@pilot_test
+async def test_every_empty_list_says_why_and_how_to_add_to_it(db: Database) -> None:
+    with db.session() as session:
+        add_patient(session, 1)
+    app = CoordinatorApp(database=db, settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        assert not app.screen.query_one("#clinics-table").display
+        assert "No clinics are planned yet" in screen_text(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        assert "Nothing overdue or due in the next 90 days. The caseload lists" in screen_text(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("enter")  # the one patient
+        await settle(pilot)
+        expected = {
+            "c": "No one in the care team yet: press a to add someone.",
+            "f": "No family contacts yet: press a to add one.",
+            "v": "No clinic visits yet: this patient has not been invited to a clinic.",
+        }
+        for tab, line in expected.items():
+            await pilot.press(tab)
+            await settle(pilot)
+            lines = screen_text(pilot).splitlines()
+            assert line in "\n".join(lines), tab
+            # Right under the list's headers, not at the foot of an empty box.
+            header = next(i for i, text in enumerate(lines) if text.strip().startswith(("Discipline", "Name", "When")))
+            assert any(line in text for text in lines[header + 1 : header + 4]), (tab, lines)

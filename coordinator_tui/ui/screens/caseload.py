@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Static
 from coordinator_tui.services.transition.checklists import Caseload, CaseloadBucket, CaseloadRow, caseload_view
 from coordinator_tui.services.transition.milestone_rules import CATEGORIES, OWNER_ROLES
 from coordinator_tui.ui.screens.base import CoordinatorScreen
-from coordinator_tui.ui.widgets.tables import RecordTable
+from coordinator_tui.ui.widgets.tables import RecordTable, shrink_when_empty
 from coordinator_tui.ui.widgets.transition_list import TransitionList, owner_short
 from coordinator_tui.validation import format_uk_date
 
@@ -107,6 +107,15 @@ def detail_text(row: CaseloadRow) -> Text:
     return text
 
 
+def empty_caseload_text(*, filtered: bool) -> str:
+    if filtered:
+        return "Nothing overdue or due in the next 90 days for this filter: Esc shows every owner and category."
+    return (
+        "Nothing overdue or due in the next 90 days. The caseload lists the open steps of every patient's "
+        "transition checklist (patients are added on the Patients screen: 1 / F2, then ^n)."
+    )
+
+
 class CaseloadTable(RecordTable):
     HELP_TITLE = "Caseload"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -181,6 +190,7 @@ class CaseloadScreen(CoordinatorScreen):
                 table.add_row(*row_cells(row), key=str(row.item.id))
         if keep and keep in self._rows:
             table.move_to_key(keep)
+        shrink_when_empty(table)
         self._show_detail(table.selected_key)
 
     def _show_detail(self, key: str | None) -> None:
@@ -189,7 +199,7 @@ class CaseloadScreen(CoordinatorScreen):
         if row is not None:
             detail.update(detail_text(row))
         elif self.result is not None:
-            detail.update("Nothing overdue or due in the next 90 days for this filter.")
+            detail.update(empty_caseload_text(filtered=bool(self.owner_role or self.category)))
 
     def _set_columns(self, width: int) -> None:
         table = self.query_one(CaseloadTable)

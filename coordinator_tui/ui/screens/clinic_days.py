@@ -60,6 +60,14 @@ from coordinator_tui.ui.widgets.timetable import ClashPanel, FamilyTimetable, Ti
 STATUS_TEXT = {"planned": "planned", "confirmed": "✓ confirmed", "cancelled": "✗ cancelled"}
 
 
+CLINICS_HINT = "Enter opens a clinic: who's coming, each day's timetable, clashes."
+NO_CLINICS = (
+    "No clinics are planned yet. Clinics cannot be planned from this screen yet: this list shows the clinics the "
+    "database holds (a copied or demo database has some). Set up the service details, professionals, venues and "
+    "rooms first (see Getting started on the Patients screen, 1 / F2)."
+)
+
+
 class ClinicListTable(DataTable[Text]):
     """The clinic list; Enter opens the highlighted clinic (listed by F1 and in the hint line)."""
 
@@ -87,11 +95,7 @@ class ClinicDaysScreen(CoordinatorScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("Upcoming combined clinics", classes="pane-title", id="clinics-title")
         yield ClinicListTable(id="clinics-table", cursor_type="row", zebra_stripes=True)
-        yield Static(
-            "Enter opens a clinic: who's coming, each day's timetable, clashes.",
-            classes="hint",
-            id="clinics-hint",
-        )
+        yield Static(CLINICS_HINT, classes="hint", id="clinics-hint")
 
     def on_mount(self) -> None:
         table = self.query_one("#clinics-table", DataTable)
@@ -137,6 +141,8 @@ class ClinicDaysScreen(CoordinatorScreen):
         self.query_one("#clinics-title", Static).update(
             f"Upcoming combined clinics ({count})" if count else "Upcoming combined clinics: none planned"
         )
+        table.display = bool(count)  # no bare headers: the hint says why the list is empty
+        self.query_one("#clinics-hint", Static).update(CLINICS_HINT if count else NO_CLINICS)
 
     def action_reload(self) -> None:
         self.load_summaries()
