@@ -53,7 +53,8 @@ class NavBar(Static):
         self, *, typing: bool = False, width: int | None = None, screens: Sequence[TopLevelScreen] | None = None
     ) -> Text:
         current = getattr(self.app, "current_mode", "")
-        room = (width or self.size.width or self.app.size.width) - PADDING
+        # The bar's own size is its content's (padding left out); before it has one, the terminal's less padding.
+        room = (width - PADDING) if width else (self.size.width or self.app.size.width - PADDING)
         return bar_text(screens or TOP_LEVEL_SCREENS, current, room, typing=typing)
 
 
