@@ -144,3 +144,34 @@ async def test_history_key_on_the_patient_record_opens_the_audit_screen(history_
         await pilot.press("escape")
         await settle(pilot)
         assert pilot.app.screen is record
+
+
+@pilot_test
+async def test_the_history_screen_names_records_and_the_new_named_worker(tmp_path: Path) -> None:
+    from coordinator_tui.services.people import care_team, professionals
+
+    db = open_database(str(tmp_path / "named.db"))
+    try:
+        with db.session() as s:
+            patient_id = int(patients.create_patient(s, patients.parse_patient_form(patient_form(3))).id or 0)
+            quinn = professionals.create_professional(
+                s, {"title": "Dr", "given_name": "Quinn", "family_name": "Gooseberry", "discipline": "cardiology"}
+            )
+            member = care_team.add_member(s, patient_id, int(quinn.id or 0), {})
+        with db.session() as s:
+            care_team.make_named_worker(s, int(member.id or 0))
+        app = CoordinatorApp(database=db, settings=Settings())
+        async with app.run_test(size=(110, 30)) as pilot:
+            await settle(pilot)
+            await pilot.app.push_screen(AuditScreen(patient_id))
+            await settle(pilot)
+            screen = pilot.app.screen
+            assert isinstance(screen, AuditScreen)
+            table = screen.query_one(AuditTable)
+            assert cell_texts(table, 2)[0] == "named worker"
+            assert cell_texts(table, 3)[:2] == ["Care team: Dr Quinn Gooseberry (cardiology)"] * 2
+            assert not any(text.rstrip().endswith(tuple("0123456789")) for text in cell_texts(table, 3))
+            text = "\n".join(strip.text for strip in screen._compositor.render_strips())
+            assert "Dr Quinn Gooseberry (cardiology) became the named worker." in text
+    finally:
+        db.dispose()
