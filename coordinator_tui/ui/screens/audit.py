@@ -19,6 +19,17 @@ from textual.widgets import DataTable, Static
 
 from coordinator_tui.services.safety.audit_view import AuditRow, PatientHistory, patient_history_view
 from coordinator_tui.ui.screens.base import CoordinatorScreen
+from coordinator_tui.ui.widgets.row_table import fit
+from coordinator_tui.ui.widgets.tables import Column, fit_columns
+
+#: The history's columns (``fit_columns``): on a narrow terminal the fields changed give way (the panel lists them).
+HISTORY_COLUMNS = (
+    Column("When", 16),
+    Column("Who", 16),  # a longer name (with its database role) is whole in the panel below
+    Column("Action", 12),
+    Column("What", 50, 24),
+    Column("Fields", 40, 10, drop=1),
+)
 
 
 class AuditTable(DataTable[str]):
@@ -51,14 +62,27 @@ class AuditScreen(CoordinatorScreen):
             yield Static("", id="audit-detail")
 
     def on_mount(self) -> None:
-        table = self.query_one(AuditTable)
-        table.add_column("When", key="when")
-        table.add_column("Who", key="who")
-        table.add_column("Action", key="action")
-        table.add_column("What", key="what")
-        table.add_column("Fields", key="fields")
-        table.focus()
+        self.columns: list[tuple[str, int]] = []
+        self._fit_columns(self.app.size.width)
+        self.query_one(AuditTable).focus()
         self.reload()
+
+    def _fit_columns(self, width: int) -> bool:
+        """Columns for a terminal ``width`` wide (the panel below shows the highlighted change whole); True when
+        they changed."""
+        columns = fit_columns(HISTORY_COLUMNS, width)
+        if columns == self.columns:
+            return False
+        self.columns = columns
+        table = self.query_one(AuditTable)
+        table.clear(columns=True)
+        for title, size in columns:
+            table.add_column(title, key=title.lower(), width=size)
+        return True
+
+    def on_resize(self) -> None:
+        if self._fit_columns(self.app.size.width) and self.rows:
+            self._fill(self.rows)
 
     def reload(self) -> None:
         """Read the patient's history (off the UI thread); a newer read cancels this one."""
@@ -81,15 +105,26 @@ class AuditScreen(CoordinatorScreen):
         self.query_one("#audit-summary", Static).update(
             Text.assemble((name, "bold"), f" — {count}, newest first. Read-only: the history cannot be edited.")
         )
-        table = self.query_one(AuditTable)
-        table.clear()
-        for row in rows:
-            table.add_row(row.when, row.who, row.action, row.what, row.fields_text, key=str(row.event_id))
+        self._fill(rows)
         if rows:
-            table.move_cursor(row=0)
+            self.query_one(AuditTable).move_cursor(row=0)
             self._show_detail(rows[0])
         else:
             self.query_one("#audit-detail", Static).update("No changes have been recorded for this patient yet.")
+
+    def _fill(self, rows: list[AuditRow]) -> None:
+        table = self.query_one(AuditTable)
+        table.clear()
+        for row in rows:
+            cells = {
+                "When": row.when,
+                "Who": row.who,
+                "Action": row.action,
+                "What": row.what,
+                "Fields": row.fields_text,
+            }
+            shown = (fit(cells[title], size).rstrip() for title, size in self.columns)  # cut with an ellipsis
+            table.add_row(*shown, key=str(row.event_id))
 
     @on(DataTable.RowHighlighted, "#audit-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
