@@ -74,7 +74,7 @@ def test_set_prints_what_it_changed_and_show_then_has_it(
         f"Phone on the day: (none) -> {PHONE}",
         "Address: (none) -> 1 Example Road, Exampleton",
         "Reminder (minutes before): 60 -> 90",
-        "Walk between buildings (min): 10 -> 15",
+        "Minutes between buildings: 10 -> 15",
         "Children's day starts: 09:00 -> 09:30",
         "Children's day ends: 16:00 -> 15:30",
         "Adults' day ends: 17:00 -> 16:30",

@@ -77,7 +77,7 @@ FIELD_LABELS: dict[str, str] = {
     "adult_day_start": "Adults' day starts",
     "adult_day_end": "Adults' day ends",
     "reminder_minutes_before": "Reminder (minutes before)",
-    "minutes_between_buildings": "Walk between buildings (min)",
+    "minutes_between_buildings": "Minutes between buildings",
 }
 #: How ``ServiceChange.changed`` names each field.
 CHANGE_LABELS = {**FIELD_LABELS, "milestone_rules": "Milestone rules"}

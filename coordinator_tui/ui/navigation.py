@@ -32,6 +32,7 @@ TOP_LEVEL_SCREENS: list[TopLevelScreen] = [
         "3", "professionals", "Professionals", "coordinator_tui.ui.screens.professionals:ProfessionalsScreen", "f4"
     ),
     TopLevelScreen("4", "caseload", "Caseload", "coordinator_tui.ui.screens.caseload:CaseloadScreen", "f5"),
+    TopLevelScreen("5", "service", "Service", "coordinator_tui.ui.screens.service_details:ServiceDetailsScreen", "f6"),
     TopLevelScreen("6", "venues", "Venues", "coordinator_tui.ui.screens.venues:VenuesScreen", "f7"),
 ]
 

@@ -93,6 +93,8 @@ FORMS: dict[str, FormCase] = {
     "transition item done on a date": FormCase(transition_tab, keys("D"), "completed_on"),
     "transition item not applicable": FormCase(transition_tab, keys("n"), "reason"),
     "transition note": FormCase(transition_tab, keys("e"), "note"),
+    "service details": FormCase(keys("f6"), keys("e"), "short_name"),
+    "milestone rules file": FormCase(keys("f6"), keys("r"), "rules_file"),
 }
 
 
