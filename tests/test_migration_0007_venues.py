@@ -157,3 +157,40 @@ def test_0007_downgrade_gives_each_clinic_its_rooms_back(db_url: str) -> None:
         upgrade(database)
         with database.engine.connect() as conn:
             assert booked_rooms(conn) == before
+
+
+def test_0007_on_a_copy_of_the_demo_database_every_appointment_keeps_its_room(db_url: str) -> None:
+    """The demo data as revision 0006 held it (each clinic with its own copies of the rooms, venue as text), upgraded:
+    every appointment and staffing row keeps a room of the same name and building, the copies become one catalogue
+    room each, and no row is lost."""
+    from coordinator_tui.services.demo_data import load_demo
+
+    with opened(db_url) as database:
+        with database.session() as session:
+            load_demo(session, patients=12, seed=7)
+        downgrade(database, "0006")  # each clinic gets its own rooms back, as before the catalogue
+        with database.engine.connect() as conn:
+            before = booked_rooms(conn)
+            counts = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in COUNTED}
+            per_clinic_rooms = conn.execute(sa.text("SELECT count(*) FROM room")).scalar()
+            clinics = conn.execute(sa.text("SELECT count(*) FROM clinicevent")).scalar()
+    assert before["appointment"] and all(name for _, _, name, _ in before["appointment"])
+    assert before["clinicstaffing"] and all(name for _, _, name, _ in before["clinicstaffing"])
+    with opened(db_url) as database, database.engine.connect() as conn:  # upgraded to head on opening
+        assert current_revision(conn) == head_revision()
+        assert booked_rooms(conn) == before
+        assert {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in COUNTED} == counts
+        catalogue_rooms = conn.execute(sa.text("SELECT count(*) FROM room")).scalar()
+        assert catalogue_rooms * clinics == per_clinic_rooms  # every clinic had the same rooms: one copy each now
+        assert conn.execute(sa.text("SELECT count(*) FROM clinicroom")).scalar() == per_clinic_rooms
+        assert conn.execute(sa.text("SELECT count(*) FROM venue")).scalar() == 1
+        unlinked = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM appointment a WHERE a.room_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+                "clinicroom l WHERE l.clinic_event_id = a.clinic_event_id AND l.room_id = a.room_id)"
+            )
+        ).scalar()
+        assert unlinked == 0  # each booking's room is one of its clinic's rooms
+
+
+COUNTED = ("appointment", "clinicstaffing", "appointmentprofessional", "clinicattendance", "clinicevent", "auditevent")
