@@ -11,8 +11,10 @@ from sqlmodel import col, select
 
 from coordinator_tui.cli import main
 from coordinator_tui.db import Database
+from coordinator_tui.export.service import NO_PHONE_WARNING
 from coordinator_tui.models import AuditEvent, Service
 from coordinator_tui.services import service_details as service
+from tests.export_data import seed_clinic
 from tests.postgres_server import both_databases
 
 pytestmark = both_databases
@@ -169,3 +171,18 @@ def test_an_older_settings_file_is_moved_in_once_then_ignored_with_one_line(
     assert code == 0 and "Northshire Rare Disease Service" in out and "Edited Later" not in out
     assert one_line(err).startswith(f"coordinator-tui: warning: service_name in {settings} ignored")
     assert service.service_details(db).name == "Northshire Rare Disease Service"
+
+
+def test_export_warns_in_one_line_while_the_phone_number_is_not_set(
+    db: Database, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with db.session() as session:
+        seed = seed_clinic(session)
+    argv = ["export", "--clinic", str(seed.clinic_id), "--patient", str(seed.patient_id), "--format", "txt"]
+    code, out, err = cli(capsys, *argv, "--out", str(tmp_path / "a"), "--db", db_url)
+    assert code == 0 and out.strip().endswith(".txt")
+    assert one_line(err) == f"coordinator-tui: warning: {NO_PHONE_WARNING}"
+    assert cli(capsys, "service", "set", "--db", db_url, "--phone", PHONE)[0] == 0
+    code, out, err = cli(capsys, *argv, "--out", str(tmp_path / "b"), "--db", db_url)
+    assert (code, err) == (0, "")
+    assert f"On the day, call: Fictional Rare Disease Service on {PHONE}" in Path(out.strip()).read_text()

@@ -15,6 +15,7 @@ from coordinator_tui.db import Database
 from coordinator_tui.export import export_itineraries
 from coordinator_tui.export.ics import calendar_entries
 from coordinator_tui.export.printable import render_html, render_text
+from coordinator_tui.export.service import NO_PHONE_WARNING, export_for_screen
 from coordinator_tui.models import AuditEvent, Service
 from coordinator_tui.services import service_details as service
 from coordinator_tui.services.clinics import clinic_planning
@@ -314,3 +315,14 @@ def test_without_a_short_name_families_see_the_full_name(session: Session) -> No
     set_details(session, phone=PHONE)
     itinerary = build_itinerary(session, seed.clinic_id, seed.patient_id)
     assert itinerary.call_on_the_day == f"Fictional Rare Disease Service on {PHONE}"
+
+
+def test_an_export_warns_while_the_phone_number_for_the_day_is_not_set(db: Database, tmp_path: Path) -> None:
+    with db.session() as session:
+        seed = seed_clinic(session)
+    outcome = export_for_screen(db, seed.clinic_id, seed.patient_id, tmp_path / "a", ["txt"], False)
+    assert outcome.paths and outcome.warning == NO_PHONE_WARNING
+    with db.session() as session:
+        set_details(session, phone=PHONE)
+    outcome = export_for_screen(db, seed.clinic_id, seed.patient_id, tmp_path / "b", ["txt"], False)
+    assert outcome.paths and outcome.warning is None

@@ -3,9 +3,11 @@
     coordinator-tui export --clinic CLINIC_ID [--patient PATIENT_ID] --out DIR [--format ics,txt,html]
                            [--large-print] [--db PATH_OR_URL]
 
-Prints each file written, one per line. Usage errors (an id that is not a whole number from 1 to 2^63 - 1, an
-unknown clinic or patient, a patient not attending, an unknown format) exit 2 and create nothing, not even the
-folder; a folder or file that cannot be written exits 1 with one line and leaves no half file.
+Prints each file written, one per line (and, while the service's phone number for the day is not set, one warning
+line on standard error: the itineraries cannot say whom to call). Usage errors (an id that is not a whole number
+from 1 to 2^63 - 1, an unknown clinic or patient, a patient not attending, an unknown format) exit 2 and create
+nothing, not even the folder; a folder or file that cannot be written exits 1 with one line and leaves no half
+file.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from coordinator_tui.export import ExportError, export_itineraries
+    from coordinator_tui.export.service import missing_phone_warning
 
     try:
         formats = parse_formats(args.format)
@@ -56,6 +59,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     db = open_from_args(args)
     try:
         paths = export_itineraries(db, args.clinic, args.patient, Path(args.out), formats, args.large_print)
+        warning = missing_phone_warning(db) if paths else None
     except NotFoundError as exc:
         parser.error(str(exc))
     except ExportError as exc:
@@ -66,4 +70,6 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"coordinator-tui: no family is attending clinic {args.clinic}; nothing written", file=sys.stderr)
     for path in paths:
         print(path)
+    if warning:
+        print(f"coordinator-tui: warning: {warning}", file=sys.stderr)
     return 0

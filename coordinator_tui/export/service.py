@@ -172,10 +172,25 @@ def itinerary_preview(database: Database, clinic_id: int, patient_id: int | None
 
 @dataclass(frozen=True)
 class ExportOutcome:
-    """The files written by an export, or the one line saying why nothing (more) was written."""
+    """The files written by an export, or the one line saying why nothing (more) was written; ``warning`` when the
+    files were written but lack something families need (``missing_phone_warning``)."""
 
     paths: list[Path] = field(default_factory=list)
     error: str | None = None
+    warning: str | None = None
+
+
+NO_PHONE_WARNING = (
+    "the service's phone number for the day is not set: these itineraries do not say whom to call (enter it on the "
+    "Service screen, 5, or with coordinator-tui service set --phone)"
+)
+
+
+def missing_phone_warning(database: Database) -> str | None:
+    """``NO_PHONE_WARNING`` while the service's details hold no phone number for the day, else None."""
+    from coordinator_tui.services.service_details import service_details
+
+    return None if service_details(database).phone else NO_PHONE_WARNING
 
 
 def export_for_screen(
@@ -192,4 +207,4 @@ def export_for_screen(
         paths = export_itineraries(database, clinic_id, patient_id, out_dir, formats, large_print, progress_callback)
     except EXPORT_ERRORS as exc:
         return ExportOutcome(error=one_line(exc))
-    return ExportOutcome(paths)
+    return ExportOutcome(paths, warning=missing_phone_warning(database) if paths else None)

@@ -249,8 +249,15 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
     def _export_done(self, folder: Path, outcome: ExportOutcome) -> None:
         if outcome.error is not None:
             self._export_failed(outcome.error)
-        else:
-            self._exported(outcome.paths, folder)
+            return
+        self._exported(outcome.paths, folder)
+        if outcome.warning:
+            self.notify(
+                outcome.warning[:1].upper() + outcome.warning[1:] + ".",
+                title="Service details",
+                severity="warning",
+                timeout=15,
+            )
 
     def _export_failed(self, message: str) -> None:
         self.exporting = False
