@@ -1,4 +1,5 @@
-"""Where things live (user data directory) and the service's settings.
+"""Where things live (user data directory) and one workstation's settings (the service's own details are in the
+database: ``services.service_details``).
 
 Database location, in order: ``--db``, the ``COORDINATOR_DB`` environment variable, else
 ``<user data dir>/coordinator.db``. A value containing ``://`` is a SQLAlchemy URL; anything else a file path.
