@@ -17,6 +17,8 @@ from coordinator_tui.services.people import patients as patient_service
 from coordinator_tui.validation import format_nhs_number, format_uk_date
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from coordinator_tui.db import Database
 
 ACCESS_FIELDS = ("large_print", "bsl_interpreter", "wheelchair", "interpreter_language")
@@ -47,9 +49,22 @@ def patient_form_values(patient: Patient | None) -> dict[str, str | bool]:
 
 
 def save_new_patient(database: Database, form: Mapping[str, Any]) -> Patient:
-    """Register a patient from the new-patient form."""
+    """Register a patient from the new-patient form, with their transition checklist made from the service's
+    milestone rules in the same unit of work (so the Transition tab and the caseload show their steps at once).
+    Rules that cannot be read do not stop the registration: the checklist is then left empty."""
+    from coordinator_tui.services.transition.checklists import rules_for_saving
+    from coordinator_tui.services.transition.engine import generate_checklist
+
     values = patient_service.parse_patient_form(form)
-    return database.write(patient_service.create_patient, values)
+    rules = rules_for_saving(database).rules
+
+    def register(session: Session) -> Patient:
+        patient = patient_service.create_patient(session, values)
+        if rules is not None:
+            generate_checklist(session, patient, rules)
+        return patient
+
+    return database.write(register)
 
 
 def save_patient(database: Database, patient: Patient, form: Mapping[str, Any]) -> Patient:
