@@ -160,3 +160,23 @@ async def test_every_empty_list_says_why_and_how_to_add_to_it(db: Database) -> N
             # Right under the list's headers, not at the foot of an empty box.
             header = next(i for i, text in enumerate(lines) if text.strip().startswith(("Discipline", "Name", "When")))
             assert any(line in text for text in lines[header + 1 : header + 4]), (tab, lines)
+
+
+@pilot_test
+async def test_a_step_done_elsewhere_is_marked_done_on_coming_back(db: Database) -> None:
+    from coordinator_tui.services.people import professionals
+
+    app = CoordinatorApp(database=db, settings=Settings())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert "○ to do  2. Professionals" in screen_text(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        with db.session() as session:  # as the Professionals screen's form would (or a colleague, or a command)
+            values = {"title": "Dr", "given_name": "Quinn", "family_name": "Gooseberry", "discipline": "cardiology"}
+            professionals.create_professional(session, values)
+        await pilot.press("f2")
+        await settle(pilot)
+        text = screen_text(pilot)
+        assert "✓ done   2. Professionals" in text and "1 professional" in text
+        assert "Next: service details" in text
