@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "coordinator_tui.commands.backup",
     "coordinator_tui.commands.copy",
     "coordinator_tui.commands.schedule",
+    "coordinator_tui.commands.professionals",
     "coordinator_tui.commands.service",
     "coordinator_tui.commands.venues",
 ]

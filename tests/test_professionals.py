@@ -358,3 +358,17 @@ def test_a_stale_archive_is_refused(service: Service) -> None:
     with pytest.raises(ConcurrentEditError):
         directory.archive(db, nell, end_memberships=True)  # nell as read before the edit
     assert all(m.status is CareTeamStatus.ACTIVE for m in memberships(db, service.nell))
+
+
+def care_team_world(db: Database) -> tuple[int, int, int]:
+    """Quinn in two patients' care teams and booked at the next clinic; Nell the named worker of both."""
+    quinn = directory.add_professional(db, QUINN)
+    nell = directory.add_professional(db, {"given_name": "Nell", "family_name": "Hazelbrook", "discipline": "renal"})
+    with db.session() as s:
+        pip = patients.create_patient(s, patient_values("9434765919", "Testpatient0", "EXH1")).id
+        wren = patients.create_patient(s, patient_values("4010232137", "Testpatient1", "EXH2")).id
+        for patient in (pip, wren):
+            care_team.add_member(s, patient, nell.id, {"is_named_worker": True})  # type: ignore[arg-type]
+            care_team.add_member(s, patient, quinn.id, {"role": "Cardiologist"})  # type: ignore[arg-type]
+    book(db, quinn.id, pip, NEXT_CLINIC, AppointmentStatus.BOOKED)  # type: ignore[arg-type]
+    return quinn.id, nell.id, pip  # type: ignore[return-value]

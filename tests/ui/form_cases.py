@@ -95,6 +95,8 @@ FORMS: dict[str, FormCase] = {
     "transition note": FormCase(transition_tab, keys("e"), "note"),
     "service details": FormCase(keys("f6"), keys("e"), "short_name"),
     "milestone rules file": FormCase(keys("f6"), keys("r"), "rules_file"),
+    "new professional": FormCase(keys("f4"), keys("a"), "given_name"),
+    "edit professional": FormCase(keys("f4"), keys("e"), "role"),
     "new venue": FormCase(keys("f7"), keys("a"), "name"),
     "edit venue": FormCase(keys("f7"), keys("e"), "name"),
     "new room": FormCase(keys("f7"), keys("r"), "name"),

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, TabbedContent
+from textual.widgets import DataTable, Input, Static, TabbedContent
 from textual.widgets._footer import FooterKey
 
 from coordinator_tui.config import Settings
@@ -74,6 +74,8 @@ async def professionals_filter(pilot: Pilot[Any], db: Database) -> None:
     await settle(pilot)
     await pilot.press("down", "3")
     await settle(pilot)
+    await pilot.press("slash")  # the directory has the focus when the screen opens
+    await settle(pilot)
 
 
 async def professionals_directory(pilot: Pilot[Any], db: Database) -> None:
@@ -116,6 +118,7 @@ def fingerprint(app: CoordinatorApp, db: Database) -> tuple[Any, ...]:
         focused.id if focused else None,
         str(tabs.first().active) if tabs else None,
         tuple(i.value for i in screen.query(Input)),
+        tuple(str(count.content) for count in screen.query(".filter-count").results(Static)),  # e.g. archived shown
         cursors,
         audit_count,
     )

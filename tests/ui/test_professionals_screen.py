@@ -27,6 +27,8 @@ async def test_filter_and_their_patients_then_open_one(app: CoordinatorApp, demo
         assert isinstance(screen, ProfessionalsScreen)
         table = screen.query_one(ProfessionalTable)
         assert table.row_count == 25
+        assert app.focused is table  # the directory has the focus: its keys (a, e, d, x) work at once
+        await pilot.press("slash")
         await type_text(pilot, "cardio")
         await settle(pilot)
         assert set(cell_texts(table, 1)) == {"cardiology"}

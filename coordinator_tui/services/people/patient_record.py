@@ -63,9 +63,15 @@ def patient_record_view(database: Database, patient_id: int, *, include_ended: b
 # ------------------------------------------------------------------------------------------------------------
 
 
-def professionals_to_add(database: Database, text: str, limit: int = 200) -> list[Professional]:
-    """The professionals matching ``text``, to choose one to add to a care team (the first ``limit``)."""
-    return database.read(lambda session: list(list_professionals(session, text=text))[:limit])
+def _not_in_team(session: Session, patient_id: int, text: str, limit: int) -> list[Professional]:
+    members = {view.professional.id for view in care_team_service.team(session, patient_id)}
+    return [p for p in list_professionals(session, text=text) if p.id not in members][:limit]
+
+
+def professionals_to_add(database: Database, patient_id: int, text: str, limit: int = 200) -> list[Professional]:
+    """The current professionals matching ``text`` who are not in the patient's current care team, to choose one to
+    add to it (the first ``limit``; archived ones never)."""
+    return database.read(_not_in_team, patient_id, text, limit)
 
 
 def add_team_member(

@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.table import Table
@@ -28,7 +29,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from coordinator_tui import clock
 from coordinator_tui.clinic_time import format_local_datetime, to_local
-from coordinator_tui.models import AttendanceStatus, CareTeamMember, ClinicAttendance, Contact, Patient
+from coordinator_tui.models import AttendanceStatus, CareTeamMember, ClinicAttendance, Contact, Patient, Professional
 from coordinator_tui.services.clinics import clinics as clinic_service
 from coordinator_tui.services.clinics.appointments import AppointmentView
 from coordinator_tui.services.clinics.clinics import AttendanceView
@@ -38,10 +39,12 @@ from coordinator_tui.services.people import patients as patient_service
 from coordinator_tui.services.people.care_team import TeamMemberView
 from coordinator_tui.services.people.patient_forms import delete_contact, save_contact, save_patient
 from coordinator_tui.services.people.patient_record import RecordData
+from coordinator_tui.services.people.professional_directory import find_professional
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.field_limits import column_field
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.screens.patient_forms import access_fields, contact_fields, patient_fields
+from coordinator_tui.ui.screens.professional_forms import picked_professional_text
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.ui.widgets.forms import FieldKind, FormField, FormScreen
 from coordinator_tui.ui.widgets.picker import PickerScreen
@@ -781,23 +784,41 @@ class PatientRecordScreen(CoordinatorScreen):
         return view
 
     def action_add_member(self) -> None:
+        patient_id = self.patient_id
+
         def search(database: Database, text: str) -> list[tuple[str, str]]:
-            found = record_service.professionals_to_add(database, text)
+            found = record_service.professionals_to_add(database, patient_id, text)
             return [(str(p.id), f"{p.display_name} — {p.discipline}, {p.organisation}") for p in found]
 
-        self.app.push_screen(PickerScreen("Add to the care team: choose a professional", search), self._add_member_form)
+        picker = PickerScreen(
+            "Add to the care team: choose a professional (those in it are left out)",
+            search,
+            none_at_all="No one to add: everyone in the directory is in this care team, or the directory is empty. "
+            "Add professionals on the Professionals screen (3, then a).",
+        )
+        self.app.push_screen(picker, self._add_member_form)
 
     def _add_member_form(self, professional_key: str | None) -> None:
         if professional_key is None:
             return
-        professional_id = int(professional_key)
         patient_id = self.patient_id
 
-        def save(database: Database, values: dict[str, Any]) -> CareTeamMember:
-            return record_service.add_team_member(database, patient_id, professional_id, values)
+        def open_form(professional: Professional) -> None:
+            professional_id = professional.id
 
-        self.app.push_screen(
-            FormScreen("Add to the care team", member_fields(None), save), self._saved("Added to the care team.")
+            def save(database: Database, values: dict[str, Any]) -> CareTeamMember:
+                return record_service.add_team_member(database, patient_id, professional_id, values)  # type: ignore[arg-type]
+
+            form = FormScreen(
+                f"Add {professional.display_name} to the care team",
+                member_fields(None),
+                save,
+                description=f"Adding: {picked_professional_text(professional)}",
+            )
+            self.app.push_screen(form, self._saved("Added to the care team."))
+
+        self.run_use_case(
+            partial(find_professional, professional_id=int(professional_key)), open_form, failed="Not found"
         )
 
     def action_edit_member(self) -> None:

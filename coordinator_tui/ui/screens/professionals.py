@@ -1,10 +1,14 @@
-"""The professionals directory, filtered as you type; the highlighted one's patients are listed below."""
+"""The professionals directory, filtered as you type; the highlighted one's patients are listed below.
+
+a adds a professional, e edits the highlighted one, d archives them (saying what they are in first), x shows the
+archived ones too. The directory has the focus when the screen opens (/ goes to the filter box, where letters are
+typed, so these keys are left out of the footer there)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,13 +18,27 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from coordinator_tui.models import Patient, Professional
 from coordinator_tui.services.people.professional_directory import (
+    add_professional,
+    archive,
     directory_page,
+    discipline_choices,
+    edit_professional,
     find_professional,
     professional_patients,
+    what_archiving_touches,
 )
+from coordinator_tui.services.people.professionals import ArchiveImpact, ArchiveResult
 from coordinator_tui.ui.screens.base import CoordinatorScreen
+from coordinator_tui.ui.screens.professional_forms import (
+    ArchiveProfessionalScreen,
+    BookingsToMoveScreen,
+    ProfessionalFormScreen,
+)
 from coordinator_tui.ui.widgets.tables import FilterInput, RecordTable
 from coordinator_tui.validation import format_nhs_number
+
+if TYPE_CHECKING:
+    from coordinator_tui.db import Database
 
 PAGE_SIZE = 300
 
@@ -40,9 +58,26 @@ class TheirPatientsTable(RecordTable):
     ]
 
 
+#: The screen's keys that act on the directory; left out while the filter box has the focus (letters type there).
+DIRECTORY_ACTIONS = frozenset({"add_professional", "edit_professional", "archive_professional", "toggle_archived"})
+
+
 class ProfessionalsScreen(CoordinatorScreen):
     screen_title = "Professionals"
+    AUTO_FOCUS = "#professionals-table"
+    DEFAULT_CSS = """
+    ProfessionalsScreen #professionals-empty {
+        height: auto;
+        padding: 0 1;
+        color: $text-warning;
+        text-style: bold;
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "add_professional", "Add"),
+        Binding("e", "edit_professional", "Edit"),
+        Binding("d", "archive_professional", "Archive"),
+        Binding("x", "toggle_archived", "Archived", tooltip="Show or hide archived professionals"),
         Binding("slash", "focus_filter", "Find", key_display="/"),
         Binding("ctrl+r", "reload", "Reload", show=False),
     ]
@@ -54,12 +89,16 @@ class ProfessionalsScreen(CoordinatorScreen):
         self.counts: dict[int, int] = {}
         self.shown_for: str | None = None
         self._pending_select: int | None = None
+        self.include_archived = False
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="filter-row"):
             yield Label("Find")
             yield FilterInput(placeholder="name, discipline or organisation", id="professional-filter")
             yield Static("", id="professional-count", classes="filter-count")
+        hint = Static("", id="professionals-empty", classes="empty-hint")
+        hint.display = False  # until the directory is read
+        yield hint
         yield ProfessionalTable(id="professionals-table")
         with Vertical(id="patients-pane"):
             yield Static("Patients", id="professional-patients-title", classes="pane-title")
@@ -75,6 +114,7 @@ class ProfessionalsScreen(CoordinatorScreen):
             ("Organisation", 20 if width < 110 else 30),
             ("Patients", 8),
             ("Setting", 7),
+            ("Days", 11),
             ("Phone", 13),
             ("Email", 34),
         ):
@@ -91,7 +131,7 @@ class ProfessionalsScreen(CoordinatorScreen):
     def load(self, text: str) -> None:
         counts = self.counts if self.counts and text else None
         self.run_use_case(
-            partial(directory_page, text=text, limit=PAGE_SIZE, counts=counts),
+            partial(directory_page, text=text, limit=PAGE_SIZE, counts=counts, include_archived=self.include_archived),
             lambda page: self.show_professionals(text, page.professionals, page.counts),
             failed="Could not load",
             group="professionals-load",
@@ -108,11 +148,12 @@ class ProfessionalsScreen(CoordinatorScreen):
         table.clear()
         for p in found:
             table.add_row(
-                p.display_name,
+                f"{p.display_name} (archived)" if p.archived else p.display_name,
                 p.discipline,
                 p.organisation,
                 str(counts.get(p.id, 0)),  # type: ignore[arg-type]
                 p.setting.value,
+                p.usual_days,
                 p.phone,
                 p.email,
                 key=str(p.id),
@@ -121,8 +162,23 @@ class ProfessionalsScreen(CoordinatorScreen):
             table.focus()
         self._pending_select = None
         more = "first " if len(found) >= PAGE_SIZE else ""
-        self.query_one("#professional-count", Static).update(f"{more}{len(found)} found")
+        archived = ", archived ones too" if self.include_archived else ""
+        self.query_one("#professional-count", Static).update(f"{more}{len(found)} found{archived}")
+        self.show_empty_hint(text, found)
         self.load_patients(table.selected_key)
+
+    def show_empty_hint(self, text: str, found: Sequence[Professional]) -> None:
+        """An empty directory says which key adds the first professional; an empty filter result, how to clear it."""
+        hint = self.query_one("#professionals-empty", Static)
+        if found:
+            hint.update("")
+        elif text:
+            hint.update(
+                f"No professional matches “{text[:40]}”. Esc in the filter box clears it; a adds a professional."
+            )
+        else:
+            hint.update("No professionals yet: press a to add the first one (x shows archived ones, if any).")
+        hint.display = not found
 
     def load_patients(self, key: str | None) -> None:
         if key is None:
@@ -194,12 +250,113 @@ class ProfessionalsScreen(CoordinatorScreen):
         self.query_one(ProfessionalTable).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action == "focus_filter" and isinstance(self.focused, FilterInput))
+        in_filter = isinstance(self.focused, FilterInput)
+        return not (in_filter and (action == "focus_filter" or action in DIRECTORY_ACTIONS))
 
     def action_focus_filter(self) -> None:
         self.query_one(FilterInput).focus()
 
     def action_reload(self) -> None:
+        self.counts = {}
+        self.load(self.filter_text)
+
+    def action_toggle_archived(self) -> None:
+        self.include_archived = not self.include_archived
+        self.notify(
+            "Showing archived professionals too." if self.include_archived else "Hiding archived professionals."
+        )
+        self.load(self.filter_text)
+
+    # ---------------------------------------------------------------------------------------------------------
+    # Add, edit, archive
+    # ---------------------------------------------------------------------------------------------------------
+
+    def _chosen_professional(self) -> Professional | None:
+        key = self.query_one(ProfessionalTable).selected_key
+        professional = self.professionals.get(key) if key else None
+        if professional is None:
+            self.notify("Choose a professional first (or a to add one).", severity="warning")
+        return professional
+
+    def action_add_professional(self) -> None:
+        def save(database: Database, values: dict[str, Any], allow_duplicate: bool) -> Professional:
+            return add_professional(database, values, allow_duplicate=allow_duplicate)
+
+        def open_form(disciplines: list[str]) -> None:
+            form = ProfessionalFormScreen("New professional", None, disciplines, save)
+            self.app.push_screen(form, partial(self._saved, "Added"))
+
+        self.run_use_case(discipline_choices, open_form, failed="Could not open the form")
+
+    def action_edit_professional(self) -> None:
+        chosen = self._chosen_professional()
+        if chosen is None:
+            return
+
+        def open_form(found: tuple[Professional, list[str]]) -> None:
+            professional, disciplines = found
+
+            def save(database: Database, values: dict[str, Any], allow_duplicate: bool) -> Professional:
+                return edit_professional(database, professional, values, allow_duplicate=allow_duplicate)
+
+            form = ProfessionalFormScreen(f"Edit {professional.display_name}", professional, disciplines, save)
+            self.app.push_screen(form, partial(self._saved, "Saved"))
+
+        professional_id = chosen.id
+        self.run_use_case(
+            lambda database: (find_professional(database, professional_id), discipline_choices(database)),  # type: ignore[arg-type]
+            open_form,
+            failed="Could not open the form",
+        )
+
+    def _saved(self, verb: str, professional: Professional | None) -> None:
+        if professional is None:
+            return
+        self.notify(f"{verb} {professional.display_name}.", title="Saved")
+        self._pending_select = professional.id
+        self.counts = {}
+        self.load(self.filter_text)
+
+    def action_archive_professional(self) -> None:
+        chosen = self._chosen_professional()
+        if chosen is None:
+            return
+        if chosen.archived:
+            self.notify(f"{chosen.display_name} is already archived.", severity="warning")
+            return
+        professional_id = chosen.id
+
+        def ask(found: tuple[Professional, ArchiveImpact]) -> None:
+            professional, impact = found
+            self.app.push_screen(
+                ArchiveProfessionalScreen(professional, impact), partial(self._archive_answered, professional, impact)
+            )
+
+        self.run_use_case(
+            lambda database: (
+                find_professional(database, professional_id),  # type: ignore[arg-type]
+                what_archiving_touches(database, professional_id),  # type: ignore[arg-type]
+            ),
+            ask,
+            failed="Could not archive",
+        )
+
+    def _archive_answered(self, professional: Professional, impact: ArchiveImpact, yes: bool | None) -> None:
+        if not yes:
+            return
+        self.run_use_case(
+            lambda database: archive(database, professional, end_memberships=True, seen=impact),
+            self._archived,
+            failed="Not archived",
+        )
+
+    def _archived(self, result: ArchiveResult) -> None:
+        name = result.professional.display_name
+        ended = len(result.ended)
+        ended_text = f"; {ended} care-team membership{'s' if ended != 1 else ''} ended" if ended else ""
+        self.notify(f"Archived {name}{ended_text}.", title="Archived")
+        if result.bookings_to_move:
+            self.app.push_screen(BookingsToMoveScreen(name, result.bookings_to_move))
         self.counts = {}
         self.load(self.filter_text)
 

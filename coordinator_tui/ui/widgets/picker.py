@@ -69,11 +69,19 @@ class PickerScreen(KeysInOrder, ModalScreen[str | None], RunsUseCases):
         Binding("escape", "cancel", "Cancel", key_display="Esc"),
     ]
 
-    def __init__(self, title: str, search: SearchFunction, *, placeholder: str = "type part of a name") -> None:
+    def __init__(
+        self,
+        title: str,
+        search: SearchFunction,
+        *,
+        placeholder: str = "type part of a name",
+        none_at_all: str = "nothing to choose from",
+    ) -> None:
         super().__init__()
         self.picker_title = title
         self.search = search
         self.placeholder = placeholder
+        self.none_at_all = none_at_all  # said when nothing is found with nothing typed: what to do instead
         self.text = ""
         self.shown_for: str | None = None  # the text whose matches the list shows
         self._pick_when_shown = False
@@ -106,7 +114,8 @@ class PickerScreen(KeysInOrder, ModalScreen[str | None], RunsUseCases):
         options.add_options([Option(label, id=key) for key, label in found])
         if found:
             options.highlighted = 0
-        self.query_one("#picker-count", Static).update(f"{len(found)} found" if found else "nothing matches")
+        nothing = "nothing matches" if text.strip() else self.none_at_all
+        self.query_one("#picker-count", Static).update(f"{len(found)} found" if found else nothing)
         self.shown_for = text
         if self._pick_when_shown:
             self._pick_when_shown = False
