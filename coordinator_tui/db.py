@@ -508,11 +508,25 @@ def _open_sqlite_file(target: Path, *, create: bool, writable: bool, empty_ok: b
     return Database(engine=_sqlite_engine(path, writable=writable, immutable=immutable), path=path, writable=writable)
 
 
+def _refuse_orphan_sidecars(path: Path) -> None:
+    """Refuse to make a new database where a removed one left its write-ahead log (``-wal``) or rollback journal:
+    SQLite would replay that database's saves into the new one, so the "new, empty" database would show another
+    database's records (or be damaged)."""
+    for suffix in ("-wal", "-journal"):
+        sidecar = Path(f"{path}{suffix}")
+        if sidecar.exists() or sidecar.is_symlink():
+            raise DatabaseError(
+                f"no database at {path}, but {sidecar.name} is there: saves of a database that was removed or moved. "
+                "Put that database back, or move the leftover file away to start a new database there"
+            )
+
+
 def _create_database_file(path: Path) -> None:
     """Make a new database at ``path`` whole: the schema is built in a hidden file beside it, which is then linked
     into place, so a killed or failed creation never leaves an empty or half-made "database" at ``path``."""
     if path.parent.exists() and not os.access(path.parent, os.W_OK):
         raise DatabaseError(f"cannot create a database in {path.parent} (permission denied)")
+    _refuse_orphan_sidecars(path)
     ensure_private_dir(path.parent)
     remove_leftovers(path.parent)
     tmp = path.with_name(temp_name(path.name))

@@ -22,7 +22,7 @@ import pytest
 
 from coordinator_tui import cli
 from coordinator_tui.config import Settings
-from coordinator_tui.db import DamagedDatabaseError, check_pages, open_database
+from coordinator_tui.db import DamagedDatabaseError, DatabaseError, check_pages, open_database
 from coordinator_tui.services.safety import backup
 from coordinator_tui.temp_files import remove_leftovers, temp_name
 from tests.safety_helpers import (
@@ -136,7 +136,7 @@ def test_the_first_run_says_it_is_creating_a_new_database(tmp_path: Path, monkey
     assert "notice" not in shown and "open_database" in shown
 
 
-def test_the_first_run_names_the_database_before_creating_it(
+def test_the_first_run_names_the_database_and_where_its_path_came_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A mistyped path is noticed: a line names it as the database is made, and a path the user did not type says
@@ -154,11 +154,11 @@ def test_the_first_run_names_the_database_before_creating_it(
     monkeypatch.setattr(app_command, "_run", fake_run)
     assert cli.main([]) == 0
     default = default_database_path().resolve()
-    assert f"no database at {default} (the default database): creating a new, empty one" in capsys.readouterr().err
+    assert f"no database at {default} (the default database): created a new, empty one" in capsys.readouterr().err
     assert f"created at {default} (the default database)" in str(shown["notice"])
     monkeypatch.setenv("COORDINATOR_DB", str(tmp_path / "from-env.db"))
     assert cli.main([]) == 0
-    assert "(COORDINATOR_DB): creating a new, empty one" in capsys.readouterr().err
+    assert "(COORDINATOR_DB): created a new, empty one" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -372,3 +372,20 @@ def test_a_database_in_a_read_only_folder_can_still_be_read(demo_template: Path,
     )
     assert exported.returncode == 1 and "read-only" in _one_line(exported)
     assert _folder_state(database.parent) == before
+
+
+@pytest.mark.parametrize("leftover", ["-wal", "-journal"])
+def test_no_new_database_where_a_removed_one_left_its_saves(
+    tmp_path: Path, leftover: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database removed without its write-ahead log (or journal): SQLite would replay the old saves into a new
+    database made there, so the "new, empty" database would show another's records. It is refused instead."""
+    path = tmp_path / "coordinator.db"
+    sidecar = tmp_path / f"coordinator.db{leftover}"
+    sidecar.write_bytes(b"saves of a database that is gone")
+    with pytest.raises(DatabaseError, match=f"coordinator.db{leftover} is there"):
+        open_database(str(path))
+    assert cli.main(["--db", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "move the leftover file away" in err
+    assert not path.exists() and sidecar.read_bytes() == b"saves of a database that is gone"

@@ -68,9 +68,9 @@ def run_app(args: argparse.Namespace) -> int:
                 db.dispose()
 
     new_path = _missing_database_path(target)
-    if new_path is not None:  # said before it is made: a mistyped path is noticed, a failure follows this line
-        _say(f"no database at {new_path}{_default_note(args.db)}: creating a new, empty one")
-    db = _open_guarded(target)
+    db = _open_guarded(target)  # a path where no database can be made is refused here, in one line
+    if new_path is not None:  # a mistyped path is noticed
+        _say(f"there was no database at {new_path}{_default_note(args.db)}: created a new, empty one")
     notice = None if new_path is None else new_database_notice(new_path, args.db)
     try:
         warning = _daily_backup(db, settings)
