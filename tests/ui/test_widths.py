@@ -47,6 +47,12 @@ def test_the_least_important_column_goes_first_then_the_others_shrink_to_their_m
     assert fit_columns(columns, 56) == [("Name", 10), ("Role", 8), ("Email", 30)]
 
 
+def test_a_column_that_grows_first_gets_the_spare_room_first() -> None:
+    columns = [Column("Who", 16, 8), Column("What", 44, 24, grows_first=True)]
+    assert fit_columns(columns, 50) == [("Who", 8), ("What", 34)]
+    assert fit_columns(columns, 70) == [("Who", 14), ("What", 44)]
+
+
 def test_a_column_never_dropped_stays_even_when_nothing_fits() -> None:
     assert fit_columns([Column("Name", 20, 10), Column("Email", 30, drop=1)], 5) == [("Name", 10)]
 

@@ -25,9 +25,9 @@ from coordinator_tui.ui.widgets.tables import Column, fit_columns
 #: The history's columns (``fit_columns``): on a narrow terminal the fields changed give way (the panel lists them).
 HISTORY_COLUMNS = (
     Column("When", 16),
-    Column("Who", 16),  # a longer name (with its database role) is whole in the panel below
+    Column("Who", 16, 8),  # a longer name (with its database role) is whole in the panel below
     Column("Action", 12),
-    Column("What", 50, 24),
+    Column("What", 44, 24, grows_first=True),
     Column("Fields", 40, 10, drop=1),
 )
 

@@ -89,6 +89,7 @@ class Column:
     width: int
     minimum: int = 0
     drop: int = 0
+    grows_first: bool = False  # given spare room before the others (the column that says what a row is)
 
     @property
     def least(self) -> int:
@@ -98,7 +99,8 @@ class Column:
 def fit_columns(columns: Sequence[Column], width: int, *, padding: int = 2, reserve: int = 2) -> list[tuple[str, int]]:
     """(title, width) of the columns that fit ``width`` cells (``padding`` around each cell, ``reserve`` for the
     scroll bar), in their order: the least important dropped, then each grown from its minimum towards its width
-    while room is left, the columns never dropped first, then the others from the last to be dropped."""
+    while room is left: a column that ``grows_first``, then those never dropped, then the others from the last to be
+    dropped."""
     kept = list(columns)
     room = width - reserve
 
@@ -109,7 +111,7 @@ def fit_columns(columns: Sequence[Column], width: int, *, padding: int = 2, rese
         kept.remove(max((c for c in kept if c.drop), key=lambda c: c.drop))
     sizes = {column.title: column.least for column in kept}
     spare = room - needed(kept)
-    for column in sorted(kept, key=lambda c: c.drop):  # sorted() keeps the order given among equals
+    for column in sorted(kept, key=lambda c: (not c.grows_first, c.drop)):  # stable: the order given among equals
         grow = max(0, min(column.width - column.least, spare))
         sizes[column.title] += grow
         spare -= grow
