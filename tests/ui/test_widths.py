@@ -49,8 +49,9 @@ def test_the_least_important_column_goes_first_then_the_others_shrink_to_their_m
 
 def test_a_column_that_grows_first_gets_the_spare_room_first() -> None:
     columns = [Column("Who", 16, 8), Column("What", 44, 24, grows_first=True)]
-    assert fit_columns(columns, 50) == [("Who", 8), ("What", 34)]
-    assert fit_columns(columns, 70) == [("Who", 14), ("What", 44)]
+    # 2 cells of padding per column and 2 for the scroll bar: 8+2 + 24+2 + 2 = 38, so 12 to spare at 50.
+    assert fit_columns(columns, 50) == [("Who", 8), ("What", 36)]
+    assert fit_columns(columns, 66) == [("Who", 12), ("What", 44)]
 
 
 def test_a_column_never_dropped_stays_even_when_nothing_fits() -> None:
