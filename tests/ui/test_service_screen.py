@@ -137,3 +137,27 @@ async def test_a_stale_save_is_refused_with_a_clear_message_and_the_form_kept(db
         assert "was changed by test-coordinator" in form.message and "not saved" in form.message
         assert form.values()["phone"] == "0121 496 0111"
     assert stored(db).phone == "0121 496 0999"
+
+
+@pilot_test
+async def test_the_app_moves_an_older_settings_file_once_then_warns_and_takes_its_title_from_the_database(
+    db: Database,
+) -> None:
+    older = Settings(service_values={"service_name": "Westshire Hub", "adult_day_end": "16:30"})
+    app = CoordinatorApp(database=db, settings=older)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.title == "Westshire Hub"
+        [moved] = [n for n in app._notifications if n.title == "Settings"]
+        assert moved.severity == "information" and moved.message.startswith("moved service_name, adult_day_end from")
+    assert service.service_details(db).adult_day_end == dt.time(16, 30)
+
+    edited = Settings(service_values={"service_name": "Edited Later"})
+    app = CoordinatorApp(database=db, settings=edited)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.title == "Westshire Hub"
+        [ignored] = [n for n in app._notifications if n.title == "Settings"]
+        assert ignored.severity == "warning" and ignored.message.startswith("service_name in ")
+        assert "ignored" in ignored.message and "\n" not in ignored.message
+    assert service.service_details(db).name == "Westshire Hub"
