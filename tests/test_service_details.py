@@ -326,3 +326,9 @@ def test_an_export_warns_while_the_phone_number_for_the_day_is_not_set(db: Datab
         set_details(session, phone=PHONE)
     outcome = export_for_screen(db, seed.clinic_id, seed.patient_id, tmp_path / "b", ["txt"], False)
     assert outcome.paths and outcome.warning is None
+
+
+def test_the_apps_title_before_the_details_are_read_is_the_default_service_name() -> None:
+    from coordinator_tui.ui.app import DEFAULT_SERVICE_NAME  # kept apart: the app starts without the database stack
+
+    assert DEFAULT_SERVICE_NAME == service.DEFAULT_SERVICE_NAME
