@@ -75,7 +75,7 @@ def test_add_a_venue_and_its_rooms_then_list_them(
         "1  Exampleton Children's Hospital — 1 Example Road",
         "    Children's Building: Audiology Suite, Eye Clinic",
         "    Outpatients: Room 1, Room 2",
-        "Walking between any other two buildings: 10 min (the service's default)",
+        "Walking between any two buildings: 10 min (the service's default)",
     ]
     venues_rows, rooms, audited = written(db)
     assert venues_rows == [("Exampleton Children's Hospital", "1 Example Road")]
@@ -132,3 +132,21 @@ def test_a_missing_required_option_is_a_usage_error(
     assert code == 2 and out == ""
     assert "the following arguments are required: --name" in err
     assert written(db) == ([], [], 0)
+
+
+def test_list_shows_a_venues_own_walking_time(db: Database, db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with db.session() as s:
+        venue = venues.add_venue(s, {"name": "Test Hospital"})
+        assert venue.id is not None
+        for name, building in [("Room 1", "Main"), ("Eye Clinic", "Eye Block")]:
+            venues.add_room(s, venue.id, {"name": name, "building": building})
+        venues.set_walking_time(s, venue.id, {"first": "Main", "second": "Eye Block", "minutes": "25"})
+    code, out, err = cli(capsys, "venues", "list", "--db", db_url)
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "1  Test Hospital",
+        "    Eye Block: Eye Clinic",
+        "    Main: Room 1",
+        "    walk Eye Block <-> Main: 25 min",
+        "Walking between any other two buildings: 10 min (the service's default)",
+    ]

@@ -134,5 +134,6 @@ def run_list_venues(args: argparse.Namespace) -> int:
             print(f"    walk {walk.first_building} <-> {walk.second_building}: {walk.minutes} min")
         if not entry.rooms:
             print("    no rooms yet (coordinator-tui rooms add)")
-    print(f"Walking between any other two buildings: {catalogue.default_minutes} min (the service's default)")
+    others = "any other two" if any(entry.walks for entry in catalogue.venues) else "any two"
+    print(f"Walking between {others} buildings: {catalogue.default_minutes} min (the service's default)")
     return 0

@@ -47,18 +47,18 @@ EMPTY_TEXT = "No venues yet. Press a to add the first venue, then r to add its r
 class VenueTable(RecordTable):
     HELP_TITLE = "Venues"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("e", "screen.edit_venue", "Edit venue"),
-        Binding("x", "screen.archive_venue", "Archive venue"),
-        Binding("enter", "screen.to_rooms", "Its rooms", key_display="Enter"),
+        Binding("e", "screen.edit_venue", "Edit", tooltip="Edit the highlighted venue"),
+        Binding("x", "screen.archive_venue", "Archive", tooltip="Archive the highlighted venue"),
+        Binding("enter", "screen.to_rooms", "Rooms", key_display="Enter", tooltip="Go to the venue's rooms"),
     ]
 
 
 class RoomTable(RecordTable):
     HELP_TITLE = "Rooms"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("e", "screen.edit_room", "Edit room"),
+        Binding("e", "screen.edit_room", "Edit", tooltip="Edit the highlighted room"),
         Binding("enter", "screen.edit_room", "Edit room", key_display="Enter", show=False),
-        Binding("x", "screen.archive_room", "Archive room"),
+        Binding("x", "screen.archive_room", "Archive", tooltip="Archive the highlighted room"),
         Binding("escape", "screen.to_venues", "Venues", key_display="Esc"),
     ]
 
@@ -109,7 +109,7 @@ class VenuesScreen(CoordinatorScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add_venue", "Add venue"),
         Binding("r", "add_room", "Add room"),
-        Binding("w", "walking_time", "Walking time"),
+        Binding("w", "walking_time", "Walk time", tooltip="Walking time between two buildings of the venue"),
         Binding("ctrl+r", "reload", "Reload", show=False),
     ]
 
