@@ -102,11 +102,11 @@ def test_every_change_through_the_services_is_audited(db: Database) -> None:
     with db.session() as s:
         patients.update_patient(s, patient.id, {"school": "Testschool"}, expected_version=1)  # type: ignore[arg-type]
         contacts.update_contact(s, contact.id, {"name": "Testparent Two"}, expected_version=1)  # type: ignore[arg-type]
-        professional_service.archive_professional(s, pro.id)  # type: ignore[arg-type]
         care_team.end_membership(s, member.id)  # type: ignore[arg-type]
         clinics.set_attendance_status(s, attendance.id, AttendanceStatus.CONFIRMED)  # type: ignore[arg-type]
         clinics.cancel_clinic_event(s, clinic.id)  # type: ignore[arg-type]
         appointments.cancel_appointment(s, appointment.id)  # type: ignore[arg-type]
+        professional_service.archive_professional(s, pro.id)  # type: ignore[arg-type]  # in no team, no booking now
     with db.session() as s:
         updated = _events(s, mark)
         school = _one(updated, "patient", "update")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlmodel import select
 from textual.pilot import Pilot
 from textual.widgets import OptionList
@@ -25,7 +26,7 @@ from coordinator_tui.ui.screens.professional_forms import (
     BookingsToMoveScreen,
     ProfessionalFormScreen,
 )
-from coordinator_tui.ui.screens.professionals import ProfessionalsScreen, ProfessionalTable
+from coordinator_tui.ui.screens.professionals import ProfessionalsScreen, ProfessionalTable, directory_columns
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.ui.widgets.forms import FormScreen
 from coordinator_tui.ui.widgets.picker import PickerScreen
@@ -325,3 +326,13 @@ async def test_the_picker_says_when_there_is_no_one_to_add(db: Database) -> None
         await type_text(pilot, "zebedee")
         await settle(pilot)
         assert str(picker.query_one("#picker-count").render()) == "nothing matches"
+
+
+@pytest.mark.parametrize("width", [80, 100, 120, 160, 200])
+def test_the_directory_columns_fit_the_width_most_wanted_first(width: int) -> None:
+    columns = directory_columns(width)
+    titles = [title for title, _ in columns]
+    assert sum(w + 2 for _, w in columns) + 2 <= width  # no column cut at the right edge
+    assert titles[:2] == ["Name", "Discipline"] and {"Patients", "Days"} <= set(titles)
+    if width >= 120:
+        assert {"Organisation", "Phone", "Email"} <= set(titles)

@@ -43,6 +43,51 @@ if TYPE_CHECKING:
 PAGE_SIZE = 300
 
 
+#: The directory's columns, most wanted first: (title, least width, most width). Those that do not fit are left out
+#: (the highlighted one's role, phone, email and days are shown above their patients too).
+COLUMNS = [
+    ("Name", 20, 32),
+    ("Discipline", 16, 18),
+    ("Patients", 8, 8),
+    ("Days", 11, 15),
+    ("Organisation", 11, 30),
+    ("Phone", 13, 13),
+    ("Email", 20, 34),
+    ("Setting", 7, 7),
+]
+SHOWN_ORDER = ["Name", "Discipline", "Organisation", "Patients", "Days", "Phone", "Email", "Setting"]
+
+
+def directory_columns(width: int) -> list[tuple[str, int]]:
+    """The columns that fit ``width`` (each cell has a space either side; the scroll bar takes two), in the order
+    shown, each as wide as the room left allows."""
+    room = width - 4
+    chosen: dict[str, int] = {}
+    for title, least, _most in COLUMNS:
+        if least + 2 <= room:
+            chosen[title] = least
+            room -= least + 2
+    for title, least, most in COLUMNS:
+        if title in chosen:
+            grow = min(most - least, room)
+            chosen[title] += grow
+            room -= grow
+    return [(title, chosen[title]) for title in SHOWN_ORDER if title in chosen]
+
+
+def directory_cells(p: Professional, patients: int) -> dict[str, str]:
+    return {
+        "Name": f"{p.display_name} (archived)" if p.archived else p.display_name,
+        "Discipline": p.discipline,
+        "Organisation": p.organisation,
+        "Patients": str(patients),
+        "Days": p.usual_days,
+        "Phone": p.phone,
+        "Email": p.email,
+        "Setting": p.setting.value,
+    }
+
+
 class ProfessionalTable(RecordTable):
     HELP_TITLE = "Directory"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -90,6 +135,7 @@ class ProfessionalsScreen(CoordinatorScreen):
         self.shown_for: str | None = None
         self._pending_select: int | None = None
         self.include_archived = False
+        self.columns: list[tuple[str, int]] = []
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="filter-row"):
@@ -105,20 +151,10 @@ class ProfessionalsScreen(CoordinatorScreen):
             yield TheirPatientsTable(id="professional-patients")
 
     def on_mount(self) -> None:
-        width = self.app.size.width
         table = self.query_one(ProfessionalTable)
-        name_width = max(20, min(30, width - 58))
-        for title, w in (
-            ("Name", name_width),
-            ("Discipline", 16),
-            ("Organisation", 20 if width < 110 else 30),
-            ("Patients", 8),
-            ("Setting", 7),
-            ("Days", 11),
-            ("Phone", 13),
-            ("Email", 34),
-        ):
-            table.add_column(title, key=title, width=w)
+        self.columns = directory_columns(self.app.size.width)
+        for title, width in self.columns:
+            table.add_column(title, key=title, width=width)
         patients = self.query_one(TheirPatientsTable)
         for title, w in (("Name", 26), ("NHS number", 12), ("Hospital no.", 12), ("Born", 10)):
             patients.add_column(title, key=title, width=w)
@@ -147,17 +183,8 @@ class ProfessionalsScreen(CoordinatorScreen):
         keep = str(self._pending_select) if self._pending_select is not None else table.selected_key
         table.clear()
         for p in found:
-            table.add_row(
-                f"{p.display_name} (archived)" if p.archived else p.display_name,
-                p.discipline,
-                p.organisation,
-                str(counts.get(p.id, 0)),  # type: ignore[arg-type]
-                p.setting.value,
-                p.usual_days,
-                p.phone,
-                p.email,
-                key=str(p.id),
-            )
+            cells = directory_cells(p, counts.get(p.id, 0))  # type: ignore[arg-type]
+            table.add_row(*(cells[title] for title, _width in self.columns), key=str(p.id))
         if keep and table.move_to_key(keep) and self._pending_select is not None:
             table.focus()
         self._pending_select = None
@@ -201,7 +228,12 @@ class ProfessionalsScreen(CoordinatorScreen):
             title.update("Patients: choose a professional above")
         else:
             count = len(patients)
-            title.update(f"{professional.display_name}: in the care team of {count} patient{'s' if count != 1 else ''}")
+            details = " · ".join(x for x in (professional.role, professional.phone, professional.email) if x)
+            days = f" · usually {professional.usual_days}" if professional.usual_days else ""
+            about = f" ({details}{days})" if details or days else ""
+            title.update(
+                f"{professional.display_name}{about}: in the care team of {count} patient{'s' if count != 1 else ''}"
+            )
         table = self.query_one(TheirPatientsTable)
         table.clear()
         for p in patients:
