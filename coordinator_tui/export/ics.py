@@ -32,7 +32,7 @@ start at 0; the caller's transaction commits it together with the files. Breaks 
 have no identity of their own (they move whenever an appointment moves), so as calendar events they would be
 left behind in the family's calendar by a re-import.
 
-Every appointment's description ends with whom to call on the day (the service's short name and phone number, from
+Every event's description ends with whom to call on the day (the service's short name and phone number, from
 its details in the database).
 
 Reminders (VALARM, DISPLAY): before each appointment (the service's ``reminder_minutes_before``), and one at 18:00 the
@@ -185,8 +185,7 @@ def _appointment_entry(itinerary: Itinerary, item: ItineraryItem, reminder: dt.t
     if item.instructions:
         lines.append(f"Please note: {item.instructions}")
     lines.append(f"{itinerary.clinic_name}{', ' + itinerary.venue if itinerary.venue else ''}")
-    if itinerary.call_on_the_day:
-        lines.append(f"On the day, call {itinerary.call_on_the_day}")
+    lines.extend(_whom_to_call(itinerary))
     alarms: tuple[CalendarAlarm, ...] = ()
     if not item.cancelled and reminder > dt.timedelta(0):
         where = f" in {item.location}" if item.location else ""
@@ -203,7 +202,12 @@ def _appointment_entry(itinerary: Itinerary, item: ItineraryItem, reminder: dt.t
     )
 
 
-def _travel_entry(item: ItineraryItem) -> CalendarEntry:
+def _whom_to_call(itinerary: Itinerary) -> list[str]:
+    """The last line of every event's description: whom the family calls on the day (none without a number)."""
+    return [f"On the day, call {itinerary.call_on_the_day}"] if itinerary.call_on_the_day else []
+
+
+def _travel_entry(itinerary: Itinerary, item: ItineraryItem) -> CalendarEntry:
     assert item.start is not None and item.end is not None
     summary = f"{item.title} ({item.mode})" if item.mode else item.title
     if item.cancelled:
@@ -215,6 +219,7 @@ def _travel_entry(item: ItineraryItem) -> CalendarEntry:
         lines.append(f"By: {item.mode}")
     if item.reference:
         lines.append(f"Booking reference: {item.reference}")
+    lines.extend(_whom_to_call(itinerary))
     return CalendarEntry(
         uid=item.uid,
         summary=summary,
@@ -226,7 +231,7 @@ def _travel_entry(item: ItineraryItem) -> CalendarEntry:
     )
 
 
-def _hotel_entry(item: ItineraryItem) -> CalendarEntry:
+def _hotel_entry(itinerary: Itinerary, item: ItineraryItem) -> CalendarEntry:
     summary = f"{item.title}: {item.place}"
     if item.cancelled:
         summary = f"CANCELLED: {summary}"
@@ -237,6 +242,7 @@ def _hotel_entry(item: ItineraryItem) -> CalendarEntry:
         lines.append(f"Phone: {item.phone}")
     if item.reference:
         lines.append(f"Booking reference: {item.reference}")
+    lines.extend(_whom_to_call(itinerary))
     return CalendarEntry(
         uid=item.uid,
         summary=summary,
@@ -261,9 +267,9 @@ def calendar_entries(itinerary: Itinerary, reminder_minutes: int | None = None) 
                 first_live = (len(entries), item)
             entries.append(_appointment_entry(itinerary, item, reminder))
         elif item.kind in (ItemKind.TRAVEL_OUT, ItemKind.TRAVEL_HOME):
-            entries.append(_travel_entry(item))
+            entries.append(_travel_entry(itinerary, item))
         elif item.kind in (ItemKind.HOTEL_CHECK_IN, ItemKind.HOTEL_CHECK_OUT):
-            entries.append(_hotel_entry(item))
+            entries.append(_hotel_entry(itinerary, item))
     if first_live is not None:
         index, item = first_live
         assert item.start is not None
