@@ -162,3 +162,33 @@ async def test_walking_time_needs_two_buildings_and_edit_needs_a_room(db: Databa
         assert isinstance(pilot.app.screen, VenuesScreen)
     with db.read_session() as s:
         assert s.exec(select(BuildingWalk)).all() == []
+
+
+@pilot_test
+async def test_an_archived_venue_is_shown_with_h_and_restored_with_x(db: Database) -> None:
+    app = new_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await to_venues(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        await fill(pilot, "Test Hospital")
+        screen.query_one(VenueTable).focus()
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert "No venues in use (1 archived: h shows them" in text_of(screen, "#venues-empty")
+        await pilot.press("h")
+        await settle(pilot)
+        assert cell_texts(screen.query_one(VenueTable), 0) == ["Test Hospital (archived)"]
+        screen.query_one(VenueTable).focus()
+        await pilot.press("x")
+        await pilot.pause()
+        dialog = pilot.app.screen
+        assert isinstance(dialog, ConfirmScreen) and dialog.question == "Restore Test Hospital?"
+        await pilot.press("y")
+        await settle(pilot)
+        assert cell_texts(screen.query_one(VenueTable), 0) == ["Test Hospital"]
+    with db.read_session() as s:
+        assert [(v.name, v.archived, v.version) for v in s.exec(select(Venue)).all()] == [("Test Hospital", False, 3)]

@@ -135,8 +135,8 @@ def load_catalogue(session: Session, *, include_archived: bool = False) -> Catal
     )
 
 
-def read_catalogue(database: Database) -> Catalogue:
-    return database.read(load_catalogue)
+def read_catalogue(database: Database, *, include_archived: bool = False) -> Catalogue:
+    return database.read(load_catalogue, include_archived=include_archived)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -155,7 +155,7 @@ def parse_venue_form(form: Mapping[str, object]) -> dict[str, Any]:
 def _refuse_duplicate_venue(session: Session, service_id: int, name: str, venue_id: int | None) -> None:
     for other in session.exec(select(Venue).where(Venue.service_id == service_id)).all():
         if other.id != venue_id and fold(other.name) == fold(name):
-            archived = " (archived: restore it instead)" if other.archived else ""
+            archived = " (archived: restore it instead, on Venues, key 6)" if other.archived else ""
             raise ValidationError.single("name", f"there is already a venue called {other.name}{archived}")
 
 

@@ -95,6 +95,10 @@ def walk_fields(entry: VenueCatalogue) -> list[FormField]:
     ]
 
 
+def archived_name(name: str, archived: bool) -> str:
+    return f"{name} (archived)" if archived else name
+
+
 def walks_text(entry: VenueCatalogue) -> str:
     named = [b for b in entry.buildings if b]
     if len(named) < 2:
@@ -110,11 +114,13 @@ class VenuesScreen(CoordinatorScreen):
         Binding("a", "add_venue", "Add venue"),
         Binding("r", "add_room", "Add room"),
         Binding("w", "walking_time", "Walk time", tooltip="Walking time between two buildings of the venue"),
+        Binding("h", "toggle_archived", "Archived", tooltip="Show or hide archived venues and rooms"),
         Binding("ctrl+r", "reload", "Reload", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
+        self.show_archived = False
         self.catalogue: Catalogue | None = None
         self._select_venue: int | None = None
         self._select_room: int | None = None
@@ -142,9 +148,20 @@ class VenuesScreen(CoordinatorScreen):
     # ---------------------------------------------------------------------------------------------------------
 
     def load(self) -> None:
-        self.run_use_case(read_catalogue, self.show_catalogue, failed="Could not load", group="venues", exclusive=True)
+        self.run_use_case(
+            partial(read_catalogue, include_archived=self.show_archived),
+            self.show_catalogue,
+            failed="Could not load",
+            group="venues",
+            exclusive=True,
+        )
 
     def action_reload(self) -> None:
+        self.load()
+
+    def action_toggle_archived(self) -> None:
+        self.show_archived = not self.show_archived
+        self.notify("Archived venues and rooms shown: x restores one." if self.show_archived else "Archived hidden.")
         self.load()
 
     def show_catalogue(self, catalogue: Catalogue) -> None:
@@ -155,9 +172,12 @@ class VenuesScreen(CoordinatorScreen):
         for entry in catalogue.venues:
             v = entry.venue
             address = v.address.splitlines()[0] if v.address else ""
-            table.add_row(v.name, address, str(len(entry.rooms)), str(entry.clinics), key=str(v.id))
+            table.add_row(
+                archived_name(v.name, v.archived), address, str(len(entry.rooms)), str(entry.clinics), key=str(v.id)
+            )
         empty = self.query_one("#venues-empty", Static)
-        empty.update(EMPTY_TEXT if not catalogue.venues else "")
+        hidden = catalogue.archived_hidden
+        empty.update(f"No venues in use ({hidden} archived: h shows them, x restores one)." if hidden else EMPTY_TEXT)
         empty.display = not catalogue.venues
         if keep:
             table.move_to_key(keep)
@@ -194,7 +214,8 @@ class VenuesScreen(CoordinatorScreen):
             )
         for building in entry.buildings:
             for index, room in enumerate(entry.rooms_in(building)):
-                table.add_row(building_label(building) if index == 0 else "", room.name, key=str(room.id))
+                label = building_label(building) if index == 0 else ""
+                table.add_row(label, archived_name(room.name, room.archived), key=str(room.id))
         walks.update(walks_text(entry))
         if keep and table.move_to_key(keep) and self._select_room is not None:
             table.focus()
@@ -243,20 +264,24 @@ class VenuesScreen(CoordinatorScreen):
         if entry is None:
             return
         venue = entry.venue
+        restore = venue.archived
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.run_use_case(
-                    partial(save_venue_archived, venue_id=venue.id, version=venue.version),
-                    lambda v: self._archived(v.name),
-                    failed="Not archived",
+                    partial(save_venue_archived, venue_id=venue.id, version=venue.version, archived=not restore),
+                    lambda v: self._archived(v.name, restore),
+                    failed="Not restored" if restore else "Not archived",
                 )
 
+        if restore:
+            self.app.push_screen(ConfirmScreen(f"Restore {venue.name}?", yes_label="Restore"), answered)
+            return
         detail = "Its clinics and bookings keep it; it is no longer offered for new clinics."
         self.app.push_screen(ConfirmScreen(f"Archive {venue.name}?", detail, yes_label="Archive"), answered)
 
-    def _archived(self, name: str) -> None:
-        self.notify(f"Archived {name}.", title="Saved")
+    def _archived(self, name: str, restored: bool = False) -> None:
+        self.notify(f"{'Restored' if restored else 'Archived'} {name}.", title="Saved")
         self.load()
 
     # ---------------------------------------------------------------------------------------------------------
@@ -316,15 +341,19 @@ class VenuesScreen(CoordinatorScreen):
         if chosen is None:
             return
         _entry, room = chosen
+        restore = room.archived
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.run_use_case(
-                    partial(save_room_archived, room_id=room.id, version=room.version),
-                    lambda r: self._archived(r.name),
-                    failed="Not archived",
+                    partial(save_room_archived, room_id=room.id, version=room.version, archived=not restore),
+                    lambda r: self._archived(r.name, restore),
+                    failed="Not restored" if restore else "Not archived",
                 )
 
+        if restore:
+            self.app.push_screen(ConfirmScreen(f"Restore {room.name}?", yes_label="Restore"), answered)
+            return
         detail = (
             "Past bookings keep it; it is no longer offered for new clinics. Refused while bookings to come use it."
         )
