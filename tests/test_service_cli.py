@@ -134,6 +134,13 @@ def test_a_rules_file_that_cannot_be_used_is_exit_1_and_nothing_is_written(
     assert written(db) == ([], 0)
 
 
+def test_db_before_or_after_the_action(db: Database, db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(capsys, "service", "--db", db_url, "set", "--phone", PHONE)[0] == 0
+    code, out, _ = cli(capsys, "service", "--db", db_url, "show")
+    assert code == 0 and f"Phone on the day:          {PHONE}" in out
+    assert cli(capsys, "service", "--help")[1].count("--db") >= 1
+
+
 def test_set_without_a_detail_is_a_usage_error(db: Database, db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = cli(capsys, "service", "set", "--db", db_url)
     assert code == 2 and out == ""

@@ -41,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "families see on itineraries (name, short name, the phone number they call on the day, address), the "
         "default clinic-day hours, the calendar reminder, the walking time between buildings, the milestone rules.",
     )
+    add_db_argument(parser)  # before or after the action: service --db X show, service show --db X
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     show = actions.add_parser("show", help="print the service's details", description="Print the service's details.")
     add_db_argument(show)
