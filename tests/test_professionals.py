@@ -372,3 +372,27 @@ def care_team_world(db: Database) -> tuple[int, int, int]:
             care_team.add_member(s, patient, quinn.id, {"role": "Cardiologist"})  # type: ignore[arg-type]
     book(db, quinn.id, pip, NEXT_CLINIC, AppointmentStatus.BOOKED)  # type: ignore[arg-type]
     return quinn.id, nell.id, pip  # type: ignore[return-value]
+
+
+def test_an_archived_professional_is_never_newly_booked_or_staffed(service: Service) -> None:
+    from coordinator_tui.services.clinics import appointments
+
+    db = service.db
+    directory.archive(db, reload(db, service.quinn), end_memberships=True)
+    with db.session() as s:
+        clinic = clinics.create_clinic_event(s, {"name": "Combined clinic", "start_date": NEXT_CLINIC, "days": 2}).id
+    start = local_to_utc(NEXT_CLINIC, dt.time(11, 0))
+    with db.session() as s, pytest.raises(ValidationError, match="archived; choose someone current"):
+        appointments.book_appointment(
+            s,
+            clinic_id=clinic,  # type: ignore[arg-type]
+            patient_id=service.pip,
+            professional_ids=[service.quinn],
+            start=start,
+            end=start + dt.timedelta(minutes=30),
+            discipline="cardiology",
+        )
+    with db.session() as s, pytest.raises(ValidationError, match="archived; choose someone current"):
+        clinics.set_staffing(s, clinic, service.quinn, NEXT_CLINIC, dt.time(9, 0), dt.time(17, 0))  # type: ignore[arg-type]
+    with db.session() as s:
+        assert s.exec(select(Appointment)).all() == [] and s.exec(select(ClinicStaffing)).all() == []

@@ -182,7 +182,7 @@ def book_appointment(
     clinic = get_or_raise(session, ClinicEvent, clinic_id)
     get_or_raise(session, Patient, patient_id)
     for pid in professional_ids:
-        get_or_raise(session, Professional, pid)
+        _refuse_archived(session, pid)
     if not allow_clash:
         check_booking(
             session,
@@ -279,7 +279,17 @@ def set_professionals(session: Session, appointment_id: int, professional_ids: S
     have = {link.professional_id for link in links}
     for pid in dict.fromkeys(professional_ids):
         if pid not in have:
+            _refuse_archived(session, pid)
             create_record(session, AppointmentProfessional(appointment_id=appointment_id, professional_id=pid))
+
+
+def _refuse_archived(session: Session, professional_id: int) -> None:
+    """An archived professional is never newly booked (one already on an appointment may stay while it is moved)."""
+    professional = get_or_raise(session, Professional, professional_id)
+    if professional.archived:
+        raise ValidationError.single(
+            "professionals", f"{professional.display_name} is archived; choose someone current"
+        )
 
 
 def delete_appointment(session: Session, appointment_id: int) -> None:

@@ -173,7 +173,7 @@ def set_staffing(
 ) -> ClinicStaffing:
     """Say that a professional attends one day of the clinic, and their hours (created or replaced)."""
     clinic = get_clinic(session, clinic_id)
-    get_or_raise(session, Professional, professional_id)
+    professional = get_or_raise(session, Professional, professional_id)
     if day not in clinic.dates:
         raise ValidationError.single("day", "is not one of this clinic's days")
     if end_time <= start_time:
@@ -190,6 +190,8 @@ def set_staffing(
     values = {"start_time": start_time, "end_time": end_time, "room_id": room_id}
     if existing is not None:
         return update_record(session, ClinicStaffing, existing.id, values)
+    if professional.archived:
+        raise ValidationError.single("professional", f"{professional.display_name} is archived; choose someone current")
     return create_record(
         session, ClinicStaffing(clinic_event_id=clinic_id, professional_id=professional_id, day=day, **values)
     )
