@@ -129,7 +129,7 @@ def test_the_first_run_says_it_is_creating_a_new_database(tmp_path: Path, monkey
     assert cli.main(["--db", str(new)]) == 0
     assert new.stat().st_size > 0 and oct(new.stat().st_mode & 0o777) == "0o600"
     assert str(shown["notice"]).startswith(f"A new, empty database was created at {new} (readable by you only).")
-    assert "Quit (q) and check the path" in str(shown["notice"])
+    assert "Quit (Ctrl+Q) and check the path" in str(shown["notice"])
     shown["database"].dispose()  # type: ignore[attr-defined]
     shown.clear()
     assert cli.main(["--db", str(new)]) == 0  # the second run opens it (in the background) without a word

@@ -92,7 +92,7 @@ def new_database_notice(path: Path, cli_value: str | None = None) -> str:
     """What the app says on the first run, where it cannot be missed (a notice, and the home screen's panel)."""
     return (
         f"A new, empty database was created at {path}{_default_note(cli_value)} (readable by you only). "
-        "Expected your patients? Quit (q) and check the path: this is not the database you meant."
+        "Expected your patients? Quit (Ctrl+Q) and check the path: this is not the database you meant."
     )
 
 

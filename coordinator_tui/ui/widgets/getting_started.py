@@ -73,7 +73,7 @@ def where_text(progress: SetupProgress) -> Text:
     text = Text("This database holds no patients yet: ", style="bold")
     text.append(progress.location or "(unknown location)")
     text.append(
-        "\nExpected patients here? Then this is not the database you meant: quit (q) and check --db or "
+        "\nExpected patients here? Then this is not the database you meant: quit (Ctrl+Q) and check --db or "
         "COORDINATOR_DB. Nothing has been lost from the other one.",
         style="dim",
     )
