@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Static
 from coordinator_tui.services.safety.audit_view import AuditRow, PatientHistory, patient_history_view
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.widgets.row_table import fit
-from coordinator_tui.ui.widgets.tables import Column, fit_columns
+from coordinator_tui.ui.widgets.tables import Column, refit_columns
 
 #: The history's columns (``fit_columns``): on a narrow terminal the fields changed give way (the panel lists them).
 HISTORY_COLUMNS = (
@@ -70,14 +70,10 @@ class AuditScreen(CoordinatorScreen):
     def _fit_columns(self, width: int) -> bool:
         """Columns for a terminal ``width`` wide (the panel below shows the highlighted change whole); True when
         they changed."""
-        columns = fit_columns(HISTORY_COLUMNS, width)
-        if columns == self.columns:
+        fitted = refit_columns(self.query_one(AuditTable), HISTORY_COLUMNS, width, self.columns, lower_keys=True)
+        if fitted is None:
             return False
-        self.columns = columns
-        table = self.query_one(AuditTable)
-        table.clear(columns=True)
-        for title, size in columns:
-            table.add_column(title, key=title.lower(), width=size)
+        self.columns = fitted
         return True
 
     def on_resize(self) -> None:

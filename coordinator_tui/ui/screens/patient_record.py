@@ -49,7 +49,7 @@ from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.ui.widgets.forms import FieldKind, FormField, FormScreen
 from coordinator_tui.ui.widgets.picker import PickerScreen
 from coordinator_tui.ui.widgets.row_table import fit
-from coordinator_tui.ui.widgets.tables import Column, RecordTable, fit_columns, shrink_when_empty
+from coordinator_tui.ui.widgets.tables import Column, RecordTable, refit_columns, shrink_when_empty
 from coordinator_tui.ui.widgets.transition_list import TransitionList
 from coordinator_tui.validation import format_nhs_number, format_uk_date
 
@@ -172,14 +172,10 @@ class CareTeamPane(Vertical):
 
     def _fit_columns(self, width: int) -> bool:
         """Columns for a terminal ``width`` wide; True when they changed (the rows must be put in again)."""
-        columns = fit_columns(CARE_TEAM_COLUMNS, width)
-        if columns == self.columns:
+        fitted = refit_columns(self.query_one(CareTeamTable), CARE_TEAM_COLUMNS, width, self.columns)
+        if fitted is None:
             return False
-        self.columns = columns
-        table = self.query_one(CareTeamTable)
-        table.clear(columns=True)
-        for title, size in columns:
-            table.add_column(title, key=title, width=size)
+        self.columns = fitted
         return True
 
     def on_resize(self) -> None:
@@ -275,14 +271,10 @@ class FamilyPane(Vertical):
 
     def _fit_columns(self, width: int) -> bool:
         """Columns for a terminal ``width`` wide; True when they changed (the rows must be put in again)."""
-        columns = fit_columns(CONTACT_COLUMNS, width)
-        if columns == self.columns:
+        fitted = refit_columns(self.query_one(ContactsTable), CONTACT_COLUMNS, width, self.columns)
+        if fitted is None:
             return False
-        self.columns = columns
-        table = self.query_one(ContactsTable)
-        table.clear(columns=True)
-        for title, size in columns:
-            table.add_column(title, key=title, width=size)
+        self.columns = fitted
         return True
 
     def on_resize(self) -> None:

@@ -8,6 +8,7 @@ Saving is ``services.clinics.venues``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -264,21 +265,28 @@ class VenuesScreen(CoordinatorScreen):
         if entry is None:
             return
         venue = entry.venue
-        restore = venue.archived
+        self._confirm_archive(
+            venue.name,
+            venue.archived,
+            "Its clinics and bookings keep it; it is no longer offered for new clinics.",
+            partial(save_venue_archived, venue_id=venue.id, version=venue.version, archived=not venue.archived),
+        )
+
+    def _confirm_archive(self, name: str, restore: bool, detail: str, save: Callable[[Database], Venue | Room]) -> None:
+        """Ask, then archive (or, for an archived one, restore) a venue or a room with ``save``."""
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.run_use_case(
-                    partial(save_venue_archived, venue_id=venue.id, version=venue.version, archived=not restore),
-                    lambda v: self._archived(v.name, restore),
+                    save,
+                    lambda saved: self._archived(saved.name, restore),
                     failed="Not restored" if restore else "Not archived",
                 )
 
         if restore:
-            self.app.push_screen(ConfirmScreen(f"Restore {venue.name}?", yes_label="Restore"), answered)
-            return
-        detail = "Its clinics and bookings keep it; it is no longer offered for new clinics."
-        self.app.push_screen(ConfirmScreen(f"Archive {venue.name}?", detail, yes_label="Archive"), answered)
+            self.app.push_screen(ConfirmScreen(f"Restore {name}?", yes_label="Restore"), answered)
+        else:
+            self.app.push_screen(ConfirmScreen(f"Archive {name}?", detail, yes_label="Archive"), answered)
 
     def _archived(self, name: str, restored: bool = False) -> None:
         self.notify(f"{'Restored' if restored else 'Archived'} {name}.", title="Saved")
@@ -341,23 +349,12 @@ class VenuesScreen(CoordinatorScreen):
         if chosen is None:
             return
         _entry, room = chosen
-        restore = room.archived
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.run_use_case(
-                    partial(save_room_archived, room_id=room.id, version=room.version, archived=not restore),
-                    lambda r: self._archived(r.name, restore),
-                    failed="Not restored" if restore else "Not archived",
-                )
-
-        if restore:
-            self.app.push_screen(ConfirmScreen(f"Restore {room.name}?", yes_label="Restore"), answered)
-            return
-        detail = (
-            "Past bookings keep it; it is no longer offered for new clinics. Refused while bookings to come use it."
+        self._confirm_archive(
+            room.name,
+            room.archived,
+            "Past bookings keep it; it is no longer offered for new clinics. Refused while bookings to come use it.",
+            partial(save_room_archived, room_id=room.id, version=room.version, archived=not room.archived),
         )
-        self.app.push_screen(ConfirmScreen(f"Archive {room.name}?", detail, yes_label="Archive"), answered)
 
     # ---------------------------------------------------------------------------------------------------------
     # Walking time

@@ -118,6 +118,26 @@ def fit_columns(columns: Sequence[Column], width: int, *, padding: int = 2, rese
     return [(column.title, sizes[column.title]) for column in kept]
 
 
+def refit_columns(
+    table: DataTable[str],
+    columns: Sequence[Column],
+    width: int,
+    shown: list[tuple[str, int]],
+    *,
+    lower_keys: bool = False,
+) -> list[tuple[str, int]] | None:
+    """Fit ``columns`` to a terminal ``width`` wide; when that differs from what is ``shown``, empty ``table`` and
+    put the new columns in (keyed by title, lower-cased if asked) and return them (the caller puts its rows in again);
+    None when nothing changed."""
+    fitted = fit_columns(columns, width)
+    if fitted == shown:
+        return None
+    table.clear(columns=True)
+    for title, size in fitted:
+        table.add_column(title, key=title.lower() if lower_keys else title, width=size)
+    return fitted
+
+
 def shrink_when_empty(table: DataTable[object]) -> None:
     """An empty table takes only its header's line, so that what is said under it ("No one in the care team
     yet: press a to add someone") sits right under the headers, not at the foot of an empty box; a table with rows
