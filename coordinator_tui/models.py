@@ -86,10 +86,23 @@ class ClinicStatus(StrEnum):
 
 
 class AttendanceStatus(StrEnum):
+    """A family's place at one clinic: invited, then confirmed or declined, then attended or did not attend; or
+    cancelled (by the family or by the service, ``ClinicAttendance.cancelled_by``)."""
+
     INVITED = "invited"
     CONFIRMED = "confirmed"
     DECLINED = "declined"
     ATTENDED = "attended"
+    DID_NOT_ATTEND = "did_not_attend"
+    CANCELLED = "cancelled"
+
+
+class CancelledBy(StrEnum):
+    """Who cancelled a family's place at a clinic (blank unless the status is cancelled)."""
+
+    NOBODY = ""
+    FAMILY = "family"
+    SERVICE = "service"
 
 
 class AppointmentStatus(StrEnum):
@@ -374,6 +387,10 @@ class ClinicAttendance(SQLModel, table=True):
     clinic_event_id: int = Field(foreign_key="clinicevent.id", index=True, ondelete="CASCADE")
     patient_id: int = Field(foreign_key="patient.id", index=True, ondelete="CASCADE")
     status: AttendanceStatus = AttendanceStatus.INVITED
+    # When the status last changed and who recorded it (the audit log keeps every change).
+    status_changed_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    status_changed_by: str = Field(default="", max_length=100)
+    cancelled_by: str = Field(default="", max_length=20)  # a CancelledBy value
     travel_out_mode: str = Field(default="", max_length=40)
     travel_out_depart: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     travel_out_arrive: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
