@@ -886,15 +886,23 @@ def test_clash_detection_finds_each_kind(world: World) -> None:
         ]
     )
     described = {(c_.kind, c_.appointment_ids): c_ for c_ in clashes}
+    # Each clash names whose appointments clash (and, for a family in two places, the rooms).
     assert described[(ClashKind.PROFESSIONAL, (a.id, b.id))].description == (
-        "Dr Ivo Fernsbury: ophthalmology 10:00–10:45 and ophthalmology 10:00–10:45"
+        "Dr Ivo Fernsbury: Pip Applewhistle and Wren Bramblecombe, both ophthalmology 10:00–10:45"
     )
-    assert described[(ClashKind.ROOM, (b.id, c.id))].description.startswith("Room 2: ")
+    assert described[(ClashKind.ROOM, (b.id, c.id))].description == (
+        "Room 2: Wren Bramblecombe ophthalmology 10:00–10:45 and Pip Applewhistle audiology 10:30–11:00"
+    )
+    assert described[(ClashKind.PATIENT, (a.id, c.id))].description == (
+        "Pip Applewhistle: ophthalmology 10:00–10:45 (Eye Clinic) and audiology 10:30–11:00 (Room 2)"
+    )
     assert described[(ClashKind.PATIENT, (a.id, c.id))].day == CLINIC_DAY1
     assert described[(ClashKind.OUTSIDE_HOURS, (late.id,))].description == (
-        "audiology 16:45–17:30 is outside the clinic's 09:00–17:00"
+        "Wren Bramblecombe: audiology 16:45–17:30 is outside the clinic's 09:00–17:00"
     )
-    assert described[(ClashKind.OUTSIDE_STAFFING, (late.id,))].description.endswith("(09:00–17:00)")
+    assert described[(ClashKind.OUTSIDE_STAFFING, (late.id,))].description == (
+        "Juno Gooseberry: Wren Bramblecombe, audiology 16:45–17:30 (09:00–17:00)"
+    )
     assert described[(ClashKind.OUTSIDE_STAFFING, (off_shift.id,))].description.endswith("(not in clinic that day)")
 
     # Cancelling resolves them.

@@ -2,8 +2,9 @@
 
 An appointment has one or more professionals (joint appointments and the closing round table have several).
 Booking and moving refuse a double booking of a professional, a patient or a room; ``find_clashes`` lists
-every clash already in a clinic (from any source), and every appointment outside the clinic's hours.
-Messages name times and disciplines, never a patient.
+every clash already in a clinic (from any source), and every appointment outside the clinic's hours; each clash
+names whose appointments clash (and, for a family in two places, the rooms). Refusal messages name times and
+disciplines, never a patient. ``free_start_times`` (in ``free_times``) offers the starts that fit.
 """
 
 from __future__ import annotations
@@ -409,6 +410,18 @@ def detect_clashes(
     def when(v: AppointmentView) -> str:
         return f"{to_local(v.appointment.start, zone):%H:%M}–{to_local(v.appointment.end, zone):%H:%M}"
 
+    def what(v: AppointmentView) -> str:
+        return f"{v.appointment.discipline} {when(v)}"
+
+    def where(v: AppointmentView) -> str:
+        return f"{what(v)} ({v.room.name if v.room is not None else 'no room'})"
+
+    def whose(a: AppointmentView, b: AppointmentView) -> str:
+        """Two families' appointments sharing a professional or a room: both named, the names first."""
+        if what(a) == what(b):
+            return f"{a.patient.full_name} and {b.patient.full_name}, both {what(a)}"
+        return f"{a.patient.full_name} {what(a)} and {b.patient.full_name} {what(b)}"
+
     # Plain tuples for the pair loop: it looks at thousands of overlapping pairs in a full clinic, and reading
     # ORM attributes there costs more than the comparisons.
     spans = [
@@ -435,9 +448,11 @@ def detect_clashes(
             b = active[j]
             ids = (a.appointment.id, b.appointment.id)
             day = to_local(a.appointment.start, zone).date()
-            pair = f"{a.appointment.discipline} {when(a)} and {b.appointment.discipline} {when(b)}"
+            # Whose appointments clash, by name (a family in two places: which rooms).
             if same_patient:
+                pair = f"{where(a)} and {where(b)}"
                 clashes.append(Clash(ClashKind.PATIENT, ids, f"{a.patient.full_name}: {pair}", day))  # type: ignore[arg-type]
+            pair = f"{a.patient.full_name}, {what(a)} and {what(b)}" if same_patient else whose(a, b)
             for prof in (p for p in a.professionals if p.id in shared):
                 clashes.append(Clash(ClashKind.PROFESSIONAL, ids, f"{prof.display_name}: {pair}", day))  # type: ignore[arg-type]
             if same_room:
@@ -452,7 +467,7 @@ def detect_clashes(
                 Clash(
                     ClashKind.OUTSIDE_HOURS,
                     ids,  # type: ignore[arg-type]
-                    f"{v.appointment.discipline} {when(v)} is outside the clinic's "
+                    f"{v.patient.full_name}: {what(v)} is outside the clinic's "
                     f"{clinic.day_start:%H:%M}–{clinic.day_end:%H:%M}",
                     start.date(),
                 )
@@ -465,7 +480,7 @@ def detect_clashes(
                     Clash(
                         ClashKind.OUTSIDE_STAFFING,
                         ids,  # type: ignore[arg-type]
-                        f"{prof.display_name}: {v.appointment.discipline} {when(v)} ({span})",
+                        f"{prof.display_name}: {v.patient.full_name}, {what(v)} ({span})",
                         start.date(),
                     )
                 )
