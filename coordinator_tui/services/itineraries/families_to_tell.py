@@ -1,0 +1,455 @@
+"""Families to tell: whose calendar no longer matches the clinic, derived from what was exported; nothing stored.
+
+What a family was sent is in ``ExportedEvent`` (one row per calendar event: uid, patient, clinic, the fingerprint
+of what was sent, when). What they should have now is their itinerary built from the database and turned into
+calendar entries exactly as an export would (``export.ics.calendar_entries``). A family is to be told when the two
+differ:
+
+- an event sent that is not current any more: an appointment deleted, a travel leg or the hotel removed (a
+  *withdrawal*: their calendar still shows it);
+- an event whose fingerprint changed (moved, cancelled, anything a family would see), or an event not sent yet;
+- the clinic moved since their last export (its dates changed in the audit log), or was cancelled;
+- the family declined, was cancelled, or was taken off the clinic after being sent an itinerary (withdrawals).
+
+A family leaves the list once an itinerary matching the clinic as it is now has been exported (every current event
+exported with its current fingerprint). A withdrawal cannot be cleared by an export today (the export writes only
+current events): it stays listed, saying so, until the itinerary work adds cancellation files and a record that the
+family was told. Families never sent anything are not listed; clinics whose last day has passed are not looked at.
+
+Cost per clinic: one query for the exported rows, the itineraries of the families concerned built once (a fixed
+number of queries), one for the families and their places, and two on the audit log (the clinic's date changes,
+deleted appointments of those families).
+
+Use cases (for the screens and the command line)::
+
+    clinic_families_to_tell(database, clinic_id) -> list[FamilyToTell]
+    upcoming_families_to_tell(database) -> list[ClinicToTell]      # every clinic not yet finished
+    patient_visits_to_tell(session, patient_id) -> dict[int, FamilyToTell]   # by clinic id
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from coordinator_tui import clock
+from coordinator_tui.clinic_time import format_date, to_local
+from coordinator_tui.db import Database
+from coordinator_tui.export.ics import calendar_entries
+from coordinator_tui.models import (
+    Appointment,
+    AppointmentStatus,
+    AttendanceStatus,
+    AuditAction,
+    AuditEvent,
+    CancelledBy,
+    ClinicAttendance,
+    ClinicEvent,
+    ClinicStatus,
+    ExportedEvent,
+    Patient,
+    Service,
+)
+from coordinator_tui.services.errors import NotFoundError
+from coordinator_tui.services.itineraries.itinerary import (
+    ATTENDING_STATUSES,
+    ItemKind,
+    Itinerary,
+    ItineraryItem,
+    build_clinic_itineraries,
+)
+
+#: Said of every withdrawal: the next export cannot take it out of the family's calendar.
+STILL_SHOWN = "their calendar still shows it: tell them"
+#: Said of a family no longer coming, or of a cancelled clinic.
+VISIT_STILL_SHOWN = "their calendar still shows the visit: tell them"
+#: Appointment changes of one kind listed by name before the rest are counted.
+LISTED_APPOINTMENTS = 3
+#: Statuses after the visit: nothing left to tell.
+AFTER_THE_VISIT = frozenset({AttendanceStatus.DID_NOT_ATTEND})
+
+_NON_APPOINTMENT_UIDS = {
+    "travel-out-": ("travel", "travel to the clinic"),
+    "travel-home-": ("travel home", "travel home"),
+    "hotel-in-": ("hotel", "hotel check-in"),
+    "hotel-out-": ("hotel", "hotel check-out"),
+}
+_KIND_GROUP = {
+    ItemKind.TRAVEL_OUT: ("travel", "travel to the clinic"),
+    ItemKind.TRAVEL_HOME: ("travel home", "travel home"),
+    ItemKind.HOTEL_CHECK_IN: ("hotel", "hotel check-in"),
+    ItemKind.HOTEL_CHECK_OUT: ("hotel", "hotel check-out"),
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a family is to be told, in words a coordinator can act on; a withdrawal an export cannot clear."""
+
+    text: str
+    withdrawal: bool = False
+
+
+@dataclass(frozen=True)
+class FamilyToTell:
+    clinic_id: int
+    clinic_name: str
+    patient_id: int
+    full_name: str
+    last_sent: dt.date  # the local date of their last export to this clinic
+    reasons: tuple[Reason, ...]
+
+    @property
+    def withdrawal(self) -> bool:
+        return any(r.withdrawal for r in self.reasons)
+
+    @property
+    def reason_text(self) -> str:
+        return "; ".join(r.text for r in self.reasons)
+
+
+@dataclass(frozen=True)
+class ClinicToTell:
+    clinic_id: int
+    clinic_name: str
+    start_date: dt.date
+    families: list[FamilyToTell]
+
+
+@dataclass(frozen=True)
+class _History:
+    """From the audit log: appointments deleted (as they were), appointments cancelled since the last export."""
+
+    deleted: Mapping[str, Mapping[str, Any]]
+    cancelled: Mapping[str, dt.datetime]
+
+
+@dataclass(frozen=True)
+class _Change:
+    """One event's difference: its group (for merging a hotel's two events), what it is, what happened."""
+
+    group: str
+    label: str
+    outcome: str  # booked, changed, cancelled, removed, deleted
+    order: tuple[int, str, str]  # itinerary order: travel out and hotel, appointments by time, home, gone
+
+    @property
+    def withdrawal(self) -> bool:
+        return self.outcome in {"removed", "deleted"}
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Use cases
+# ------------------------------------------------------------------------------------------------------------
+
+
+def clinic_families_to_tell(database: Database, clinic_id: int) -> list[FamilyToTell]:
+    """The families of one clinic to tell (empty once the clinic is over); NotFoundError for an unknown clinic."""
+    return database.read(families_to_tell, clinic_id)
+
+
+def upcoming_families_to_tell(database: Database) -> list[ClinicToTell]:
+    """Every clinic not yet finished that has families to tell, in date order."""
+    return database.read(upcoming_to_tell)
+
+
+def patient_visits_to_tell(session: Session, patient_id: int) -> dict[int, FamilyToTell]:
+    """For one patient, by clinic id: the visits (not finished) whose itinerary needs telling again."""
+    clinic_ids = session.exec(
+        select(ExportedEvent.clinic_event_id).where(col(ExportedEvent.patient_id) == patient_id).distinct()
+    ).all()
+    found: dict[int, FamilyToTell] = {}
+    for clinic_id in sorted(clinic_ids):
+        for family in families_to_tell(session, clinic_id, [patient_id]):
+            found[clinic_id] = family
+    return found
+
+
+def upcoming_to_tell(session: Session) -> list[ClinicToTell]:
+    clinic_ids = session.exec(select(ExportedEvent.clinic_event_id).distinct()).all()
+    clinics = session.exec(select(ClinicEvent).where(col(ClinicEvent.id).in_(list(clinic_ids)))).all()
+    result = []
+    for clinic in sorted(clinics, key=lambda c: (c.start_date, c.id or 0)):
+        assert clinic.id is not None
+        families = families_to_tell(session, clinic.id)
+        if families:
+            result.append(ClinicToTell(clinic.id, clinic.name, clinic.start_date, families))
+    return result
+
+
+# ------------------------------------------------------------------------------------------------------------
+# One clinic
+# ------------------------------------------------------------------------------------------------------------
+
+
+def families_to_tell(session: Session, clinic_id: int, patient_ids: Sequence[int] | None = None) -> list[FamilyToTell]:
+    """The families of a clinic (or among ``patient_ids``) whose calendar no longer matches it, by name."""
+    clinic = session.get(ClinicEvent, clinic_id)
+    if clinic is None:
+        raise NotFoundError(f"no clinic with id {clinic_id}")
+    service = session.get(Service, clinic.service_id)
+    zone_name = service.timezone if service is not None else "Europe/London"
+    if clinic.end_date < clock.today(zone_name):
+        return []
+    sent = _sent_events(session, clinic_id, patient_ids)
+    if not sent:
+        return []
+    patients = {p.id: p for p in session.exec(select(Patient).where(col(Patient.id).in_(list(sent)))).all()}
+    places = {
+        a.patient_id: a
+        for a in session.exec(
+            select(ClinicAttendance)
+            .where(col(ClinicAttendance.clinic_event_id) == clinic_id)
+            .where(col(ClinicAttendance.patient_id).in_(list(sent)))
+        ).all()
+    }
+    cancelled = clinic.status is ClinicStatus.CANCELLED
+    live = [pid for pid in sent if not cancelled and pid in places and places[pid].status in ATTENDING_STATUSES]
+    itineraries = {it.patient_id: it for it in build_clinic_itineraries(session, clinic_id, live)} if live else {}
+    moves = _date_changes(session, clinic_id)
+    first_sent = min(r.last_exported for rows in sent.values() for r in rows)
+    deleted = _deleted_appointments(session, list(sent), first_sent)
+    cancelled_at = _appointments_cancelled(session, list(sent), first_sent)
+
+    found = []
+    for patient_id, rows in sent.items():
+        last = max(r.last_exported for r in rows)
+        sent_on = to_local(last, zone_name).date()
+        if cancelled:
+            reasons = [Reason(f"clinic cancelled after an itinerary was sent on {format_date(sent_on)}: "
+                              f"{VISIT_STILL_SHOWN}", withdrawal=True)]  # fmt: skip
+        elif patient_id in itineraries:
+            reasons = _moved(clinic, moves, last)
+            history = _History(deleted, {uid: at for uid, at in cancelled_at.items() if at > last})
+            reasons += _event_reasons(itineraries[patient_id], rows, history, zone_name, moved=bool(reasons))
+        else:
+            reasons = _place_reasons(places.get(patient_id), sent_on)
+        patient = patients.get(patient_id)
+        if reasons and patient is not None:
+            name = f"{patient.given_name} {patient.family_name}"
+            found.append(FamilyToTell(clinic_id, clinic.name, patient_id, name, sent_on, tuple(reasons)))
+    found.sort(key=lambda f: (patients[f.patient_id].family_name.casefold(), f.full_name.casefold(), f.patient_id))
+    return found
+
+
+def _sent_events(session: Session, clinic_id: int, patient_ids: Sequence[int] | None) -> dict[int, list[ExportedEvent]]:
+    query = select(ExportedEvent).where(col(ExportedEvent.clinic_event_id) == clinic_id)
+    if patient_ids is not None:
+        query = query.where(col(ExportedEvent.patient_id).in_(list(patient_ids)))
+    sent: dict[int, list[ExportedEvent]] = defaultdict(list)
+    for row in session.exec(query).all():
+        sent[row.patient_id].append(row)
+    return dict(sent)
+
+
+def _place_reasons(place: ClinicAttendance | None, sent_on: dt.date) -> list[Reason]:
+    """A family no longer coming (or no longer able to be sent an itinerary): a withdrawal, or nothing after it."""
+    after = f"after an itinerary was sent on {format_date(sent_on)}"
+    if place is None:
+        return [Reason(f"taken off the clinic {after}: {VISIT_STILL_SHOWN}", withdrawal=True)]
+    if place.status in AFTER_THE_VISIT:
+        return []
+    if place.status is AttendanceStatus.DECLINED:
+        return [Reason(f"declined {after}: {VISIT_STILL_SHOWN}", withdrawal=True)]
+    if place.status is AttendanceStatus.CANCELLED:
+        by = {CancelledBy.FAMILY.value: " by the family", CancelledBy.SERVICE.value: " by the service"}
+        return [
+            Reason(f"place cancelled{by.get(place.cancelled_by, '')} {after}: {VISIT_STILL_SHOWN}", withdrawal=True)
+        ]
+    return [Reason(f"now '{place.status.value}' {after}: check what they were sent")]
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The clinic's dates (the audit log keeps every change)
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _date_changes(session: Session, clinic_id: int) -> list[tuple[dt.datetime, dict[str, Any]]]:
+    """The clinic's updates that changed its start date or length, oldest first, with the values before."""
+    events = session.exec(
+        select(AuditEvent)
+        .where(col(AuditEvent.entity) == "clinicevent")
+        .where(col(AuditEvent.entity_id) == str(clinic_id))
+        .where(col(AuditEvent.action) == AuditAction.UPDATE)
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))
+    ).all()
+    changes = []
+    for event in events:
+        before = _json(event.before)
+        if "start_date" in before or "days" in before:
+            changes.append((event.at, before))
+    return changes
+
+
+def _moved(clinic: ClinicEvent, moves: Sequence[tuple[dt.datetime, dict[str, Any]]], last: dt.datetime) -> list[Reason]:
+    """'clinic moved from 14/12/2026 to 11/01/2027' when the dates differ from those of the family's last export."""
+    later = [before for at, before in moves if at > last]
+    if not later:
+        return []
+    first = later[0]
+    try:
+        old_start = dt.date.fromisoformat(str(first.get("start_date", clinic.start_date.isoformat())))
+    except ValueError:
+        return [Reason("clinic moved")]
+    old_days = int(first.get("days", clinic.days))
+    if (old_start, old_days) == (clinic.start_date, clinic.days):
+        return []
+    old = _dates_text(old_start, old_days)
+    return [Reason(f"clinic moved from {old} to {_dates_text(clinic.start_date, clinic.days)}")]
+
+
+def _dates_text(start: dt.date, days: int) -> str:
+    if days <= 1:
+        return format_date(start)
+    return f"{start:%d/%m}–{format_date(start + dt.timedelta(days=days - 1))}"
+
+
+def _deleted_appointments(session: Session, patient_ids: list[int], since: dt.datetime) -> dict[str, dict[str, Any]]:
+    """Appointments of these families deleted since ``since``, by calendar UID, as they were."""
+    events = session.exec(
+        select(AuditEvent)
+        .where(col(AuditEvent.entity) == "appointment")
+        .where(col(AuditEvent.action) == AuditAction.DELETE)
+        .where(col(AuditEvent.patient_id).in_(patient_ids))
+        .where(col(AuditEvent.at) >= since)
+    ).all()
+    deleted = {}
+    for event in events:
+        before = _json(event.before)
+        if before.get("uid"):
+            deleted[str(before["uid"])] = before
+    return deleted
+
+
+def _appointments_cancelled(session: Session, patient_ids: list[int], since: dt.datetime) -> dict[str, dt.datetime]:
+    """When appointments of these families were last cancelled (since ``since``), by calendar UID."""
+    events = session.exec(
+        select(AuditEvent)
+        .where(col(AuditEvent.entity) == "appointment")
+        .where(col(AuditEvent.action) == AuditAction.UPDATE)
+        .where(col(AuditEvent.patient_id).in_(patient_ids))
+        .where(col(AuditEvent.at) >= since)
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))
+    ).all()
+    when: dict[int, dt.datetime] = {}
+    for event in events:
+        if _json(event.after).get("status") == AppointmentStatus.CANCELLED.value and event.entity_id.isdigit():
+            when[int(event.entity_id)] = event.at
+    if not when:
+        return {}
+    uids = session.exec(select(Appointment.id, Appointment.uid).where(col(Appointment.id).in_(list(when)))).all()
+    return {uid: when[appointment_id] for appointment_id, uid in uids if appointment_id is not None}
+
+
+def _json(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Event by event
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _event_reasons(
+    itinerary: Itinerary,
+    rows: Iterable[ExportedEvent],
+    history: _History,
+    zone_name: str,
+    *,
+    moved: bool,
+) -> list[Reason]:
+    """What differs between the events sent and the itinerary now (a move's shifted events go without saying)."""
+    items = {item.uid: item for item in itinerary.items if item.uid}
+    current = {entry.uid: entry.fingerprint() for entry in calendar_entries(itinerary)}
+    sent = {row.uid: row.fingerprint for row in rows}
+    changes: list[_Change] = []
+    for uid, fingerprint in current.items():
+        item = items[uid]
+        if uid not in sent:
+            if not item.cancelled:  # booked and cancelled since: the family never saw it
+                changes.append(_current_change(item, "booked"))
+        elif sent[uid] != fingerprint:
+            outcome = "cancelled" if item.cancelled and _cancelled_since(item, history) else "changed"
+            if not (moved and outcome == "changed"):
+                changes.append(_current_change(item, outcome))
+    for uid in sent.keys() - current.keys():
+        changes.append(_gone_change(uid, history.deleted.get(uid), zone_name))
+    return _words(sorted(changes, key=lambda c: c.order))
+
+
+def _cancelled_since(item: ItineraryItem, history: _History) -> bool:
+    """An appointment cancelled since the export (not one sent as cancelled and changed since); travel and hotel
+    are cancelled only with their clinic, which is said of the clinic."""
+    return item.kind is not ItemKind.APPOINTMENT or item.uid in history.cancelled
+
+
+def _when(moment: dt.datetime) -> str:
+    return f"{moment:%H:%M %a} {moment:%d/%m}"
+
+
+def _current_change(item: ItineraryItem, outcome: str) -> _Change:
+    if item.kind is ItemKind.APPOINTMENT:
+        assert item.start is not None
+        label = f"appointment {item.title} {_when(item.start)}"
+        return _Change("appointment", label, outcome, (1, item.start.astimezone(dt.UTC).isoformat(), item.uid))
+    group, label = _KIND_GROUP.get(item.kind, ("event", "an event"))
+    moment = item.start.astimezone(dt.UTC).isoformat() if item.start is not None else item.day.isoformat()
+    return _Change(group, label, outcome, (0 if group != "travel home" else 2, moment, item.uid))
+
+
+def _gone_change(uid: str, appointment: Mapping[str, Any] | None, zone_name: str) -> _Change:
+    for prefix, (group, label) in _NON_APPOINTMENT_UIDS.items():
+        if uid.startswith(prefix):
+            return _Change(group, label, "removed", (3, "", uid))
+    if appointment is None:
+        return _Change("event", "an event", "removed", (3, "", uid))
+    label = f"appointment {appointment.get('discipline') or ''}".rstrip()
+    try:
+        start = to_local(dt.datetime.fromisoformat(str(appointment.get("start"))), zone_name)
+        label += f" {_when(start)}"
+    except (TypeError, ValueError):
+        pass
+    return _Change("appointment", label, "deleted", (3, "", uid))
+
+
+def _words(changes: list[_Change]) -> list[Reason]:
+    """One reason per change, a hotel's two events as one when both went the same way, long runs counted."""
+    reasons: list[Reason] = []
+    hotel = [c for c in changes if c.group == "hotel"]
+    merge_hotel = len(hotel) == 2 and hotel[0].outcome == hotel[1].outcome
+    hotel_said = False
+    by_outcome: dict[str, int] = defaultdict(int)
+    for change in changes:
+        if change.group == "hotel" and merge_hotel:
+            if hotel_said:
+                continue
+            hotel_said = True
+            change = _Change("hotel", "hotel", change.outcome, change.order)
+        if change.group == "appointment":
+            by_outcome[change.outcome] += 1
+            if by_outcome[change.outcome] > LISTED_APPOINTMENTS:
+                continue
+        reasons.append(_reason(change))
+    for outcome, count in by_outcome.items():
+        if count > LISTED_APPOINTMENTS:
+            more = count - LISTED_APPOINTMENTS
+            text = f"and {more} more appointment{'s' if more != 1 else ''} {outcome}"
+            reasons.append(Reason(text + (f": {STILL_SHOWN}" if outcome == "deleted" else ""), outcome == "deleted"))
+    return reasons
+
+
+def _reason(change: _Change) -> Reason:
+    text = f"{change.label} {change.outcome}"
+    if change.withdrawal:
+        return Reason(f"{text}: {STILL_SHOWN}", withdrawal=True)
+    return Reason(text)
