@@ -8,15 +8,14 @@ import pytest
 from sqlmodel import Session, select
 
 from coordinator_tui.models import AuditAction, AuditEvent, ClinicEvent, ClinicStatus, Room, Service
+from coordinator_tui.services.clinics.clinic_moves import MoveRefused, move_clinic
 from coordinator_tui.services.clinics.clinic_series import (
-    SeriesError,
     bank_holidays,
     create_series,
-    drop_clinic,
     every_n_months_on,
-    move_clinic,
     plan_dates,
 )
+from coordinator_tui.services.clinics.clinics import cancel_clinic_event
 from coordinator_tui.services.clinics.venues import add_venue, clinic_rooms
 from coordinator_tui.services.safety.records import create_record
 
@@ -65,7 +64,7 @@ def service(session: Session) -> Service:
     return create_record(session, Service(name="Test Rare Disease Service"))
 
 
-def test_create_series_move_and_drop_are_audited(session: Session, service: Service) -> None:
+def test_create_series_move_and_cancel_are_audited(session: Session, service: Service) -> None:
     assert service.id is not None
     venue = add_venue(session, {"name": "Test Children's Hospital"})
     dates = plan_dates(every_n_months_on(-1, 0, start=dt.date(2027, 3, 1), interval=2, count=2))
@@ -92,12 +91,12 @@ def test_create_series_move_and_drop_are_audited(session: Session, service: Serv
     audited = session.exec(select(AuditEvent).where(AuditEvent.entity == "clinicevent")).all()
     assert [a.action for a in audited] == [AuditAction.CREATE, AuditAction.UPDATE] * 2  # created, then its venue
 
-    with pytest.raises(SeriesError, match="Spring Bank Holiday"):
+    with pytest.raises(MoveRefused, match="Spring Bank Holiday"):
         move_clinic(session, events[1].id, dt.date(2027, 5, 31))  # type: ignore[arg-type]
-    moved = move_clinic(session, events[1].id, dt.date(2027, 6, 14))  # type: ignore[arg-type]
+    moved = move_clinic(session, events[1].id, dt.date(2027, 6, 14)).clinic  # type: ignore[arg-type]
     assert moved.start_date == dt.date(2027, 6, 14)
     assert "14/06/2027" in moved.name
-    dropped = drop_clinic(session, events[0].id)  # type: ignore[arg-type]
+    dropped = cancel_clinic_event(session, events[0].id)  # type: ignore[arg-type]
     assert dropped.status == ClinicStatus.CANCELLED
     assert session.get(ClinicEvent, events[0].id) is not None
     assert len(session.exec(select(AuditEvent).where(AuditEvent.entity == "clinicevent")).all()) == 6

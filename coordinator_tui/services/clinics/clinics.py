@@ -56,10 +56,17 @@ from coordinator_tui.validation import (
 def parse_clinic_form(form: Mapping[str, object]) -> dict[str, Any]:
     errors = FormErrors()
     values: dict[str, Any] = parse_text_fields(form, errors, {"name": 200, "venue": 200}, required={"name"})
-    values["start_date"] = errors.check("start_date", parse_uk_date, form_text(form, "start_date"), "start_date")
+    values["start_date"] = errors.check(
+        "start_date", parse_uk_date, form_text(form, "start_date"), "start_date", allow_past=False
+    )
     values["days"] = errors.check(
         "days", parse_positive_int, form_text(form, "days") or "2", "days", minimum=1, maximum=5
     )
+    venue_id = form_text(form, "venue_id").strip()
+    if venue_id:
+        values["venue_id"] = int(venue_id) if venue_id.isascii() and venue_id.isdigit() and len(venue_id) < 19 else None
+        if values["venue_id"] is None:
+            errors.add("venue_id", "choose a venue from the list")
     values["day_start"] = errors.check("day_start", parse_time, form_text(form, "day_start") or "09:00", "day_start")
     values["day_end"] = errors.check("day_end", parse_time, form_text(form, "day_end") or "17:00", "day_end")
     if values.get("day_start") and values.get("day_end") and values["day_end"] <= values["day_start"]:
@@ -82,12 +89,15 @@ def _catalogue_venue(session: Session, service_id: int, values: Mapping[str, Any
 
 
 def create_clinic_event(session: Session, values: Mapping[str, Any]) -> ClinicEvent:
-    """A clinic; its venue is a catalogue venue (by id, or by the name typed), and it uses the venue's rooms."""
+    """A clinic; its venue is a catalogue venue (by id, or by the name typed), and it uses the venue's rooms.
+    Refused (as a move is, ``clinic_series.clash``) when a day is a bank holiday, naming it, or a weekend, and when
+    it overlaps another clinic at the same venue."""
     data = dict(values)
     data.setdefault("service_id", get_service(session).id)
     if data.get("day_end") and data.get("day_start") and data["day_end"] <= data["day_start"]:
         raise ValidationError.single("day_end", "the clinic day must end after it starts")
     venue = _catalogue_venue(session, data["service_id"], data)
+    _refuse_unusable_dates(session, data["start_date"], int(data.get("days") or 2), venue)
     data["venue_id"], data["venue"] = None, ""
     clinic = create_record(session, ClinicEvent(**data))
     if venue is None:
@@ -99,8 +109,13 @@ def create_clinic_event(session: Session, values: Mapping[str, Any]) -> ClinicEv
 def update_clinic_event(
     session: Session, clinic_id: int, values: Mapping[str, Any], *, expected_version: int | None = None
 ) -> ClinicEvent:
-    """Change a clinic; a changed venue (``venue_id``, or its name as ``venue``) goes through ``set_clinic_venue``."""
+    """Change a clinic; a changed venue (``venue_id``, or its name as ``venue``) goes through ``set_clinic_venue``.
+    Its dates are changed only by ``clinic_moves.move_clinic`` (everything booked moves with them)."""
     changes = dict(values)
+    if {"start_date", "days"} & set(changes):
+        raise ValidationError.single(
+            "start_date", "move the clinic instead (m on Clinic days): its bookings, travel and hotels move with it"
+        )
     if "venue" in changes or "venue_id" in changes:
         clinic = update_record(session, ClinicEvent, clinic_id, {}, expected_version=expected_version)  # stale?
         venue = _catalogue_venue(session, clinic.service_id, changes)
@@ -114,10 +129,61 @@ def update_clinic_event(
     return update_record(session, ClinicEvent, clinic_id, changes, expected_version=expected_version)
 
 
+def _refuse_unusable_dates(session: Session, start: dt.date, days: int, venue: Venue | None) -> None:
+    from coordinator_tui.services.clinics.clinic_series import clash, overlap_text, venue_overlaps
+
+    reasons = [clash(start, days)] if clash(start, days) else []
+    others = venue_overlaps(session, venue.id if venue else None, start, days)
+    reasons += [overlap_text(start, other) for other in others]
+    if reasons:
+        raise ValidationError.single("start_date", "; ".join(reasons))
+
+
 def cancel_clinic_event(session: Session, clinic_id: int, *, expected_version: int | None = None) -> ClinicEvent:
-    return update_clinic_event(
-        session, clinic_id, {"status": ClinicStatus.CANCELLED}, expected_version=expected_version
+    """Cancel a clinic (the one way to: status cancelled, audited). Families keep their places on record, and
+    appointments, travel and hotels stay as they were: who has to be told is derived from what was exported
+    (``itineraries.families_to_tell``). Refused for a clinic already cancelled or already over."""
+    clinic = get_clinic(session, clinic_id)
+    if clinic.status is ClinicStatus.CANCELLED:
+        raise ValidationError.single("clinic", f"{clinic.name} is already cancelled")
+    if clinic.end_date < clock.today():
+        raise ValidationError.single("clinic", f"{clinic.name} has already taken place")
+    return update_record(
+        session, ClinicEvent, clinic_id, {"status": ClinicStatus.CANCELLED}, expected_version=expected_version
     )
+
+
+@dataclass(frozen=True)
+class ClinicFormChoices:
+    """What the new-clinic and plan forms offer: the catalogue's current venues, and the service's day hours."""
+
+    venues: list[tuple[int, str]]
+    day_start: dt.time
+    day_end: dt.time
+
+
+def clinic_form_choices(database: Database) -> ClinicFormChoices:
+    from coordinator_tui.services.clinics.venues import load_catalogue
+    from coordinator_tui.services.service_details import read_service_details
+
+    def read(session: Session) -> ClinicFormChoices:
+        details = read_service_details(session)
+        venues = [(int(e.venue.id or 0), e.venue.name) for e in load_catalogue(session).venues]
+        start = min(details.child_day_start, details.adult_day_start)
+        return ClinicFormChoices(venues, start, max(details.child_day_end, details.adult_day_end))
+
+    return database.read(read)
+
+
+def save_new_clinic(database: Database, form: Mapping[str, object]) -> ClinicEvent:
+    """The new-clinic form's (and ``clinics new``'s) use case. A blank name becomes "Combined clinic DD/MM/YYYY"
+    (a name holding its date follows the clinic when it is moved)."""
+    values = dict(form)
+    if not form_text(form, "name").strip():
+        day = parse_uk_date(form_text(form, "start_date"), "start_date", required=False)
+        values["name"] = f"Combined clinic {day:%d/%m/%Y}" if day else ""
+    parsed = parse_clinic_form(values)
+    return database.write(create_clinic_event, parsed)
 
 
 def get_clinic(session: Session, clinic_id: int) -> ClinicEvent:
