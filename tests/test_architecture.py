@@ -189,3 +189,23 @@ def _is_docstring(tree: ast.AST, constant: ast.Constant) -> bool:
             if isinstance(first, ast.Expr) and first.value is constant:
                 return True
     return False
+
+
+SCREEN_MODULES = [name for name in MODULES if name.startswith("coordinator_tui.ui.screens.")]
+
+
+@pytest.mark.parametrize("name", SCREEN_MODULES)
+def test_screen_css_lives_in_tcss_files(name: str) -> None:
+    """A screen's CSS is in a ``.tcss`` file beside it (``CSS_PATH``); ``DEFAULT_CSS`` is for reusable widgets."""
+    tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+    inline = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id in {"DEFAULT_CSS", "CSS"} for t in node.targets)
+    ]
+    assert inline == [], f"{name} has inline CSS at lines {inline}: move it to a .tcss file (CSS_PATH)"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "CSS_PATH" for t in node.targets):
+            assert isinstance(node.value, ast.Constant)
+            assert (MODULES[name].parent / str(node.value.value)).is_file()

@@ -167,37 +167,7 @@ class ArchiveProfessionalScreen(ModalScreen[bool]):
     chose to archive (ending their memberships, if any). A named worker cannot be archived: the dialog says how to
     hand the role over, and only closes."""
 
-    DEFAULT_CSS = """
-    ArchiveProfessionalScreen {
-        align: center middle;
-    }
-    ArchiveProfessionalScreen > #archive-dialog {
-        width: 90;
-        max-width: 96%;
-        height: auto;
-        max-height: 100%;
-        border: round $warning;
-        border-title-style: bold;
-        background: $surface;
-        padding: 0 1;
-    }
-    ArchiveProfessionalScreen #archive-question {
-        text-style: bold;
-    }
-    ArchiveProfessionalScreen #archive-detail {
-        height: auto;
-        max-height: 14;
-        margin-top: 1;
-    }
-    ArchiveProfessionalScreen #archive-buttons {
-        height: auto;
-        margin-top: 1;
-        align-horizontal: right;
-    }
-    ArchiveProfessionalScreen #archive-buttons Button {
-        margin-left: 2;
-    }
-    """
+    CSS_PATH = "professional_forms.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "archive", "Archive"),
         Binding("n", "keep", "Keep"),
@@ -280,26 +250,7 @@ class ArchiveProfessionalScreen(ModalScreen[bool]):
 class BookingsToMoveScreen(ModalScreen[None]):
     """After archiving: the future bookings that still name the professional, to move on Clinic days."""
 
-    DEFAULT_CSS = """
-    BookingsToMoveScreen {
-        align: center middle;
-    }
-    BookingsToMoveScreen > #bookings-dialog {
-        width: 90;
-        max-width: 96%;
-        height: auto;
-        max-height: 100%;
-        border: round $warning;
-        border-title-style: bold;
-        background: $surface;
-        padding: 0 1;
-    }
-    BookingsToMoveScreen #bookings-list {
-        height: auto;
-        max-height: 16;
-        margin-top: 1;
-    }
-    """
+    CSS_PATH = "professional_forms.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", key_display="Esc"),
         Binding("enter", "close", "Close", show=False),

@@ -110,14 +110,7 @@ DIRECTORY_ACTIONS = frozenset({"add_professional", "edit_professional", "archive
 class ProfessionalsScreen(CoordinatorScreen):
     screen_title = "Professionals"
     AUTO_FOCUS = "#professionals-table"
-    DEFAULT_CSS = """
-    ProfessionalsScreen #professionals-empty {
-        height: auto;
-        padding: 0 1;
-        color: $text-warning;
-        text-style: bold;
-    }
-    """
+    CSS_PATH = "professionals.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add_professional", "Add"),
         Binding("e", "edit_professional", "Edit"),
