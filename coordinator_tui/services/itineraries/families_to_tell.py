@@ -23,6 +23,7 @@ deleted appointments of those families).
 Use cases (for the screens and the command line)::
 
     clinic_families_to_tell(database, clinic_id) -> list[FamilyToTell]
+    clinic_to_tell(database, clinic_id) -> ClinicToTell               # the same with the clinic's name and date
     upcoming_families_to_tell(database) -> list[ClinicToTell]      # every clinic not yet finished
     patient_visits_to_tell(session, patient_id) -> dict[int, FamilyToTell]   # by clinic id
 """
@@ -152,6 +153,18 @@ class _Change:
 def clinic_families_to_tell(database: Database, clinic_id: int) -> list[FamilyToTell]:
     """The families of one clinic to tell (empty once the clinic is over); NotFoundError for an unknown clinic."""
     return database.read(families_to_tell, clinic_id)
+
+
+def clinic_to_tell(database: Database, clinic_id: int) -> ClinicToTell:
+    """One clinic with its families to tell (none once it is over); NotFoundError for an unknown clinic."""
+    return database.read(_clinic_to_tell, clinic_id)
+
+
+def _clinic_to_tell(session: Session, clinic_id: int) -> ClinicToTell:
+    families = families_to_tell(session, clinic_id)
+    clinic = session.get(ClinicEvent, clinic_id)
+    assert clinic is not None and clinic.id is not None
+    return ClinicToTell(clinic.id, clinic.name, clinic.start_date, families)
 
 
 def upcoming_families_to_tell(database: Database) -> list[ClinicToTell]:
