@@ -1,4 +1,5 @@
-"""Clinic planning: staffing defaults, due invitees within capacity, needs, and the build-review-apply round trip."""
+"""Clinic planning: due invitees within capacity, needs, and the build-review-apply round trip (staffing and its
+copy from the previous clinic: tests/test_staffing.py)."""
 
 from __future__ import annotations
 
@@ -150,19 +151,6 @@ def test_due_patients_and_invites_within_capacity(session: Session) -> None:
     used = sum(90 for d in proposal.invite if d.patient_id in {p.id for p in patients})
     assert used <= capacity["audiology"]
     assert proposal.left_out and "audiology has" in proposal.left_out[0][1]
-
-
-def test_staffing_defaults_from_the_last_clinic(session: Session) -> None:
-    rows = make_clinic(session, n_patients=0)
-    nxt = create_record(
-        session,
-        ClinicEvent(service_id=rows.service.id, name="Next", start_date=dt.date(2027, 3, 8)),  # type: ignore[arg-type]
-    )
-    created = cp.copy_staffing_from_last(session, nxt.id)  # type: ignore[arg-type]
-    assert len(created) == 2 * len(rows.professionals)
-    assert {s.day for s in created} == set(nxt.dates)
-    assert cp.copy_staffing_from_last(session, nxt.id) == []  # type: ignore[arg-type]
-    assert session.exec(select(ClinicStaffing).where(col(ClinicStaffing.clinic_event_id) == nxt.id)).all()
 
 
 def test_applying_a_stale_plan_is_refused(session: Session) -> None:

@@ -4,8 +4,7 @@ Public API (the three steps of building a timetable, load -> solve -> apply, are
 
 - ``discipline_defaults(path=None) -> dict[str, DisciplineDefault]`` from ``data/disciplines.toml``;
   ``canonical_discipline(name)`` maps aliases ("liver" -> "hepatology").
-- ``copy_staffing_from_last(session, clinic_id) -> list[ClinicStaffing]``: the previous clinic's staffing
-  (same day index, hours and room by name) for a clinic that has none yet; audited.
+- Staffing (who attends each day, their hours and room; copying it from the previous clinic) is in ``staffing``.
 - ``due_patients(session, clinic_id) -> list[DuePatient]``: who is due (last attended clinic +
   ``review_interval_months``; never seen -> due since registration), most overdue first.
 - ``available_minutes(session, clinic_id) -> dict[discipline, minutes]``: professionals' hours less lunch.
@@ -56,7 +55,6 @@ from coordinator_tui.models import (
     ClinicAttendance,
     ClinicEvent,
     ClinicStaffing,
-    ClinicStatus,
     Patient,
     PatientDisciplineNeed,
     Professional,
@@ -131,65 +129,12 @@ def default_for(discipline: str) -> DisciplineDefault:
 
 
 # ------------------------------------------------------------------------------------------------------------
-# Staffing defaults
+# The clinic
 # ------------------------------------------------------------------------------------------------------------
 
 
 def _clinic(session: Session, clinic_id: int) -> ClinicEvent:
     return get_or_raise(session, ClinicEvent, clinic_id)
-
-
-def previous_clinic(session: Session, clinic: ClinicEvent) -> ClinicEvent | None:
-    """The latest earlier clinic of the same service that has staffing."""
-    rows = session.exec(
-        select(ClinicEvent)
-        .where(
-            ClinicEvent.service_id == clinic.service_id,
-            col(ClinicEvent.start_date) < clinic.start_date,
-            ClinicEvent.status != ClinicStatus.CANCELLED,
-        )
-        .order_by(col(ClinicEvent.start_date).desc())
-    ).all()
-    for row in rows:
-        has = session.exec(select(ClinicStaffing).where(ClinicStaffing.clinic_event_id == row.id)).first()
-        if has is not None:
-            return row
-    return None
-
-
-def copy_staffing_from_last(session: Session, clinic_id: int) -> list[ClinicStaffing]:
-    """Default this clinic's staffing from the last one (same day index, hours, room by name and building)."""
-    clinic = _clinic(session, clinic_id)
-    if session.exec(select(ClinicStaffing).where(ClinicStaffing.clinic_event_id == clinic_id)).first():
-        return []
-    last = previous_clinic(session, clinic)
-    if last is None:
-        return []
-    rooms_here = {(r.name, r.building): r.id for r in clinic_rooms(session, clinic_id)}
-    old_rooms = {r.id: (r.name, r.building) for r in clinic_rooms(session, last.id)}
-    created: list[ClinicStaffing] = []
-    for s in session.exec(select(ClinicStaffing).where(ClinicStaffing.clinic_event_id == last.id)).all():
-        index = (s.day - last.start_date).days
-        if index >= clinic.days:
-            continue
-        professional = session.get(Professional, s.professional_id)
-        if professional is None or professional.archived:
-            continue
-        room_id = rooms_here.get(old_rooms.get(s.room_id, ("", ""))) if s.room_id is not None else None
-        created.append(
-            create_record(
-                session,
-                ClinicStaffing(
-                    clinic_event_id=clinic_id,
-                    professional_id=s.professional_id,
-                    day=clinic.start_date + dt.timedelta(days=index),
-                    start_time=s.start_time,
-                    end_time=s.end_time,
-                    room_id=room_id,
-                ),
-            )
-        )
-    return created
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ from coordinator_tui.models import (
 from coordinator_tui.services.clinics.venues import (
     clinic_rooms,
     find_venue_by_name,
-    room_of_clinic,
     set_clinic_venue,
     use_room,
 )
@@ -237,30 +236,12 @@ def set_staffing(
     end_time: dt.time,
     room_id: int | None = None,
 ) -> ClinicStaffing:
-    """Say that a professional attends one day of the clinic, and their hours (created or replaced)."""
-    clinic = get_clinic(session, clinic_id)
-    professional = get_or_raise(session, Professional, professional_id)
-    if day not in clinic.dates:
-        raise ValidationError.single("day", "is not one of this clinic's days")
-    if end_time <= start_time:
-        raise ValidationError.single("end_time", "must be after the start time")
-    if room_id is not None:
-        room_of_clinic(session, clinic, room_id)
-    existing = session.exec(
-        select(ClinicStaffing).where(
-            ClinicStaffing.clinic_event_id == clinic_id,
-            ClinicStaffing.professional_id == professional_id,
-            ClinicStaffing.day == day,
-        )
-    ).first()
-    values = {"start_time": start_time, "end_time": end_time, "room_id": room_id}
-    if existing is not None:
-        return update_record(session, ClinicStaffing, existing.id, values)
-    if professional.archived:
-        raise ValidationError.single("professional", f"{professional.display_name} is archived; choose someone current")
-    return create_record(
-        session, ClinicStaffing(clinic_event_id=clinic_id, professional_id=professional_id, day=day, **values)
-    )
+    """Say that a professional attends one day of the clinic, their hours and room (created or replaced), by the
+    staffing rules (``staffing_rules.set_staff_day``: hours within the clinic's day, a room of its venue, no archived
+    professional newly staffed, no one in two places at once; audited)."""
+    from coordinator_tui.services.clinics.staffing_rules import set_staff_day
+
+    return set_staff_day(session, clinic_id, professional_id, day, start_time, end_time, room_id)
 
 
 def list_staffing(session: Session, clinic_id: int) -> list[tuple[ClinicStaffing, Professional]]:
