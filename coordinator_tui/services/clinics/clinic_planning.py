@@ -229,6 +229,16 @@ class DuePatient:
     name: str
     last_attended: dt.date | None
     due_on: dt.date
+    review_interval_months: int = 12
+
+    @property
+    def reason(self) -> str:
+        """Why they are due, in words: 'last attended 14/12/2025, review every 12 months: due 14/12/2026'."""
+        if self.last_attended is None:
+            return f"never attended (registered {self.due_on:%d/%m/%Y})"
+        months = self.review_interval_months
+        every = "every month" if months == 1 else f"every {months} months"
+        return f"last attended {self.last_attended:%d/%m/%Y}, review {every}: due {self.due_on:%d/%m/%Y}"
 
 
 def due_patients(session: Session, clinic_id: int) -> list[DuePatient]:
@@ -249,7 +259,7 @@ def due_patients(session: Session, clinic_id: int) -> list[DuePatient]:
         seen = last.get(p.id)
         due = seen + relativedelta(months=p.review_interval_months) if seen else p.registered_on
         if due <= clinic.end_date:
-            out.append(DuePatient(p.id, p.full_name, seen, due))
+            out.append(DuePatient(p.id, p.full_name, seen, due, p.review_interval_months))
     return sorted(out, key=lambda d: (d.due_on, d.name))
 
 
@@ -267,30 +277,46 @@ class InviteProposal:
     invite: list[DuePatient] = field(default_factory=list)
     left_out: list[tuple[DuePatient, str]] = field(default_factory=list)
     already_invited: list[int] = field(default_factory=list)
+    capacity: dict[str, int] = field(default_factory=dict)  # minutes the professionals' hours give, by discipline
+    used: dict[str, int] = field(default_factory=dict)  # of which the invited and the proposed families need
+
+
+def _short_of(need: Need, capacity: int, used: int) -> str:
+    """Why a need does not fit: no one of that discipline staffed, or too few hours left."""
+    if capacity <= 0:
+        return f"no {need.discipline} professional is staffed at this clinic (needs {need.minutes} minutes)"
+    return f"{need.discipline} has {sch.hours_text(max(0, capacity - used))} left and needs {need.minutes} minutes"
 
 
 def propose_invitees(session: Session, clinic_id: int) -> InviteProposal:
-    """Due patients, most overdue first, while every discipline's requested minutes fit its hours."""
+    """Due patients, most overdue first, while every discipline's requested minutes fit its hours.
+
+    The families already on this clinic's list (whatever their answer: one that declined or cancelled is not
+    proposed again; the nurse re-invites them by changing their status) are left out of the proposal; those still
+    coming (invited, confirmed) count against the hours."""
     capacity = available_minutes(session, clinic_id)
     used: dict[str, int] = defaultdict(int)
     proposal = InviteProposal()
-    invited = session.exec(
-        select(ClinicAttendance.patient_id).where(
-            ClinicAttendance.clinic_event_id == clinic_id, ClinicAttendance.status != AttendanceStatus.DECLINED
+    listed = session.exec(
+        select(ClinicAttendance.patient_id, ClinicAttendance.status).where(
+            ClinicAttendance.clinic_event_id == clinic_id
         )
     ).all()
+    coming = {AttendanceStatus.INVITED, AttendanceStatus.CONFIRMED, AttendanceStatus.ATTENDED}
+    invited = [pid for pid, status in listed if AttendanceStatus(status) in coming]
+    on_list = {pid for pid, _status in listed}
     proposal.already_invited = list(invited)
     for pid in invited:
         for n in needs_for_patient(session, pid):
             if n.needed:
                 used[n.discipline] += n.minutes
+    proposal.capacity = dict(capacity)
     for due in due_patients(session, clinic_id):
-        if due.patient_id in invited:
+        if due.patient_id in on_list:
             continue
         needs = [n for n in needs_for_patient(session, due.patient_id) if n.needed]
         short = [
-            f"{n.discipline} has {sch.hours_text(capacity.get(n.discipline, 0) - used[n.discipline])} left and "
-            f"needs {n.minutes} minutes"
+            _short_of(n, capacity.get(n.discipline, 0), used[n.discipline])
             for n in needs
             if used[n.discipline] + n.minutes > capacity.get(n.discipline, 0)
         ]
@@ -300,6 +326,7 @@ def propose_invitees(session: Session, clinic_id: int) -> InviteProposal:
         for n in needs:
             used[n.discipline] += n.minutes
         proposal.invite.append(due)
+    proposal.used = dict(used)
     return proposal
 
 

@@ -22,6 +22,7 @@ from coordinator_tui.models import (
     Room,
     Venue,
 )
+from coordinator_tui.services.clinics import invitations
 from coordinator_tui.services.clinics.venues import (
     clinic_rooms,
     find_venue_by_name,
@@ -267,8 +268,9 @@ class AttendanceView:
 
     @property
     def missing(self) -> list[str]:
-        """What the family support worker still has to book (empty for declined families)."""
-        if self.attendance.status is AttendanceStatus.DECLINED:
+        """What the family support worker still has to book (empty for families not coming: declined, cancelled,
+        or the clinic is behind them)."""
+        if self.attendance.status not in (AttendanceStatus.INVITED, AttendanceStatus.CONFIRMED):
             return []
         todo = []
         if not self.attendance.travel_booked:
@@ -279,35 +281,36 @@ class AttendanceView:
 
 
 def invite_patient(session: Session, clinic_id: int, patient_id: int) -> ClinicAttendance:
-    clinic = get_clinic(session, clinic_id)
-    patient = get_or_raise(session, Patient, patient_id)
-    if clinic.status is ClinicStatus.CANCELLED:
-        raise ValidationError.single("clinic", "this clinic is cancelled")
-    if patient.archived:
-        raise ValidationError.single("patient", "this patient is archived")
-    existing = session.exec(
-        select(ClinicAttendance).where(
-            ClinicAttendance.clinic_event_id == clinic_id, ClinicAttendance.patient_id == patient_id
-        )
-    ).first()
-    if existing is not None:
-        raise ValidationError.single("patient", "this patient is already invited to this clinic")
-    return create_record(session, ClinicAttendance(clinic_event_id=clinic_id, patient_id=patient_id))
+    """Invite one family (the rules are in ``invitations.invite``: when and by whom is recorded)."""
+    return invitations.invite(session, clinic_id, patient_id)
 
 
 def set_attendance_status(
-    session: Session, attendance_id: int, status: AttendanceStatus, *, expected_version: int | None = None
+    session: Session,
+    attendance_id: int,
+    status: AttendanceStatus,
+    *,
+    cancelled_by: str = "",
+    expected_version: int | None = None,
 ) -> ClinicAttendance:
-    return update_record(
-        session, ClinicAttendance, attendance_id, {"status": status}, expected_version=expected_version
+    """Change a family's status if ``invitations.refusal`` allows it (a ValidationError saying why, if not)."""
+    return invitations.set_status(
+        session, attendance_id, status, cancelled_by=cancelled_by, expected_version=expected_version
     )
 
 
 def save_attendance_status(
-    database: Database, attendance_id: int, status: AttendanceStatus, *, expected_version: int | None = None
+    database: Database,
+    attendance_id: int,
+    status: AttendanceStatus,
+    *,
+    cancelled_by: str = "",
+    expected_version: int | None = None,
 ) -> ClinicAttendance:
     """A family's answer to an invitation, saved in a unit of work of its own; refused if it changed meanwhile."""
-    return database.write(set_attendance_status, attendance_id, status, expected_version=expected_version)
+    return database.write(
+        set_attendance_status, attendance_id, status, cancelled_by=cancelled_by, expected_version=expected_version
+    )
 
 
 TRAVEL_TEXT = {
