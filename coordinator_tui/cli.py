@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "coordinator_tui.commands.venues",
     "coordinator_tui.commands.invitations",
     "coordinator_tui.commands.tell",
+    "coordinator_tui.commands.staffing",
 ]
 
 
