@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "coordinator_tui.commands.professionals",
     "coordinator_tui.commands.service",
     "coordinator_tui.commands.venues",
+    "coordinator_tui.commands.clinics",
     "coordinator_tui.commands.invitations",
     "coordinator_tui.commands.tell",
     "coordinator_tui.commands.staffing",

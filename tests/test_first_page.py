@@ -65,7 +65,8 @@ def test_the_first_page_read_with_sqlite_alone_is_the_portable_querys(db: Databa
         past = _clinic(session, "Past", dt.date(2026, 9, 7))
         today_clinic = _clinic(session, "Today's", TODAY)
         cancelled = _clinic(session, "Cancelled", dt.date(2026, 12, 7))
-        january = [_clinic(session, f"January {n}", dt.date(2027, 1, 11)) for n in (1, 2)]  # same day: id order
+        # The same day (at two venues): id order.
+        january = [_clinic(session, f"January {n}", dt.date(2027, 1, 11), f"Test Hall {n}") for n in (1, 2)]
         for clinic_id in (past, today_clinic, cancelled, *january):
             clinics.invite_patient(session, clinic_id, ada)
         for clinic_id in (cancelled, *january):

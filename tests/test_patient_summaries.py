@@ -41,10 +41,11 @@ def _patient(session: Session, family: str, n: int, born: dt.date = dt.date(2012
     return p.id
 
 
-def _clinic(session: Session, name: str, start: dt.date) -> int:
-    if not venues.load_catalogue(session).venues:
-        venues.add_venue(session, {"name": "Test Hall"})
-    event = clinics.create_clinic_event(session, {"name": name, "start_date": start, "days": 2, "venue": "Test Hall"})
+def _clinic(session: Session, name: str, start: dt.date, venue: str = "Test Hall") -> int:
+    """A clinic at ``venue`` (added to the catalogue first if missing; one venue holds one clinic at a time)."""
+    if venue not in [entry.venue.name for entry in venues.load_catalogue(session).venues]:
+        venues.add_venue(session, {"name": venue})
+    event = clinics.create_clinic_event(session, {"name": name, "start_date": start, "days": 2, "venue": venue})
     assert event.id is not None
     return event.id
 
