@@ -35,7 +35,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from coordinator_tui.clinic_time import format_date, to_local
 from coordinator_tui.db import Database
-from coordinator_tui.models import Appointment, AttendanceStatus, ClinicEvent
+from coordinator_tui.models import Appointment, AttendanceStatus, ClinicEvent, ClinicStatus
 from coordinator_tui.services.clinics import booking
 from coordinator_tui.services.clinics import clinic_day_views as views
 from coordinator_tui.services.clinics.appointments import INACTIVE, AppointmentView
@@ -62,9 +62,9 @@ STATUS_TEXT = {"planned": "planned", "confirmed": "✓ confirmed", "cancelled": 
 
 CLINICS_HINT = "Enter opens a clinic: who's coming, each day's timetable, clashes."
 NO_CLINICS = (
-    "No clinics are planned yet. Clinics cannot be planned from this screen yet: this list shows the clinics the "
-    "database holds (a copied or demo database has some). Set up the service details, professionals, venues and "
-    "rooms first (see Getting started on the Patients screen, 1 / F2)."
+    "No clinics are planned yet. Press a to add the first clinic, or p to plan a year of clinics (every N weeks, "
+    "bank holidays skipped). Set up the service details, professionals, venues and rooms first (see Getting "
+    "started on the Patients screen, 1 / F2)."
 )
 
 
@@ -85,7 +85,13 @@ class ClinicDaysScreen(CoordinatorScreen):
 
     screen_title = "Clinic days"
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+r", "reload", "Reload", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "reload", "Reload", show=False),
+        Binding("a", "new_clinic", "New clinic"),
+        Binding("p", "plan_clinics", "Plan year", tooltip="Plan a year of clinics every N weeks, previewed first"),
+        Binding("m", "move_clinic", "Move", tooltip="Move the highlighted clinic with everything booked for it"),
+        Binding("x", "cancel_clinic", "Cancel", tooltip="Cancel the highlighted clinic (asks first)"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -146,6 +152,47 @@ class ClinicDaysScreen(CoordinatorScreen):
 
     def action_reload(self) -> None:
         self.load_summaries()
+
+    # -- new, plan, move, cancel (the forms are in ``clinic_forms``) --------------------------------------------
+
+    def action_new_clinic(self) -> None:
+        from coordinator_tui.ui.screens.clinic_forms import open_new_clinic
+
+        open_new_clinic(self)
+
+    def action_plan_clinics(self) -> None:
+        from coordinator_tui.ui.screens.clinic_forms import open_plan
+
+        open_plan(self)
+
+    def selected_summary(self) -> ClinicSummary | None:
+        table = self.query_one("#clinics-table", DataTable)
+        if not self.summaries or not table.row_count:
+            return None
+        return self.summaries[min(table.cursor_row, len(self.summaries) - 1)]
+
+    def _summary_to_change(self, doing: str) -> ClinicSummary | None:
+        summary = self.selected_summary()
+        if summary is None:
+            self.notify(f"No clinic to {doing} yet: a adds one, p plans a year.", severity="warning")
+        elif summary.clinic.status is ClinicStatus.CANCELLED:
+            self.notify(f"{summary.clinic.name} is cancelled: nothing to {doing}.", severity="warning")
+            return None
+        return summary
+
+    def action_move_clinic(self) -> None:
+        from coordinator_tui.ui.screens.clinic_forms import open_move
+
+        summary = self._summary_to_change("move")
+        if summary is not None:
+            open_move(self, summary)
+
+    def action_cancel_clinic(self) -> None:
+        from coordinator_tui.ui.screens.clinic_forms import ask_cancel
+
+        summary = self._summary_to_change("cancel")
+        if summary is not None:
+            ask_cancel(self, summary)
 
     def action_open_selected(self) -> None:
         table = self.query_one("#clinics-table", DataTable)
