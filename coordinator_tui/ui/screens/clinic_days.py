@@ -49,11 +49,13 @@ from coordinator_tui.services.clinics.clinic_day_views import (
     GridMode,
 )
 from coordinator_tui.services.clinics.clinics import save_attendance_status
+from coordinator_tui.services.itineraries.families_to_tell import FamilyToTell, clinic_families_to_tell
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.field_limits import column_field
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.widgets.clinic_attendance import AttendanceTable
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
+from coordinator_tui.ui.widgets.families_to_tell import FamiliesToTell, FamiliesToTellTable
 from coordinator_tui.ui.widgets.forms import FormField, FormScreen
 from coordinator_tui.ui.widgets.timetable import ClashPanel, FamilyTimetable, TimetableGrid, mode_label
 
@@ -241,6 +243,7 @@ class ClinicEventScreen(CoordinatorScreen):
         Binding("w", "show_tab('attendance')", "Who's coming", show=False),
         Binding("t", "show_tab('timetable')", "Timetable", show=False),
         Binding("f", "show_tab('family')", "Family", show=False),
+        Binding("l", "show_tab('tell')", "To tell", show=False),
         Binding("b", "book", "Book"),
         Binding("m", "move", "Move"),
         Binding("x", "cancel_appointment", "Cancel appt"),
@@ -276,6 +279,8 @@ class ClinicEventScreen(CoordinatorScreen):
         self.family_id: int | None = None
         self._select_after_load: int | None = None
         self._attendance_shown = False  # the list is drawn when its tab is first shown after a load
+        self.to_tell: list[FamilyToTell] | None = None  # the families to tell, loaded after the clinic
+        self._resumed_before = False
         # Focus the grid (or the list) as the screen first shows, instead of moving it after the first paint.
         self.AUTO_FOCUS = "#timetable-grid" if tab == "timetable" else None
         self.loaded = False  # True once the clinic is on screen (tests and the speed benchmark wait for it)
@@ -297,6 +302,7 @@ class ClinicEventScreen(CoordinatorScreen):
             # These two fill in when first shown (see _ensure_pane): opening a clinic day draws only the day.
             yield TabPane("Who's coming (w)", id="attendance")
             yield TabPane("Family (f)", id="family")
+            yield TabPane("To tell (l)", id="tell")
 
     async def on_mount(self) -> None:
         if self._preloaded is not None:
@@ -339,6 +345,7 @@ class ClinicEventScreen(CoordinatorScreen):
         self._show_visible_attendance()
         self._show_day()
         self._show_family()
+        self._load_to_tell()
         self.loaded = True
         if self._select_after_load is not None:
             self._select_appointment(self._select_after_load)
@@ -356,9 +363,11 @@ class ClinicEventScreen(CoordinatorScreen):
         confirmed = sum(1 for row in self.attendances if row.status in coming)
         clashes = len(self.timetable.clashes)
         clash_text = f" · {CLASH_MARK}: {clashes}" if clashes else " · no clashes"
+        # Early in the line, so a narrow terminal does not cut it off: families whose calendar is now wrong.
+        tell = f"⚠ {len(self.to_tell)} to tell (l) · " if self.to_tell else ""
         self.query_one("#clinic-summary", Static).update(
             Text(
-                f"{clinic.name} · {views.clinic_dates_text(clinic)} · "
+                f"{clinic.name} · {views.clinic_dates_text(clinic)} · {tell}"
                 f"{STATUS_TEXT.get(clinic.status.value, clinic.status.value)} · "
                 f"{invited} invited, {confirmed} confirmed{clash_text} · {clinic.venue or 'venue to be set'}",
                 no_wrap=True,
@@ -540,6 +549,10 @@ class ClinicEventScreen(CoordinatorScreen):
             return row.patient_id if row is not None else None
         if tab == "family":
             return self.family_id
+        if tab == "tell":
+            tell = self.query(FamiliesToTellTable)
+            family = tell.first().current if tell else None
+            return family.patient_id if family is not None else None
         return None
 
     def action_export_family(self) -> None:
@@ -598,7 +611,7 @@ class ClinicEventScreen(CoordinatorScreen):
                 return True if timetable.clashes else None
             return True
         if action == "export_family":
-            if tab not in {"attendance", "family"}:
+            if tab not in {"attendance", "family", "tell"}:
                 return False
             return True if self.export_family_id() is not None else None
         if action == "export_all":
@@ -627,6 +640,9 @@ class ClinicEventScreen(CoordinatorScreen):
         elif tab == "family" and not pane.children:
             await pane.mount(Static("", id="family-detail"), FamilyTimetable(id="family-table"))
             self._show_family()
+        elif tab == "tell" and not pane.children:
+            await pane.mount(FamiliesToTell(id="families-to-tell"))
+            self._show_to_tell()
         self._show_visible_attendance()
 
     def _show_visible_attendance(self) -> None:
@@ -648,7 +664,12 @@ class ClinicEventScreen(CoordinatorScreen):
         await self._ensure_pane(tab)
         if tab == "family":
             self._show_family()
-        target = {"attendance": AttendanceTable, "timetable": TimetableGrid, "family": FamilyTimetable}[tab]
+        target = {
+            "attendance": AttendanceTable,
+            "timetable": TimetableGrid,
+            "family": FamilyTimetable,
+            "tell": FamiliesToTellTable,
+        }[tab]
         self.query_one(target).focus()
 
     def action_back(self) -> None:
@@ -656,6 +677,46 @@ class ClinicEventScreen(CoordinatorScreen):
 
     def action_reload(self) -> None:
         self.reload()
+
+    # -- families to tell ---------------------------------------------------------------------------------
+
+    def _load_to_tell(self) -> None:
+        """The families whose itinerary no longer matches the clinic (after every load, and on coming back here)."""
+        self.run_use_case(
+            partial(clinic_families_to_tell, clinic_id=self.clinic_id),
+            self._to_tell_loaded,
+            failed="Could not work out the families to tell",
+            group="clinic-to-tell",
+            exclusive=True,
+        )
+
+    def _to_tell_loaded(self, families: list[FamilyToTell]) -> None:
+        self.to_tell = families
+        if self.timetable is not None:
+            self._show_summary()
+        tabs = self.query_one(TabbedContent)
+        tabs.get_tab("tell").label = f"To tell: {len(families)} (l)" if families else "To tell (l)"
+        self._show_to_tell()
+        self._update_keys()
+
+    def _show_to_tell(self) -> None:
+        if self.to_tell is not None:
+            for panel in self.query(FamiliesToTell):
+                panel.show_families(self.to_tell)
+
+    def on_screen_resume(self) -> None:
+        """Back from an export (or any other screen): the list may have changed."""
+        if self._resumed_before and self.loaded:
+            self._load_to_tell()
+        self._resumed_before = True
+
+    @on(FamiliesToTellTable.FamilyRequested)
+    async def _tell_family_requested(self, event: FamiliesToTellTable.FamilyRequested) -> None:
+        await self.open_family(event.patient_id)
+
+    @on(DataTable.RowHighlighted, "#tell-table")
+    def _tell_row(self) -> None:
+        self._refresh_selection_keys()
 
     # -- attendance ---------------------------------------------------------------------------------------
 
