@@ -5,9 +5,10 @@
 - **Attendance**: who comes, their answer, travel and hotel booked or "✗ missing" (the family support worker's
   to-do list); c / d / i / v set the answer, m shows only the families with something still to book.
 - **Timetable**: one day as a grid (a column per professional, r toggles per room; [ and ] change day) with
-  clashes marked "⚠ CLASH" and listed underneath; b books, m / Enter moves, x cancels (after confirmation),
-  n jumps to the next clash.
-- **Family**: one family's appointments over the clinic's days.
+  clashes marked "⚠ CLASH" and listed underneath (each naming whose appointments clash); b books, m / Enter
+  moves (``appointment_form``: the free start times that fit are offered in a list), x cancels (after
+  confirmation), n jumps to the next clash.
+- **Family**: one family's appointments over the clinic's days; booking or moving from it stays on it.
 
 Everything is loaded per clinic by one read use case (``clinic_day_views.load_clinic``: a fixed number of
 queries, whatever the size of the database); switching day, view or family is computed from what is loaded.
@@ -52,11 +53,12 @@ from coordinator_tui.services.clinics.clinics import save_attendance_status
 from coordinator_tui.services.itineraries.families_to_tell import FamilyToTell, clinic_families_to_tell
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.field_limits import column_field
+from coordinator_tui.ui.screens.appointment_form import AppointmentFormScreen, free_time_field
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.widgets.clinic_attendance import AttendanceTable
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.ui.widgets.families_to_tell import FamiliesToTell, FamiliesToTellTable
-from coordinator_tui.ui.widgets.forms import FormField, FormScreen
+from coordinator_tui.ui.widgets.forms import FormField
 from coordinator_tui.ui.widgets.timetable import ClashPanel, FamilyTimetable, TimetableGrid, mode_label
 
 STATUS_TEXT = {"planned": "planned", "confirmed": "✓ confirmed", "cancelled": "✗ cancelled"}
@@ -348,7 +350,7 @@ class ClinicEventScreen(CoordinatorScreen):
         self._load_to_tell()
         self.loaded = True
         if self._select_after_load is not None:
-            self._select_appointment(self._select_after_load)
+            self._select_saved(self._select_after_load)
             self._select_after_load = None
         if first:  # the footer is composed after this, with these keys: no need to rebuild it
             self.set_reactive(ClinicEventScreen.live_keys, self._live_keys())
@@ -444,6 +446,16 @@ class ClinicEventScreen(CoordinatorScreen):
     @on(ClashPanel.ClashChosen)
     def _clash_chosen(self, event: ClashPanel.ClashChosen) -> None:
         self._select_appointment(event.clash.appointment_ids[0])
+
+    def _select_saved(self, appointment_id: int) -> None:
+        """After a booking or a move, select it where the nurse is: the family tab stays on the same family (its
+        row is selected if it is theirs); elsewhere the grid shows it."""
+        if self.active_tab != "family":
+            self._select_appointment(appointment_id)
+            return
+        table = self.query_one(FamilyTimetable)
+        if appointment_id in table.row_ids:
+            table.move_cursor(row=table.row_ids.index(appointment_id))
 
     def _select_appointment(self, appointment_id: int) -> None:
         timetable = self.timetable
@@ -753,11 +765,13 @@ class ClinicEventScreen(CoordinatorScreen):
             return booking.save_booking(database, clinic_id, booking_values(form), choices)
 
         self.app.push_screen(
-            FormScreen(
+            AppointmentFormScreen(
                 "Book an appointment",
                 fields,
                 save,
-                description=f"{timetable.clinic.name}. Double bookings are refused; * marks required fields.",
+                clinic_id=clinic_id,
+                description=f"{timetable.clinic.name}. Choose a free start from the list or type one; double "
+                "bookings are refused; * marks required fields.",
                 save_label="Book",
             ),
             callback=self._saved("Appointment booked"),
@@ -778,11 +792,14 @@ class ClinicEventScreen(CoordinatorScreen):
             )
 
         self.app.push_screen(
-            FormScreen(
+            AppointmentFormScreen(
                 f"Move {view.appointment.discipline} for {view.patient.full_name}",
                 fields,
                 save,
-                description="Change the day, time, length, room or professionals; clashes are checked again on save.",
+                clinic_id=self.clinic_id,
+                moving_id=appointment_id,
+                description="Choose a free start from the list (it fills in Start) or type one; change the day, "
+                "length, room or professionals and the list follows. Clashes are checked again on save.",
                 save_label="Move",
             ),
             callback=self._saved("Appointment moved"),
@@ -914,6 +931,7 @@ def booking_fields(
             choices=[(f"Day {n} · {d:%a} {format_date(d)}", str(n)) for n, d in enumerate(clinic.dates, start=1)],
             required=True,
         ),
+        free_time_field(),
         *(
             FormField(name, label, str(values.get(name, default)), required=True, placeholder=example, max_length=limit)
             for name, label, default, example, limit in (

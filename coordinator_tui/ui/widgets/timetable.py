@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from coordinator_tui.clinic_time import format_date, to_local
 from coordinator_tui.services.clinics.appointments import INACTIVE, AppointmentView, Clash
@@ -38,6 +39,8 @@ TIME_WIDTH = 6
 MIN_COLUMN = 17
 MAX_COLUMN = 26
 OFF_HOURS = "·"
+KIND_WIDTH = 28  # the longest clash kind in words ("Outside professional's hours")
+MIN_DETAILS = 30
 
 
 class ThemedTable(DataTable[Text]):
@@ -181,8 +184,21 @@ class TimetableGrid(ScrollView, can_focus=True):
             self.column_width = max(MIN_COLUMN, min(MAX_COLUMN, per_column)) + 1
         rows = len(grid.slots) if grid else 0
         self._row_cache.clear()
-        self.virtual_size = Size(TIME_WIDTH + columns * self.column_width, self.HEADER_LINES + rows)
+        shown = self.scrollable_content_region.width or width  # less a vertical scrollbar, once laid out
+        self.virtual_size = Size(self._virtual_width(shown, columns), self.HEADER_LINES + rows)
         self.refresh()
+
+    def _virtual_width(self, width: int, columns: int) -> int:
+        """The grid's width, padded so the furthest it scrolls sideways is a whole number of columns (the time
+        column is then always followed by the start of a column, never the middle of one)."""
+        hidden = TIME_WIDTH + columns * self.column_width - width
+        if hidden <= 0:
+            return TIME_WIDTH + columns * self.column_width
+        return width + -(-hidden // self.column_width) * self.column_width
+
+    def _body_x(self) -> int:
+        """How far the columns are scrolled sideways, in whole columns (a mouse or scrollbar may stop mid-column)."""
+        return int(self.scroll_offset.x) // self.column_width * self.column_width
 
     def on_resize(self) -> None:
         if self.day_grid is not None:
@@ -201,7 +217,7 @@ class TimetableGrid(ScrollView, can_focus=True):
         base = self.rich_style
         if grid is None:
             return Strip.blank(width, base)
-        scroll_x, scroll_y = self.scroll_offset
+        scroll_x, scroll_y = self._body_x(), self.scroll_offset.y
         visible = max(0, width - TIME_WIDTH)
         if y < self.HEADER_LINES:
             style = self.get_component_rich_style("timetable--header")
@@ -310,16 +326,17 @@ class TimetableGrid(ScrollView, can_focus=True):
             return
         visible_rows = max(1, self.scrollable_content_region.height - self.HEADER_LINES)
         visible_width = max(1, self.scrollable_content_region.width - TIME_WIDTH)
-        x, y = self.scroll_offset
+        x, y = self._body_x(), int(self.scroll_offset.y)
         if self.cursor_row < y:
             y = self.cursor_row
         elif self.cursor_row >= y + visible_rows:
             y = self.cursor_row - visible_rows + 1
-        left = self.cursor_column * self.column_width
-        if left < x:
-            x = left
-        elif left + self.column_width > x + visible_width:
-            x = left + self.column_width - visible_width
+        # Sideways in whole columns: the first column shown starts right after the time column.
+        shown = max(1, visible_width // self.column_width)
+        if self.cursor_column * self.column_width < x:
+            x = self.cursor_column * self.column_width
+        elif self.cursor_column >= x // self.column_width + shown:
+            x = (self.cursor_column - shown + 1) * self.column_width
         if (x, y) != tuple(self.scroll_offset):
             self.scroll_to(x=x, y=y, animate=False, immediate=True)
 
@@ -376,7 +393,7 @@ class TimetableGrid(ScrollView, can_focus=True):
         if grid is None or event.y < self.HEADER_LINES or event.x < TIME_WIDTH:
             return
         row = event.y - self.HEADER_LINES + int(self.scroll_offset.y)
-        column = (event.x - TIME_WIDTH + int(self.scroll_offset.x)) // self.column_width
+        column = (event.x - TIME_WIDTH + self._body_x()) // self.column_width
         if row == self.cursor_row and column == self.cursor_column and event.chain > 1:
             self.action_choose()
             return
@@ -412,9 +429,10 @@ class ClashPanel(ThemedTable):
 
     def redraw(self) -> None:
         self.clear(columns=True)
-        self.add_column(Text("Mark"), key="mark")
-        self.add_column(Text("Kind"), key="kind")
-        self.add_column(Text("Details"), key="details")
+        self.add_column(Text("Mark"), key="mark", width=len(CLASH_MARK))
+        self.add_column(Text("Kind"), key="kind", width=KIND_WIDTH)
+        # The details wrap within the width left (a clash names both families: it must not be cut at the edge).
+        self.add_column(Text("Details"), key="details", width=self._details_width())
         if not self.clashes:
             self.add_row(Text("✓ none"), Text("No clashes on this day"), Text(""))
             return
@@ -425,7 +443,18 @@ class ClashPanel(ThemedTable):
                 Text(clash_label(clash.kind)),
                 Text(clash.description),
                 key=str(index),
+                height=None,
             )
+
+    def _details_width(self) -> int:
+        width = self.scrollable_content_region.width or self.app.size.width
+        padding = 2 * self.cell_padding * 3 + 2  # and room for a scrollbar when the list is long
+        return max(MIN_DETAILS, width - len(CLASH_MARK) - KIND_WIDTH - padding)
+
+    def on_resize(self) -> None:
+        details = self.columns.get(ColumnKey("details"))
+        if details is not None and details.width != self._details_width():
+            self.redraw()
 
     def action_show_clash(self) -> None:
         if self.clashes and self.row_count:
