@@ -212,7 +212,7 @@ def seed_clinic(
         ClinicAttendance(
             clinic_event_id=clinic.id,
             patient_id=other.id,
-            status=AttendanceStatus.INVITED,
+            status=AttendanceStatus.CONFIRMED,  # families who confirmed get an itinerary
             hotel_name=OTHER_FAMILY_MARKERS["hotel"],
             hotel_check_in=day1,
             hotel_nights=1,

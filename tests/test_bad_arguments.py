@@ -158,7 +158,7 @@ def test_a_clinic_nobody_attends_creates_no_folder(
     out = tmp_path / "out"
     code, printed, err = cli(capsys, "export", "--clinic", str(empty.id), "--out", str(out), "--db", str(db.path))
     assert code == 0 and printed == ""
-    assert one_line(err) == f"coordinator-tui: no family is attending clinic {empty.id}; nothing written"
+    assert one_line(err) == f"coordinator-tui: no family has confirmed clinic {empty.id}; nothing written"
     assert not out.exists()
 
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from coordinator_tui.models import Appointment, ClinicAttendance, ClinicEvent, ClinicStatus
+from coordinator_tui.models import Appointment, AttendanceStatus, ClinicAttendance, ClinicEvent, ClinicStatus
 from coordinator_tui.services.errors import NotFoundError
 from coordinator_tui.services.itineraries.itinerary import (
     ItemKind,
@@ -158,7 +158,8 @@ def test_whole_clinic_uses_a_fixed_number_of_queries(session: Session) -> None:
     assert len(result) == 2
     for n in range(6):
         patient = add_patient(session, f"Extra{n}", "Family")
-        session.add(ClinicAttendance(clinic_event_id=seed.clinic_id, patient_id=patient.id))
+        confirmed = AttendanceStatus.CONFIRMED  # itineraries are built for families who confirmed
+        session.add(ClinicAttendance(clinic_event_id=seed.clinic_id, patient_id=patient.id, status=confirmed))
         source = session.get(Appointment, seed.appointment_ids[0])
         assert source is not None
         session.add(

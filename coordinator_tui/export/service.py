@@ -5,18 +5,24 @@ Signature (for the UI)::
     export_itineraries(
         db_or_session: Database | Session,
         clinic_id: int,
-        patient_id: int | None,          # None: every attending family of the clinic
+        patient_id: int | None,          # None: every confirmed (or attended) family of the clinic
         out_dir: Path | str,
         formats: Iterable[str] = ("ics", "txt", "html"),
         large_print: bool = False,       # HTML in large print for everyone (patients who need it always get it)
         progress_callback: Callable[[int, int], None] | None = None,   # (families done, families in all)
+        unconfirmed: bool = False,       # one family who has not replied yet: written only with this
     ) -> list[Path]                        # the files written, in order
+
+A whole-clinic export writes the families who confirmed (or attended) only; ``export_skipped(session, clinic_id)``
+says how many it left out and why ("2 not written: 1 has not replied, 1 declined"). A family who declined,
+cancelled or did not attend never gets a file.
 
 What the itineraries say of the service (its short name, the phone number families call on the day, the reminder
 lead of the calendar files) comes from its details in the database, the same for every coordinator.
 
 Raises ``NotFoundError`` (unknown clinic or patient), ``NotAttendingError`` (a ``NotFoundError``: the patient is
-not invited or has declined), ``ValueError`` (unknown format), ``ExportError`` (the folder or a file cannot be
+not invited, declined, cancelled or did not attend; ``NotConfirmedError``, one of those: they have not replied and
+``unconfirmed`` was not given), ``ValueError`` (unknown format), ``ExportError`` (the folder or a file cannot be
 written: one line naming files by clinic and patient id, no file half-written). The folder is created only when
 there is something to write in it. With a ``Database`` the SEQUENCE bookkeeping (``ExportedEvent``) is committed
 only after every file is written; with a ``Session`` the caller's transaction carries it.
@@ -48,7 +54,14 @@ from coordinator_tui.export.formats import FORMATS, parse_formats
 from coordinator_tui.export.ics import CalendarEntry, assign_sequences, calendar_entries, render_ics
 from coordinator_tui.export.printable import render_html, render_text
 from coordinator_tui.services.errors import NotFoundError
-from coordinator_tui.services.itineraries.itinerary import Itinerary, build_clinic_itineraries, build_itinerary
+from coordinator_tui.services.itineraries.itinerary import (
+    Itinerary,
+    NotConfirmedError,
+    build_clinic_itineraries,
+    build_itinerary,
+    skipped_families,
+    skipped_text,
+)
 from coordinator_tui.text_fold import fold
 
 ProgressCallback = Callable[[int, int], None]
@@ -84,16 +97,25 @@ def _session_of(db_or_session: Database | Session) -> Iterator[Session]:
             yield session
 
 
-def _itineraries(session: Session, clinic_id: int, patient_id: int | None) -> list[Itinerary]:
+def _itineraries(
+    session: Session, clinic_id: int, patient_id: int | None, unconfirmed: bool = False
+) -> list[Itinerary]:
     if patient_id is not None:
-        return [build_itinerary(session, clinic_id, patient_id)]
+        return [build_itinerary(session, clinic_id, patient_id, unconfirmed=unconfirmed)]
     return build_clinic_itineraries(session, clinic_id)
 
 
-def preview_itineraries(session: Session, clinic_id: int, patient_id: int | None) -> list[tuple[Itinerary, str]]:
+def preview_itineraries(
+    session: Session, clinic_id: int, patient_id: int | None, unconfirmed: bool = False
+) -> list[tuple[Itinerary, str]]:
     """(itinerary, file stem) pairs an export would write; nothing is written."""
-    itineraries = _itineraries(session, clinic_id, patient_id)
+    itineraries = _itineraries(session, clinic_id, patient_id, unconfirmed)
     return list(zip(itineraries, file_stems(itineraries), strict=True))
+
+
+def export_skipped(session: Session, clinic_id: int) -> str | None:
+    """What a whole-clinic export leaves out: '2 not written: 1 has not replied, 1 declined' (None: nobody)."""
+    return skipped_text(skipped_families(session, clinic_id))
 
 
 def export_itineraries(
@@ -104,12 +126,14 @@ def export_itineraries(
     formats: Iterable[str] = FORMATS,
     large_print: bool = False,
     progress_callback: ProgressCallback | None = None,
+    unconfirmed: bool = False,
 ) -> list[Path]:
-    """Write the itineraries of one family (``patient_id``) or of every attending family; see the module notes."""
+    """Write the itineraries of one family (``patient_id``) or of every confirmed family; see the module notes."""
     chosen = parse_formats(formats)
     written: list[Path] = []
     with _session_of(db_or_session) as session:
-        itineraries = _itineraries(session, clinic_id, patient_id)  # an unknown clinic or patient: nothing created
+        # An unknown clinic or patient, or a family not attending: nothing created.
+        itineraries = _itineraries(session, clinic_id, patient_id, unconfirmed)
         if not itineraries:
             return written
         directory = ensure_output_dir(Path(out_dir))
@@ -157,17 +181,29 @@ class ExportPreview:
     previews: list[tuple[Itinerary, str]] = field(default_factory=list)
     text: str | None = None
     error: str | None = None
+    skipped: str | None = None  # a whole clinic: the families left out and why
+    unconfirmed: str | None = None  # one family: why they have no itinerary unless the nurse says so
 
 
-def itinerary_preview(database: Database, clinic_id: int, patient_id: int | None) -> ExportPreview:
-    """The preview of an export of one family (``patient_id``) or every attending family; nothing is written."""
+def itinerary_preview(
+    database: Database, clinic_id: int, patient_id: int | None, unconfirmed: bool = False
+) -> ExportPreview:
+    """The preview of an export of one family (``patient_id``) or every confirmed family; nothing is written.
+    One family who has not replied: ``unconfirmed`` says why (the screen asks before exporting for them)."""
     try:
         with database.session() as session:
-            previews = preview_itineraries(session, clinic_id, patient_id)
+            try:
+                previews = preview_itineraries(session, clinic_id, patient_id, unconfirmed)
+            except NotConfirmedError as exc:
+                previews = preview_itineraries(session, clinic_id, patient_id, True)
+                not_confirmed: str | None = one_line(exc)
+            else:
+                not_confirmed = None
+            skipped = export_skipped(session, clinic_id) if patient_id is None else None
     except EXPORT_ERRORS as exc:
         return ExportPreview(error=one_line(exc))
     text = render_text(previews[0][0]) if patient_id is not None and previews else None
-    return ExportPreview(previews, text)
+    return ExportPreview(previews, text, skipped=skipped, unconfirmed=not_confirmed)
 
 
 @dataclass(frozen=True)
@@ -178,6 +214,7 @@ class ExportOutcome:
     paths: list[Path] = field(default_factory=list)
     error: str | None = None
     warning: str | None = None
+    skipped: str | None = None  # a whole clinic: '2 not written: 1 has not replied, 1 declined'
 
 
 NO_PHONE_WARNING = (
@@ -201,10 +238,14 @@ def export_for_screen(
     formats: Iterable[str],
     large_print: bool,
     progress_callback: ProgressCallback | None = None,
+    unconfirmed: bool = False,
 ) -> ExportOutcome:
     """``export_itineraries`` in a unit of work of its own, an error the user can act on as one line."""
     try:
-        paths = export_itineraries(database, clinic_id, patient_id, out_dir, formats, large_print, progress_callback)
+        paths = export_itineraries(
+            database, clinic_id, patient_id, out_dir, formats, large_print, progress_callback, unconfirmed
+        )
+        skipped = database.read(export_skipped, clinic_id) if patient_id is None else None
     except EXPORT_ERRORS as exc:
         return ExportOutcome(error=one_line(exc))
-    return ExportOutcome(paths, warning=missing_phone_warning(database) if paths else None)
+    return ExportOutcome(paths, warning=missing_phone_warning(database) if paths else None, skipped=skipped)

@@ -51,12 +51,27 @@ from coordinator_tui.services.errors import NotFoundError
 MIN_BREAK = dt.timedelta(minutes=30)
 # A break that overlaps this local window is the day's lunch break.
 LUNCH_WINDOW = (dt.time(12, 0), dt.time(14, 0))
-# Families who have not declined receive an itinerary.
-ATTENDING_STATUSES = frozenset({AttendanceStatus.INVITED, AttendanceStatus.CONFIRMED, AttendanceStatus.ATTENDED})
+# Families who confirmed (or attended) get an itinerary; one who has not replied only when asked for by name
+# (``unconfirmed=True``: the app asks first, the command line needs --unconfirmed); a family who declined, cancelled
+# or did not attend never does.
+ATTENDING_STATUSES = frozenset({AttendanceStatus.CONFIRMED, AttendanceStatus.ATTENDED})
+AWAITING_REPLY = frozenset({AttendanceStatus.INVITED})
+
+#: Why a family gets no file, by status, for "2 not written: 1 has not replied, 1 declined".
+SKIPPED_WHY = {
+    AttendanceStatus.INVITED: "has not replied",
+    AttendanceStatus.DECLINED: "declined",
+    AttendanceStatus.CANCELLED: "cancelled",
+    AttendanceStatus.DID_NOT_ATTEND: "did not attend",
+}
 
 
 class NotAttendingError(NotFoundError):
-    """The patient is not attending this clinic (no invitation, or declined)."""
+    """The patient is not attending this clinic (no invitation, or declined, cancelled, did not attend)."""
+
+
+class NotConfirmedError(NotAttendingError):
+    """The family was invited but has not confirmed: their itinerary is written only when asked for explicitly."""
 
 
 class ItemKind(StrEnum):
@@ -193,19 +208,53 @@ def stable_uid(kind: str, clinic_id: int, patient_id: int) -> str:
 # ------------------------------------------------------------------------------------------------------------
 
 
-def build_itinerary(session: Session, clinic_id: int, patient_id: int) -> Itinerary:
-    """One family's itinerary; NotFoundError for an unknown clinic or patient, NotAttendingError if not attending."""
+def build_itinerary(session: Session, clinic_id: int, patient_id: int, *, unconfirmed: bool = False) -> Itinerary:
+    """One family's itinerary; NotFoundError for an unknown clinic or patient, NotAttendingError if not attending
+    (NotConfirmedError if they have not replied, unless ``unconfirmed``)."""
     if session.get(Patient, patient_id) is None:
         raise NotFoundError(f"no patient with id {patient_id}")
-    itineraries = build_clinic_itineraries(session, clinic_id, [patient_id])
+    itineraries = build_clinic_itineraries(session, clinic_id, [patient_id], unconfirmed=unconfirmed)
     return itineraries[0]
 
 
+def _refuse_not_attending(clinic_id: int, patient_id: int, status: AttendanceStatus, unconfirmed: bool) -> None:
+    if status in ATTENDING_STATUSES or (unconfirmed and status in AWAITING_REPLY):
+        return
+    if status in AWAITING_REPLY:
+        raise NotConfirmedError(f"patient {patient_id} has not confirmed clinic {clinic_id} (no reply yet)")
+    if status is AttendanceStatus.DID_NOT_ATTEND:
+        raise NotAttendingError(f"patient {patient_id} did not attend clinic {clinic_id}")
+    raise NotAttendingError(f"patient {patient_id} has {SKIPPED_WHY[status]} clinic {clinic_id}")
+
+
+def skipped_families(session: Session, clinic_id: int) -> dict[AttendanceStatus, int]:
+    """How many families of the clinic a whole-clinic export writes no file for, by status."""
+    counts: dict[AttendanceStatus, int] = {}
+    statuses = session.exec(
+        select(ClinicAttendance.status).where(col(ClinicAttendance.clinic_event_id) == clinic_id)
+    ).all()
+    for value in statuses:
+        status = AttendanceStatus(value)
+        if status not in ATTENDING_STATUSES:
+            counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def skipped_text(counts: dict[AttendanceStatus, int]) -> str | None:
+    """'2 not written: 1 has not replied, 1 declined' (None when every family gets a file)."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    parts = [f"{counts[s]} {why}" for s, why in SKIPPED_WHY.items() if counts.get(s)]
+    return f"{total} not written: {', '.join(parts)}"
+
+
 def build_clinic_itineraries(
-    session: Session, clinic_id: int, patient_ids: Sequence[int] | None = None
+    session: Session, clinic_id: int, patient_ids: Sequence[int] | None = None, *, unconfirmed: bool = False
 ) -> list[Itinerary]:
-    """The itineraries of every attending family at a clinic (or of ``patient_ids``), in a fixed small number
-    of queries whatever the number of families; ordered by family name, given name, patient id."""
+    """The itineraries of every confirmed (or attended) family at a clinic (or of ``patient_ids``, where
+    ``unconfirmed`` lets a family who has not replied have one), in a fixed small number of queries whatever the
+    number of families; ordered by family name, given name, patient id."""
     clinic = session.get(ClinicEvent, clinic_id)
     if clinic is None:
         raise NotFoundError(f"no clinic with id {clinic_id}")
@@ -224,9 +273,9 @@ def build_clinic_itineraries(
         for pid in patient_ids:
             if pid not in found:
                 raise NotAttendingError(f"patient {pid} is not invited to clinic {clinic_id}")
-            if found[pid][0].status not in ATTENDING_STATUSES:
-                raise NotAttendingError(f"patient {pid} has declined clinic {clinic_id}")
-    attending = [(a, p) for a, p in found.values() if a.status in ATTENDING_STATUSES]
+            _refuse_not_attending(clinic_id, pid, found[pid][0].status, unconfirmed)
+    allowed = ATTENDING_STATUSES | (AWAITING_REPLY if unconfirmed and patient_ids is not None else frozenset())
+    attending = [(a, p) for a, p in found.values() if a.status in allowed]
     attending.sort(key=lambda ap: (ap[1].family_name.casefold(), ap[1].given_name.casefold(), ap[1].id or 0))
     wanted = [p.id for _, p in attending if p.id is not None]
     if not wanted:

@@ -1,4 +1,7 @@
-"""Export itineraries from the app: one family (a patient's clinic visit) or every family attending a clinic.
+"""Export itineraries from the app: one family (a patient's clinic visit) or every family who confirmed a clinic.
+
+A whole clinic writes the families who confirmed (or attended) only, and says how many it left out and why ("2 not
+written: 1 has not replied, 1 declined"). One family who has not replied yet: the screen asks before writing theirs.
 
 A modal screen: a preview of what will be exported (one family: the itinerary as the plain-text file will read;
 a whole clinic: the families and the file names), the destination folder (editable, prefilled with the settings'
@@ -29,6 +32,7 @@ from textual.widgets import Footer, Input, Label, ProgressBar, Static
 from coordinator_tui.export.formats import FORMATS, parse_formats
 from coordinator_tui.export.service import ExportOutcome, ExportPreview, export_for_screen, itinerary_preview
 from coordinator_tui.ui.background import RunsUseCases
+from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.ui.widgets.forms import FormCheckbox
 
 if TYPE_CHECKING:
@@ -50,13 +54,18 @@ def family_label(itinerary: Itinerary) -> str:
     return f"{itinerary.family_name}, {itinerary.given_name}"
 
 
-def clinic_preview(previews: Sequence[tuple[Itinerary, str]], formats: Sequence[str]) -> Text:
-    """Every family of a clinic and the file names an export would write for them."""
+def clinic_preview(
+    previews: Sequence[tuple[Itinerary, str]], formats: Sequence[str], skipped: str | None = None
+) -> Text:
+    """Every family of a clinic who confirmed and the file names an export would write for them; who is left out."""
+    left_out = f"\n{skipped} (families who confirmed get an itinerary)\n" if skipped else ""
     if not previews:
-        return Text("No family is attending this clinic: nothing to export.")
+        return Text(f"No family has confirmed this clinic: nothing to export.{left_out}")
     first = previews[0][0]
     families = "family" if len(previews) == 1 else "families"
-    text = Text(f"{first.clinic_name} · {len(previews)} {families} attending\n", style="bold")
+    text = Text(f"{first.clinic_name} · {len(previews)} {families} confirmed\n", style="bold")
+    if skipped:
+        text.append(f"{skipped}\n")
     suffixes = " ".join(f".{fmt}" for fmt in formats) or "(no format chosen)"
     text.append(f"Each family gets: {suffixes}\n\n")
     for itinerary, stem in previews:
@@ -102,6 +111,9 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
         self.previews: list[tuple[Itinerary, str]] | None = None
         self.exporting = False
         self.written: list[Path] | None = None
+        self.skipped: str | None = None  # a whole clinic: the families left out and why
+        self.not_confirmed: str | None = None  # one family who has not replied: asked before writing
+        self.unconfirmed_allowed = False
 
     @property
     def whole_clinic(self) -> bool:
@@ -116,7 +128,7 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
         with Vertical(id="export-dialog") as dialog:
             dialog.border_title = "Export itineraries: every family" if self.whole_clinic else "Export itinerary"
             yield Static("", id="export-message")
-            whom = "every family attending" if self.whole_clinic else "the family"
+            whom = "every family who confirmed" if self.whole_clinic else "the family"
             yield Label(f"Preview: what {whom} will get", id="export-preview-title")
             with VerticalScroll(id="export-preview"):
                 yield Static("Loading the preview…", id="export-preview-text")
@@ -145,8 +157,11 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
     def _preview_loaded(self, preview: ExportPreview) -> None:
         if preview.error is not None:
             self._preview_failed(preview.error)
-        else:
-            self._show_preview(preview.previews, preview.text)
+            return
+        self.skipped, self.not_confirmed = preview.skipped, preview.unconfirmed
+        self._show_preview(preview.previews, preview.text)
+        if self.not_confirmed:
+            self.show_message(f"Not confirmed: {self.not_confirmed}. Enter asks before writing it.")
 
     def _show_preview(self, previews: list[tuple[Itinerary, str]], text: str | None) -> None:
         self.previews = previews
@@ -162,7 +177,7 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
         if self.previews is None:
             return
         if self.whole_clinic:
-            preview.update(clinic_preview(self.previews, self.chosen_formats()))
+            preview.update(clinic_preview(self.previews, self.chosen_formats(), self.skipped))
             bar = self.query_one(ProgressBar)
             bar.update(total=len(self.previews), progress=0)
         elif text is not None:
@@ -220,6 +235,9 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
         except ValueError:
             self.show_message("Choose at least one format.")
             return
+        if self.not_confirmed and not self.unconfirmed_allowed:
+            self._ask_unconfirmed()
+            return
         self.show_message("")
         self.exporting = True
         folder = Path(self.folder).expanduser()
@@ -237,9 +255,27 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
             formats=formats,
             large_print=self.large_print,
             progress_callback=progress if self.whole_clinic else None,
+            unconfirmed=self.unconfirmed_allowed,
         )
         self.run_use_case(
             use_case, partial(self._export_done, folder), failed="Not exported", group="export", exclusive=True
+        )
+
+    def _ask_unconfirmed(self) -> None:
+        name = family_label(self.previews[0][0]) if self.previews else "This family"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.unconfirmed_allowed = True
+                self.action_export()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"{name} has not confirmed. Export their itinerary anyway?",
+                "Families who have not replied may not be coming; itineraries normally go to those who confirmed.",
+                yes_label="Export anyway",
+            ),
+            answered,
         )
 
     @on(ExportProgress)
@@ -250,7 +286,7 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
         if outcome.error is not None:
             self._export_failed(outcome.error)
             return
-        self._exported(outcome.paths, folder)
+        self._exported(outcome.paths, folder, outcome.skipped)
         if outcome.warning:
             self.notify(
                 outcome.warning[:1].upper() + outcome.warning[1:] + ".",
@@ -263,11 +299,14 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
         self.exporting = False
         self.show_message(message)
 
-    def _exported(self, paths: list[Path], folder: Path) -> None:
+    def _exported(self, paths: list[Path], folder: Path, skipped: str | None = None) -> None:
         self.exporting = False
         self.written = paths
         self.query_one("#export-preview-title", Label).update("Files written by the last export (Esc closes)")
-        self.query_one("#export-preview-text", Static).update(written_text(paths, folder))
+        text = written_text(paths, folder)
+        if skipped:
+            text = Text(f"{skipped}\n", style="bold") + text
+        self.query_one("#export-preview-text", Static).update(text)
         self.query_one("#export-preview", VerticalScroll).scroll_home(animate=False)
 
     def action_close(self) -> None:
