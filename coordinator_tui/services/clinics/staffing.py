@@ -122,17 +122,6 @@ class StaffingCopy:
         lines += [f"  not copied: {text}" for text in self.skipped]
         return lines
 
-    def summary(self) -> str:
-        """One line for a notification."""
-        parts = [f"{len(self.created)} copied from {self.source.name}"]
-        if self.kept:
-            parts.append(f"{self.kept} already here kept")
-        if self.changed:
-            parts.append(f"{len(self.changed)} with a change")
-        if self.skipped:
-            parts.append(f"{len(self.skipped)} not copied")
-        return ", ".join(parts)
-
 
 def _copy_source(session: Session, clinic: ClinicEvent, from_clinic_id: int | None) -> ClinicEvent:
     if from_clinic_id is None:

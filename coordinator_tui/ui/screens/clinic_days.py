@@ -95,6 +95,7 @@ class ClinicDaysScreen(CoordinatorScreen):
         Binding("p", "plan_clinics", "Plan year", tooltip="Plan a year of clinics every N weeks, previewed first"),
         Binding("m", "move_clinic", "Move", tooltip="Move the highlighted clinic with everything booked for it"),
         Binding("x", "cancel_clinic", "Cancel", tooltip="Cancel the highlighted clinic (asks first)"),
+        Binding("s", "staffing", "Staffing", tooltip="Who attends each day of the highlighted clinic"),
     ]
 
     def __init__(self) -> None:
@@ -198,6 +199,18 @@ class ClinicDaysScreen(CoordinatorScreen):
         if summary is not None:
             ask_cancel(self, summary)
 
+    def action_staffing(self) -> None:
+        """The highlighted clinic's staffing, day by day (``clinic_staffing``)."""
+        table = self.query_one("#clinics-table", DataTable)
+        if not self.summaries or not table.row_count:
+            self.notify("No clinic to staff yet.", severity="warning")
+            return
+        from coordinator_tui.ui.screens.clinic_staffing import StaffingScreen
+
+        clinic_id = self.summaries[min(table.cursor_row, len(self.summaries) - 1)].clinic.id
+        assert clinic_id is not None
+        self.app.push_screen(StaffingScreen(clinic_id), lambda _result: self.load_summaries())
+
     def action_open_selected(self) -> None:
         table = self.query_one("#clinics-table", DataTable)
         if not self.summaries or not table.row_count:
@@ -246,6 +259,7 @@ class ClinicEventScreen(CoordinatorScreen):
         Binding("t", "show_tab('timetable')", "Timetable", show=False),
         Binding("f", "show_tab('family')", "Family", show=False),
         Binding("l", "show_tab('tell')", "To tell", show=False),
+        Binding("s", "staffing", "Staffing", show=False),
         Binding("b", "book", "Book"),
         Binding("m", "move", "Move"),
         Binding("x", "cancel_appointment", "Cancel appt"),
@@ -731,6 +745,14 @@ class ClinicEventScreen(CoordinatorScreen):
         self._refresh_selection_keys()
 
     # -- attendance ---------------------------------------------------------------------------------------
+
+    def action_staffing(self) -> None:
+        """This clinic's staffing, on the day the timetable shows."""
+        from coordinator_tui.ui.screens.clinic_staffing import StaffingScreen
+
+        timetable = self.timetable
+        number = (timetable.day_number(self.day) or 1) if timetable is not None and self.day is not None else 1
+        self.app.push_screen(StaffingScreen(self.clinic_id, day_number=number), lambda _result: self.reload())
 
     @on(AttendanceTable.StatusRequested)
     def _status_requested(self, event: AttendanceTable.StatusRequested) -> None:

@@ -14,6 +14,9 @@ written (the caller reloads the clinic) and False when it was discarded. It runs
    appointment the plan could not keep) and ``– not placed``.
 4. **a** applies (one short write, refused when the clinic changed meanwhile) then closes; **d** or Escape
    discards (nothing written; asks first when there is a result to lose).
+5. When the review says nobody of a discipline is in clinic ("no endocrinology professional is in clinic", "… is not
+   in clinic on any day"), **s** opens the clinic's staffing (``clinic_staffing``) on the first day nobody covers
+   that discipline; coming back after a change, the plan built on the old staffing is set aside: build again.
 
 Repair mode (``repair=True``) keeps the existing timetable and moves as few appointments as possible.
 Every state is shown in words and symbols, never by colour alone; database and validation errors are one line.
@@ -21,7 +24,9 @@ Every state is shown in words and symbols, never by colour alone; database and v
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Iterable
 from functools import partial
 from typing import Any, ClassVar
 
@@ -44,6 +49,20 @@ from coordinator_tui.ui.background import RunsUseCases
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 
 STATUS_MARK = {"optimal": "✓ optimal", "feasible": "~ feasible"}
+NOBODY_OF = re.compile(r"no (.+?) professional is in clinic")
+NOT_IN_CLINIC = re.compile(r"\(([^()]+)\) is not in clinic on any day|is not in clinic then")
+
+
+def staffing_gap(texts: Iterable[str]) -> str | None:
+    """The discipline a review's reasons say nobody covers ("" when a reason is about staffing but names no
+    discipline), or None when no reason is about who is in clinic."""
+    found: str | None = None
+    for text in texts:
+        if match := NOBODY_OF.search(text):
+            return match.group(1)
+        if match := NOT_IN_CLINIC.search(text):
+            found = match.group(1) or found or ""
+    return found
 
 
 class SolutionFound(Message, bubble=False):
@@ -77,6 +96,7 @@ class TimetableBuildScreen(ModalScreen[bool], RunsUseCases):
         Binding("b", "build", "Build", priority=True),
         Binding("a", "apply", "Apply", priority=True),
         Binding("d", "discard", "Discard", priority=True),
+        Binding("s", "staffing", "Staffing", priority=True, tooltip="Who is in clinic each day, their hours and room"),
         Binding("escape", "discard", "Discard", key_display="Esc", show=False),
     ]
 
@@ -97,6 +117,8 @@ class TimetableBuildScreen(ModalScreen[bool], RunsUseCases):
         self._build_number = 0  # results of a build the user walked away from are ignored
         self._ticker: Timer | None = None
         self._dismissed = False
+        #: What the review says nobody covers (a discipline, "" for a staffing reason naming none), else None.
+        self.staffing_gap: str | None = None
 
     @property
     def verb(self) -> str:
@@ -152,6 +174,9 @@ class TimetableBuildScreen(ModalScreen[bool], RunsUseCases):
         }[self.state]
         if self.state == "built" and not self.can_apply:
             keys = "Nothing to apply · b: build again (try a longer time limit) · d or Esc: close"
+        if self.state in ("ready", "built") and self.staffing_gap is not None:
+            who = f"no {self.staffing_gap} professional" if self.staffing_gap else "someone"
+            keys += f" · s: staffing ({who} in clinic)"
         self.query_one("#build-keys", Static).update(keys)
 
     # -- overview -----------------------------------------------------------------------------------------
@@ -208,6 +233,8 @@ class TimetableBuildScreen(ModalScreen[bool], RunsUseCases):
             return True if self.can_apply else None
         if action == "discard":
             return True if self.state != "applying" else None
+        if action == "staffing":
+            return (True if self.state in ("ready", "built") else None) if self.staffing_gap is not None else False
         return True
 
     @on(Input.Submitted, "#build-time-limit")
@@ -331,6 +358,8 @@ class TimetableBuildScreen(ModalScreen[bool], RunsUseCases):
         self.query_one("#build-progress-text", Static).update(f"Solver: {status}{gap} · {result.wall_time:.1f} s")
         self.plan, self.changes = review.plan, review.changes
         lines: list[str] = review.lines
+        self.staffing_gap = staffing_gap([*lines, *(c.reason for c in self.changes), result.message or ""])
+        self.refresh_bindings()
         summary.update(Text("\n".join(lines)))
         for change in self.changes:
             table.add_row(
@@ -425,6 +454,34 @@ class TimetableBuildScreen(ModalScreen[bool], RunsUseCases):
             )
             return
         self._close(False)
+
+    def action_staffing(self) -> None:
+        """The clinic's staffing, on the first day nobody covers the discipline the review named."""
+        if self.staffing_gap is None or self.state not in ("ready", "built"):
+            return
+        from coordinator_tui.ui.screens.clinic_staffing import StaffingScreen
+
+        staffing = StaffingScreen(self.clinic_id, discipline=self.staffing_gap or None)
+        self.app.push_screen(staffing, lambda _result: self._staffing_closed(staffing.changed))
+
+    def _staffing_closed(self, changed: bool) -> None:
+        """Back from the staffing: a plan built on the old staffing is set aside (build again)."""
+        if not changed or self._dismissed:
+            return
+        self._build_number += 1
+        self.state = "ready"
+        self.result = self.instance = self.plan = None
+        self.changes = []
+        self.staffing_gap = None
+        self.query_one("#build-changes", DataTable).clear()
+        self.query_one("#build-changes-title", Static).update("Changes: build first")
+        self.query_one("#build-progress-text", Static).update("Not started")
+        self.query_one("#build-summary", Static).update("The staffing changed: b builds the timetable again.")
+        self._show_change(None)
+        self._show_error("")
+        self._show_keys()
+        self.refresh_bindings()
+        self._load_overview()
 
     def _close(self, applied: bool) -> None:
         self._dismissed = True
