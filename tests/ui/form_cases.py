@@ -102,6 +102,9 @@ FORMS: dict[str, FormCase] = {
     "new room": FormCase(keys("f7"), keys("r"), "name"),
     "edit room": FormCase(keys("f7", "enter"), keys("e"), "building"),
     "walking time between buildings": FormCase(keys("f7"), keys("w"), "minutes"),
+    "new clinic": FormCase(keys("f3"), keys("a"), "name"),
+    "plan a year of clinics": FormCase(keys("f3"), keys("p"), "name"),
+    "move a clinic": FormCase(keys("f3"), keys("m"), "new_start"),
 }
 
 

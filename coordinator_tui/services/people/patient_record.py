@@ -20,6 +20,7 @@ from coordinator_tui.services.clinics import appointments as appointment_service
 from coordinator_tui.services.clinics import clinics as clinic_service
 from coordinator_tui.services.clinics.appointments import AppointmentView
 from coordinator_tui.services.clinics.clinics import AttendanceView
+from coordinator_tui.services.itineraries.families_to_tell import FamilyToTell, patient_visits_to_tell
 from coordinator_tui.services.people import care_team as care_team_service
 from coordinator_tui.services.people import contacts as contact_service
 from coordinator_tui.services.people import patients as patient_service
@@ -39,6 +40,8 @@ class RecordData:
     appointments: list[AppointmentView] = field(default_factory=list)
     zone: str = "Europe/London"
     today: dt.date = field(default_factory=clock.today)
+    # The visits (by clinic id) whose itinerary no longer matches the clinic: re-send it, or tell the family.
+    to_tell: dict[int, FamilyToTell] = field(default_factory=dict)
 
 
 def load_record(session: Session, patient_id: int, *, include_ended: bool, zone: str) -> RecordData:
@@ -50,6 +53,7 @@ def load_record(session: Session, patient_id: int, *, include_ended: bool, zone:
         appointments=appointment_service.for_patient(session, patient_id),
         zone=zone,
         today=clock.today(zone),
+        to_tell=patient_visits_to_tell(session, patient_id),
     )
 
 

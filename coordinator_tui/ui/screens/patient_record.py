@@ -33,6 +33,7 @@ from coordinator_tui.models import AttendanceStatus, CareTeamMember, ClinicAtten
 from coordinator_tui.services.clinics import clinics as clinic_service
 from coordinator_tui.services.clinics.appointments import AppointmentView
 from coordinator_tui.services.clinics.clinics import AttendanceView
+from coordinator_tui.services.itineraries.families_to_tell import FamilyToTell
 from coordinator_tui.services.people import care_team as care_team_service
 from coordinator_tui.services.people import patient_record as record_service
 from coordinator_tui.services.people import patients as patient_service
@@ -320,14 +321,33 @@ class VisitsTable(RecordTable):
     ]
 
 
-def booked_text(view: AttendanceView, what: str) -> str:
+#: A family's place in words (the status column and the visit's detail).
+STATUS_WORDS = {
+    AttendanceStatus.INVITED: "invited",
+    AttendanceStatus.CONFIRMED: "confirmed",
+    AttendanceStatus.DECLINED: "declined",
+    AttendanceStatus.ATTENDED: "attended",
+    AttendanceStatus.DID_NOT_ATTEND: "did not attend",
+    AttendanceStatus.CANCELLED: "cancelled",
+}
+NOT_COMING = (AttendanceStatus.DECLINED, AttendanceStatus.CANCELLED)
+
+
+def status_words(view: AttendanceView) -> str:
+    return STATUS_WORDS.get(view.attendance.status, view.attendance.status.value)
+
+
+def booked_text(view: AttendanceView, what: str, *, past: bool = False) -> str:
+    """Travel or hotel: booked, or still to book ("✗ missing"); a past visit says what was booked, or "none booked"
+    (what happened, not a to-do); a family not coming needs none."""
     a = view.attendance
-    if a.status is AttendanceStatus.DECLINED:
-        return "— declined"
+    if a.status in NOT_COMING:
+        return f"— {status_words(view)}"
+    missing = "none booked" if past else "✗ missing"
     if what == "travel":
-        return f"✓ {a.travel_out_mode}" if a.travel_booked else "✗ missing"
+        return f"✓ {a.travel_out_mode}" if a.travel_booked else missing
     nights = "night" if a.hotel_nights == 1 else "nights"
-    return f"✓ {a.hotel_nights} {nights}" if a.hotel_booked else "✗ missing"
+    return f"✓ {a.hotel_nights} {nights}" if a.hotel_booked else missing
 
 
 def ordered_visits(attendances: Sequence[AttendanceView], today: dt.date) -> list[tuple[str, AttendanceView]]:
@@ -346,20 +366,30 @@ def dates_text(view: AttendanceView) -> str:
     return f"{clinic.start_date:%d/%m}–{format_uk_date(clinic.end_date)}"
 
 
-def visit_detail(view: AttendanceView, appointments: Sequence[AppointmentView], zone: str, when: str = "") -> Table:
-    """Travel, hotel and the visit's appointments day by day."""
+def visit_detail(
+    view: AttendanceView,
+    appointments: Sequence[AppointmentView],
+    zone: str,
+    when: str = "",
+    to_tell: FamilyToTell | None = None,
+) -> Table:
+    """Whether the itinerary needs sending again (and why), travel, hotel and the visit's appointments day by day; a
+    past visit says what happened ("none booked"), not what is still to do."""
     a = view.attendance
+    not_booked = "none booked" if when == "past" or a.status in NOT_COMING else "✗ not booked"
     table = Table.grid(padding=(0, 1), expand=True)
     table.add_column(no_wrap=True, style="bold", min_width=12)
     table.add_column(ratio=1)
     table.add_row(
         "Clinic", Text(f"{view.clinic.name} ({when.lstrip('▶ ')})" if when else view.clinic.name, style="bold")
     )
-    table.add_row("", f"{view.clinic.venue} · {dates_text(view)} · family {a.status.value}")
+    table.add_row("", f"{view.clinic.venue} · {dates_text(view)} · family {status_words(view)}")
+    if to_tell is not None:
+        table.add_row(*itinerary_cells(to_tell))
 
     def leg(mode: str, depart: Any, arrive: Any, ref: str) -> str:
         if not mode and not depart:
-            return "✗ not booked"
+            return not_booked
         parts = [mode or "?"]
         if depart:
             parts.append(f"leaves {format_local_datetime(depart, zone)}")
@@ -380,7 +410,7 @@ def visit_detail(view: AttendanceView, appointments: Sequence[AppointmentView], 
         if a.hotel_reference:
             hotel += f" · ref {a.hotel_reference}"
     else:
-        hotel = "✗ not booked"
+        hotel = not_booked
     table.add_row("Hotel", hotel)
     by_day: dict[dt.date, list[AppointmentView]] = defaultdict(list)
     for appt in appointments:
@@ -399,6 +429,18 @@ def visit_detail(view: AttendanceView, appointments: Sequence[AppointmentView], 
         for appt in day_appts:
             table.add_row(*appointment_cells(appt, zone))
     return table
+
+
+def itinerary_cells(to_tell: FamilyToTell) -> tuple[Text, Text]:
+    """'⚠ Itinerary': send it again, or (a withdrawal) tell the family; the reasons one a line."""
+    text = Text()
+    if to_tell.withdrawal:
+        text.append(f"✗ tell the family: sent on {format_uk_date(to_tell.last_sent)}, no longer right", style="bold")
+    else:
+        text.append(f"⚠ send it again (x): sent on {format_uk_date(to_tell.last_sent)}, since changed", style="bold")
+    for reason in to_tell.reasons:
+        text.append(f"\n{'!' if reason.withdrawal else '•'} {reason.text}")
+    return Text("⚠ Itinerary", style="bold"), text
 
 
 def appointment_cells(view: AppointmentView, zone: str) -> tuple[str, str]:
@@ -420,13 +462,13 @@ class VisitsPane(Vertical):
 
     def on_mount(self) -> None:
         table = self.query_one(VisitsTable)
-        clinic_width = max(16, min(40, self.app.size.width - 55))
+        clinic_width = max(16, min(40, self.app.size.width - 61))
         for title, width in (
             ("When", 12),
             ("Clinic", clinic_width),
-            ("Status", 9),
+            ("Status", 14),  # "did not attend"
             ("Travel", 11),
-            ("Hotel", 10),
+            ("Hotel", 11),  # "none booked"
         ):
             table.add_column(title, key=title, width=width)
 
@@ -438,12 +480,14 @@ class VisitsPane(Vertical):
         keep = table.selected_key
         table.clear()
         for when, view in ordered_visits(data.attendances, data.today):
+            past = when == "past"
+            tell = data.to_tell.get(view.clinic.id or 0)
             table.add_row(
                 f"{when[0] if when.startswith('▶') else ' '} {format_uk_date(view.clinic.start_date)}",
-                view.clinic.name,
-                view.attendance.status.value,
-                booked_text(view, "travel"),
-                booked_text(view, "hotel"),
+                f"⚠ tell · {view.clinic.name}" if tell is not None else view.clinic.name,
+                status_words(view),
+                booked_text(view, "travel", past=past),
+                booked_text(view, "hotel", past=past),
                 key=str(view.attendance.id),
             )
         if keep:
@@ -458,7 +502,8 @@ class VisitsPane(Vertical):
             detail.update("No clinic visits yet: this patient has not been invited to a clinic.")
             return
         appts = [a for a in self.data.appointments if a.appointment.clinic_event_id == view.clinic.id]
-        detail.update(visit_detail(view, appts, self.data.zone, self.when.get(key, "")))
+        to_tell = self.data.to_tell.get(view.clinic.id or 0)
+        detail.update(visit_detail(view, appts, self.data.zone, self.when.get(key, ""), to_tell))
 
     @on(DataTable.RowHighlighted, "#visits-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
