@@ -98,7 +98,7 @@ async def test_the_move_form_lists_the_free_times_and_choosing_one_moves_it(
         assert isinstance(choices, Select) and pilot.app.focused is choices  # moving: the list has the focus
         offered = [value for _label, value in choices._options if value]
         assert offered == expected
-        assert f"{len(expected)} free starts, nearest first: choose one" in screen_text(pilot)
+        assert f"— {len(expected)} free starts, nearest first —" in screen_text(pilot)
         # Open the list, step to the first free time, choose it: Start takes it.
         await pilot.press("enter", "down", "enter")
         await pilot.pause()

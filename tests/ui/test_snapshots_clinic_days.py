@@ -56,10 +56,17 @@ async def timetable_on_clash(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
+async def move_form_with_free_times(pilot: Pilot[Any]) -> None:
+    await timetable_on_clash(pilot)
+    await pilot.press("m")  # moving the clashing appointment: the free start times listed, the list focused
+    await settle(pilot)
+
+
 VIEWS: dict[str, Before] = {
     "clinic_list": clinic_list,
     "attendance": attendance,
     "timetable": timetable_on_clash,
+    "move_form": move_form_with_free_times,
 }
 
 

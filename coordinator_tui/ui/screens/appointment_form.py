@@ -37,7 +37,7 @@ def free_times_options(times: FreeTimes | None) -> list[tuple[str, str]]:
     if not times.times:
         return [(f"— none free: {times.reason} —", "")]
     count = len(times.times)
-    first = f"— {count} free start{'s' if count != 1 else ''}, nearest first: choose one —"
+    first = f"— {count} free start{'s' if count != 1 else ''}, nearest first —"  # short: one line at 80 columns
     return [(first, ""), *free_times_sequence(times)]
 
 
