@@ -374,3 +374,15 @@ def test_the_number_of_queries_does_not_grow_with_the_families(db: Database, see
 
     assert len(to_tell(db, seed)) == 2
     assert count_for([seed.patient_id]) == count_for(None)
+
+
+def test_the_first_appointment_cancelled_names_it_alone(db: Database, seed: Seed, tmp_path: Path) -> None:
+    """The evening-before reminder moves onto the next appointment: that one is not named as changed as well."""
+    change(db, lambda s: appointments.cancel_appointment(s, _appointment(s, seed, "Ophthalmology").id or 0))
+    assert reasons(db, seed) == ["appointment Ophthalmology 09:30 Mon 29/03 cancelled"]
+    export_again(db, seed, tmp_path)
+    assert clinic_families_to_tell(db, seed.clinic_id) == []
+    change(db, lambda s: appointments.delete_appointment(s, _appointment(s, seed, "Ophthalmology").id or 0))
+    assert reasons(db, seed) == [
+        "appointment Ophthalmology 09:30 Mon 29/03 deleted: their calendar still shows it: tell them"
+    ]

@@ -34,7 +34,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -42,7 +42,7 @@ from sqlmodel import Session, col, select
 from coordinator_tui import clock
 from coordinator_tui.clinic_time import format_date, to_local
 from coordinator_tui.db import Database
-from coordinator_tui.export.ics import calendar_entries
+from coordinator_tui.export.ics import CalendarEntry, calendar_entries
 from coordinator_tui.models import (
     Appointment,
     AppointmentStatus,
@@ -72,6 +72,8 @@ STILL_SHOWN = "their calendar still shows it: tell them"
 VISIT_STILL_SHOWN = "their calendar still shows the visit: tell them"
 #: Appointment changes of one kind listed by name before the rest are counted.
 LISTED_APPOINTMENTS = 3
+#: How the evening-before reminder's text starts (``export.ics.calendar_entries``).
+EVENING_REMINDER_TEXT = "Tomorrow: "
 #: Statuses after the visit: nothing left to tell.
 AFTER_THE_VISIT = frozenset({AttendanceStatus.DID_NOT_ATTEND})
 
@@ -383,7 +385,8 @@ def _event_reasons(
 ) -> list[Reason]:
     """What differs between the events sent and the itinerary now (a move's shifted events go without saying)."""
     items = {item.uid: item for item in itinerary.items if item.uid}
-    current = {entry.uid: entry.fingerprint() for entry in calendar_entries(itinerary)}
+    entries = {entry.uid: entry for entry in calendar_entries(itinerary)}
+    current = {uid: entry.fingerprint() for uid, entry in entries.items()}
     sent = {row.uid: row.fingerprint for row in rows}
     changes: list[_Change] = []
     for uid, fingerprint in current.items():
@@ -391,13 +394,20 @@ def _event_reasons(
         if uid not in sent:
             if not item.cancelled:  # booked and cancelled since: the family never saw it
                 changes.append(_current_change(item, "booked"))
-        elif sent[uid] != fingerprint:
+        elif sent[uid] != fingerprint and not _only_gained_the_evening_reminder(entries[uid], sent[uid]):
             outcome = "cancelled" if item.cancelled and _cancelled_since(item, history) else "changed"
             if not (moved and outcome == "changed"):
                 changes.append(_current_change(item, outcome))
     for uid in sent.keys() - current.keys():
         changes.append(_gone_change(uid, history.deleted.get(uid), zone_name))
     return _words(sorted(changes, key=lambda c: c.order))
+
+
+def _only_gained_the_evening_reminder(entry: CalendarEntry, sent: str) -> bool:
+    """The evening-before reminder moved onto this appointment (the one before it was cancelled or moved, which is
+    said of that one): nothing else about it changed."""
+    alarms = tuple(a for a in entry.alarms if not a.description.startswith(EVENING_REMINDER_TEXT))
+    return len(alarms) < len(entry.alarms) and replace(entry, alarms=alarms).fingerprint() == sent
 
 
 def _cancelled_since(item: ItineraryItem, history: _History) -> bool:
