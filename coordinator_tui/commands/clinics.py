@@ -229,6 +229,7 @@ def run_move(args: argparse.Namespace) -> int:
 
 def run_cancel(args: argparse.Namespace) -> int:
     from coordinator_tui.services.clinics import clinics
+    from coordinator_tui.services.clinics.clinic_moves import save_clinic_cancel
 
     if not args.yes:
         raise ValidationError.single(
@@ -236,7 +237,7 @@ def run_cancel(args: argparse.Namespace) -> int:
         )
     db = open_from_args(args)
     try:
-        clinic = db.write(clinics.cancel_clinic_event, args.clinic)
+        clinic = save_clinic_cancel(db, args.clinic)
         families = len(db.read(clinics.attendances_for_clinic, args.clinic))
     except NotFoundError:
         raise CommandError(f"no clinic {args.clinic} (see clinics list)") from None

@@ -111,8 +111,10 @@ async def test_create_plan_move_and_cancel_clinics_with_keys_only(db: Database) 
         assert "05/04/2027 overlaps Combined clinic 05/04/2027" in move.field_errors["new_start"]
         await retype(pilot, "12/04/2027")
         assert pilot.app.screen is screen
+        selected = screen.selected_summary()
+        assert selected is not None and selected.clinic.name == "Combined clinic 12/04/2027"  # still highlighted
 
-        await pilot.press("x")  # the first clinic, 01/02/2027
+        await pilot.press("up", "up", "x")  # the first clinic, 01/02/2027
         await settle(pilot)
         confirm = pilot.app.screen
         assert isinstance(confirm, ConfirmScreen)
@@ -120,7 +122,7 @@ async def test_create_plan_move_and_cancel_clinics_with_keys_only(db: Database) 
         assert confirm.detail.startswith("No family is invited yet.")
         await pilot.press("y")
         await settle(pilot)
-        assert "✗ cancelled" in cell_texts(screen.query_one("#clinics-table"), 6)  # type: ignore[arg-type]
+        assert cell_texts(screen.query_one("#clinics-table"), 6)[0] == "✗ cancelled"  # type: ignore[arg-type]
 
     clinics = clinics_in(db)
     assert ("Combined clinic 12/04/2027", "12/04/2027", "planned") in clinics

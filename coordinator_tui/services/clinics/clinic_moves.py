@@ -218,3 +218,10 @@ def save_clinic_move(
     """The move form's (and ``clinics move``'s) use case: one audited transaction, or nothing written."""
     new_start = parse_new_start(form)
     return database.write(move_clinic, clinic_id, new_start, expected_version=expected_version)
+
+
+def save_clinic_cancel(database: Database, clinic_id: int, *, expected_version: int | None = None) -> ClinicEvent:
+    """The list's (and ``clinics cancel``'s) use case: ``clinics.cancel_clinic_event`` in one unit of work."""
+    from coordinator_tui.services.clinics.clinics import cancel_clinic_event
+
+    return database.write(cancel_clinic_event, clinic_id, expected_version=expected_version)

@@ -102,6 +102,7 @@ class ClinicDaysScreen(CoordinatorScreen):
         super().__init__()
         self.summaries: list[ClinicSummary] = []
         self.list_loaded = False
+        self.select_after_load: int | None = None  # a clinic just created or moved: highlighted once listed
 
     def compose_body(self) -> ComposeResult:
         yield Static("Upcoming combined clinics", classes="pane-title", id="clinics-title")
@@ -129,6 +130,9 @@ class ClinicDaysScreen(CoordinatorScreen):
         self.query_one("#clinics-table", DataTable).loading = False
 
     def _show_summaries(self, summaries: list[ClinicSummary]) -> None:
+        highlighted = self.selected_summary()
+        keep = self.select_after_load or (highlighted.clinic.id if highlighted else None)
+        self.select_after_load = None
         self.summaries = summaries
         self.list_loaded = True
         table = self.query_one("#clinics-table", DataTable)
@@ -148,6 +152,9 @@ class ClinicDaysScreen(CoordinatorScreen):
                 Text(clinic.venue),
                 key=str(clinic.id),
             )
+        ids = [summary.clinic.id for summary in summaries]
+        if keep in ids:  # the same clinic stays highlighted after a reload (x and m act on what is seen)
+            table.move_cursor(row=ids.index(keep))
         count = len(summaries)
         self.query_one("#clinics-title", Static).update(
             f"Upcoming combined clinics ({count})" if count else "Upcoming combined clinics: none planned"

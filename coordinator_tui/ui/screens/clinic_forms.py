@@ -25,7 +25,13 @@ from textual.widgets import Button, Footer, Static
 from coordinator_tui.models import ClinicEvent
 from coordinator_tui.services.clinics import clinic_series, clinics
 from coordinator_tui.services.clinics.clinic_day_views import ClinicSummary, clinic_dates_text
-from coordinator_tui.services.clinics.clinic_moves import MovedClinic, MoveImpact, read_move_impact, save_clinic_move
+from coordinator_tui.services.clinics.clinic_moves import (
+    MovedClinic,
+    MoveImpact,
+    read_move_impact,
+    save_clinic_cancel,
+    save_clinic_move,
+)
 from coordinator_tui.services.clinics.clinic_series import PlanPreview
 from coordinator_tui.services.clinics.clinics import ClinicFormChoices
 from coordinator_tui.ui import field_limits as limits
@@ -50,6 +56,8 @@ class ClinicList(Protocol):
 
     def run_use_case(self, use_case: Callable[[Database], Any], done: Callable[[Any], object] | None = None,
                      **options: Any) -> object: ...  # fmt: skip
+
+    select_after_load: int | None
 
     def load_summaries(self) -> None: ...
 
@@ -210,6 +218,7 @@ def open_new_clinic(screen: ClinicList) -> None:
         def saved(clinic: ClinicEvent | None) -> None:
             if clinic is not None:
                 screen.notify(f"Created {clinic.name} ({clinic_dates_text(clinic)})")
+                screen.select_after_load = clinic.id
                 screen.load_summaries()
 
         form = FormScreen(
@@ -230,6 +239,7 @@ def open_plan(screen: ClinicList) -> None:
         def saved(created: list[ClinicEvent] | PlanPreview | None) -> None:
             if isinstance(created, list) and created:
                 screen.notify(f"Created {len(created)} clinics, {clinic_dates_text(created[0])} first")
+                screen.select_after_load = created[0].id
                 screen.load_summaries()
 
         screen.app.push_screen(PlanFormScreen(choices), saved)
@@ -257,6 +267,7 @@ def open_move(screen: ClinicList, summary: ClinicSummary) -> None:
     def saved(moved: MovedClinic | None) -> None:
         if moved is not None:
             screen.notify(f"Moved to {clinic_dates_text(moved.clinic)}: {moved.impact.text()}")
+            screen.select_after_load = moved.clinic.id
             screen.load_summaries()
 
     def show(impact: MoveImpact) -> None:
@@ -289,9 +300,6 @@ def ask_cancel(screen: ClinicList, summary: ClinicSummary) -> None:
     assert clinic.id is not None
     clinic_id, version = clinic.id, clinic.version
 
-    def cancel(database: Database) -> ClinicEvent:
-        return database.write(clinics.cancel_clinic_event, clinic_id, expected_version=version)
-
     def done(cancelled: ClinicEvent) -> None:
         screen.notify(f"Cancelled {cancelled.name}")
         screen.load_summaries()
@@ -300,6 +308,7 @@ def ask_cancel(screen: ClinicList, summary: ClinicSummary) -> None:
         if not confirmed:
             screen.notify("Nothing was cancelled.")
             return
+        cancel = partial(save_clinic_cancel, clinic_id=clinic_id, expected_version=version)
         screen.run_use_case(cancel, done, failed="Not cancelled", group="clinic-cancel")
 
     question, detail = cancel_question(summary)
