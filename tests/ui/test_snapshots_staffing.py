@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from coordinator_tui.config import Settings
 from coordinator_tui.db import Database
@@ -60,6 +61,8 @@ async def edit_form(pilot: Pilot[Any]) -> None:
     await open_staffing(pilot)
     await pilot.press("e")
     await settle(pilot)
+    for field in pilot.app.screen.query(Input):  # the cursor shown steadily: no blink caught half-way
+        field.cursor_blink = False
     await pilot.pause(0.05)
 
 

@@ -250,7 +250,8 @@ def _refuse_booked_outside(
         return
     count = len(outside)
     first = hours_text(*outside[0])
-    what = "would be left outside these hours" if hours is not None else "are booked with them that day"
+    verb = "is" if count == 1 else "are"
+    what = "would be left outside these hours" if hours is not None else f"{verb} booked with them that day"
     raise StaffingConflict.single(
         "start_time" if hours is not None else "professional",
         f"{count} appointment{'s' if count != 1 else ''} of {professional.display_name} (first {first}) {what}: "

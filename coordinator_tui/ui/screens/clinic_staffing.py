@@ -87,8 +87,8 @@ def uncovered_text(day: StaffDay, plan: StaffingPlan) -> Text:
     if not plan.families:
         return Text("No families invited yet: nothing to check the staffing against.")
     if not day.uncovered:
-        families = f"{plan.families} famil{'y' if plan.families == 1 else 'ies'}"
-        return Text(f"✓ Every discipline the {families} invited need is covered on day {day.number}.")
+        who = "invited family needs" if plan.families == 1 else f"{plan.families} invited families need"
+        return Text(f"✓ Every discipline the {who} is covered on day {day.number}.")
     text = Text()
     text.append(f"⚠ Nobody in on day {day.number} for: ", style="bold")
     text.append(day.uncovered_text())

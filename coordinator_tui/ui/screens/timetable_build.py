@@ -475,6 +475,7 @@ class TimetableBuildScreen(ModalScreen[bool], RunsUseCases):
         self.staffing_gap = None
         self.query_one("#build-changes", DataTable).clear()
         self.query_one("#build-changes-title", Static).update("Changes: build first")
+        self.query_one("#build-progress", ProgressBar).update(progress=0)
         self.query_one("#build-progress-text", Static).update("Not started")
         self.query_one("#build-summary", Static).update("The staffing changed: b builds the timetable again.")
         self._show_change(None)
