@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlmodel import select
 
-from coordinator_tui.services.clinics import clinics
+from coordinator_tui.models import Appointment
+from coordinator_tui.services.clinics import booking, clinics
 from coordinator_tui.services.clinics.clinic_day_views import load_clinic_timetable
 from coordinator_tui.services.clinics.free_times import (
     SHOWN,
@@ -20,6 +22,7 @@ from coordinator_tui.services.clinics.free_times import (
     free_times_for_form,
     walk_rule,
 )
+from coordinator_tui.validation import ValidationError
 from tests.postgres_server import both_databases
 from tests.test_services import CLINIC_DAY1, CLINIC_DAY2, World, book, local
 from tests.test_services import world as world  # the fixture
@@ -169,3 +172,33 @@ def test_the_forms_use_case_reads_what_the_form_holds(world: World) -> None:
     assert at(10) not in times.times and at(11) in times.times and at(9, 15) in times.times
     booking = free_times_for_form(world.db, world.clinic, {**form, "day": "1", "patient": str(world.wren)})
     assert booking is not None and at(10) not in booking.times  # for a new booking, Pip's appointment holds it
+
+
+def test_a_typed_time_outside_the_staffed_hours_is_refused_with_them(world: World) -> None:
+    form = {"patient": str(world.pip), "professionals": str(world.eye), "day": "1", "start_time": "11:45",
+            "minutes": "30", "discipline": "ophthalmology"}  # fmt: skip
+    with world.db.session() as s:
+        first = booking.book_from_form(s, world.clinic, form).id  # no rota yet: any time of the clinic's day
+        assert first is not None
+        clinics.set_staffing(s, world.clinic, world.eye, CLINIC_DAY1, at(9), at(12))
+        clinics.set_staffing(s, world.clinic, world.ear, CLINIC_DAY2, at(9), at(17))
+    before = appointment_count(world)
+    for day, start, message in (
+        ("1", "11:45", "Dr Ivo Fernsbury is in clinic 09:00–12:00 that day"),
+        ("2", "10:00", "Dr Ivo Fernsbury is not in clinic on 12/01/2027"),
+    ):
+        with pytest.raises(ValidationError) as refused, world.db.session() as s:
+            booking.book_from_form(s, world.clinic, {**form, "patient": str(world.wren), "day": day,
+                                                     "start_time": start})  # fmt: skip
+        assert message in refused.value.errors["start_time"]
+    assert appointment_count(world) == before
+    with world.db.session() as s:
+        moved = booking.move_from_form(s, first, {**form, "start_time": "11:00"})  # within the hours: moved
+        assert moved.start == local(CLINIC_DAY1, 11)
+    with pytest.raises(ValidationError, match="in clinic 09:00–12:00"), world.db.session() as s:
+        booking.move_from_form(s, first, {**form, "start_time": "11:45"})
+
+
+def appointment_count(w: World) -> int:
+    with w.db.read_session() as s:
+        return len(s.exec(select(Appointment)).all())

@@ -3,8 +3,10 @@ room, discipline, instructions, notes).
 
 ``parse_booking_form`` turns the form into one ``BookingRequest`` or one ``ValidationError`` with every field's
 message; ``book_from_form`` / ``move_from_form`` write it in the caller's session, refusing double bookings as
-field errors. ``save_booking``, ``save_move`` and ``cancel_booking`` are the screen's use cases: each runs in a
-write unit of work of its own. ``appointment_form_values`` is the inverse of the form.
+field errors, and a time outside a professional's staffed hours that day (``refuse_outside_staffed_hours``; the
+free start times the form offers are in ``free_times``). ``save_booking``, ``save_move`` and ``cancel_booking``
+are the screen's use cases: each runs in a write unit of work of its own. ``appointment_form_values`` is the
+inverse of the form.
 """
 
 from __future__ import annotations
@@ -108,6 +110,30 @@ def parse_booking_form(
     )
 
 
+def refuse_outside_staffed_hours(
+    session: Session, clinic: ClinicEvent, professional_ids: Iterable[int], start: dt.datetime, end: dt.datetime
+) -> None:
+    """A time typed in the form must fall within each professional's staffed hours that day (a clinic with no rota
+    yet: any time of its day). Refused naming the professional and their hours, or that they are not in clinic."""
+    staffing = clinic_service.list_staffing(session, clinic.id)  # type: ignore[arg-type]
+    if not staffing:
+        return
+    zone = service_zone(session)
+    local_start, local_end = to_local(start, zone), to_local(end, zone)
+    day = local_start.date()
+    for professional_id in professional_ids:
+        shift = next((s for s, p in staffing if p.id == professional_id and s.day == day), None)
+        name = next((p.display_name for _s, p in staffing if p.id == professional_id), "the professional")
+        if shift is None:
+            raise ValidationError.single(
+                "start", f"{name} is not in clinic on {format_date(day)}: choose a free start from the list"
+            )
+        if local_start.time() < shift.start_time or local_end.time() > shift.end_time:
+            raise ValidationError.single(
+                "start", f"{name} is in clinic {shift.start_time:%H:%M}–{shift.end_time:%H:%M} that day"
+            )
+
+
 def _field_of(exc: ValidationError) -> ValidationError:
     """Point booking refusals at the form's own field names ('start' -> 'start_time', 'end' -> 'minutes')."""
     renamed = {{"start": "start_time", "end": "minutes"}.get(k, k): v for k, v in exc.errors.items()}
@@ -121,6 +147,7 @@ def book_from_form(
     clinic = clinic_service.get_clinic(session, clinic_id)
     request = parse_booking_form(form, clinic, service_zone(session), choices)
     try:
+        refuse_outside_staffed_hours(session, clinic, request.professional_ids, request.start, request.end)
         return appointment_service.book_appointment(
             session,
             clinic_id=clinic_id,
@@ -181,6 +208,7 @@ def move_from_form(
             room_id=request.room_id,
             exclude_id=appointment_id,
         )
+        refuse_outside_staffed_hours(session, clinic, request.professional_ids, request.start, request.end)
     except ValidationError as exc:
         raise _field_of(exc) from exc
     for pid in request.professional_ids:
