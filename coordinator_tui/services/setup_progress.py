@@ -12,20 +12,17 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, func, select
 
-from coordinator_tui.models import ClinicEvent, Patient, Professional, Room, Service, Venue
+from coordinator_tui.models import ClinicEvent, ClinicStatus, Patient, Professional, Room, Venue
+from coordinator_tui.services.service_details import read_service_details
 
 if TYPE_CHECKING:
     from sqlalchemy.sql.elements import ColumnElement
 
     from coordinator_tui.db import Database
 
-#: The service details a family sees, which a new service must fill in (field, as the screen names it).
-SERVICE_DETAILS = (
-    ("name", "name"),
-    ("short_name", "short name"),
-    ("phone", "phone for the day"),
-    ("address", "address"),
-)
+#: The service details a new service must fill in (``ServiceDetails.to_fill_in``, the Service screen's list), as
+#: the screen names them. The short name is not among them: families see the name when it is blank.
+SERVICE_DETAILS = {"name": "name", "phone": "phone for the day", "address": "address"}
 
 
 @dataclass(frozen=True)
@@ -69,10 +66,9 @@ def _plural(count: int, noun: str, plural: str | None = None) -> str:
 
 
 def _service_step(session: Session) -> SetupStep:
-    service = session.exec(select(Service).order_by(col(Service.id))).first()
-    filled = [label for field, label in SERVICE_DETAILS if service is not None and str(getattr(service, field)).strip()]
-    missing = [label for _field, label in SERVICE_DETAILS if label not in filled]
-    progress = "all filled in" if not missing else f"{len(filled)} of {len(SERVICE_DETAILS)} filled in"
+    missing = [SERVICE_DETAILS[key] for key in read_service_details(session).to_fill_in]
+    filled = len(SERVICE_DETAILS) - len(missing)
+    progress = "all filled in" if not missing else f"{filled} of {len(SERVICE_DETAILS)} filled in"
     if missing:
         progress += f" (to do: {', '.join(missing)})"
     return SetupStep("Service details", "Service", "", not missing, progress)
@@ -99,13 +95,13 @@ def _venue_step(session: Session) -> SetupStep:
 def read_setup_progress(session: Session) -> SetupProgress:
     """How far setting up the service has got, step by step, in the order a new service takes them."""
     professionals = _count(session, Professional, col(Professional.archived).is_(False))
-    clinics = _count(session, ClinicEvent)
+    clinics = _count(session, ClinicEvent, col(ClinicEvent.status) != ClinicStatus.CANCELLED)
     patients = _count(session, Patient, col(Patient.archived).is_(False))
     steps = (
         _service_step(session),
         SetupStep("Professionals", "Professionals", "a", professionals > 0, _plural(professionals, "professional")),
         _venue_step(session),
-        SetupStep("The clinic plan", "Clinic days", "", clinics > 0, _plural(clinics, "clinic")),
+        SetupStep("The clinic plan", "Clinic days", "p", clinics > 0, _plural(clinics, "clinic")),
         SetupStep("The first patient", "Patients", "ctrl+n", patients > 0, _plural(patients, "patient")),
     )
     return SetupProgress(steps, patients)
