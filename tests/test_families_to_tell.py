@@ -386,3 +386,13 @@ def test_the_first_appointment_cancelled_names_it_alone(db: Database, seed: Seed
     assert reasons(db, seed) == [
         "appointment Ophthalmology 09:30 Mon 29/03 deleted: their calendar still shows it: tell them"
     ]
+
+
+def test_a_family_sent_one_before_replying_is_compared_like_a_confirmed_one(db: Database, tmp_path: Path) -> None:
+    with db.session() as session:
+        seeded = seed_clinic(session)  # the other family is invited and has not replied
+    export_itineraries(db, seeded.clinic_id, seeded.other_patient_id, tmp_path, formats=["ics"], unconfirmed=True)
+    later()
+    assert clinic_families_to_tell(db, seeded.clinic_id) == []
+    change(db, lambda s: _set_place(s, seeded, seeded.other_patient_id, hotel_nights=2))
+    assert reasons(db, seeded, seeded.other_patient_id) == ["hotel check-out changed"]

@@ -60,6 +60,7 @@ from coordinator_tui.models import (
 from coordinator_tui.services.errors import NotFoundError
 from coordinator_tui.services.itineraries.itinerary import (
     ATTENDING_STATUSES,
+    AWAITING_REPLY,
     ItemKind,
     Itinerary,
     ItineraryItem,
@@ -225,8 +226,11 @@ def families_to_tell(session: Session, clinic_id: int, patient_ids: Sequence[int
         ).all()
     }
     cancelled = clinic.status is ClinicStatus.CANCELLED
-    live = [pid for pid in sent if not cancelled and pid in places and places[pid].status in ATTENDING_STATUSES]
-    itineraries = {it.patient_id: it for it in build_clinic_itineraries(session, clinic_id, live)} if live else {}
+    # A family sent one before replying (the export asks first) is compared like a confirmed one.
+    coming = ATTENDING_STATUSES | AWAITING_REPLY
+    live = [pid for pid in sent if not cancelled and pid in places and places[pid].status in coming]
+    built = build_clinic_itineraries(session, clinic_id, live, unconfirmed=True) if live else []
+    itineraries = {it.patient_id: it for it in built}
     moves = _date_changes(session, clinic_id)
     first_sent = min(r.last_exported for rows in sent.values() for r in rows)
     deleted = _deleted_appointments(session, list(sent), first_sent)
