@@ -107,7 +107,7 @@ async def test_open_clinic_shows_attendance_with_missing_travel_and_hotel(
         assert f"✗ {len(missing)} famil" in text
         for view in missing:
             row = table.get_row(str(view.attendance.id))
-            assert str(row[2]) == ", ".join(view.missing)
+            assert str(row[3]) == ", ".join(view.missing)  # after the status and when / who recorded it
         # m: only the families with something still to book.
         table.focus()
         await pilot.press("m")
@@ -129,15 +129,18 @@ async def test_change_attendance_status_is_saved(clinic_db: Database, next_clini
         table = screen.query_one(AttendanceTable)
         table.focus()
         table.select_attendance(attendance_id)  # type: ignore[arg-type]
-        await pilot.press("c")
+        await pilot.press("c", "enter")  # c: the status dialog; its first choice for an invited family: confirmed
         await settle(pilot)
         with clinic_db.session() as session:
             assert session.get(ClinicAttendance, attendance_id).status is AttendanceStatus.CONFIRMED  # type: ignore[union-attr]
         assert "✓ confirmed" in str(table.get_row(str(attendance_id))[1])
-        await pilot.press("d")
+        # A family who confirmed and cannot come is cancelled by the family (declining is for an invitation).
+        await pilot.press("c", "enter")
         await settle(pilot)
         with clinic_db.session() as session:
-            assert session.get(ClinicAttendance, attendance_id).status is AttendanceStatus.DECLINED  # type: ignore[union-attr]
+            row = session.get(ClinicAttendance, attendance_id)
+            assert row is not None and (row.status, row.cancelled_by) == (AttendanceStatus.CANCELLED, "family")
+        assert "✗ cancelled: family" in str(table.get_row(str(attendance_id))[1])
 
 
 @pilot_test

@@ -54,20 +54,28 @@ CLASH_MARK = f"{CLASH_SYMBOL} {CLASH_WORD}"
 
 @dataclass(frozen=True)
 class ClinicSummary:
-    """One row of the clinic list: the event and how many families were invited / confirmed / declined."""
+    """One row of the clinic list: the event and how many families were invited / confirmed / declined /
+    cancelled / did not attend (the rest have not replied)."""
 
     clinic: ClinicEvent
     invited: int  # every family asked, whatever their answer
     confirmed: int  # confirmed or attended
     declined: int
+    cancelled: int = 0  # by the family or the service
+    did_not_attend: int = 0
 
     @property
     def dates_text(self) -> str:
         return clinic_dates_text(self.clinic)
 
     @property
+    def not_coming(self) -> int:
+        """Declined, cancelled or did not attend."""
+        return self.declined + self.cancelled + self.did_not_attend
+
+    @property
     def awaiting_reply(self) -> int:
-        return self.invited - self.confirmed - self.declined
+        return self.invited - self.confirmed - self.not_coming
 
 
 def clinic_dates_text(clinic: ClinicEvent) -> str:
@@ -98,6 +106,8 @@ def clinic_summaries(session: Session, clinics: Sequence[ClinicEvent] | None = N
                 invited=sum(by_status.values()),
                 confirmed=by_status.get(AttendanceStatus.CONFIRMED, 0) + by_status.get(AttendanceStatus.ATTENDED, 0),
                 declined=by_status.get(AttendanceStatus.DECLINED, 0),
+                cancelled=by_status.get(AttendanceStatus.CANCELLED, 0),
+                did_not_attend=by_status.get(AttendanceStatus.DID_NOT_ATTEND, 0),
             )
         )
     return summaries
@@ -126,6 +136,9 @@ class AttendanceRow:
     hotel_booked: bool
     travel_out_arrive: dt.datetime | None
     travel_home_depart: dt.datetime | None
+    status_changed_at: dt.datetime | None = None  # when the status last changed, and who recorded it
+    status_changed_by: str = ""
+    cancelled_by: str = ""  # "family" or "service" when cancelled
 
     @property
     def full_name(self) -> str:
@@ -164,6 +177,9 @@ def attendance_rows(session: Session, clinic_id: int) -> list[AttendanceRow]:
             _A.hotel_name,
             _A.hotel_check_in,
             _A.hotel_nights,
+            _A.status_changed_at,
+            _A.status_changed_by,
+            _A.cancelled_by,
         )
         .join(Patient.__table__, _P.id == _A.patient_id)  # type: ignore[attr-defined]
         .where(_A.clinic_event_id == clinic_id)
@@ -183,13 +199,16 @@ def attendance_rows(session: Session, clinic_id: int) -> list[AttendanceRow]:
                 hotel_booked=_HOTEL_RULE(r),
                 travel_out_arrive=r.travel_out_arrive,
                 travel_home_depart=r.travel_home_depart,
+                status_changed_at=r.status_changed_at,
+                status_changed_by=r.status_changed_by,
+                cancelled_by=r.cancelled_by,
             )
         )
     return rows
 
 
 def attendance_todo_count(rows: Iterable[AttendanceRow]) -> int:
-    """Families (not declined) still needing travel or a hotel booked."""
+    """Families still coming (invited or confirmed) still needing travel or a hotel booked."""
     return sum(1 for row in rows if row.missing)
 
 

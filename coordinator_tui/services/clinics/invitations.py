@@ -331,6 +331,7 @@ def load_proposal(database: Database, clinic_id: int) -> InvitationProposal:
 @dataclass(frozen=True)
 class PatientChoice:
     patient_id: int
+    name: str
     label: str
 
 
@@ -345,7 +346,7 @@ def patients_to_add(session: Session, clinic_id: int) -> list[PatientChoice]:
         .order_by(Patient.family_name, Patient.given_name, Patient.id)
     ).all()
     return [
-        PatientChoice(p.id, f"{p.family_name}, {p.given_name} · born {p.date_of_birth:%d/%m/%Y}")
+        PatientChoice(p.id, p.full_name, f"{p.family_name}, {p.given_name} · born {p.date_of_birth:%d/%m/%Y}")
         for p in rows
         if p.id is not None and p.id not in listed
     ]

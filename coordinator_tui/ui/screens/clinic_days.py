@@ -3,7 +3,9 @@
 ``ClinicDaysScreen`` (top-level, key 2) lists the upcoming clinic events; Enter opens ``ClinicEventScreen``:
 
 - **Attendance**: who comes, their answer, travel and hotel booked or "✗ missing" (the family support worker's
-  to-do list); c / d / i / v set the answer, m shows only the families with something still to book.
+  to-do list) with each status, when and by whom it was recorded; c changes the highlighted family's status (a
+  dialog of the changes allowed), v filters by status, m shows only the families with something still to book;
+  i opens the clinic's proposed invite list (``clinic_invitations``).
 - **Timetable**: one day as a grid (a column per professional, r toggles per room; [ and ] change day) with
   clashes marked "⚠ CLASH" and listed underneath (each naming whose appointments clash); b books, m / Enter
   moves (``appointment_form``: the free start times that fit are offered in a list), x cancels (after
@@ -34,6 +36,7 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
+from coordinator_tui import clock
 from coordinator_tui.clinic_time import format_date, to_local
 from coordinator_tui.db import Database
 from coordinator_tui.models import Appointment, AttendanceStatus, ClinicEvent, ClinicStatus
@@ -50,12 +53,13 @@ from coordinator_tui.services.clinics.clinic_day_views import (
     GridMode,
 )
 from coordinator_tui.services.clinics.clinics import save_attendance_status
+from coordinator_tui.services.clinics.invitations import allowed_statuses, status_text
 from coordinator_tui.services.itineraries.families_to_tell import FamilyToTell, clinic_families_to_tell
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.field_limits import column_field
 from coordinator_tui.ui.screens.appointment_form import AppointmentFormScreen, free_time_field
 from coordinator_tui.ui.screens.base import CoordinatorScreen
-from coordinator_tui.ui.widgets.clinic_attendance import AttendanceTable
+from coordinator_tui.ui.widgets.clinic_attendance import AttendanceTable, StatusDialog
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.ui.widgets.families_to_tell import FamiliesToTell, FamiliesToTellTable
 from coordinator_tui.ui.widgets.forms import FormField
@@ -95,6 +99,7 @@ class ClinicDaysScreen(CoordinatorScreen):
         Binding("p", "plan_clinics", "Plan year", tooltip="Plan a year of clinics every N weeks, previewed first"),
         Binding("m", "move_clinic", "Move", tooltip="Move the highlighted clinic with everything booked for it"),
         Binding("x", "cancel_clinic", "Cancel", tooltip="Cancel the highlighted clinic (asks first)"),
+        Binding("i", "invitations", "Invite"),
         Binding("s", "staffing", "Staffing", tooltip="Who attends each day of the highlighted clinic"),
     ]
 
@@ -111,7 +116,7 @@ class ClinicDaysScreen(CoordinatorScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#clinics-table", DataTable)
-        for label in ("Clinic", "Dates", "Invited", "Confirmed", "Declined", "No reply", "Status", "Venue"):
+        for label in ("Clinic", "Dates", "Invited", "Confirmed", "Not coming", "No reply", "Status", "Venue"):
             table.add_column(label, key=label.lower().replace(" ", "_"))
         table.loading = True
         self.load_summaries()
@@ -146,7 +151,7 @@ class ClinicDaysScreen(CoordinatorScreen):
                 Text(summary.dates_text),
                 Text(str(summary.invited), justify="right"),
                 Text(str(summary.confirmed), justify="right"),
-                Text(str(summary.declined), justify="right"),
+                Text(str(summary.not_coming), justify="right"),  # declined, cancelled or did not attend
                 Text(str(summary.awaiting_reply), justify="right"),
                 Text(STATUS_TEXT.get(clinic.status.value, clinic.status.value)),
                 Text(clinic.venue),
@@ -205,6 +210,18 @@ class ClinicDaysScreen(CoordinatorScreen):
         summary = self._summary_to_change("cancel")
         if summary is not None:
             ask_cancel(self, summary)
+
+    def action_invitations(self) -> None:
+        """The highlighted clinic's proposed invite list (``clinic_invitations``); the counts reload after."""
+        table = self.query_one("#clinics-table", DataTable)
+        if not self.summaries or not table.row_count:
+            self.notify("No clinic to invite families to yet.", severity="warning")
+            return
+        from coordinator_tui.ui.screens.clinic_invitations import ClinicInvitationsScreen
+
+        clinic_id = self.summaries[min(table.cursor_row, len(self.summaries) - 1)].clinic.id
+        assert clinic_id is not None
+        self.app.push_screen(ClinicInvitationsScreen(clinic_id), lambda _result: self.load_summaries())
 
     def action_staffing(self) -> None:
         """The highlighted clinic's staffing, day by day (``clinic_staffing``)."""
@@ -266,7 +283,11 @@ class ClinicEventScreen(CoordinatorScreen):
         Binding("t", "show_tab('timetable')", "Timetable", show=False),
         Binding("f", "show_tab('family')", "Family", show=False),
         Binding("l", "show_tab('tell')", "To tell", show=False),
+        # Invitations (a screen of its own), a family's status (a dialog), the who's-coming filter by status.
+        Binding("i", "invitations", "Invite", show=False),
         Binding("s", "staffing", "Staffing", show=False),
+        Binding("c", "change_status", "Status", show=False),
+        Binding("v", "filter_status", "Filter by status", show=False),
         Binding("b", "book", "Book"),
         Binding("m", "move", "Move"),
         Binding("x", "cancel_appointment", "Cancel appt"),
@@ -403,8 +424,8 @@ class ClinicEventScreen(CoordinatorScreen):
         todo = views.attendance_todo_count(self.attendances)
         shown = "only families with something to book" if table.only_missing else "every family invited"
         self.query_one("#attendance-hint", Static).update(
-            f"✗ {todo} famil{'y' if todo == 1 else 'ies'} still to book travel or hotel · showing {shown} (m) · "
-            "c confirmed, d declined, i invited, v attended · Enter: family · e / E: export one / every family"
+            f"✗ {todo} famil{'y' if todo == 1 else 'ies'} still to book travel or hotel · showing {shown} (m), "
+            f"{table.filter_text} (v) · c status · i invite · Enter: family · e / E: export one / every family"
         )
 
     # -- timetable ----------------------------------------------------------------------------------------
@@ -753,6 +774,11 @@ class ClinicEventScreen(CoordinatorScreen):
 
     # -- attendance ---------------------------------------------------------------------------------------
 
+    def action_invitations(self) -> None:
+        from coordinator_tui.ui.screens.clinic_invitations import ClinicInvitationsScreen
+
+        self.app.push_screen(ClinicInvitationsScreen(self.clinic_id), lambda _result: self.reload())
+
     def action_staffing(self) -> None:
         """This clinic's staffing, on the day the timetable shows."""
         from coordinator_tui.ui.screens.clinic_staffing import StaffingScreen
@@ -761,16 +787,40 @@ class ClinicEventScreen(CoordinatorScreen):
         number = (timetable.day_number(self.day) or 1) if timetable is not None and self.day is not None else 1
         self.app.push_screen(StaffingScreen(self.clinic_id, day_number=number), lambda _result: self.reload())
 
-    @on(AttendanceTable.StatusRequested)
-    def _status_requested(self, event: AttendanceTable.StatusRequested) -> None:
-        row = event.row
-        if row.status is event.status:
-            return
+    def status_row(self) -> AttendanceRow | None:
+        """The family whose status ``c`` changes: the one highlighted on Who's coming, or shown on Family."""
+        patient_id = self.export_family_id()
+        return next((r for r in self.attendances if r.patient_id == patient_id), None)
 
+    def action_change_status(self) -> None:
+        row, timetable = self.status_row(), self.timetable
+        if row is None or timetable is None:
+            self.notify("Choose a family on Who's coming (w) first.", severity="warning")
+            return
+        allowed = allowed_statuses(row.status, timetable.clinic, clock.today(timetable.zone))
+        if not allowed:
+            self.notify(f"{row.full_name}: no status change is possible now.", severity="warning")
+            return
+        self.app.push_screen(StatusDialog(row, allowed), partial(self._status_chosen, row))
+
+    def _status_chosen(self, row: AttendanceRow, choice: tuple[AttendanceStatus, str] | None) -> None:
+        if choice is None:
+            return
+        status, by = choice
         save = partial(
-            save_attendance_status, attendance_id=row.attendance_id, status=event.status, expected_version=row.version
+            save_attendance_status,
+            attendance_id=row.attendance_id,
+            status=status,
+            cancelled_by=by,
+            expected_version=row.version,
         )
-        self._write(save, f"{row.full_name}: {event.status.value}")
+        self._write(save, f"{row.full_name}: {status_text(status, by)}")
+
+    def action_filter_status(self) -> None:
+        tables = self.query(AttendanceTable)
+        if self.active_tab != "attendance" or not tables:
+            return
+        tables.first().cycle_filter()
 
     @on(AttendanceTable.FilterChanged)
     def _filter_changed(self) -> None:

@@ -1,33 +1,53 @@
-"""The attendance list of one clinic: who comes, their answer, and travel / hotel booked or still missing.
+"""The attendance list of one clinic: who comes, their status (with when and by whom it was recorded), and travel /
+hotel booked or still missing.
 
 It is the family support worker's to-do list: "✗ missing" in words (not colour alone), a count of families still
-to book in the title, and a filter showing only those families.
+to book in the title, and a filter showing only those families (``m``). ``status_filter`` shows one status only (the
+clinic screen's ``v`` cycles it). ``StatusDialog`` offers the status changes the rules allow (``c`` on the clinic
+screen); a cancellation asks whether the family or the service cancelled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.text import Text
-from textual.binding import Binding
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.widgets.option_list import Option
 
 from coordinator_tui.clinic_time import format_local_datetime
-from coordinator_tui.models import AttendanceStatus
+from coordinator_tui.models import AttendanceStatus, CancelledBy
 from coordinator_tui.services.clinics.clinic_day_views import AttendanceRow, missing_text
+from coordinator_tui.services.clinics.invitations import STATUS_TEXT, STATUS_WORD, status_text
 from coordinator_tui.ui.widgets.timetable import ThemedTable
 
-STATUS_MARK = {
-    AttendanceStatus.INVITED: "? invited",
-    AttendanceStatus.CONFIRMED: "✓ confirmed",
-    AttendanceStatus.DECLINED: "✗ declined",
-    AttendanceStatus.ATTENDED: "✓ attended",
-}
+#: The order ``v`` steps through: every family, then one status at a time.
+FILTER_ORDER: tuple[AttendanceStatus | None, ...] = (None, *AttendanceStatus)
+
+
+def short_status(row: AttendanceRow) -> str:
+    """The status as the list shows it: a symbol and words ('✗ cancelled: family'), never colour alone."""
+    if row.status is AttendanceStatus.CANCELLED and row.cancelled_by:
+        return f"✗ cancelled: {row.cancelled_by}"
+    return STATUS_TEXT[row.status]
+
+
+def recorded_text(row: AttendanceRow, zone: str) -> str:
+    """'01/12/2026 nurse-two': when the status was last changed and who recorded it."""
+    if row.status_changed_at is None:
+        return ""
+    return f"{format_local_datetime(row.status_changed_at, zone)[:10]} {row.status_changed_by}".strip()
 
 
 class AttendanceTable(ThemedTable):
-    """One row per invited family; keys set the answer; ``m`` shows only families with something to book."""
+    """One row per invited family; ``m`` shows only families with something to book; ``status_filter`` one status."""
 
     DEFAULT_CSS = """
     AttendanceTable {
@@ -35,20 +55,10 @@ class AttendanceTable(ThemedTable):
     }
     """
 
-    BINDINGS = [
-        Binding("c", "set_status('confirmed')", "Confirmed"),
-        Binding("d", "set_status('declined')", "Declined"),
-        Binding("i", "set_status('invited')", "Invited"),
-        Binding("v", "set_status('attended')", "Attended", show=False),
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("m", "toggle_missing", "Only to-book"),
         Binding("enter", "open_family", "Family timetable"),
     ]
-
-    class StatusRequested(Message):
-        def __init__(self, row: AttendanceRow, status: AttendanceStatus) -> None:
-            super().__init__()
-            self.row = row
-            self.status = status
 
     class FamilyRequested(Message):
         def __init__(self, row: AttendanceRow) -> None:
@@ -60,6 +70,7 @@ class AttendanceTable(ThemedTable):
         self.families: list[AttendanceRow] = []
         self.shown: list[AttendanceRow] = []
         self.only_missing = False
+        self.status_filter: AttendanceStatus | None = None
         self.zone = "Europe/London"
 
     def show_attendances(self, rows: Sequence[AttendanceRow], zone: str) -> None:
@@ -67,21 +78,32 @@ class AttendanceTable(ThemedTable):
         self.redraw()
 
     #: Fixed widths: a clinic may list thousands of families, and measuring every cell would be slow.
-    COLUMNS = (("Patient", 22), ("Answer", 11), ("Still to book", 13), ("Travel", 10), ("Hotel", 10), ("Arrives", 16))
+    COLUMNS = (
+        ("Patient", 20),
+        ("Status", 19),
+        ("Recorded", 22),
+        ("Still to book", 13),
+        ("Travel", 10),
+        ("Hotel", 10),
+        ("Arrives", 16),
+    )
 
     def redraw(self) -> None:
         current = self.current
         self.clear(columns=True)
         for label, width in self.COLUMNS:
             self.add_column(Text(label), key=label.lower().replace(" ", "_"), width=width)
-        self.shown = [r for r in self.families if r.missing] if self.only_missing else list(self.families)
+        self.shown = [
+            r for r in self.families if (r.missing or not self.only_missing) and self.status_filter in (None, r.status)
+        ]
         warn = self.theme_style("clash")
         for row in self.shown:
-            declined = row.status is AttendanceStatus.DECLINED
+            declined = row.status not in (AttendanceStatus.INVITED, AttendanceStatus.CONFIRMED)
             arrives = format_local_datetime(row.travel_out_arrive, self.zone) if row.travel_out_arrive else ""
             self.add_row(
                 Text(row.sort_name, no_wrap=True, overflow="ellipsis"),
-                Text(STATUS_MARK[row.status]),
+                Text(short_status(row), no_wrap=True, overflow="ellipsis"),
+                Text(recorded_text(row, self.zone), no_wrap=True, overflow="ellipsis"),
                 Text(missing_text(row)),
                 self._booked(row.travel_booked, declined, warn),
                 self._booked(row.hotel_booked, declined, warn),
@@ -111,22 +133,22 @@ class AttendanceTable(ThemedTable):
                 self.move_cursor(row=index)
                 return
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The answer the highlighted family already gave is shown dimmed (pressing it would change nothing)."""
-        if action == "set_status":
-            row = self.current
-            if row is None or row.status.value == parameters[0]:
-                return None
-        return True
+    def cycle_filter(self) -> AttendanceStatus | None:
+        """Show the next status only (after the last, every family again); returns the status shown."""
+        self.status_filter = FILTER_ORDER[(FILTER_ORDER.index(self.status_filter) + 1) % len(FILTER_ORDER)]
+        self.redraw()
+        self.post_message(self.FilterChanged(self.only_missing))
+        return self.status_filter
+
+    @property
+    def filter_text(self) -> str:
+        if self.status_filter is None:
+            return "every status"
+        return f"only {STATUS_WORD[self.status_filter]}"
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table is self:
             self.refresh_bindings()
-
-    def action_set_status(self, status: str) -> None:
-        row = self.current
-        if row is not None:
-            self.post_message(self.StatusRequested(row, AttendanceStatus(status)))
 
     def action_toggle_missing(self) -> None:
         self.only_missing = not self.only_missing
@@ -146,3 +168,67 @@ class AttendanceTable(ThemedTable):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_open_family()
+
+
+class StatusDialog(ModalScreen[tuple[AttendanceStatus, str] | None]):
+    """The status changes allowed for one family: pick one (Enter); a cancellation is offered as 'by the family' and
+    'by the service'. The result is (status, cancelled_by) or None."""
+
+    DEFAULT_CSS = """
+    StatusDialog {
+        align: center middle;
+    }
+    StatusDialog > #status-dialog {
+        width: 64;
+        max-width: 96%;
+        height: auto;
+        max-height: 90%;
+        border: round $primary;
+        border-title-style: bold;
+        background: $surface;
+        padding: 0 1;
+    }
+    StatusDialog OptionList {
+        height: auto;
+        max-height: 12;
+    }
+    StatusDialog #status-now {
+        color: $text-muted;
+        margin-bottom: 1;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", key_display="Esc")]
+
+    def __init__(self, row: AttendanceRow, allowed: list[AttendanceStatus]) -> None:
+        super().__init__()
+        self.row = row
+        self.choices: list[tuple[AttendanceStatus, str]] = []
+        for status in allowed:
+            if status is AttendanceStatus.CANCELLED:
+                self.choices += [(status, CancelledBy.FAMILY.value), (status, CancelledBy.SERVICE.value)]
+            else:
+                self.choices.append((status, ""))
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="status-dialog") as dialog:
+            dialog.border_title = f"Status of {self.row.full_name}"
+            yield Static(f"Now: {status_text(self.row.status, self.row.cancelled_by)}", id="status-now")
+            yield OptionList(
+                *[Option(status_text(status, by), id=f"{status.value}:{by}") for status, by in self.choices],
+                id="status-options",
+            )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        options = self.query_one(OptionList)
+        options.highlighted = 0
+        options.focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(self.choices[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
