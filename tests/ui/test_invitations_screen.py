@@ -149,3 +149,41 @@ async def test_a_refused_change_is_not_offered_and_the_dialog_names_the_family(d
     with db.read_session() as s:
         row = s.exec(select(ClinicAttendance).where(ClinicAttendance.clinic_event_id == world.clinic_id)).one()
         assert (row.status, row.cancelled_by) == (AttendanceStatus.CANCELLED, "service")
+
+
+@pilot_test
+async def test_exporting_one_family_who_has_not_replied_asks_first(db: Database, tmp_path: Any) -> None:
+    from coordinator_tui.services.clinics import invitations
+    from coordinator_tui.ui.screens.itinerary_export import ExportScreen
+
+    world = db.write(due_world)
+    invitations.save_invitations(db, world.clinic_id, [world.patients["Bramble"]])
+    app = CoordinatorApp(database=db, settings=Settings())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.app.action_switch_to("clinic_days")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        export = pilot.app.screen
+        assert isinstance(export, ExportScreen)
+        assert "Not confirmed: patient" in screen_text(pilot)
+        export.query_one("#export-folder").value = str(tmp_path / "out")  # type: ignore[attr-defined]
+        export.query_one("#export-preview").focus()
+        await pilot.press("s")
+        await settle(pilot)
+        question = pilot.app.screen
+        assert isinstance(question, ConfirmScreen)
+        assert question.question == "Testpatient Bramble has not confirmed. Export their itinerary anyway?"
+        await pilot.press("n")  # no: nothing written
+        await settle(pilot)
+        assert not (tmp_path / "out").exists()
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert export.written is not None and len(export.written) == 3

@@ -262,7 +262,8 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
         )
 
     def _ask_unconfirmed(self) -> None:
-        name = family_label(self.previews[0][0]) if self.previews else "This family"
+        first = self.previews[0][0] if self.previews else None
+        name = f"{first.given_name} {first.family_name}" if first else "This family"
 
         def answered(yes: bool | None) -> None:
             if yes:
