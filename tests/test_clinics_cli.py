@@ -31,7 +31,8 @@ def one_line(err: str) -> str:
 
 def written(db: Database) -> tuple[list[tuple[str, str, str]], int]:
     with db.read_session() as s:
-        clinics = [(c.name, f"{c.start_date:%d/%m/%Y}", c.status.value) for c in s.exec(select(ClinicEvent)).all()]
+        rows = s.exec(select(ClinicEvent).order_by(ClinicEvent.id)).all()  # type: ignore[arg-type]
+        clinics = [(c.name, f"{c.start_date:%d/%m/%Y}", c.status.value) for c in rows]
         return clinics, len(s.exec(select(AuditEvent)).all())
 
 

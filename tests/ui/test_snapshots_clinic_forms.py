@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from coordinator_tui.config import Settings
 from coordinator_tui.db import Database
@@ -32,6 +33,14 @@ def set_up(db: Database, *, with_clinics: bool) -> None:
             clinics.save_new_clinic(db, {"name": "", "start_date": start, "venue_id": "1"})
 
 
+async def steady_cursor(pilot: Pilot[Any]) -> None:
+    """The text cursor shown without blinking (a blink caught half way made two runs differ)."""
+    for screen in pilot.app.screen_stack:
+        for box in screen.query(Input):
+            box.cursor_blink = False
+    await pilot.pause()
+
+
 async def open_list(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     await pilot.press("f3")
@@ -46,6 +55,7 @@ async def new_clinic_refused(pilot: Pilot[Any]) -> None:
     await type_text(pilot, "29/03/2027")
     await pilot.press("enter")
     await settle(pilot)
+    await steady_cursor(pilot)
 
 
 async def plan_preview(pilot: Pilot[Any]) -> None:
@@ -55,6 +65,7 @@ async def plan_preview(pilot: Pilot[Any]) -> None:
     await type_text(pilot, "01/02/2027")
     await pilot.press("enter")
     await settle(pilot)
+    await steady_cursor(pilot)
 
 
 async def move_refused(pilot: Pilot[Any]) -> None:
@@ -64,6 +75,7 @@ async def move_refused(pilot: Pilot[Any]) -> None:
     await type_text(pilot, "08/03/2027")
     await pilot.press("enter")
     await settle(pilot)
+    await steady_cursor(pilot)
 
 
 async def cancel_confirmation(pilot: Pilot[Any]) -> None:
