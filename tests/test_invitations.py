@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from coordinator_tui import clock
 from coordinator_tui.db import Database
 from coordinator_tui.models import AttendanceStatus, AuditEvent, ClinicAttendance, ClinicEvent, ClinicStatus
-from coordinator_tui.services.clinics import clinics, invitations
+from coordinator_tui.services.clinics import clinics, invitations, invite_proposal
 from coordinator_tui.services.clinics.invitations import ALLOWED
 from coordinator_tui.services.errors import ConcurrentEditError
 from coordinator_tui.services.safety.records import update_record
@@ -28,7 +28,7 @@ FIRST_DAY = dt.datetime(2027, 1, 11, 10, 0, tzinfo=dt.UTC)
 
 def test_the_proposal_says_why_each_family_is_due_and_who_does_not_fit(session: Session) -> None:
     world = due_world(session)
-    proposal = invitations.invitation_proposal(session, world.clinic_id)
+    proposal = invite_proposal.invitation_proposal(session, world.clinic_id)
     proposed = {f.name: f.reason for f in proposal.proposed}
     assert list(proposed) == ["Testpatient Bramble", "Testpatient Damson", "Testpatient Cherry"]  # most overdue first
     assert proposed["Testpatient Bramble"] == "never attended (registered 01/02/2026)"
@@ -48,14 +48,14 @@ def test_the_proposal_says_why_each_family_is_due_and_who_does_not_fit(session: 
 def test_families_already_invited_count_against_the_hours_and_are_not_proposed_again(session: Session) -> None:
     world = due_world(session)
     invitations.invite(session, world.clinic_id, world.patients["Apple"])
-    proposal = invitations.invitation_proposal(session, world.clinic_id)
+    proposal = invite_proposal.invitation_proposal(session, world.clinic_id)
     assert [f.name for f in proposal.proposed] == ["Testpatient Bramble", "Testpatient Damson"]
     assert [f.name for f in proposal.due_not_fitting] == ["Testpatient Cherry"]
     assert proposal.already_listed == 1
     # A family who declined is not proposed again (re-inviting is a status change), and frees the hours.
     apple = invitations.attendance_of(session, world.clinic_id, world.patients["Apple"])
     invitations.set_status(session, apple.id or 0, S.DECLINED)
-    proposal = invitations.invitation_proposal(session, world.clinic_id)
+    proposal = invite_proposal.invitation_proposal(session, world.clinic_id)
     assert [f.name for f in proposal.proposed] == ["Testpatient Bramble", "Testpatient Damson", "Testpatient Cherry"]
     assert proposal.due_not_fitting == [] and proposal.already_listed == 1
 
@@ -64,7 +64,7 @@ def test_with_nobody_staffed_every_due_family_is_listed_as_not_fitting(session: 
     world = due_world(session)
     bare = clinics.create_clinic_event(session, {"name": "Unstaffed", "start_date": dt.date(2027, 3, 1), "days": 1})
     assert bare.id is not None
-    proposal = invitations.invitation_proposal(session, bare.id)
+    proposal = invite_proposal.invitation_proposal(session, bare.id)
     assert proposal.proposed == []
     assert len(proposal.due_not_fitting) == 4
     assert all(f.not_fitting.startswith("no endocrinology professional is staffed") for f in proposal.due_not_fitting)

@@ -29,7 +29,7 @@ from coordinator_tui.validation import ValidationError
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from coordinator_tui.services.clinics.invitations import InvitationProposal
+    from coordinator_tui.services.clinics.invite_proposal import InvitationProposal
 
 STATUS_CHOICES = ("confirmed", "declined", "attended", "did-not-attend", "cancelled", "invited")
 
@@ -84,20 +84,20 @@ def proposal_lines(proposal: InvitationProposal) -> list[str]:
     ]
     lines += [f"  patient {f.patient_id}  {f.name}: {f.reason}" for f in proposal.proposed] or ["  nobody"]
     lines.append(f"Due but not fitting the hours ({len(proposal.due_not_fitting)}):")
-    lines += [
-        f"  patient {f.patient_id}  {f.name}: {f.reason}; {f.not_fitting}" for f in proposal.due_not_fitting
-    ] or ["  nobody"]
+    lines += [f"  patient {f.patient_id}  {f.name}: {f.reason}; {f.not_fitting}" for f in proposal.due_not_fitting] or [
+        "  nobody"
+    ]
     if proposal.already_listed:
         lines.append(f"Already on the clinic's list: {proposal.already_listed} (not proposed again)")
     return lines
 
 
 def run_invite(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from coordinator_tui.services.clinics import invitations
+    from coordinator_tui.services.clinics import invitations, invite_proposal
 
     db = open_from_args(args)
     try:
-        proposal = db.read(invitations.invitation_proposal, args.clinic)
+        proposal = db.read(invite_proposal.invitation_proposal, args.clinic)
         if args.propose:
             print("\n".join(proposal_lines(proposal)))
             return 0

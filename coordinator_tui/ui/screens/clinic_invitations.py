@@ -1,7 +1,7 @@
 """Invitations for one clinic: the proposed list with why each family is due, then invite it in one write.
 
 The list starts as the families due for review that the clinic's staffed hours can serve
-(``invitations.invitation_proposal``), each with why ("last attended 15/12/2025, review every 12 months: due
+(``invite_proposal.invitation_proposal``), each with why ("last attended 15/12/2025, review every 12 months: due
 15/12/2026", "never attended"). Below it, the families due that do not fit, with why, so none is silently left out.
 ``a`` adds any current patient (a picker), ``d`` takes the highlighted family off the list (a due one goes to the
 list below), ``i`` invites the list after a confirmation naming how many. Opened with ``i`` from the clinic list and
@@ -19,14 +19,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
-from coordinator_tui.services.clinics.invitations import (
-    DueFamily,
-    InvitationProposal,
-    PatientChoice,
-    load_patients_to_add,
-    load_proposal,
-    save_invitations,
-)
+from coordinator_tui.services.clinics.invitations import PatientChoice, load_patients_to_add, save_invitations
+from coordinator_tui.services.clinics.invite_proposal import DueFamily, InvitationProposal, load_proposal
 from coordinator_tui.text_fold import fold
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
