@@ -17,7 +17,7 @@ from coordinator_tui import cli
 from coordinator_tui.clinic_time import local_to_utc
 from coordinator_tui.db import Database
 from coordinator_tui.models import AttendanceStatus, AuditEvent
-from coordinator_tui.services.clinics import appointments, clinics
+from coordinator_tui.services.clinics import appointments, clinics, invitations
 from coordinator_tui.services.people import care_team, contacts, patients
 from coordinator_tui.services.people import professionals as professional_service
 from coordinator_tui.services.safety import audit, audit_guard
@@ -66,7 +66,7 @@ def test_every_change_through_the_services_is_audited(db: Database) -> None:
         clinic = clinics.create_clinic_event(
             s, clinics.parse_clinic_form({"name": "Winter", "start_date": "07/12/2026"})
         )
-        attendance = clinics.invite_patient(s, clinic.id, patient.id)  # type: ignore[arg-type]
+        attendance = invitations.invite(s, clinic.id, patient.id)  # type: ignore[arg-type]
         start_at = local_to_utc(dt.date(2026, 12, 7), dt.time(9, 30))
         appointment = appointments.book_appointment(
             s,
@@ -103,7 +103,7 @@ def test_every_change_through_the_services_is_audited(db: Database) -> None:
         patients.update_patient(s, patient.id, {"school": "Testschool"}, expected_version=1)  # type: ignore[arg-type]
         contacts.update_contact(s, contact.id, {"name": "Testparent Two"}, expected_version=1)  # type: ignore[arg-type]
         care_team.end_membership(s, member.id)  # type: ignore[arg-type]
-        clinics.set_attendance_status(s, attendance.id, AttendanceStatus.CONFIRMED)  # type: ignore[arg-type]
+        invitations.set_status(s, attendance.id, AttendanceStatus.CONFIRMED)  # type: ignore[arg-type]
         clinics.cancel_clinic_event(s, clinic.id)  # type: ignore[arg-type]
         appointments.cancel_appointment(s, appointment.id)  # type: ignore[arg-type]
         professional_service.archive_professional(s, pro.id)  # type: ignore[arg-type]  # in no team, no booking now

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from coordinator_tui.cli import MAX_RECORD_ID, main
+from coordinator_tui.cli import MAX_RECORD_ID
 from coordinator_tui.config import Settings
 from coordinator_tui.db import Database
 from coordinator_tui.services.safety import backup as backup_service
 from coordinator_tui.services.safety.backup import BackupError
+from tests.cli_helpers import cli, one_line
 from tests.export_data import Seed, seed_clinic
 from tests.safety_helpers import run_cli
 
@@ -45,15 +46,6 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def usage_error(err: str) -> str:
     """The error line of an argparse usage error: the last line, after the usage."""
     assert "Traceback" not in err and "crash report" not in err, err
@@ -61,12 +53,6 @@ def usage_error(err: str) -> str:
     assert lines[0].startswith("usage: coordinator-tui"), err
     assert lines[-1].startswith("coordinator-tui ") and ": error: " in lines[-1], err
     return lines[-1]
-
-
-def one_line(err: str) -> str:
-    assert err.count("\n") == 1 and err.startswith("coordinator-tui: "), err
-    assert "Traceback" not in err and "crash report" not in err, err
-    return err.strip()
 
 
 # ------------------------------------------------------------------------------------------------------------

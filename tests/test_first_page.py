@@ -17,7 +17,7 @@ from coordinator_tui.commands.app import _read_first_page_meanwhile
 from coordinator_tui.db import Database, open_database
 from coordinator_tui.db_file import is_current_database_file, read_first_patients
 from coordinator_tui.models import CareTeamMember, CareTeamStatus, Patient, TransitionStatus
-from coordinator_tui.services.clinics import clinics
+from coordinator_tui.services.clinics import clinics, invitations
 from coordinator_tui.services.people import care_team, patients, professionals
 from coordinator_tui.services.people.patient_summary import PAGE_SIZE, PatientSummary, summary_from_row
 from tests.conftest import copy_database
@@ -68,9 +68,9 @@ def test_the_first_page_read_with_sqlite_alone_is_the_portable_querys(db: Databa
         # The same day (at two venues): id order.
         january = [_clinic(session, f"January {n}", dt.date(2027, 1, 11), f"Test Hall {n}") for n in (1, 2)]
         for clinic_id in (past, today_clinic, cancelled, *january):
-            clinics.invite_patient(session, clinic_id, ada)
+            invitations.invite(session, clinic_id, ada)
         for clinic_id in (cancelled, *january):
-            clinics.invite_patient(session, clinic_id, bo)
+            invitations.invite(session, clinic_id, bo)
         clinics.cancel_clinic_event(session, cancelled)
         doctor = professionals.create_professional(
             session, {"title": "Dr", "given_name": "Nora", "family_name": "Nurseworthy", "discipline": "renal"}

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session
 
 from coordinator_tui.models import TransitionItem, TransitionStatus
-from coordinator_tui.services.clinics import clinics, venues
+from coordinator_tui.services.clinics import clinics, invitations, venues
 from coordinator_tui.services.people import care_team, patients, professionals
 from coordinator_tui.validation import nhs_check_digit
 from tests.postgres_server import both_databases
@@ -90,7 +90,7 @@ def test_summary_rows(session: Session) -> None:
     sooner = _clinic(session, "January clinic", dt.date(2027, 1, 11))
     cancelled = _clinic(session, "Cancelled clinic", dt.date(2026, 12, 7))
     for clinic_id in (past, later, sooner, cancelled):
-        clinics.invite_patient(session, clinic_id, ada)
+        invitations.invite(session, clinic_id, ada)
     clinics.cancel_clinic_event(session, cancelled)
     nurse = professionals.create_professional(
         session, {"title": "Dr", "given_name": "Nora", "family_name": "Nurseworthy", "discipline": "specialist nursing"}

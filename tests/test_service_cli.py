@@ -9,32 +9,17 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from coordinator_tui.cli import main
 from coordinator_tui.db import Database
 from coordinator_tui.export.service import NO_PHONE_WARNING
 from coordinator_tui.models import AuditEvent, Service
 from coordinator_tui.services import service_details as service
+from tests.cli_helpers import cli, one_line
 from tests.export_data import seed_clinic
 from tests.postgres_server import both_databases
 
 pytestmark = both_databases
 
 PHONE = "0121 496 0000"
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line(err: str) -> str:
-    assert err.count("\n") == 1 and err.startswith("coordinator-tui: "), err
-    assert "Traceback" not in err, err
-    return err.strip()
 
 
 def written(db: Database) -> tuple[list[tuple[str, str, int]], int]:

@@ -39,7 +39,7 @@ from coordinator_tui.models import (
     ProfessionalSetting,
     Service,
 )
-from coordinator_tui.services.clinics import appointments, clinics, venues
+from coordinator_tui.services.clinics import appointments, clinics, invitations, venues
 from coordinator_tui.services.clinics.appointments import ClashKind
 from coordinator_tui.services.errors import ConcurrentEditError, NotFoundError
 from coordinator_tui.services.people import care_team, contacts, patients, professionals
@@ -584,7 +584,7 @@ def test_clinic_round_trip(world: World) -> None:
         assert [c.id for c in clinics.list_clinics(s, include_cancelled=False)] == [world.clinic]
         assert [c.id for c in clinics.upcoming_clinics(s)] == [world.clinic, march.id]
         with pytest.raises(ValidationError, match="cancelled"):
-            clinics.invite_patient(s, march.id, world.pip)  # type: ignore[arg-type]
+            invitations.invite(s, march.id, world.pip)  # type: ignore[arg-type]
     with world.db.session() as s:
         assert s.exec(select(sa.func.count()).select_from(Service)).one() == 1  # one service, made on first use
     actions = [e.action for e in events(world.db, "clinicevent") if e.entity_id == str(march.id)]
@@ -647,15 +647,15 @@ def test_attendance_with_travel_and_hotel_round_trip(world: World) -> None:
     values = clinics.parse_travel_form(form, ZONE)
     assert values["travel_out_depart"] == dt.datetime(2027, 1, 10, 14, 30, tzinfo=dt.UTC)  # GMT in January
     with world.db.session() as s:
-        attendance = clinics.invite_patient(s, world.clinic, world.pip)
+        attendance = invitations.invite(s, world.clinic, world.pip)
         with pytest.raises(ValidationError, match="already invited"):
-            clinics.invite_patient(s, world.clinic, world.pip)
+            invitations.invite(s, world.clinic, world.pip)
         assert attendance.status is AttendanceStatus.INVITED
     with world.db.session() as s:
         view = clinics.attendances_for_clinic(s, world.clinic)[0]
         assert view.missing == ["travel", "hotel"]
         clinics.update_attendance(s, attendance.id, values, expected_version=1)  # type: ignore[arg-type]
-        clinics.set_attendance_status(s, attendance.id, AttendanceStatus.CONFIRMED, expected_version=2)  # type: ignore[arg-type]
+        invitations.set_status(s, attendance.id, AttendanceStatus.CONFIRMED, expected_version=2)  # type: ignore[arg-type]
     with world.db.session() as s:
         saved = clinics.get_attendance(s, attendance.id)  # type: ignore[arg-type]
         assert saved.travel_booked and saved.hotel_booked and saved.status is AttendanceStatus.CONFIRMED
@@ -1012,14 +1012,14 @@ def test_service_created_once_with_the_defaults(tmp_path: Path, db_url: str, mon
 
 def test_attendance_cascade_and_unique(world: World) -> None:
     with world.db.session() as s:
-        clinics.invite_patient(s, world.clinic, world.pip)
+        invitations.invite(s, world.clinic, world.pip)
     with pytest.raises(sa.exc.IntegrityError), world.db.session() as s:
         s.add(ClinicAttendance(clinic_event_id=world.clinic, patient_id=world.pip))
         s.flush()
     with world.db.session() as s:
         patients.archive_patient(s, world.wren)
         with pytest.raises(ValidationError, match="archived"):
-            clinics.invite_patient(s, world.clinic, world.wren)
+            invitations.invite(s, world.clinic, world.wren)
 
 
 def test_professional_model_defaults() -> None:

@@ -8,29 +8,14 @@ import datetime as dt
 import pytest
 from sqlmodel import select
 
-from coordinator_tui.cli import main
 from coordinator_tui.db import Database
 from coordinator_tui.models import AuditEvent, ClinicStaffing
 from coordinator_tui.services.clinics import clinics, venues
 from coordinator_tui.services.people import professionals
+from tests.cli_helpers import cli, one_line
 from tests.postgres_server import both_databases
 
 pytestmark = both_databases
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line(err: str) -> str:
-    assert err.count("\n") == 1 and err.startswith("coordinator-tui: "), err
-    assert "Traceback" not in err, err
-    return err.strip()
 
 
 def written(db: Database) -> tuple[list[tuple[int, int, str, str, str, int | None]], int]:

@@ -10,30 +10,15 @@ import pytest
 from sqlmodel import select
 
 from coordinator_tui import clock
-from coordinator_tui.cli import main
 from coordinator_tui.db import Database
 from coordinator_tui.export.service import export_itineraries
 from coordinator_tui.models import AttendanceStatus, AuditEvent, ClinicAttendance
 from coordinator_tui.services.clinics import clinics
+from tests.cli_helpers import cli, one_line
 from tests.export_data import Seed, seed_clinic
 from tests.postgres_server import both_databases
 
 pytestmark = both_databases
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line(err: str) -> str:
-    assert err.count("\n") == 1 and err.startswith("coordinator-tui: "), err
-    assert "Traceback" not in err, err
-    return err.strip()
 
 
 @pytest.fixture

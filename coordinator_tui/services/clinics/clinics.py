@@ -22,7 +22,6 @@ from coordinator_tui.models import (
     Room,
     Venue,
 )
-from coordinator_tui.services.clinics import invitations
 from coordinator_tui.services.clinics.venues import (
     clinic_rooms,
     find_venue_by_name,
@@ -278,39 +277,6 @@ class AttendanceView:
         if not self.attendance.hotel_booked:
             todo.append("hotel")
         return todo
-
-
-def invite_patient(session: Session, clinic_id: int, patient_id: int) -> ClinicAttendance:
-    """Invite one family (the rules are in ``invitations.invite``: when and by whom is recorded)."""
-    return invitations.invite(session, clinic_id, patient_id)
-
-
-def set_attendance_status(
-    session: Session,
-    attendance_id: int,
-    status: AttendanceStatus,
-    *,
-    cancelled_by: str = "",
-    expected_version: int | None = None,
-) -> ClinicAttendance:
-    """Change a family's status if ``invitations.refusal`` allows it (a ValidationError saying why, if not)."""
-    return invitations.set_status(
-        session, attendance_id, status, cancelled_by=cancelled_by, expected_version=expected_version
-    )
-
-
-def save_attendance_status(
-    database: Database,
-    attendance_id: int,
-    status: AttendanceStatus,
-    *,
-    cancelled_by: str = "",
-    expected_version: int | None = None,
-) -> ClinicAttendance:
-    """A family's answer to an invitation, saved in a unit of work of its own; refused if it changed meanwhile."""
-    return database.write(
-        set_attendance_status, attendance_id, status, cancelled_by=cancelled_by, expected_version=expected_version
-    )
 
 
 TRAVEL_TEXT = {

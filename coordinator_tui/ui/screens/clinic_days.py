@@ -14,7 +14,7 @@
 
 Everything is loaded per clinic by one read use case (``clinic_day_views.load_clinic``: a fixed number of
 queries, whatever the size of the database); switching day, view or family is computed from what is loaded.
-Writes are use cases too (``booking``, ``clinics.save_attendance_status``), each followed by a reload.
+Writes are use cases too (``booking``, ``invitations.save_status``), each followed by a reload.
 
 T / R open the timetable build (``timetable_build``); once a plan is applied it calls
 ``ClinicEventScreen.reload()`` to show the new timetable and its clashes. The ``#timetable-actions`` container
@@ -52,8 +52,7 @@ from coordinator_tui.services.clinics.clinic_day_views import (
     ClinicTimetable,
     GridMode,
 )
-from coordinator_tui.services.clinics.clinics import save_attendance_status
-from coordinator_tui.services.clinics.invitations import allowed_statuses, status_text
+from coordinator_tui.services.clinics.invitations import allowed_statuses, save_status, status_text
 from coordinator_tui.services.itineraries.families_to_tell import FamilyToTell, clinic_families_to_tell
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.field_limits import column_field
@@ -808,7 +807,7 @@ class ClinicEventScreen(CoordinatorScreen):
             return
         status, by = choice
         save = partial(
-            save_attendance_status,
+            save_status,
             attendance_id=row.attendance_id,
             status=status,
             cancelled_by=by,
