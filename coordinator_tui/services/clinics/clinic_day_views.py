@@ -586,8 +586,11 @@ def first_free_start(timetable: ClinicTimetable, day: dt.date, professional_id: 
 # ------------------------------------------------------------------------------------------------------------
 
 
-def clinic_list(database: Database) -> list[ClinicSummary]:
-    """The upcoming clinics with their counts, read without the write lock."""
+def clinic_list(database: Database, *, include_past: bool = False) -> list[ClinicSummary]:
+    """The upcoming clinics (with ``include_past``, every clinic, oldest first) with their counts, read without the
+    write lock. Past clinics are where attended and did-not-attend are recorded once the days are over."""
+    if include_past:
+        return database.read(lambda session: clinic_summaries(session, clinic_service.list_clinics(session)))
     return database.read(clinic_summaries)
 
 

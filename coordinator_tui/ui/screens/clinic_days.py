@@ -71,7 +71,7 @@ CLINICS_HINT = "Enter opens a clinic: who's coming, each day's timetable, clashe
 NO_CLINICS = (
     "No clinics are planned yet. Press a to add the first clinic, or p to plan a year of clinics (every N weeks, "
     "bank holidays skipped). Set up the service details, professionals, venues and rooms first (see Getting "
-    "started on the Patients screen, 1 / F2)."
+    "started on the Patients screen, 1 / F2). h shows past clinics."
 )
 
 
@@ -100,10 +100,12 @@ class ClinicDaysScreen(CoordinatorScreen):
         Binding("x", "cancel_clinic", "Cancel", tooltip="Cancel the highlighted clinic (asks first)"),
         Binding("i", "invitations", "Invite"),
         Binding("s", "staffing", "Staffing", tooltip="Who attends each day of the highlighted clinic"),
+        Binding("h", "toggle_past", "Past clinics", tooltip="Show or hide clinics whose days are over"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
+        self.show_past = False  # h: past clinics too (to record who attended once the days are over)
         self.summaries: list[ClinicSummary] = []
         self.list_loaded = False
         self.select_after_load: int | None = None  # a clinic just created or moved: highlighted once listed
@@ -122,7 +124,7 @@ class ClinicDaysScreen(CoordinatorScreen):
 
     def load_summaries(self) -> None:
         self.run_use_case(
-            views.clinic_list,
+            partial(views.clinic_list, include_past=self.show_past),
             self._show_summaries,
             failed="Could not load the clinics",
             on_error=self._load_failed,
@@ -160,13 +162,20 @@ class ClinicDaysScreen(CoordinatorScreen):
         if keep in ids:  # the same clinic stays highlighted after a reload (x and m act on what is seen)
             table.move_cursor(row=ids.index(keep))
         count = len(summaries)
+        which = "Combined clinics, past ones too" if self.show_past else "Upcoming combined clinics"
         self.query_one("#clinics-title", Static).update(
-            f"Upcoming combined clinics ({count})" if count else "Upcoming combined clinics: none planned"
+            f"{which} ({count}) · h {'hides' if self.show_past else 'shows'} past clinics"
+            if count
+            else f"{which}: none planned"
         )
         table.display = bool(count)  # no bare headers: the hint says why the list is empty
         self.query_one("#clinics-hint", Static).update(CLINICS_HINT if count else NO_CLINICS)
 
     def action_reload(self) -> None:
+        self.load_summaries()
+
+    def action_toggle_past(self) -> None:
+        self.show_past = not self.show_past
         self.load_summaries()
 
     # -- new, plan, move, cancel (the forms are in ``clinic_forms``) --------------------------------------------
