@@ -178,7 +178,10 @@ def upcoming_families_to_tell(database: Database) -> list[ClinicToTell]:
 def patient_visits_to_tell(session: Session, patient_id: int) -> dict[int, FamilyToTell]:
     """For one patient, by clinic id: the visits (not finished) whose itinerary needs telling again."""
     clinic_ids = session.exec(
-        select(ExportedEvent.clinic_event_id).where(col(ExportedEvent.patient_id) == patient_id).distinct()
+        select(ExportedEvent.clinic_event_id)
+        .join(ClinicEvent, col(ClinicEvent.id) == ExportedEvent.clinic_event_id)
+        .where(col(ExportedEvent.patient_id) == patient_id, _not_long_past())
+        .distinct()
     ).all()
     found: dict[int, FamilyToTell] = {}
     for clinic_id in sorted(clinic_ids):
@@ -187,9 +190,15 @@ def patient_visits_to_tell(session: Session, patient_id: int) -> dict[int, Famil
     return found
 
 
+def _not_long_past() -> Any:
+    """Clinics that may not be over yet (they last at most five days): the past ones are not read at all, and
+    ``families_to_tell`` decides for the few days around today in the service's time zone."""
+    return col(ClinicEvent.start_date) >= clock.today() - dt.timedelta(days=5)
+
+
 def upcoming_to_tell(session: Session) -> list[ClinicToTell]:
     clinic_ids = session.exec(select(ExportedEvent.clinic_event_id).distinct()).all()
-    clinics = session.exec(select(ClinicEvent).where(col(ClinicEvent.id).in_(list(clinic_ids)))).all()
+    clinics = session.exec(select(ClinicEvent).where(col(ClinicEvent.id).in_(list(clinic_ids)), _not_long_past())).all()
     result = []
     for clinic in sorted(clinics, key=lambda c: (c.start_date, c.id or 0)):
         assert clinic.id is not None
