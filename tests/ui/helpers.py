@@ -59,3 +59,27 @@ def footer_bindings(pilot: Pilot[Any]) -> list[tuple[str, str]]:
         for key, active in pilot.app.screen.active_bindings.items()
         if active.binding.show and active.enabled
     ]
+
+
+async def steady_cursors(pilot: Pilot[Any]) -> None:
+    """Stop every text cursor blinking and settle, so a snapshot does not depend on when the blink was caught."""
+    from textual.widgets import Input, TextArea
+
+    for screen in pilot.app.screen_stack:
+        for widget in screen.query(Input):
+            widget.cursor_blink = False
+        for area in screen.query(TextArea):
+            area.cursor_blink = False
+    await settle(pilot)
+
+
+async def showing(pilot: Pilot[Any], *texts: str, rounds: int = 40) -> str:
+    """The screen's text once every one of ``texts`` is on it (a busy machine can draw a table a frame late);
+    after ``rounds`` pauses, the screen's text as it is, for the test's own assertion to report."""
+    text = ""
+    for _ in range(rounds):
+        text = "\n".join(strip.text for strip in pilot.app.screen._compositor.render_strips())
+        if all(t in text for t in texts):
+            break
+        await pilot.pause(0.05)
+    return text

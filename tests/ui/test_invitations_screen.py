@@ -22,7 +22,7 @@ from coordinator_tui.ui.widgets.picker import PickerScreen
 from tests.invitation_helpers import due_world
 from tests.postgres_server import both_databases
 from tests.ui.clinic_days_support import screen_text
-from tests.ui.helpers import cell_texts, pilot_test, settle, type_text
+from tests.ui.helpers import cell_texts, pilot_test, settle, showing, type_text
 
 pytestmark = both_databases
 
@@ -65,7 +65,7 @@ async def test_propose_add_remove_invite_then_confirm_decline_and_filter(db: Dat
         await settle(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, ClinicInvitationsScreen) and screen.loaded
-        text = screen_text(pilot)
+        text = await showing(pilot, "never attended (registered 01/02/2026)", "to invite: 3 families")
         assert "never attended (registered 01/02/2026)" in text
         assert "last attended 08/06/2026, review every 6 months: due 08/12/2026" in text
         assert "Due but not on the list (1)" in text and "endocrinology has 0 hours left" in text

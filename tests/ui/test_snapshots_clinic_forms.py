@@ -12,13 +12,12 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
 
 from coordinator_tui.config import Settings
 from coordinator_tui.db import Database
 from coordinator_tui.services.clinics import clinics, venues
 from coordinator_tui.ui.app import CoordinatorApp
-from tests.ui.helpers import settle, type_text
+from tests.ui.helpers import settle, steady_cursors, type_text
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 Before = Callable[[Pilot[Any]], Awaitable[None]]
@@ -31,14 +30,6 @@ def set_up(db: Database, *, with_clinics: bool) -> None:
     if with_clinics:
         for start in ("11/01/2027", "08/03/2027"):
             clinics.save_new_clinic(db, {"name": "", "start_date": start, "venue_id": "1"})
-
-
-async def steady_cursor(pilot: Pilot[Any]) -> None:
-    """The text cursor shown without blinking (a blink caught half way made two runs differ)."""
-    for screen in pilot.app.screen_stack:
-        for box in screen.query(Input):
-            box.cursor_blink = False
-    await pilot.pause()
 
 
 async def open_list(pilot: Pilot[Any]) -> None:
@@ -55,7 +46,7 @@ async def new_clinic_refused(pilot: Pilot[Any]) -> None:
     await type_text(pilot, "29/03/2027")
     await pilot.press("enter")
     await settle(pilot)
-    await steady_cursor(pilot)
+    await steady_cursors(pilot)
 
 
 async def plan_preview(pilot: Pilot[Any]) -> None:
@@ -65,7 +56,7 @@ async def plan_preview(pilot: Pilot[Any]) -> None:
     await type_text(pilot, "01/02/2027")
     await pilot.press("enter")
     await settle(pilot)
-    await steady_cursor(pilot)
+    await steady_cursors(pilot)
 
 
 async def move_refused(pilot: Pilot[Any]) -> None:
@@ -75,7 +66,7 @@ async def move_refused(pilot: Pilot[Any]) -> None:
     await type_text(pilot, "08/03/2027")
     await pilot.press("enter")
     await settle(pilot)
-    await steady_cursor(pilot)
+    await steady_cursors(pilot)
 
 
 async def cancel_confirmation(pilot: Pilot[Any]) -> None:

@@ -12,13 +12,12 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
 
 from coordinator_tui.config import Settings
 from coordinator_tui.db import Database, open_database
 from coordinator_tui.services import setup_progress as setup_progress_module
 from coordinator_tui.ui.app import CoordinatorApp
-from tests.ui.helpers import settle
+from tests.ui.helpers import settle, steady_cursors
 
 SHOWN_LOCATION = "/home/nurse/coordinator.db"
 
@@ -38,9 +37,7 @@ def empty_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 async def steady(pilot: Pilot[Any]) -> None:
     await settle(pilot)
-    for widget in pilot.app.screen.query(Input):
-        widget.cursor_blink = False
-    await settle(pilot)
+    await steady_cursors(pilot)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])

@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
 
 from coordinator_tui.ui.app import CoordinatorApp
-from tests.ui.helpers import settle, type_text
+from tests.ui.helpers import settle, steady_cursors, type_text
 
 SIZE = (80, 24)
 Before = Callable[[Pilot[Any]], Awaitable[None]]
@@ -88,11 +87,7 @@ def steady(before: Before) -> Before:
 
     async def run(pilot: Pilot[Any]) -> None:
         await before(pilot)
-        for widget in pilot.app.screen.query(Input):
-            widget.cursor_blink = False
-        for area in pilot.app.screen.query(TextArea):
-            area.cursor_blink = False
-        await settle(pilot)
+        await steady_cursors(pilot)
 
     return run
 

@@ -12,13 +12,12 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
 
 from coordinator_tui.config import Settings
 from coordinator_tui.db import Database
 from coordinator_tui.ui.app import CoordinatorApp
 from tests.test_professionals import QUINN, care_team_world
-from tests.ui.helpers import settle, type_text
+from tests.ui.helpers import settle, steady_cursors, type_text
 from tests.ui.test_professional_forms import add_with_keys, fill_form
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
@@ -86,12 +85,7 @@ def steady(before: Before) -> Before:
     async def run(pilot: Pilot[Any]) -> None:
         await before(pilot)
         pilot.app.clear_notifications()
-        for screen in pilot.app.screen_stack:
-            for widget in screen.query(Input):
-                widget.cursor_blink = False
-            for area in screen.query(TextArea):
-                area.cursor_blink = False
-        await settle(pilot)
+        await steady_cursors(pilot)
 
     return run
 

@@ -16,7 +16,7 @@ from coordinator_tui.config import Settings
 from coordinator_tui.db import Database
 from coordinator_tui.services.clinics import venues
 from coordinator_tui.ui.app import CoordinatorApp
-from tests.ui.helpers import settle, type_text
+from tests.ui.helpers import settle, steady_cursors, type_text
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 Before = Callable[[Pilot[Any]], Awaitable[None]]
@@ -47,12 +47,13 @@ async def open_venues(pilot: Pilot[Any]) -> None:
 async def room_form_refused(pilot: Pilot[Any]) -> None:
     await open_venues(pilot)
     await pilot.press("r")
-    await pilot.pause()
+    await settle(pilot)
     await type_text(pilot, "room 1")
     await pilot.press("tab")
     await type_text(pilot, "outpatients")
     await pilot.press("enter")
     await settle(pilot)
+    await steady_cursors(pilot)
 
 
 async def walking_form(pilot: Pilot[Any]) -> None:
