@@ -128,6 +128,7 @@ class TransitionStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     DONE = "done"
     NOT_APPLICABLE = "not_applicable"
+    MISSED = "missed"  # could no longer be done when the checklist closed; the reason is in status_reason
 
 
 class AuditAction(StrEnum):
@@ -204,6 +205,20 @@ class Patient(SQLModel, table=True):
     registered_on: dt.date
     planned_transfer_date: dt.date | None = None
     transferred_on: dt.date | None = None
+    # What the transition rules read (migration 0009): the EHCP's issue or last review, DLA for children and
+    # whether a parent is its appointee, conditions recorded, and a school year out of the child's age group.
+    ehcp_reviewed_on: dt.date | None = None
+    receives_dla: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    dla_appointee_parent: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    learning_disability: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    diabetes_not_diet_controlled: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    hypothyroidism: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    may_lack_capacity: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # School years behind (+) or ahead (-) of the year group for the child's age (School Admissions Code 2.17).
+    school_year_offset: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # When and why the transition checklist closed (follow-up after transfer done, 25th birthday, archived).
+    checklist_closed_on: dt.date | None = None
+    checklist_closed_reason: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     internal_notes: str = Field(default="", max_length=4000)
     archived: bool = False
     version: int = 1
@@ -478,7 +493,7 @@ class TransitionItem(SQLModel, table=True):
     due_date: dt.date = Field(index=True)
     appears_on: dt.date
     status: TransitionStatus = TransitionStatus.TODO
-    not_applicable_reason: str = Field(default="", max_length=400)
+    status_reason: str = Field(default="", max_length=400)  # why not applicable, or why missed
     completed_on: dt.date | None = None
     note: str = Field(default="", max_length=4000)
     version: int = 1

@@ -490,9 +490,9 @@ def test_not_applicable_needs_a_reason(session: Session, item: TransitionItem) -
         expected_version=item.version,
         reason="Completed at previous hospital",
     )
-    assert saved.not_applicable_reason == "Completed at previous hospital"
+    assert saved.status_reason == "Completed at previous hospital"
     back = set_status(session, item.id, "in_progress", expected_version=saved.version)  # type: ignore[arg-type]
-    assert back.not_applicable_reason == ""
+    assert back.status_reason == ""
 
 
 def test_status_input_is_checked(session: Session, item: TransitionItem) -> None:
@@ -602,7 +602,7 @@ def test_caseload_buckets_counts_and_filters(session: Session) -> None:
     _item(session, alice, "a_90", TODAY + 90 * day)
     _item(session, alice, "a_91", TODAY + 91 * day)  # beyond 90 days: not shown
     _item(session, alice, "a_done", TODAY - 10 * day, status=TransitionStatus.DONE, completed_on=TODAY)
-    _item(session, alice, "a_na", TODAY - 10 * day, status=TransitionStatus.NOT_APPLICABLE, not_applicable_reason="x")
+    _item(session, alice, "a_na", TODAY - 10 * day, status=TransitionStatus.NOT_APPLICABLE, status_reason="x")
     _item(session, bob, "b_overdue", TODAY - 400 * day, owner_role="transition coordinator")
     _item(session, bob, "b_soon", TODAY + 5 * day, owner_role="family support worker", category="benefits")
     _item(session, gone, "c_overdue", TODAY - day)

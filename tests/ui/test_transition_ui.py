@@ -186,7 +186,7 @@ async def test_not_applicable_needs_a_reason(app: CoordinatorApp, demo_db: Datab
         assert not isinstance(pilot.app.screen, FormScreen)
         saved = load_item(demo_db, item_id)
         assert saved.status is TransitionStatus.NOT_APPLICABLE
-        assert saved.not_applicable_reason == "Moved to Scotland"
+        assert saved.status_reason == "Moved to Scotland"
         assert widget.selected_row is not None and widget.selected_row.flag is DueFlag.NOT_APPLICABLE
 
 

@@ -56,7 +56,7 @@ ENTITY_MODELS: dict[str, type[Any]] = {
 #: Columns holding another record's internal id: shown by that record's name, under this label.
 REFERENCE_FIELDS = {"professional_id": "professional", "clinic_event_id": "clinic", "room_id": "room"}
 #: What a record is never named by: text meant for staff only, however it describes the record.
-NEVER_NAMED_BY = frozenset({"internal_notes", "note", "not_applicable_reason", "family_instructions"})
+NEVER_NAMED_BY = frozenset({"internal_notes", "note", "status_reason", "not_applicable_reason", "family_instructions"})
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 MAX_VALUE = 80

@@ -359,7 +359,7 @@ def _new_item_row(patient_id: int, planned: PlannedItem) -> dict[str, Any]:
         "occurrence": planned.occurrence,
         **{name: getattr(planned, name) for name in _PLAN_FIELDS},
         "status": TransitionStatus.TODO,
-        "not_applicable_reason": "",
+        "status_reason": "",
         "completed_on": None,
         "note": "",
         "version": 1,
@@ -455,9 +455,9 @@ def set_status(
     except ValueError:
         choices = ", ".join(s.value for s in TransitionStatus)
         raise ValidationError.single("status", f"unknown status {status!r} (expected one of: {choices})") from None
-    changes: dict[str, Any] = {"status": new_status, "not_applicable_reason": "", "completed_on": None}
+    changes: dict[str, Any] = {"status": new_status, "status_reason": "", "completed_on": None}
     if new_status is TransitionStatus.NOT_APPLICABLE:
-        changes["not_applicable_reason"] = _clean(reason, "reason", max_length=400, required=True)
+        changes["status_reason"] = _clean(reason, "reason", max_length=400, required=True)
     elif new_status is TransitionStatus.DONE:
         today = clock.today()
         day = completed_on or today

@@ -158,7 +158,7 @@ def detail_text(row: ChecklistRow) -> Text:
     text.append(f" · due {format_uk_date(item.due_date)}")
     text.append(f" · {item.owner_role} · {item.category}")
     if item.status is TransitionStatus.NOT_APPLICABLE:
-        text.append(f"\nNot applicable: {item.not_applicable_reason}")
+        text.append(f"\nNot applicable: {item.status_reason}")
     if item.note:
         text.append("\nNote: ", style="bold")
         text.append(" ".join(item.note.split()))
@@ -384,7 +384,7 @@ class TransitionList(Vertical, RunsUseCases):
             cleared = (
                 f"Its completion date ({format_uk_date(item.completed_on)}) will be cleared."
                 if item.status is TransitionStatus.DONE
-                else f"Its reason for not applying ({item.not_applicable_reason}) will be cleared."
+                else f"Its reason for not applying ({item.status_reason}) will be cleared."
             )
 
             def answered(yes: bool | None) -> None:
@@ -450,10 +450,10 @@ class TransitionList(Vertical, RunsUseCases):
             FormField(
                 "reason",
                 "Reason",
-                item.not_applicable_reason,
+                item.status_reason,
                 required=True,
                 placeholder="why this step does not apply to this young person",
-                max_length=column_limit(TransitionItem, "not_applicable_reason"),
+                max_length=column_limit(TransitionItem, "status_reason"),
             )
         ]
         self._form(
