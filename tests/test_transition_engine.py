@@ -113,7 +113,8 @@ def test_dates_for_a_young_person_with_an_ehcp(session: Session, rules: Mileston
     assert due["follow_up_after_transfer"] == dt.date(2029, 9, 4)
     items = items_of(session, patient)
     reviews = sorted(item.due_date for (rule, _), item in items.items() if rule == "ehcp_annual_review")
-    assert reviews == [dt.date(y, 9, 1) for y in (2024, 2025, 2026, 2027, 2028)]
+    # No EHCP review date recorded: from Year 9, yearly while the plan may last (to 25; issue 19: not to transfer).
+    assert reviews == [dt.date(y, 9, 1) for y in range(2024, 2036)]
     transition_reviews = sorted(occ for (rule, occ) in items if rule == "transition_review")
     assert transition_reviews == [1, 2, 3, 4]
     ready = items[("rsg_ready", 0)]
@@ -142,7 +143,7 @@ def test_birthday_on_29_february(session: Session, rules: MilestoneRules) -> Non
     assert due["rsg_ready"] == dt.date(2023, 2, 28)  # 2023 is a common year: 28 February
     assert due["rsg_steady"] == dt.date(2025, 2, 28)
     assert due["consent_capacity_16"] == dt.date(2028, 2, 29)  # 2028 is a leap year
-    assert due["transfer_date_set"] == dt.date(2028, 8, 29)  # 16 years 6 months
+    assert due["transfer_date_set"] == dt.date(2029, 2, 28)  # 12 months before the assumed transfer at 18
     assert due["transition_planning_started"] == dt.date(2025, 9, 1)  # Reception 2016/17, Year 9 2025/26
     assert due["pip_claim_started"] == dt.date(2028, 3, 28)
 
@@ -182,7 +183,8 @@ def test_young_person_17_at_registration_gets_planning_at_once(session: Session,
     # Planning starts at registration; transfer is assumed at 18 (1 June 2027), before a yearly review is due.
     assert not any(rule == "transition_review" for rule, _ in items)
     ehcp = sorted(item.due_date for (rule, _), item in items.items() if rule == "ehcp_annual_review")
-    assert ehcp == [registered]
+    # EHCP reviews then go on yearly while the plan may last (to 25; issue 19: not only to the transfer).
+    assert ehcp == [dt.date(year, 7, 1) for year in range(2026, 2034)]
     assert due["rsg_hello"] == dt.date(2027, 8, 1)
 
 
@@ -234,23 +236,28 @@ def test_no_transfer_date_at_all_waits_for_one(session: Session, rules: Mileston
 
 def test_ehcp_rules_only_with_an_ehcp(session: Session, rules: MilestoneRules) -> None:
     patient = make_patient(session, dt.date(2011, 3, 4), registered_on=dt.date(2015, 1, 1))
-    generate_checklist(session, patient, rules)
+    generate_checklist(session, patient, rules, today=patient.registered_on)
     assert not any(rule.startswith("ehcp_") for rule, _ in items_of(session, patient))
 
     update_patient(session, patient.id, {"has_ehcp": True})  # type: ignore[arg-type]
     summary = generate_checklist(session, patient, rules)
     items = items_of(session, patient)
     ehcp = [key for key in items if key[0].startswith("ehcp_")]
-    assert summary.added == len(ehcp) == 7  # 2 phase transfers + 5 yearly reviews
+    assert ("ehcp_phase_transfer_post16", 0) in items
+    # Yearly reviews from Year 9 (no review date recorded) while the plan may last, to 25 (issue 19).
+    review_dates = {item.due_date for (rule, _), item in items.items() if rule == "ehcp_annual_review"}
+    assert review_dates >= {dt.date(year, 9, 1) for year in range(2027, 2036)}
+    assert summary.added == len(ehcp)
 
-    first_review = items[("ehcp_annual_review", 1)]
+    first_key = min(key for key in ehcp if key[0] == "ehcp_annual_review")
+    first_review = items[first_key]
     set_status(session, first_review.id, "done", expected_version=first_review.version, note="Review attended")  # type: ignore[arg-type]
     update_patient(session, patient.id, {"has_ehcp": False})  # type: ignore[arg-type]
     summary = generate_checklist(session, patient, rules)
     items = items_of(session, patient)
-    assert [key for key in items if key[0].startswith("ehcp_")] == [("ehcp_annual_review", 1)]
-    assert summary.removed == 6 and summary.kept == 1
-    assert items[("ehcp_annual_review", 1)].note == "Review attended"
+    assert [key for key in items if key[0].startswith("ehcp_")] == [first_key]
+    assert summary.removed == len(ehcp) - 1 and summary.kept == 1
+    assert items[first_key].note == "Review attended"
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -106,9 +106,11 @@ def test_shipped_rules_encode_the_guidance() -> None:
     assert (post16.due.school_year, post16.due.month, post16.due.day) == (11, 3, 31)
     for rule_id in ("ehcp_annual_review", "ehcp_phase_transfer_secondary", "ehcp_phase_transfer_post16"):
         assert rules[rule_id].condition == "has_ehcp"
-    for rule_id in ("transition_review", "ehcp_annual_review"):
-        repeat = rules[rule_id].repeat
-        assert repeat is not None and repeat.every_months == 12 and repeat.until_transfer
+    transition_review, ehcp_review = rules["transition_review"].repeat, rules["ehcp_annual_review"].repeat
+    assert transition_review is not None and transition_review.every_months == 12 and transition_review.until_transfer
+    # Issue 19: EHCP reviews go on while the plan lasts (up to 25), dated from the patient's last review.
+    assert ehcp_review is not None and ehcp_review.every_months == 12 and ehcp_review.until_age_years == 25
+    assert rules["ehcp_annual_review"].due.kind is DueKind.EHCP_REVIEW
     assert rules["ehcp_annual_review"].due.school_year == 9
     assert rules["follow_up_after_transfer"].due.offset == Period(months=6)
     assert rules["meet_adult_practitioners"].due.offset.is_negative()
@@ -227,7 +229,7 @@ def test_unknown_key_names_its_line(tmp_path: Path) -> None:
     ("old", "new", "line", "reason"),
     [
         ('category = "health"', 'category = "helth"', 4, "unknown category 'helth'"),
-        ('owner_role = "specialist nurse"', 'owner_role = "porter"', 5, "unknown owner role 'porter'"),
+        ('owner_role = "specialist nurse"', 'owner_role = "porter"', 5, "'porter' is not a staff owner"),
         ("years = 16 }", "years = 16, weeks = 2 }", 7, "unknown key 'weeks' in 'due'"),
         ('kind = "age"', 'kind = "birthday"', 7, "unknown kind 'birthday'"),
         (
@@ -329,7 +331,12 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     [
         ('stage = "Go"', 'stage = "Go"\nlead_time = { years = 1000000000 }', "'lead_time.years' must be at most 100"),
         ('kind = "age", years = 16', 'kind = "transfer", months = -1201', "'due.months' must be at least -1200"),
-        ('kind = "age", ', "", "'due' needs a kind (one of: age, school_term, school_date, after_milestone, transfer)"),
+        (
+            'kind = "age", ',
+            "",
+            "'due' needs a kind (one of: age, school_term, school_date, after_milestone, transfer, "
+            "school_last_weekday, ehcp_review)",
+        ),
         (", years = 16", "", "'due' needs years"),
         ('due = { kind = "age", years = 16 }', "due = 16", "'due' must be a table in braces"),
         ('stage = "Go"', 'stage = "Go"\nrepeat = { until = "transfer" }', "'repeat' needs every_months"),

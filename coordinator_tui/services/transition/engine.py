@@ -54,7 +54,13 @@ from coordinator_tui.models import AuditAction, AuditEvent, Patient, TransitionI
 from coordinator_tui.services.safety import audit
 from coordinator_tui.services.safety.records import delete_record, get_or_raise, update_record
 from coordinator_tui.services.transition import school_year
-from coordinator_tui.services.transition.milestone_rules import DueKind, LateEntry, MilestoneRule, MilestoneRules
+from coordinator_tui.services.transition.milestone_rules import (
+    Due,
+    DueKind,
+    LateEntry,
+    MilestoneRule,
+    MilestoneRules,
+)
 from coordinator_tui.validation import FieldError, ValidationError, clean_text
 
 MAX_OCCURRENCES = 40
@@ -126,14 +132,25 @@ def _base_due(
     if due.kind is DueKind.AGE:
         assert due.age is not None
         return dob + due.age.delta
-    if due.kind is DueKind.SCHOOL_TERM:
-        assert due.school_year is not None and due.term is not None
-        return school_year.term_start(dob, due.school_year, due.term, nation)
-    if due.kind is DueKind.SCHOOL_DATE:
-        assert due.school_year is not None and due.month is not None and due.day is not None
-        return school_year.date_in_school_year(dob, due.school_year, due.month, due.day, nation)
+    if due.kind is DueKind.EHCP_REVIEW and patient.ehcp_reviewed_on is not None:
+        return patient.ehcp_reviewed_on + due.offset.delta
+    if due.in_school_year:  # the patient's year group, unless the rule counts school years by age
+        return _school_due(due, dob, nation, 0 if due.by_age else patient.school_year_offset or 0)
     anchor = anchors.get(due.milestone or "") if due.kind is DueKind.AFTER_MILESTONE else transfer
     return None if anchor is None else anchor + due.offset.delta
+
+
+def _school_due(due: Due, dob: dt.date, nation: str, offset: int) -> dt.date:
+    """A school-year due date: a term's start, a fixed day, or the last weekday of a month, in that school year."""
+    assert due.school_year is not None
+    if due.kind is DueKind.SCHOOL_DATE:
+        assert due.month is not None and due.day is not None
+        return school_year.date_in_school_year(dob, due.school_year, due.month, due.day, nation, offset)
+    if due.kind is DueKind.SCHOOL_LAST_WEEKDAY:
+        assert due.month is not None and due.weekday is not None
+        return school_year.last_weekday_in_school_year(dob, due.school_year, due.month, due.weekday, nation, offset)
+    assert due.term is not None  # a school term, or an EHCP review with no review date recorded
+    return school_year.term_start(dob, due.school_year, due.term, nation, offset)
 
 
 def _late_adjusted(rule: MilestoneRule, base: dt.date, registered: dt.date) -> dt.date | None:

@@ -7,7 +7,11 @@ see ``services.service_details``); they are **layered on top of the shipped file
 - an entry whose ``id`` is already shipped changes only the keys it gives (e.g. ``enabled = false`` switches the
   rule off; ``lead_time = { months = 3 }`` changes just its lead time);
 - an entry with a new ``id`` adds a rule, and must give every required key;
-- top-level keys (``nation``, ``assumed_transfer_age``, ``checklist_age_limit``) override the shipped ones;
+- top-level keys (``nation``, ``assumed_transfer_age``, ``checklist_age_limit``, ``checklist_closes_at_age``,
+  ``stages``) override the shipped ones;
+- the clinical sign-off (``reviewed_by``, ``reviewed_on``) is NOT layered: it covers only the file it is written
+  in, so the rules in force are "reviewed" only if the last file layered says so (a service's changes need their
+  own review);
 - ``replace_shipped = true`` at the top of the service file makes it stand alone (the shipped rules are ignored).
 
 File format (pydantic models below check every key and value; an unknown key is an error; a period is at most a
@@ -16,28 +20,51 @@ century: 100 years, 1200 months or 36600 days)::
     nation = "england"                            # which school calendar (services.school_year)
     assumed_transfer_age = { years = 18 }         # transfer-relative dates when no transfer date is planned
     checklist_age_limit = { years = 19 }          # registered at/after this age: no checklist (joined as adult)
+    checklist_closes_at_age = { years = 25 }      # the checklist closes at this age (end of the SEND age range)
+    stages = ["Ready", "Steady", "Go"]            # display order of stages; a stage not listed sorts after
+    reviewed_by = "Dr Quinn Gooseberry"           # clinical sign-off: who ("" = not reviewed) ...
+    reviewed_on = 2026-11-01                      # ... and when (a TOML date, not in the future); both or neither
 
     [[milestone]]
     id = "rsg_ready"                              # lower-case letters, digits, _ ; stable: items are keyed by it
     title = "..."
     category = "health"                           # one of CATEGORIES
-    owner_role = "specialist nurse"               # one of OWNER_ROLES
+    owner_role = "specialist nurse"               # one of OWNER_ROLES: a staff role ("young person" is refused)
     stage = "Ready"                               # free text: groups the patient's checklist
     due = { kind = "age", years = 11, months = 0 }
     #     { kind = "school_term", school_year = 9, term = "autumn" }     (term: autumn / spring / summer)
     #     { kind = "school_date", school_year = 6, month = 2, day = 15 }
+    #     { kind = "school_last_weekday", school_year = 11, month = 6, weekday = "friday" }
+    #     { kind = "ehcp_review", months = 12, school_year = 9, term = "autumn" }
+    #           (months after the patient's EHCP was issued or last reviewed; none recorded: that term's start)
     #     { kind = "after_milestone", milestone = "pip_invitation", days = 28 }   (years/months/days, may be < 0)
     #     { kind = "transfer", months = -3 }      (offset from the transfer date)
     lead_time = { months = 2 }                    # how long before the due date it appears (default 1 month)
     repeat = { every_months = 12, until = "transfer" }   # or until_age_years = 19; optional
     condition = "has_ehcp"                        # optional: one of CONDITIONS
+    done_when = "transfer_planned"                # optional, one of DONE_WHEN: done while the patient has a
+                                                  # planned transfer date (open again if it is removed)
+    closes_checklist = true                       # optional: this item done closes the checklist
     late_entry = "at_registration"                # due before registration: "skip" (default) or due at once
     late_entry_within = { months = 24 }           # optional: only if registered within this of the due date
     enabled = true
     source = "NICE NG43 ..."
 
+School years follow the patient's year group: every school-year kind (``school_term``, ``school_date``,
+``school_last_weekday``, and ``ehcp_review`` without a review date) is moved by ``Patient.school_year_offset``
+(+1: a year behind, e.g. a summer-born child who started Reception a year late). A school-year due with
+``by_age = true`` counts school years from the date of birth alone, for legal deadlines tied to age (the end of
+compulsory school age: the last Friday in June of the school year in which the young person turns 16).
+
+Conditions (``CONDITIONS``): ``has_ehcp``, ``no_ehcp``, ``receives_dla`` (DLA for children),
+``dla_appointee_parent`` (gets DLA and a parent is the appointee), ``learning_disability``,
+``prescription_condition`` (diabetes not diet-controlled, or hypothyroidism: a medical exemption certificate),
+``may_lack_capacity``.
+
 A rule may be relative to another (``after_milestone``) but not to a repeating one, and never in a cycle. A rule
-switched off still dates the rules relative to it; it just puts no item on checklists.
+switched off still dates the rules relative to it; it just puts no item on checklists. ``done_when`` and
+``closes_checklist`` need a one-off rule (no ``repeat``). This module only checks and carries them; what they do
+to a patient's items (an item done by a planned transfer date, a closed checklist) is the engine's lifecycle.
 
 ``load_rules(service_rules, name)`` returns the checked ``MilestoneRules``; any problem raises ``RulesError`` whose
 message names each file (the service's rules by the name of the file they were read from), line (where it can be
@@ -59,6 +86,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from dateutil.relativedelta import relativedelta
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
+from coordinator_tui import clock
 from coordinator_tui.config import shipped_data_file
 from coordinator_tui.services.transition import school_year
 from coordinator_tui.toml_files import TomlFileError, TomlLines, explain, parse_toml, read_toml
@@ -78,22 +106,37 @@ CATEGORIES: tuple[str, ...] = (
     "social care",
     "communication",
 )
+# Every item has a staff owner, so that no item is missing from every caseload filter. The young person's own
+# steps (the personal folder) are theirs, but the transition coordinator prompts them.
 OWNER_ROLES: tuple[str, ...] = (
     "specialist nurse",
     "transition coordinator",
     "family support worker",
-    "young person",
 )
+RETIRED_OWNER_ROLES: dict[str, str] = {
+    "young person": "the young person's steps are prompted by staff; use 'transition coordinator'",
+}
 
 # What a rule's ``condition`` may name: a test on the patient record.
 CONDITIONS: dict[str, Callable[[Any], bool]] = {
     "has_ehcp": lambda patient: bool(patient.has_ehcp),
     "no_ehcp": lambda patient: not patient.has_ehcp,
+    "receives_dla": lambda patient: bool(patient.receives_dla),
+    "dla_appointee_parent": lambda patient: bool(patient.receives_dla and patient.dla_appointee_parent),
+    "learning_disability": lambda patient: bool(patient.learning_disability),
+    "prescription_condition": lambda patient: bool(patient.diabetes_not_diet_controlled or patient.hypothyroidism),
+    "may_lack_capacity": lambda patient: bool(patient.may_lack_capacity),
 }
+
+# What a rule's ``done_when`` may name: a fact on the patient record that counts as the item being done (the
+# lifecycle in ``engine`` applies it; the item is open again when the fact goes away).
+DONE_WHEN: tuple[str, ...] = ("transfer_planned",)
+WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 MAX_ID_LENGTH = 80
 MAX_TITLE_LENGTH = 200
 MAX_STAGE_LENGTH = 40
+MAX_REVIEWER_LENGTH = 200
 
 
 class DueKind(StrEnum):
@@ -102,6 +145,13 @@ class DueKind(StrEnum):
     SCHOOL_DATE = "school_date"
     AFTER_MILESTONE = "after_milestone"
     TRANSFER = "transfer"
+    SCHOOL_LAST_WEEKDAY = "school_last_weekday"
+    EHCP_REVIEW = "ehcp_review"
+
+
+_SCHOOL_YEAR_KINDS = frozenset(
+    {DueKind.SCHOOL_TERM, DueKind.SCHOOL_DATE, DueKind.SCHOOL_LAST_WEEKDAY, DueKind.EHCP_REVIEW}
+)
 
 
 class LateEntry(StrEnum):
@@ -147,20 +197,41 @@ class Due:
     day: int | None = None
     milestone: str | None = None
     offset: Period = Period()
+    weekday: int | None = None  # 0 = Monday
+    by_age: bool = False  # school year from the date of birth alone, not the patient's year group
+
+    @property
+    def in_school_year(self) -> bool:
+        """Dated within a school year (the ``ehcp_review`` kind when no review date is recorded)."""
+        return self.kind in _SCHOOL_YEAR_KINDS
 
     def describe(self) -> str:
         if self.kind is DueKind.AGE:
             return f"at age {self.age}"
         if self.kind is DueKind.SCHOOL_TERM:
-            return f"start of {self.term} term, {_school_year_name(self.school_year)}"
+            return f"start of {self.term} term, {self._school_year()}"
         if self.kind is DueKind.SCHOOL_DATE:
             assert self.month is not None and self.day is not None
-            name = dt.date(2001, self.month, self.day).strftime("%B")
-            return f"{self.day} {name} of {_school_year_name(self.school_year)}"
+            return f"{self.day} {_month_name(self.month)} of {self._school_year()}"
+        if self.kind is DueKind.SCHOOL_LAST_WEEKDAY:
+            assert self.month is not None and self.weekday is not None
+            weekday = WEEKDAYS[self.weekday].capitalize()
+            return f"last {weekday} in {_month_name(self.month)} of {self._school_year()}"
+        if self.kind is DueKind.EHCP_REVIEW:
+            fallback = f"start of {self.term} term, {_school_year_name(self.school_year)}"
+            return f"{self.offset} after the EHCP was issued or last reviewed (no date recorded: {fallback})"
         target = f"milestone {self.milestone!r}" if self.kind is DueKind.AFTER_MILESTONE else "transfer"
         if self.offset.is_zero():
             return f"with {target}"
         return f"{self.offset} {'before' if self.offset.is_negative() else 'after'} {target}"
+
+    def _school_year(self) -> str:
+        name = _school_year_name(self.school_year)
+        return f"{name} by age" if self.by_age else name
+
+
+def _month_name(month: int) -> str:
+    return dt.date(2001, month, 1).strftime("%B")
 
 
 def _school_year_name(year: int | None) -> str:
@@ -195,6 +266,8 @@ class MilestoneRule:
     late_entry: LateEntry = LateEntry.SKIP
     late_entry_within: Period | None = None
     enabled: bool = True
+    done_when: str | None = None  # one of DONE_WHEN
+    closes_checklist: bool = False  # its being done closes the patient's checklist
     origin: str = ""  # "file, line N" of the entry that last changed it
 
     def applies_to(self, patient: Any) -> bool:
@@ -209,6 +282,10 @@ class MilestoneRules:
     nation: str = school_year.DEFAULT_NATION
     assumed_transfer_age: Period | None = None
     checklist_age_limit: Period | None = None
+    checklist_closes_at_age: Period | None = None
+    stages: tuple[str, ...] = ()
+    reviewed_by: str = ""  # "" = not reviewed clinically
+    reviewed_on: dt.date | None = None
     files: tuple[Path, ...] = ()
     _by_id: dict[str, MilestoneRule] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -230,6 +307,24 @@ class MilestoneRules:
     @property
     def enabled(self) -> tuple[MilestoneRule, ...]:
         return tuple(rule for rule in self.rules if rule.enabled)
+
+    @property
+    def reviewed(self) -> bool:
+        return bool(self.reviewed_by)
+
+    def stage_rank(self, stage: str) -> int:
+        """Where a stage sorts: its place in ``stages``; a stage not listed sorts after every listed one."""
+        try:
+            return self.stages.index(stage)
+        except ValueError:
+            return len(self.stages)
+
+    def review_text(self) -> str:
+        """The clinical sign-off in words, for screens and help."""
+        if not self.reviewed:
+            return "Not yet reviewed clinically"
+        on = f" on {self.reviewed_on:%d/%m/%Y}" if self.reviewed_on else ""
+        return f"Reviewed by {self.reviewed_by}{on}"
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -317,9 +412,10 @@ class _SchoolTermDue(_Table):
     kind: Literal["school_term"]
     school_year: int = Field(ge=-2, le=15)
     term: Literal[_TERMS]  # type: ignore[valid-type]
+    by_age: bool = False
 
     def due(self) -> Due:
-        return Due(DueKind.SCHOOL_TERM, school_year=self.school_year, term=self.term)
+        return Due(DueKind.SCHOOL_TERM, school_year=self.school_year, term=self.term, by_age=self.by_age)
 
 
 class _SchoolDateDue(_Table):
@@ -327,6 +423,7 @@ class _SchoolDateDue(_Table):
     school_year: int = Field(ge=-2, le=15)
     month: int = Field(ge=1, le=12)
     day: int = Field(ge=1, le=31)
+    by_age: bool = False
 
     @model_validator(mode="after")
     def _in_every_year(self) -> Self:
@@ -337,7 +434,41 @@ class _SchoolDateDue(_Table):
         return self
 
     def due(self) -> Due:
-        return Due(DueKind.SCHOOL_DATE, school_year=self.school_year, month=self.month, day=self.day)
+        return Due(
+            DueKind.SCHOOL_DATE, school_year=self.school_year, month=self.month, day=self.day, by_age=self.by_age
+        )
+
+
+class _SchoolLastWeekdayDue(_Table):
+    """The last given weekday of a month in a school year (the last Friday in June of Year 11)."""
+
+    kind: Literal["school_last_weekday"]
+    school_year: int = Field(ge=-2, le=15)
+    month: int = Field(ge=1, le=12)
+    weekday: Literal[WEEKDAYS]  # type: ignore[valid-type]
+    by_age: bool = False
+
+    def due(self) -> Due:
+        return Due(
+            DueKind.SCHOOL_LAST_WEEKDAY,
+            school_year=self.school_year,
+            month=self.month,
+            weekday=WEEKDAYS.index(self.weekday),
+            by_age=self.by_age,
+        )
+
+
+class _EhcpReviewDue(_Table):
+    """``months`` after the patient's EHCP was issued or last reviewed; with no date recorded, the start of
+    ``term`` in ``school_year`` (the patient's year group)."""
+
+    kind: Literal["ehcp_review"]
+    months: int = Field(12, ge=1, le=12)
+    school_year: int = Field(ge=-2, le=15)
+    term: Literal[_TERMS]  # type: ignore[valid-type]
+
+    def due(self) -> Due:
+        return Due(DueKind.EHCP_REVIEW, school_year=self.school_year, term=self.term, offset=Period(months=self.months))
 
 
 class _TransferDue(_Table):
@@ -366,9 +497,17 @@ _DUE_TABLES: dict[str, type[_Table]] = {
     DueKind.SCHOOL_DATE: _SchoolDateDue,
     DueKind.AFTER_MILESTONE: _AfterMilestoneDue,
     DueKind.TRANSFER: _TransferDue,
+    DueKind.SCHOOL_LAST_WEEKDAY: _SchoolLastWeekdayDue,
+    DueKind.EHCP_REVIEW: _EhcpReviewDue,
 }
 _Due = Annotated[
-    _AgeDue | _SchoolTermDue | _SchoolDateDue | _AfterMilestoneDue | _TransferDue,
+    _AgeDue
+    | _SchoolTermDue
+    | _SchoolDateDue
+    | _AfterMilestoneDue
+    | _TransferDue
+    | _SchoolLastWeekdayDue
+    | _EhcpReviewDue,
     Field(discriminator="kind"),
     AfterValidator(lambda due: due.due()),
 ]
@@ -394,6 +533,35 @@ _Repeat = Annotated[
 ]
 
 
+def _owner_role(value: str) -> str:
+    if value in RETIRED_OWNER_ROLES:
+        raise ValueError(f"{value!r} is no longer an owner: {RETIRED_OWNER_ROLES[value]}")
+    if value not in OWNER_ROLES:
+        expected = ", ".join(repr(role) for role in OWNER_ROLES)
+        raise ValueError(f"{value!r} is not a staff owner (expected one of {expected})")
+    return value
+
+
+def _stages(value: list[str]) -> tuple[str, ...]:
+    repeated = sorted({stage for stage in value if value.count(stage) > 1})
+    if repeated:
+        raise ValueError(f"names a stage twice: {', '.join(repr(stage) for stage in repeated)}")
+    return tuple(value)
+
+
+def _review_date(value: object) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise ValueError(f"must be a date written as YYYY-MM-DD without quotes (e.g. 2026-11-01), not {value!r}")
+    if value > clock.today():
+        raise ValueError(f"cannot be in the future ({value:%d/%m/%Y})")
+    return value
+
+
+_Stage = Annotated[_Text, StringConstraints(max_length=MAX_STAGE_LENGTH)]
+
+
 class _MilestoneIn(_Table):
     """One [[milestone]] entry. Only ``id`` is required here: an entry of a service file may change just the keys
     it gives; a new rule's required keys are checked when the files are layered (``_merge``)."""
@@ -401,8 +569,8 @@ class _MilestoneIn(_Table):
     id: _RuleId
     title: _Text | None = Field(None, max_length=MAX_TITLE_LENGTH)
     category: Literal[CATEGORIES] | None = None  # type: ignore[valid-type]
-    owner_role: Literal[OWNER_ROLES] | None = None  # type: ignore[valid-type]
-    stage: _Text | None = Field(None, max_length=MAX_STAGE_LENGTH)
+    owner_role: Annotated[_Text, AfterValidator(_owner_role)] | None = None
+    stage: _Stage | None = None
     due: _Due | None = None
     lead_time: _Period | None = None
     repeat: _Repeat | None = None
@@ -410,6 +578,8 @@ class _MilestoneIn(_Table):
     late_entry: Annotated[Literal[_LATE_ENTRIES], AfterValidator(LateEntry)] | None = None  # type: ignore[valid-type]
     late_entry_within: _Period | None = None
     enabled: bool | None = None
+    done_when: Literal[DONE_WHEN] | None = None  # type: ignore[valid-type]
+    closes_checklist: bool | None = None
     source: _Text | None = None
 
     def given(self) -> dict[str, Any]:
@@ -422,11 +592,25 @@ class _RulesFileIn(_Table):
     nation: Literal[school_year.known_nations()] | None = None  # type: ignore[valid-type]
     assumed_transfer_age: _Period | None = None
     checklist_age_limit: _Period | None = None
+    checklist_closes_at_age: _Period | None = None
+    stages: Annotated[list[_Stage], Field(min_length=1), AfterValidator(_stages)] | None = None
+    reviewed_by: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_REVIEWER_LENGTH)] = ""
+    reviewed_on: Annotated[Any, AfterValidator(_review_date)] = None
     replace_shipped: bool = False
     milestone: list[_MilestoneIn] = []
 
+    @model_validator(mode="after")
+    def _signed_off_by_someone_on_a_day(self) -> Self:
+        if self.reviewed_on is not None and not self.reviewed_by:
+            raise ValueError("reviewed_on needs reviewed_by (who reviewed the rules clinically)")
+        if self.reviewed_by and self.reviewed_on is None:
+            raise ValueError("reviewed_by needs reviewed_on (the date of the clinical review, YYYY-MM-DD)")
+        return self
+
 
 _REQUIRED_RULE_KEYS = ("id", "title", "category", "owner_role", "stage", "due", "source")
+_SIGN_OFF_KEYS = ("reviewed_by", "reviewed_on")
+_ONE_OFF_KEYS = ("done_when", "closes_checklist")  # mean nothing on a repeating rule
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -535,6 +719,8 @@ def _merge(files: list[_ParsedFile], problems: list[RuleProblem]) -> tuple[dict[
     top: dict[str, Any] = {}
     merged: dict[str, _Entry] = {}
     for parsed in files:
+        for key in _SIGN_OFF_KEYS:  # a sign-off covers only the file it is in: the last file layered says it
+            top.pop(key, None)
         top.update({k: v for k, v in parsed.top.items() if k != "replace_shipped"})
         seen: set[str] = set()
         for entry in parsed.entries:
@@ -586,6 +772,12 @@ def _check_set(merged: dict[str, _Entry], problems: list[RuleProblem]) -> list[s
                     path, line, f'milestone {rule_id!r}: late_entry_within needs late_entry = "at_registration"'
                 )
             )
+        if values.get("repeat") is not None:
+            for key in (k for k in _ONE_OFF_KEYS if values.get(k)):
+                path, line = _key_where(entry, key)
+                problems.append(
+                    RuleProblem(path, line, f"milestone {rule_id!r}: {key} needs a one-off rule (no repeat)")
+                )
         due: Due = values["due"]
         if due.kind is not DueKind.AFTER_MILESTONE:
             continue
@@ -665,6 +857,10 @@ def load_rules_files(paths: Iterable[Path | RulesText]) -> MilestoneRules:
         nation=top.get("nation", school_year.DEFAULT_NATION),
         assumed_transfer_age=top.get("assumed_transfer_age"),
         checklist_age_limit=top.get("checklist_age_limit"),
+        checklist_closes_at_age=top.get("checklist_closes_at_age"),
+        stages=top.get("stages", ()),
+        reviewed_by=top.get("reviewed_by", ""),
+        reviewed_on=top.get("reviewed_on"),
         files=tuple(p.path for p in parsed),
     )
 

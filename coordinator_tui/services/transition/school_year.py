@@ -14,13 +14,24 @@ England (the default, from the shared design notes):
 Term convention (a simple, documented approximation, because real term dates vary by school and Easter):
 autumn term starts 1 September, spring term 1 January, summer term 15 April.
 
+Children educated out of their year group (e.g. a summer-born child who started Reception a year late, School
+Admissions Code 2.17): every function takes ``offset``, the number of school years the child is BEHIND (+) or
+AHEAD (-) of the year group their date of birth gives (``Patient.school_year_offset``). With ``offset = 1`` the
+child's Reception starts a year later, so their "Year 9" (and every other school year) falls a year later.
+Legal deadlines tied to age rather than to the year group (the end of compulsory school age) are computed with
+``offset = 0``.
+
 Public functions:
-- ``reception_start_year(dob, nation=...) -> int``: the calendar year in which the child's Reception year starts;
-- ``school_year_on(dob, day, nation=...) -> int``: the school year on ``day`` (Reception = 0, negative before);
-- ``academic_year_start(dob, school_year, nation=...) -> date``: the first day of that school year;
-- ``term_start(dob, school_year, term, nation=...) -> date``: the first day of a term of that school year;
-- ``date_in_school_year(dob, school_year, month, day, nation=...) -> date``: the given calendar day that falls
-  within that school year (15 February of Year 6 is in the calendar year after Year 6 starts).
+- ``reception_start_year(dob, nation=..., offset=0) -> int``: the calendar year in which the child's Reception
+  year starts;
+- ``school_year_on(dob, day, nation=..., offset=0) -> int``: the school year on ``day`` (Reception = 0, negative
+  before);
+- ``academic_year_start(dob, school_year, nation=..., offset=0) -> date``: the first day of that school year;
+- ``term_start(dob, school_year, term, nation=..., offset=0) -> date``: the first day of a term of that year;
+- ``date_in_school_year(dob, school_year, month, day, nation=..., offset=0) -> date``: the given calendar day that
+  falls within that school year (15 February of Year 6 is in the calendar year after Year 6 starts);
+- ``last_weekday_in_school_year(dob, school_year, month, weekday, nation=..., offset=0) -> date``: the last given
+  weekday (0 = Monday … 4 = Friday) of a month within that school year (the last Friday in June of Year 11).
 """
 
 from __future__ import annotations
@@ -29,6 +40,8 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+
+from dateutil.relativedelta import relativedelta
 
 DEFAULT_NATION = "england"
 TERMS = ("autumn", "spring", "summer")
@@ -84,8 +97,9 @@ def get_calendar(nation: str = DEFAULT_NATION) -> SchoolCalendar:
         raise UnknownNationError(nation) from None
 
 
-def reception_start_year(dob: dt.date, nation: str = DEFAULT_NATION) -> int:
-    return get_calendar(nation).reception_start_year(dob)
+def reception_start_year(dob: dt.date, nation: str = DEFAULT_NATION, offset: int = 0) -> int:
+    """The calendar year the child's Reception starts in (``offset`` years later for a child held back)."""
+    return get_calendar(nation).reception_start_year(dob) + offset
 
 
 def _academic_start_year_of(day: dt.date, calendar: SchoolCalendar) -> int:
@@ -93,20 +107,21 @@ def _academic_start_year_of(day: dt.date, calendar: SchoolCalendar) -> int:
     return day.year if (day.month, day.day) >= calendar.year_start else day.year - 1
 
 
-def school_year_on(dob: dt.date, day: dt.date, nation: str = DEFAULT_NATION) -> int:
+def school_year_on(dob: dt.date, day: dt.date, nation: str = DEFAULT_NATION, offset: int = 0) -> int:
     """The child's school year on ``day``: Reception = 0, Year 9 = 9, negative before Reception."""
     calendar = get_calendar(nation)
-    return _academic_start_year_of(day, calendar) - calendar.reception_start_year(dob)
+    return _academic_start_year_of(day, calendar) - reception_start_year(dob, nation, offset)
 
 
-def academic_year_start(dob: dt.date, school_year: int, nation: str = DEFAULT_NATION) -> dt.date:
+def academic_year_start(dob: dt.date, school_year: int, nation: str = DEFAULT_NATION, offset: int = 0) -> dt.date:
     """The first day of the child's given school year (e.g. 1 September of Year 9)."""
-    calendar = get_calendar(nation)
-    month, day = calendar.year_start
-    return dt.date(calendar.reception_start_year(dob) + school_year, month, day)
+    month, day = get_calendar(nation).year_start
+    return dt.date(reception_start_year(dob, nation, offset) + school_year, month, day)
 
 
-def date_in_school_year(dob: dt.date, school_year: int, month: int, day: int, nation: str = DEFAULT_NATION) -> dt.date:
+def date_in_school_year(
+    dob: dt.date, school_year: int, month: int, day: int, nation: str = DEFAULT_NATION, offset: int = 0
+) -> dt.date:
     """The calendar day (month, day) that falls within the child's given school year.
 
     Days from the year's start (1 September in England) to 31 December are in the start's calendar year; days
@@ -115,16 +130,28 @@ def date_in_school_year(dob: dt.date, school_year: int, month: int, day: int, na
     if (month, day) == (2, 29):
         raise ValueError("29 February does not fall in every school year; choose 28 February or 1 March")
     calendar = get_calendar(nation)
-    start = academic_year_start(dob, school_year, nation)
+    start = academic_year_start(dob, school_year, nation, offset)
     year = start.year if (month, day) >= calendar.year_start else start.year + 1
     return dt.date(year, month, day)
 
 
-def term_start(dob: dt.date, school_year: int, term: str, nation: str = DEFAULT_NATION) -> dt.date:
+def last_weekday_in_school_year(
+    dob: dt.date, school_year: int, month: int, weekday: int, nation: str = DEFAULT_NATION, offset: int = 0
+) -> dt.date:
+    """The last ``weekday`` (0 = Monday … 6 = Sunday) of ``month`` within the child's given school year, e.g. the
+    last Friday in June of Year 11 (the end of compulsory school age in England)."""
+    if not 0 <= weekday <= 6:
+        raise ValueError(f"weekday must be 0 (Monday) to 6 (Sunday), not {weekday}")
+    first = date_in_school_year(dob, school_year, month, 1, nation, offset)
+    last = first + relativedelta(day=31)
+    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def term_start(dob: dt.date, school_year: int, term: str, nation: str = DEFAULT_NATION, offset: int = 0) -> dt.date:
     """The first day of ``term`` (autumn, spring or summer) of the child's given school year."""
     calendar = get_calendar(nation)
     try:
         month, day = calendar.terms[term]
     except KeyError:
         raise ValueError(f"unknown term {term!r} (expected one of {', '.join(calendar.terms)})") from None
-    return date_in_school_year(dob, school_year, month, day, nation)
+    return date_in_school_year(dob, school_year, month, day, nation, offset)
