@@ -14,7 +14,9 @@ Use cases (functions of the ``Database``, each its own unit of work; a save is a
   (text as typed); ``ValidationError`` names each field that is wrong and nothing is written.
 - ``load_service_rules(database, path, expected_version)`` / ``clear_service_rules(database, expected_version)``:
   replace the milestone rules with a file's (refused, ``ValidationError`` on ``rules_file``, when the file cannot be
-  read or its rules are wrong) or go back to the shipped rules alone.
+  read or its rules are wrong) or go back to the shipped rules alone. ``store_service_rules(database, text, name,
+  expected_version)`` keeps rules already read (what a rules change previewed, then regenerates everyone with:
+  ``services.transition.rules_change``).
 - ``take_workstation_settings(database, settings, ...) -> SettingsMove``: the move of an older ``settings.toml``'s
   service-wide values into the database, once (see below).
 
@@ -357,6 +359,13 @@ def load_rules_form(database: Database, form: Mapping[str, Any], expected_versio
 def clear_service_rules(database: Database, expected_version: int) -> ServiceChange:
     """Go back to the shipped milestone rules alone."""
     return database.write(_write, {"milestone_rules": "", "milestone_rules_name": ""}, expected_version)
+
+
+def store_service_rules(database: Database, text: str, name: str, expected_version: int) -> ServiceChange:
+    """Keep rules already read and checked (``text`` "" : the shipped rules alone), as a rules change's preview
+    read them: the file is not read again, so what is stored is what was previewed."""
+    changes = {"milestone_rules": text, "milestone_rules_name": name if text else ""}
+    return database.write(_write, changes, expected_version)
 
 
 def rules_of(details: ServiceDetails) -> MilestoneRules:

@@ -277,6 +277,7 @@ class GenerationSummary:
     they are started, finished or carry a note."""
 
     patients: int = 0
+    affected: int = 0  # patients whose checklist changed
     added: int = 0
     moved: int = 0
     updated: int = 0
@@ -285,7 +286,7 @@ class GenerationSummary:
     unchanged: int = 0
 
     def __iadd__(self, other: GenerationSummary) -> GenerationSummary:
-        for name in ("patients", "added", "moved", "updated", "removed", "kept", "unchanged"):
+        for name in ("patients", "affected", "added", "moved", "updated", "removed", "kept", "unchanged"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
 
@@ -323,8 +324,11 @@ def _sync(
     existing_items: Iterable[ItemState],
     today: dt.date | None,
     new_items: list[dict[str, Any]],
+    *,
+    dry_run: bool = False,
 ) -> GenerationSummary:
-    """Update and remove one patient's items now; append the rows to add to ``new_items`` (inserted in bulk)."""
+    """Update and remove one patient's items now; append the rows to add to ``new_items`` (inserted in bulk).
+    ``dry_run``: count what would change, write nothing (a rules change's preview, in a read-only session)."""
     assert patient.id is not None
     existing = {(item.rule_id, item.occurrence): item for item in existing_items}
     plan = plan_for_patient(patient, rules, existing, today=today)
@@ -346,7 +350,8 @@ def _sync(
         if not changes:
             summary.unchanged += 1
             continue
-        update_record(session, TransitionItem, item.id, changes, expected_version=item.version)
+        if not dry_run:
+            update_record(session, TransitionItem, item.id, changes, expected_version=item.version)
         if "due_date" in changes:
             summary.moved += 1
         else:
@@ -355,10 +360,12 @@ def _sync(
         if key in planned_keys:
             continue
         if item.status == TransitionStatus.TODO and not item.note.strip():
-            delete_record(session, get_or_raise(session, TransitionItem, item.id))
+            if not dry_run:
+                delete_record(session, get_or_raise(session, TransitionItem, item.id))
             summary.removed += 1
         else:
             summary.kept += 1
+    summary.affected = int(summary.changed)
     return summary
 
 
@@ -427,19 +434,40 @@ def regenerate_all(
 ) -> GenerationSummary:
     """Regenerate every non-archived patient's checklist, a chunk of patients per query. Does not commit."""
     total = GenerationSummary()
-    ids = list(session.exec(select(Patient.id).where(col(Patient.archived).is_(False)).order_by(col(Patient.id))).all())
+    ids = active_patient_ids(session)
     for start in range(0, len(ids), chunk_size):
-        chunk = ids[start : start + chunk_size]
-        patients = session.exec(select(Patient).where(col(Patient.id).in_(chunk))).all()
-        items_by_patient: dict[int, list[Any]] = defaultdict(list)
-        for row in _item_rows(session, chunk):
-            items_by_patient[row.patient_id].append(row)
-        new_items: list[dict[str, Any]] = []
-        for patient in patients:
-            assert patient.id is not None
-            total += _sync(session, patient, rules, items_by_patient.get(patient.id, []), today, new_items)
-        if new_items:
-            _create_many(session, new_items)
+        total += regenerate_patients(session, ids[start : start + chunk_size], rules, today=today)
+    return total
+
+
+def active_patient_ids(session: Session) -> list[int]:
+    """The ids of every non-archived patient, in id order (whose checklists a regeneration brings up to date)."""
+    query = select(Patient.id).where(col(Patient.archived).is_(False)).order_by(col(Patient.id))
+    return [patient_id for patient_id in session.exec(query).all() if patient_id is not None]
+
+
+def regenerate_patients(
+    session: Session,
+    patient_ids: Sequence[int],
+    rules: MilestoneRules,
+    *,
+    today: dt.date | None = None,
+    dry_run: bool = False,
+) -> GenerationSummary:
+    """Regenerate these patients' checklists (two reads, then the changes). ``dry_run``: count what would change
+    and write nothing. Does not commit."""
+    total = GenerationSummary()
+    patients = session.exec(select(Patient).where(col(Patient.id).in_(patient_ids)).order_by(col(Patient.id))).all()
+    items_by_patient: dict[int, list[Any]] = defaultdict(list)
+    for row in _item_rows(session, patient_ids):
+        items_by_patient[row.patient_id].append(row)
+    new_items: list[dict[str, Any]] = []
+    for patient in patients:
+        assert patient.id is not None
+        items = items_by_patient.get(patient.id, [])
+        total += _sync(session, patient, rules, items, today, new_items, dry_run=dry_run)
+    if new_items and not dry_run:
+        _create_many(session, new_items)
     return total
 
 
