@@ -15,8 +15,8 @@ Use cases (functions of the ``Database``, each its own unit of work; a save is a
 - ``load_service_rules(database, path, expected_version)`` / ``clear_service_rules(database, expected_version)``:
   replace the milestone rules with a file's (refused, ``ValidationError`` on ``rules_file``, when the file cannot be
   read or its rules are wrong) or go back to the shipped rules alone. ``store_service_rules(database, text, name,
-  expected_version)`` keeps rules already read (what a rules change previewed, then regenerates everyone with:
-  ``services.transition.rules_change``).
+  expected_version)`` keeps rules already read (what a rules change previewed): the Service screen stores rules
+  that way, then regenerates everyone (``services.transition.rules_change``).
 - ``take_workstation_settings(database, settings, ...) -> SettingsMove``: the move of an older ``settings.toml``'s
   service-wide values into the database, once (see below).
 
@@ -349,11 +349,6 @@ def load_service_rules(database: Database, path_text: str, expected_version: int
     rules = read_rules_file(path_text)
     changes = {"milestone_rules": rules.text, "milestone_rules_name": rules.name}
     return database.write(_write, changes, expected_version)
-
-
-def load_rules_form(database: Database, form: Mapping[str, Any], expected_version: int) -> ServiceDetails:
-    """The rules form's save: ``form['rules_file']`` is the path typed."""
-    return load_service_rules(database, form_text(form, "rules_file"), expected_version).details
 
 
 def clear_service_rules(database: Database, expected_version: int) -> ServiceChange:

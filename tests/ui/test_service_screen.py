@@ -103,6 +103,11 @@ async def test_entering_the_details_from_an_empty_database_with_keys_only(db: Da
         await type_text(pilot, str(rules))
         await pilot.press("enter")
         await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # what it would change first (no patients yet)
+        assert "No patients yet: nothing to regenerate." in app.screen.detail
+        assert stored(db).milestone_rules == ""
+        await pilot.press("y")
+        await settle(pilot)
         assert app.screen is screen
         assert stored(db).milestone_rules_name == "northshire.toml"
         assert "northshire.toml (3 lines)" in shown(screen, "milestone-rules")

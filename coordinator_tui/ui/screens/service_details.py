@@ -1,9 +1,15 @@
 """The Service screen: the service's details, shared by everyone who uses the database, and their forms.
 
 ``e`` edits the details in a modal form (checked; what was typed stays on screen when something is wrong; a save
-made after someone else's is refused, saying who). ``r`` loads or replaces the milestone rules file by typing its
-path (read and checked now, kept in the database); ``x`` goes back to the shipped rules. On a new database the
-defaults are shown and the screen says to fill in the name, the phone number and the address.
+made after someone else's is refused, saying who). On a new database the defaults are shown and the screen says to
+fill in the name, the phone number and the address.
+
+The milestone rules are service-wide, so changing them changes every young person's checklist. ``r`` loads or
+replaces the rules file by typing its path (read and checked now), ``x`` goes back to the shipped rules, ``g``
+regenerates everyone's checklists with the rules in force (to finish a regeneration that stopped). Each first shows
+what regenerating everyone would change (``services.transition.rules_change.preview``: nothing is written yet) in
+a confirmation: ``y`` stores the rules (kept in the database) and regenerates every checklist in batches, with the
+progress shown on this screen while the app stays usable; ``n`` or Escape changes nothing.
 """
 
 from __future__ import annotations
@@ -11,9 +17,11 @@ from __future__ import annotations
 from functools import partial
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widgets import Label, Static
 
 from coordinator_tui.models import Service
@@ -21,12 +29,19 @@ from coordinator_tui.services.service_details import (
     FIELD_LABELS,
     ServiceChange,
     ServiceDetails,
-    clear_service_rules,
     details_rows,
     form_values,
-    load_rules_form,
     save_service_form,
     service_details,
+)
+from coordinator_tui.services.transition.rules_change import (
+    Regeneration,
+    RulesChangePreview,
+    apply_rules_change,
+    preview,
+    preview_lines,
+    preview_rules_form,
+    regeneration_line,
 )
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.field_limits import column_field
@@ -82,21 +97,55 @@ def rules_fields() -> list[FormField]:
     ]
 
 
+def preview_question(change: RulesChangePreview) -> tuple[str, str]:
+    """The confirmation's question and its yes button, for a new rules file, clearing the rules, or a rerun."""
+    new = change.new_rules
+    if new is None:
+        return "Regenerate everyone's checklists with the rules in force?", "Regenerate"
+    if not new.text:
+        return "Go back to the shipped rules and regenerate everyone's checklists?", "Clear and regenerate"
+    return f"Use {new.name or 'these rules'} and regenerate everyone's checklists?", "Use and regenerate"
+
+
+def preview_detail(change: RulesChangePreview) -> str:
+    stored = "stores the rules for everyone and regenerates" if change.new_rules is not None else "regenerates"
+    return "\n".join(
+        [
+            *preview_lines(change),
+            f"Nothing has changed yet. y {stored} every checklist in batches (done items and notes are kept); "
+            "n or Esc changes nothing.",
+        ]
+    )
+
+
+class RegenerationProgress(Message):
+    """How far a regeneration has got (posted from its worker thread after each batch)."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+
 class ServiceDetailsScreen(CoordinatorScreen):
     screen_title = "Service"
+    CSS_PATH = "service_details.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "edit", "Edit details"),
         Binding("r", "load_rules", "Rules file"),
         Binding("x", "clear_rules", "Clear rules"),
+        Binding("g", "regenerate", "Regenerate checklists"),
         Binding("ctrl+r", "reload", "Reload", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.details: ServiceDetails | None = None
+        self.regenerating = False
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="service-notice")
+        yield Static("", id="service-progress")
         with VerticalScroll(id="service-details"):
             for label, _text in details_rows(ServiceDetails.of(None)):
                 with Horizontal(classes="service-row"):
@@ -104,7 +153,8 @@ class ServiceDetailsScreen(CoordinatorScreen):
                     yield Static("", classes="service-value", id=_row_id(label))
         yield Static(
             "Shared by everyone who uses this database: itineraries, calendars and the timetable use these. "
-            "e edits them; r loads the service's own milestone rules file, x goes back to the shipped rules.",
+            "e edits them; r loads the service's own milestone rules file, x goes back to the shipped rules, g "
+            "regenerates everyone's checklists (each shows what would change first).",
             id="service-help",
         )
 
@@ -147,44 +197,98 @@ class ServiceDetailsScreen(CoordinatorScreen):
         )
 
     def action_load_rules(self) -> None:
-        if self.details is None:
+        if self.details is None or self._busy():
             return
-        save = partial(load_rules_form, expected_version=self.details.version)
         replacing = f" It replaces {self.details.milestone_rules_name}." if self.details.milestone_rules else ""
         self.app.push_screen(
             FormScreen(
                 "Milestone rules file",
                 rules_fields(),
-                save,
-                description="The file is read and checked now, layered by milestone id on the shipped rules, and "
-                f"kept in the database: every coordinator uses it, and the file itself is no longer needed.{replacing}",
-                save_label="Load",
+                preview_rules_form,
+                description="The file is read and checked now, layered by milestone id on the shipped rules. Next "
+                "you see what it would change on everyone's checklists, and confirm: then it is kept in the "
+                f"database (every coordinator uses it; the file itself is no longer needed).{replacing}",
+                save_label="Preview",
             ),
-            self._saved,
+            self._confirm_change,
         )
 
     def action_clear_rules(self) -> None:
         details = self.details
-        if details is None:
+        if details is None or self._busy():
             return
         if not details.milestone_rules:
             self.notify("The service has no rules of its own: the shipped rules are in use.", timeout=5)
             return
+        self.run_use_case(partial(preview, new_rules_text=""), self._confirm_change, failed="Rules not cleared")
+
+    def action_regenerate(self) -> None:
+        if self.details is None or self._busy():
+            return
+        self.run_use_case(
+            partial(preview, new_rules_text=None), self._confirm_change, failed="Checklists not regenerated"
+        )
+
+    def _busy(self) -> bool:
+        if self.regenerating:
+            self.notify("Checklists are being regenerated: wait for it to finish.", severity="warning", timeout=5)
+        return self.regenerating
+
+    def _confirm_change(self, change: RulesChangePreview | None) -> None:
+        """Show what the change would do; on yes, store the rules and regenerate everyone."""
+        if change is None:
+            return
+        question, yes_label = preview_question(change)
 
         def answered(yes: bool | None) -> None:
             if yes:
-                clear = partial(clear_service_rules, expected_version=details.version)
-                self.run_use_case(clear, self._saved, failed="Rules not cleared")
+                self._apply(change)
 
         self.app.push_screen(
-            ConfirmScreen(
-                f"Stop using {details.milestone_rules_name or 'the service’s own rules'}?",
-                "The shipped milestone rules alone are used from then on, by everyone. Load the file again with r.",
-                yes_label="Clear rules",
-                no_label="Keep",
-            ),
+            ConfirmScreen(question, preview_detail(change), yes_label=yes_label, no_label="Change nothing"),
             answered,
         )
+
+    def _apply(self, change: RulesChangePreview) -> None:
+        self.regenerating = True
+        self._show_progress(f"Regenerating checklists: 0 of {change.summary.patients} patients…")
+
+        def report(done: int, total: int) -> None:
+            self.post_message(RegenerationProgress(done, total))
+
+        def failed(_text: str) -> None:
+            self.regenerating = False
+            self._show_progress("")
+
+        self.run_use_case(
+            lambda database: apply_rules_change(database, change, progress=report),
+            self._regenerated,
+            failed="Rules not changed",
+            on_error=failed,
+            group="rules-change",
+        )
+
+    @on(RegenerationProgress)
+    def _progress(self, message: RegenerationProgress) -> None:
+        if self.regenerating:
+            self._show_progress(f"Regenerating checklists: {message.done} of {message.total} patients…")
+
+    def _regenerated(self, result: Regeneration) -> None:
+        self.regenerating = False
+        line = regeneration_line(result)
+        self._show_progress(("✔ " if result.finished else "⚠ ") + line)
+        self.notify(
+            line,
+            title="Checklists regenerated" if result.finished else "Regeneration stopped",
+            severity="information" if result.finished else "warning",
+            timeout=8,
+        )
+        self.action_reload()
+
+    def _show_progress(self, text: str) -> None:
+        progress = self.query_one("#service-progress", Static)
+        progress.update(text)
+        progress.set_class(bool(text), "-shown")
 
 
 def _row_id(label: str) -> str:
