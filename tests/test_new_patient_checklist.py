@@ -18,7 +18,7 @@ pytestmark = both_databases
 
 
 def test_a_new_patient_gets_their_transition_checklist(db: Database) -> None:
-    patient = save_new_patient(db, patient_form(1, date_of_birth="14/03/2012"))  # 14 on the fixed date
+    patient = save_new_patient(db, patient_form(1, date_of_birth="14/03/2012")).patient  # 14 on the fixed date
     with db.session() as session:
         items = session.exec(select(TransitionItem).where(TransitionItem.patient_id == patient.id)).all()
         checklist = checklist_for_patient(session, int(patient.id or 0))

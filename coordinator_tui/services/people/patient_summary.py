@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coordinator_tui.names import professional_display_name
+
+if TYPE_CHECKING:
+    from coordinator_tui.models import Patient
 
 PAGE_SIZE = 100  # rows the list reads per filter: the first page of matches, in name order (type more to narrow)
 
@@ -55,3 +58,47 @@ def summary_from_row(row: Sequence[Any], today: dt.date) -> PatientSummary:
         named_worker=None if no_worker else professional_display_name(title, worker_given, worker_family),
         open_transition_items=int(open_count),
     )
+
+
+SCHOOL_YEAR_WORDS = {
+    1: "a school year behind their age group",
+    2: "two school years behind their age group",
+    -1: "a school year ahead of their age group",
+}
+
+
+def _uk(day: dt.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def transition_facts(patient: Patient) -> list[str]:
+    """What the transition checklist is made from, in words for the record's summary (only what is recorded):
+    the EHCP and its last review, DLA and its appointee, the conditions, a school year out of the age group, the
+    planned and actual transfer."""
+    facts: list[str] = []
+    if patient.has_ehcp:
+        reviewed = patient.ehcp_reviewed_on
+        facts.append(f"EHCP (reviewed {_uk(reviewed)})" if reviewed else "EHCP (no review date)")
+    if patient.receives_dla:
+        facts.append("DLA, parent appointee" if patient.dla_appointee_parent else "DLA")
+    conditions = [
+        name
+        for name, recorded in (
+            ("learning disability", patient.learning_disability),
+            ("diabetes", patient.diabetes_not_diet_controlled),
+            ("hypothyroidism", patient.hypothyroidism),
+            ("may lack capacity", patient.may_lack_capacity),
+        )
+        if recorded
+    ]
+    facts.extend(conditions)
+    if patient.school_year_offset in SCHOOL_YEAR_WORDS:
+        facts.append(SCHOOL_YEAR_WORDS[patient.school_year_offset])
+    if patient.transferred_on:
+        facts.append(f"transferred {_uk(patient.transferred_on)}")
+    elif patient.planned_transfer_date:
+        facts.append(f"transfer planned {_uk(patient.planned_transfer_date)}")
+    if patient.checklist_closed_on:
+        reason = f": {patient.checklist_closed_reason}" if patient.checklist_closed_reason else ""
+        facts.append(f"checklist closed {_uk(patient.checklist_closed_on)}{reason}")
+    return facts

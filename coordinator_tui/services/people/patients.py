@@ -56,7 +56,23 @@ TEXT_LIMITS = {
     "school": 200,
     "interpreter_language": 60,
 }
-FLAGS = ("has_ehcp", "large_print", "bsl_interpreter", "wheelchair")
+FLAGS = (
+    "has_ehcp",
+    "large_print",
+    "bsl_interpreter",
+    "wheelchair",
+    # What the transition rules read of the young person (migration 0009).
+    "receives_dla",
+    "dla_appointee_parent",
+    "learning_disability",
+    "diabetes_not_diet_controlled",
+    "hypothyroidism",
+    "may_lack_capacity",
+)
+# School years behind (+) or ahead (-) of the year group for the child's age: the choices the form offers.
+SCHOOL_YEAR_OFFSETS = {0: "in their age group", 1: "one year behind", 2: "two years behind", -1: "one year ahead"}
+APPOINTEE_NEEDS_DLA = "a parent can be the DLA appointee only for a child who receives DLA: tick 'Receives DLA' too"
+EHCP_DATE_NEEDS_EHCP = "an EHCP review date needs 'Has an EHCP' ticked (clear the date if the plan has ended)"
 SEARCHED_BY = frozenset({"given_name", "family_name", "hospital_number"})  # what Patient.search_key is made of
 
 
@@ -102,14 +118,52 @@ def parse_patient_form(form: Mapping[str, object]) -> dict[str, Any]:
     )
     for flag in FLAGS:
         values[flag] = as_flag(form.get(flag, False))
+    _parse_transition_facts(form, values, errors)
     dob, reg = values.get("date_of_birth"), values.get("registered_on")
     if dob and reg and reg < dob:
         errors.add("registered_on", "cannot be before the date of birth")
-    transfer = values.get("planned_transfer_date")
-    if dob and transfer and transfer < dob:
-        errors.add("planned_transfer_date", "cannot be before the date of birth")
+    for name in ("planned_transfer_date", "transferred_on", "ehcp_reviewed_on"):
+        day = values.get(name)
+        if dob and day and day < dob:
+            errors.add(name, "cannot be before the date of birth")
+    for name, message in _combination_problems(values).items():
+        errors.add(name, message)
     errors.raise_if_any()
     return {k: v for k, v in values.items() if k in form or k in {"registered_on", *FLAGS} or v is not None}
+
+
+def _parse_transition_facts(form: Mapping[str, object], values: dict[str, Any], errors: FormErrors) -> None:
+    """The actual transfer date and the EHCP's issue or last review (neither in the future), and the school-year
+    override (a number of years, one of ``SCHOOL_YEAR_OFFSETS``)."""
+    for name in ("transferred_on", "ehcp_reviewed_on"):
+        values[name] = errors.check(
+            name, parse_uk_date, form_text(form, name), name, required=False, allow_future=False
+        )
+    offset = form_text(form, "school_year_offset").strip()
+    if offset:
+        values["school_year_offset"] = errors.check("school_year_offset", parse_school_year_offset, offset)
+
+
+def parse_school_year_offset(text: str) -> int:
+    """School years behind (+) or ahead (-) of the child's age group, typed as a whole number from -1 to 2."""
+    try:
+        number = int(text.strip())
+    except ValueError:
+        raise FieldError("school_year_offset", "choose how the school year differs from the age group") from None
+    if number not in SCHOOL_YEAR_OFFSETS:
+        raise FieldError("school_year_offset", "must be from one year ahead (-1) to two years behind (2)")
+    return number
+
+
+def _combination_problems(values: Mapping[str, Any]) -> dict[str, str]:
+    """Facts that only mean something together: a parent as DLA appointee needs DLA, an EHCP review date an
+    EHCP. Only checked when both facts are among ``values``."""
+    problems: dict[str, str] = {}
+    if values.get("dla_appointee_parent") and values.get("receives_dla") is False:
+        problems["dla_appointee_parent"] = APPOINTEE_NEEDS_DLA
+    if values.get("ehcp_reviewed_on") is not None and values.get("has_ehcp") is False:
+        problems["ehcp_reviewed_on"] = EHCP_DATE_NEEDS_EHCP
+    return problems
 
 
 def _check_unique_nhs(session: Session, nhs_number: str, exclude_id: int | None = None) -> None:
@@ -129,9 +183,13 @@ def _check_domain_rules(values: Mapping[str, Any]) -> None:
                 refuse_unsafe_text(values[name], name, multiline=name == "internal_notes")
             except FieldError as exc:
                 raise ValidationError.single(name, exc.message) from exc
-    dob = values.get("date_of_birth")
-    if dob is not None and dob > clock.today():
-        raise ValidationError.single("date_of_birth", "cannot be in the future")
+    today = clock.today()
+    for name in ("date_of_birth", "transferred_on", "ehcp_reviewed_on"):
+        day = values.get(name)
+        if day is not None and day > today:
+            raise ValidationError.single(name, "cannot be in the future")
+    if "school_year_offset" in values and values["school_year_offset"] not in SCHOOL_YEAR_OFFSETS:
+        raise ValidationError.single("school_year_offset", "must be from one year ahead (-1) to two years behind (2)")
     if "nhs_number" in values:
         try:
             validate_nhs_number(values["nhs_number"])
@@ -139,24 +197,55 @@ def _check_domain_rules(values: Mapping[str, Any]) -> None:
             raise ValidationError.single("nhs_number", exc.message) from exc
 
 
+# The facts checked against each other (and the date of birth) on every save, whichever of them changed.
+RELATED_FACTS = (
+    "date_of_birth",
+    "planned_transfer_date",
+    "transferred_on",
+    "ehcp_reviewed_on",
+    "has_ehcp",
+    "receives_dla",
+    "dla_appointee_parent",
+)
+
+
+def _check_related_facts(patient: Patient, changes: Mapping[str, Any]) -> None:
+    """The patient's facts as they will be saved agree: dates not before the date of birth, a DLA appointee only
+    with DLA, an EHCP review date only with an EHCP."""
+    facts = {name: changes.get(name, getattr(patient, name)) for name in RELATED_FACTS}
+    dob = facts["date_of_birth"]
+    problems = {
+        name: "cannot be before the date of birth"
+        for name in ("planned_transfer_date", "transferred_on", "ehcp_reviewed_on")
+        if facts[name] is not None and dob is not None and facts[name] < dob
+    }
+    problems.update(_combination_problems(facts))
+    if problems:
+        raise ValidationError(problems)
+
+
 def create_patient(session: Session, values: Mapping[str, Any]) -> Patient:
     """Register a patient from clean values (see ``parse_patient_form``)."""
     data = dict(values)
     data.setdefault("registered_on", clock.today())
     _check_domain_rules(data)
+    patient = Patient(**data)
+    _check_related_facts(patient, {})
     _check_unique_nhs(session, data["nhs_number"])
-    return create_record(session, Patient(**data))
+    return create_record(session, patient)
 
 
 def update_patient(
     session: Session, patient_id: int, values: Mapping[str, Any], *, expected_version: int | None = None
 ) -> Patient:
     _check_domain_rules(values)
+    current = get_patient(session, patient_id)
+    if set(RELATED_FACTS) & values.keys():
+        _check_related_facts(current, values)
     if "nhs_number" in values:
         _check_unique_nhs(session, values["nhs_number"], exclude_id=patient_id)
     changes = dict(values)
     if SEARCHED_BY & changes.keys():  # update_record's UPDATE bypasses the model's events: keep the key here
-        current = get_patient(session, patient_id)
         changes["search_key"] = patient_search_key(
             *(changes.get(name, getattr(current, name)) for name in ("given_name", "family_name", "hospital_number"))
         )
@@ -172,6 +261,11 @@ def archive_patient(session: Session, patient_id: int, *, expected_version: int 
         expected_version=expected_version,
         action=AuditAction.ARCHIVE,
     )
+
+
+def restore_patient(session: Session, patient_id: int, *, expected_version: int | None = None) -> Patient:
+    """Un-archive a patient (back on the patient list, the caseload and the clinic proposals)."""
+    return update_record(session, Patient, patient_id, {"archived": False}, expected_version=expected_version)
 
 
 def get_patient(session: Session, patient_id: int) -> Patient:

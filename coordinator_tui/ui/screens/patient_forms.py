@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from coordinator_tui.models import Contact, ContactMethod, ContactRelationship, Patient
 from coordinator_tui.services.people.patient_forms import patient_form_values
+from coordinator_tui.services.people.patients import SCHOOL_YEAR_OFFSETS
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.field_limits import column_field
 from coordinator_tui.ui.widgets.forms import FormField
@@ -30,7 +31,6 @@ def patient_fields(patient: Patient | None = None) -> list[FormField]:
         text("date_of_birth", "Date of birth", required=True, placeholder="DD/MM/YYYY", limit=limits.DATE),
         text("condition", "Condition"),
         text("school", "School or college"),
-        flag("has_ehcp", "Has an EHCP"),
         FormField.heading("Accessibility"),
         flag("large_print", "Large print"),
         flag("bsl_interpreter", "BSL interpreter"),
@@ -38,10 +38,32 @@ def patient_fields(patient: Patient | None = None) -> list[FormField]:
         text("interpreter_language", "Interpreter language", placeholder="blank if none"),
         FormField.heading("Care"),
         text("registered_on", "Registered on", placeholder="DD/MM/YYYY (blank: today)", limit=limits.DATE),
-        text("planned_transfer_date", "Planned transfer", placeholder="DD/MM/YYYY", limit=limits.DATE),
         text("review_interval_months", "Review every (months)", limit=limits.WHOLE_NUMBER),
         column_field(Patient, "internal_notes", "Internal notes", str(v.get("internal_notes", "")), kind="multiline"),
+        # What the transition checklist is made from (services/transition): saving re-dates it at once.
+        FormField.heading("Transition (the checklist follows these)"),
+        flag("has_ehcp", "Has an EHCP"),
+        text("ehcp_reviewed_on", "EHCP issued/last reviewed", placeholder="DD/MM/YYYY", limit=limits.DATE),
+        FormField(
+            "school_year_offset",
+            "School year",
+            str(v.get("school_year_offset", "0")),
+            kind="choice",
+            choices=SCHOOL_YEAR_CHOICES,
+        ),
+        flag("receives_dla", "Receives DLA (child)"),
+        flag("dla_appointee_parent", "Parent is DLA appointee"),
+        flag("learning_disability", "Learning disability"),
+        flag("diabetes_not_diet_controlled", "Diabetes (not diet only)"),
+        flag("hypothyroidism", "Hypothyroidism"),
+        flag("may_lack_capacity", "May lack capacity"),
+        text("planned_transfer_date", "Planned transfer", placeholder="DD/MM/YYYY", limit=limits.DATE),
+        text("transferred_on", "Transferred on (actual)", placeholder="DD/MM/YYYY", limit=limits.DATE),
     ]
+
+
+# The school-year override as the form offers it: (label, years behind the age group).
+SCHOOL_YEAR_CHOICES = [(label[0].upper() + label[1:], str(years)) for years, label in SCHOOL_YEAR_OFFSETS.items()]
 
 
 def access_fields(patient: Patient) -> list[FormField]:

@@ -38,8 +38,9 @@ from coordinator_tui.services.people import care_team as care_team_service
 from coordinator_tui.services.people import patient_record as record_service
 from coordinator_tui.services.people import patients as patient_service
 from coordinator_tui.services.people.care_team import TeamMemberView
-from coordinator_tui.services.people.patient_forms import delete_contact, save_contact, save_patient
+from coordinator_tui.services.people.patient_forms import SavedPatient, delete_contact, save_contact, save_patient
 from coordinator_tui.services.people.patient_record import RecordData
+from coordinator_tui.services.people.patient_summary import transition_facts
 from coordinator_tui.services.people.professional_directory import find_professional
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.field_limits import column_field
@@ -96,6 +97,9 @@ def summary_text(patient: Patient, today: dt.date) -> Text:
         text.append(" · needs: " + ", ".join(needs), style="bold")
     if patient.archived:
         text.append(" · ARCHIVED", style="bold reverse")
+    facts = transition_facts(patient)
+    if facts:
+        text.append("\nTransition: " + " · ".join(facts))
     return text
 
 
@@ -781,6 +785,17 @@ class PatientRecordScreen(CoordinatorScreen):
 
         return done
 
+    def _patient_saved(self, what: str) -> Callable[[SavedPatient | None], None]:
+        """After a save of the patient: say so, and say when their checklist could not be brought up to date."""
+        saved_message = self._saved(what)
+
+        def done(saved: SavedPatient | None) -> None:
+            saved_message(saved)
+            if saved is not None and saved.checklist_note:
+                self.notify(saved.checklist_note, title="Checklist not updated", severity="warning", timeout=15)
+
+        return done
+
     def action_edit_patient(self) -> None:
         if self.data is None:
             return
@@ -792,7 +807,7 @@ class PatientRecordScreen(CoordinatorScreen):
                 lambda database, values: save_patient(database, patient, values),
                 description="Fields marked * are required. Dates as DD/MM/YYYY.",
             ),
-            self._saved("Patient details saved."),
+            self._patient_saved("Patient details saved."),
         )
 
     def action_edit_access(self) -> None:
@@ -806,7 +821,7 @@ class PatientRecordScreen(CoordinatorScreen):
                 lambda database, values: save_patient(database, patient, values),
                 description="Space ticks a box. Itineraries follow these (large print, BSL, interpreter).",
             ),
-            self._saved("Accessibility needs saved."),
+            self._patient_saved("Accessibility needs saved."),
         )
 
     # ---------------------------------------------------------------------------------------------------------

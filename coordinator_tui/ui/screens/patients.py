@@ -26,7 +26,7 @@ from coordinator_tui.validation import format_nhs_number, format_uk_date
 
 if TYPE_CHECKING:
     from coordinator_tui.db import Database
-    from coordinator_tui.models import Patient
+    from coordinator_tui.services.people.patient_forms import SavedPatient
     from coordinator_tui.services.people.patient_summary import PatientSummary
     from coordinator_tui.services.setup_progress import SetupProgress
 
@@ -355,7 +355,7 @@ class PatientsScreen(CoordinatorScreen):
         from coordinator_tui.ui.screens.patient_forms import patient_fields
         from coordinator_tui.ui.widgets.forms import FormScreen
 
-        form: FormScreen[Patient] = FormScreen(
+        form: FormScreen[SavedPatient] = FormScreen(
             "New patient",
             patient_fields(None),
             save_new_patient,
@@ -363,10 +363,13 @@ class PatientsScreen(CoordinatorScreen):
         )
         self.app.push_screen(form, self._patient_created)
 
-    def _patient_created(self, patient: Patient | None) -> None:
-        if patient is None:
+    def _patient_created(self, saved: SavedPatient | None) -> None:
+        if saved is None:
             return
+        patient = saved.patient
         self.notify(f"Registered {patient.full_name}.", title="Saved")
+        if saved.checklist_note:
+            self.notify(saved.checklist_note, title="Checklist not updated", severity="warning", timeout=15)
         self._select_after_load = patient.id
         self.load(self.filter_text)
         self.load_setup_progress()
