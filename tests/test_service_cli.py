@@ -1,4 +1,4 @@
-"""``coordinator-tui service show|set``: prints the details and what changed; bad input is one line (exit 2 for a
+"""``coordinator-tui service show|set|rules``: prints the details and what changed; bad input is one line (exit 2 for a
 wrong value, 1 for a rules file that cannot be used) and writes nothing; an older settings file's service-wide values
 are moved in by the first command that may write, and reported as ignored afterwards."""
 
@@ -52,7 +52,7 @@ def test_set_prints_what_it_changed_and_show_then_has_it(
     argv = ["service", "set", "--db", db_url, "--name", "Northshire Rare Disease Service", "--short-name"]
     argv += ["Alström clinic", "--phone", "01214960000", "--address", "1 Example Road, Exampleton"]
     argv += ["--child-hours", "09:30-15:30", "--adult-hours", "09:00-16:30", "--reminder-minutes", "90"]
-    argv += ["--walking-minutes", "15", "--rules-file", str(rules)]
+    argv += ["--walking-minutes", "15"]
     code, out, err = cli(capsys, *argv)
     assert (code, err) == (0, "")
     assert out.splitlines() == [
@@ -65,8 +65,9 @@ def test_set_prints_what_it_changed_and_show_then_has_it(
         "Children's day starts: 09:00 -> 09:30",
         "Children's day ends: 16:00 -> 15:30",
         "Adults' day ends: 17:00 -> 16:30",
-        "Milestone rules: none (the shipped rules alone) -> 3 lines",
     ]
+    code, out, err = cli(capsys, "service", "rules", str(rules), "--yes", "--db", db_url)
+    assert (code, err) == (0, "")
     details = service.service_details(db)
     assert (details.phone, details.milestone_rules_name, details.to_fill_in) == (PHONE, "northshire.toml", [])
 
@@ -77,8 +78,9 @@ def test_set_prints_what_it_changed_and_show_then_has_it(
     code, out, _ = cli(capsys, "service", "set", "--db", db_url, "--phone", PHONE)
     assert (code, out) == (0, "Nothing changed: the service's details already say that.\n")
 
-    code, out, _ = cli(capsys, "service", "set", "--db", db_url, "--clear-rules")
-    assert code == 0 and out == "Milestone rules: 3 lines -> none (the shipped rules alone)\n"
+    code, out, _ = cli(capsys, "service", "rules", "--clear", "--yes", "--db", db_url)
+    assert code == 0 and "Checklists regenerated for 0 patients" in out
+    assert service.service_details(db).milestone_rules == ""
 
 
 @pytest.mark.parametrize(
@@ -113,9 +115,9 @@ def test_a_rules_file_that_cannot_be_used_is_exit_1_and_nothing_is_written(
         (bad, "bad.toml, line 1: milestone 'brand_new' is missing"),
         (tmp_path / "no.toml", "no file"),
     ]:
-        code, out, err = cli(capsys, "service", "set", "--db", db_url, "--phone", PHONE, "--rules-file", str(path))
+        code, out, err = cli(capsys, "service", "rules", str(path), "--yes", "--db", db_url)
         assert (code, out) == (1, "")
-        assert one_line(err).startswith("coordinator-tui: --rules-file: ") and message in err
+        assert one_line(err).startswith(f"coordinator-tui: {path}: ") and message in err
     assert written(db) == ([], 0)
 
 
@@ -130,7 +132,7 @@ def test_set_without_a_detail_is_a_usage_error(db: Database, db_url: str, capsys
     code, out, err = cli(capsys, "service", "set", "--db", db_url)
     assert code == 2 and out == ""
     assert err.splitlines()[-1] == "coordinator-tui service set: error: give at least one detail to change (see --help)"
-    code, _, err = cli(capsys, "service", "set", "--db", db_url, "--rules-file", "x.toml", "--clear-rules")
+    code, _, err = cli(capsys, "service", "rules", "x.toml", "--clear", "--db", db_url)
     assert code == 2 and "not allowed with argument" in err
     assert written(db) == ([], 0)
 

@@ -3,23 +3,35 @@
     coordinator-tui service show [--db PATH_OR_URL]
     coordinator-tui service set [--name TEXT] [--short-name TEXT] [--phone NUMBER] [--address TEXT]
                                 [--timezone ZONE] [--child-hours HH:MM-HH:MM] [--adult-hours HH:MM-HH:MM]
-                                [--reminder-minutes N] [--walking-minutes N] [--rules-file PATH | --clear-rules]
+                                [--reminder-minutes N] [--walking-minutes N]
+    coordinator-tui service rules (PATH | --clear | --regenerate) [--yes] [--db PATH_OR_URL]
 
 ``set`` prints each field it changed (before -> after). A value that is wrong (a phone number that is not a UK
 one, hours whose end is not after their start, minutes out of range) is a usage error: one line, exit 2; a rules
 file that cannot be read or whose rules are wrong, or someone saving the details meanwhile, exits 1 with one line.
 Either way nothing is written.
+
+``rules`` changes the milestone rules, which are service-wide: every young person's checklist follows them. It
+prints what regenerating everyone's checklists with the new rules would change (nothing is written); with ``--yes``
+it then stores the rules and regenerates every checklist in batches, printing the progress and what changed. PATH
+is the service's own rules file (read and checked first), ``--clear`` goes back to the shipped rules alone,
+``--regenerate`` regenerates with the rules in force (to finish a run that stopped: it is safe to rerun). A rules
+file that cannot be read, or someone saving the service's details since the preview, exits 1 with one line.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coordinator_tui.cli import CommandError, add_db_argument
 from coordinator_tui.commands.common import open_from_args
 from coordinator_tui.validation import FieldError, ValidationError
+
+if TYPE_CHECKING:
+    from coordinator_tui.db import Database
+    from coordinator_tui.services.transition.rules_change import RulesChangePreview
 
 #: set's options that are fields of the details form, as (option, form field).
 TEXT_OPTIONS = [
@@ -61,11 +73,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     change.add_argument("--adult-hours", metavar="HH:MM-HH:MM", help="adults' clinic day, e.g. 09:00-17:00")
     change.add_argument("--reminder-minutes", metavar="N", help="calendar reminder before each appointment (0-40320)")
     change.add_argument("--walking-minutes", metavar="N", help="walking time between two buildings (0-120)")
-    rules = change.add_mutually_exclusive_group()
-    rules.add_argument("--rules-file", metavar="PATH", help="the service's milestone rules file (read and kept)")
-    rules.add_argument("--clear-rules", action="store_true", help="go back to the shipped milestone rules alone")
     add_db_argument(change)
     change.set_defaults(func=functools.partial(run_set, parser=change))
+    register_rules(actions)
+
+
+def register_rules(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rules = actions.add_parser(
+        "rules",
+        help="change the milestone rules: print what it would change on everyone's checklists; --yes applies it",
+        description="Print what regenerating every patient's transition checklist with the new milestone rules would "
+        "change (nothing is written). With --yes, store the rules (for everyone) and regenerate every checklist in "
+        "batches; done items and notes are kept, and it is safe to run again.",
+    )
+    which = rules.add_mutually_exclusive_group(required=True)
+    which.add_argument("path", metavar="PATH", nargs="?", help="the service's own milestone rules file")
+    which.add_argument("--clear", action="store_true", help="go back to the shipped milestone rules alone")
+    which.add_argument("--regenerate", action="store_true", help="regenerate with the rules in force")
+    rules.add_argument("--yes", action="store_true", help="store the rules and regenerate everyone's checklists")
+    add_db_argument(rules)
+    rules.set_defaults(func=run_rules)
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -107,13 +134,12 @@ def run_set(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         form = typed_form(args)
     except FieldError as exc:
         raise ValidationError.single(exc.field, exc.message) from None
-    if not form and args.rules_file is None and not args.clear_rules:
+    if not form:
         parser.error("give at least one detail to change (see --help)")
     db = open_from_args(args)
     try:
         current = service.service_details(db)
         changes: dict[str, Any] = service.checked_changes(current, form)
-        changes.update(_rules_changes(args))
         change = service.save_changes(db, changes, current.version)
     except ValidationError as exc:
         raise ValidationError({_option(key): message for key, message in exc.errors.items()}) from None
@@ -126,18 +152,45 @@ def run_set(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
-def _rules_changes(args: argparse.Namespace) -> dict[str, str]:
-    from coordinator_tui.services.service_details import read_rules_file
+def run_rules(args: argparse.Namespace) -> int:
+    from coordinator_tui.services.transition import rules_change
 
-    if args.clear_rules:
-        return {"milestone_rules": "", "milestone_rules_name": ""}
-    if args.rules_file is None:
-        return {}
+    db = open_from_args(args, writable=args.yes)
     try:
-        rules = read_rules_file(args.rules_file, "--rules-file")
+        change = _rules_preview(db, args)
+        for line in rules_change.preview_lines(change):
+            print(line)
+        if not args.yes:
+            print("Nothing written: add --yes to store the rules and regenerate everyone's checklists.")
+            return 0
+        result = rules_change.apply_rules_change(db, change, progress=_print_progress)
+    finally:
+        db.dispose()
+    print(rules_change.regeneration_line(result))
+    if not result.finished:
+        raise CommandError("regeneration stopped: run 'service rules --regenerate --yes' to finish")
+    return 0
+
+
+def _rules_preview(db: Database, args: argparse.Namespace) -> RulesChangePreview:
+    from coordinator_tui.services.transition import rules_change
+    from coordinator_tui.services.transition.milestone_rules import RulesError
+
+    if args.clear:
+        return rules_change.preview(db, "")
+    if args.regenerate:
+        try:
+            return rules_change.preview(db, None)
+        except RulesError as exc:
+            raise CommandError(f"the stored milestone rules cannot be used: {exc}") from None
+    try:
+        return rules_change.preview_rules_file(db, args.path)
     except FieldError as exc:  # the file, not the command, is wrong: a data error
-        raise CommandError(f"--rules-file: {exc.message}") from None
-    return {"milestone_rules": rules.text, "milestone_rules_name": rules.name}
+        raise CommandError(f"{args.path}: {exc.message}") from None
+
+
+def _print_progress(done: int, total: int) -> None:
+    print(f"Regenerated {done} of {total} patients' checklists", flush=True)
 
 
 _FIELD_OPTIONS = {
