@@ -250,7 +250,9 @@ def load_demo(session: Session, *, patients: int = 40, seed: int = 7, profession
                 date_of_birth=dob,
                 condition="Alström syndrome",
                 school=rng.choice(SCHOOLS) if 4 * 365 < age_days < 19 * 365 else "",
-                has_ehcp=child and rng.random() < 0.6,
+                has_ehcp=(ehcp := child and rng.random() < 0.6),
+                ehcp_reviewed_on=_demo_ehcp_review(i, dob, today) if ehcp else None,
+                **_demo_transition_facts(i, child, age_days),
                 large_print=rng.random() < 0.5,
                 bsl_interpreter=rng.random() < 0.1,
                 wheelchair=rng.random() < 0.15,
@@ -316,6 +318,29 @@ def load_demo(session: Session, *, patients: int = 40, seed: int = 7, profession
     )
     _generate_transition_checklists(session, today)
     return DemoSummary(patients, professionals, len(clinics) + len(past), appointments)
+
+
+def _demo_ehcp_review(i: int, dob: dt.date, today: dt.date) -> dt.date:
+    """When the demo EHCP was issued or last reviewed: some weeks to a year ago (a few reviews are overdue)."""
+    return max(dob, today - dt.timedelta(days=40 + (i * 53) % 360))
+
+
+def _demo_transition_facts(i: int, child: bool, age_days: int) -> dict[str, bool | int]:
+    """The facts the transition rules read, for some demo patients (by their place in the list, not drawn from
+    the random generator, so every other demo value stays as it was): DLA for children (half with a parent as
+    appointee), learning disability (some may lack capacity), diabetes, hypothyroidism, and a child a school year
+    behind their age group."""
+    dla = child and i % 3 == 0
+    learning_disability = i % 5 == 1
+    return {
+        "receives_dla": dla,
+        "dla_appointee_parent": dla and i % 2 == 0,
+        "learning_disability": learning_disability,
+        "may_lack_capacity": learning_disability and i % 2 == 1,
+        "diabetes_not_diet_controlled": age_days >= 10 * 365 and i % 4 == 2,
+        "hypothyroidism": i % 7 == 3,
+        "school_year_offset": 1 if child and 5 * 365 < age_days < 16 * 365 and i % 11 == 4 else 0,
+    }
 
 
 def _transfer_dates(rng: random.Random, dob: dt.date, today: dt.date) -> dict[str, dt.date]:
