@@ -666,7 +666,10 @@ def _generate_transition_checklists(session: Session, today: dt.date) -> None:
     from coordinator_tui.services.transition.milestone_rules import load_rules
 
     rules = load_rules()
-    transition.regenerate_all(session, rules, today=today)
+    # Generated as of the first registration (as the app would have kept them since), so items whose time has
+    # passed by today are on the lists, to be marked done below or found missed by the last regeneration.
+    first_registration = session.execute(sa.select(sa.func.min(Patient.registered_on))).scalar() or today
+    transition.regenerate_all(session, rules, today=min(first_registration, today))
     table = TransitionItem.__table__  # type: ignore[attr-defined]
     session.execute(
         sa.update(table)

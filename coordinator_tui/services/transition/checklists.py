@@ -2,11 +2,14 @@
 
 - ``checklist_for_patient(session, patient_id, *, today=None) -> PatientChecklist``: the patient's items in date
   order, grouped by stage (groups in order of their earliest due date); each row has ``flag`` (``DueFlag``) and
-  ``label``, a word and a symbol: "⚠ OVERDUE", "● DUE", "○ UPCOMING", "✔ DONE", "– N/A".
-- ``caseload(session, today=None, owner_role=None, category=None, *, limit=None) -> Caseload``: open items
-  (to do / in progress) of non-archived patients that are overdue, due in the next 30 days, or in days 31-90,
-  with the patient on each row, ``counts`` per bucket (independent of ``limit``) and cumulative totals. Two
-  queries whatever the number of patients.
+  ``label``, a word and a symbol: "⚠ OVERDUE", "● DUE", "○ UPCOMING", "✔ DONE", "– N/A", "✗ MISSED".
+- ``caseload(session, today=None, owner_role=None, category=None, *, limit=None, closes_at_age=25 years) ->
+  Caseload``: open items (to do / in progress) of non-archived patients that are overdue, due in the next 30
+  days, or in days 31-90, with the patient on each row, ``counts`` per bucket (independent of ``limit``) and
+  cumulative totals. A closed checklist (``patient.checklist_closed_on``) leaves the caseload, and so does anyone
+  who has reached ``closes_at_age`` by ``today`` (before a regeneration closes their checklist); the one item that
+  stays is "Transfer never recorded: check what happened" (``lifecycle.TRANSFER_CHECK_ID``), which outlives the
+  checklist until someone deals with it. Two queries whatever the number of patients.
 
 The use cases (functions of the ``Database``, each its own unit of work) are at the end: ``patient_checklist``,
 ``caseload_view``, ``set_item_status`` and ``set_item_note``. The engine that dates the items is
@@ -25,9 +28,9 @@ from sqlmodel import Session, col, select
 
 from coordinator_tui import clock
 from coordinator_tui.models import Patient, TransitionItem, TransitionStatus
-from coordinator_tui.services.transition import engine
+from coordinator_tui.services.transition import engine, lifecycle
 from coordinator_tui.services.transition.engine import OPEN_STATUSES
-from coordinator_tui.services.transition.milestone_rules import MilestoneRules, RulesError
+from coordinator_tui.services.transition.milestone_rules import MilestoneRules, Period, RulesError
 
 if TYPE_CHECKING:
     from coordinator_tui.db import Database
@@ -39,6 +42,7 @@ class DueFlag(StrEnum):
     UPCOMING = "upcoming"
     DONE = "done"
     NOT_APPLICABLE = "not_applicable"
+    MISSED = "missed"
 
 
 # A word and a symbol for each, so the state never depends on colour alone.
@@ -48,15 +52,19 @@ FLAG_LABELS: dict[DueFlag, str] = {
     DueFlag.UPCOMING: "○ UPCOMING",
     DueFlag.DONE: "✔ DONE",
     DueFlag.NOT_APPLICABLE: "– N/A",
+    DueFlag.MISSED: "✗ MISSED",
 }
 
 
 def due_flag(item: TransitionItem, today: dt.date) -> DueFlag:
-    """Overdue: open and past its due date. Due: open and shown (from ``appears_on``). Upcoming: not yet shown."""
+    """Overdue: open and past its due date. Due: open and shown (from ``appears_on``). Upcoming: not yet shown.
+    Missed: could no longer be done (the checklist closed, the transfer happened, its time passed)."""
     if item.status == TransitionStatus.DONE:
         return DueFlag.DONE
     if item.status == TransitionStatus.NOT_APPLICABLE:
         return DueFlag.NOT_APPLICABLE
+    if item.status == TransitionStatus.MISSED:
+        return DueFlag.MISSED
     if item.due_date < today:
         return DueFlag.OVERDUE
     if item.appears_on <= today:
@@ -168,6 +176,15 @@ def _bucket(due: dt.date, today: dt.date) -> CaseloadBucket:
     return CaseloadBucket.NEXT_90
 
 
+def _checklist_open_or_transfer_check(today: dt.date, closes_at_age: Period | None) -> sa.ColumnElement[bool]:
+    """The patient's checklist is open (not closed, and as of ``today`` younger than the closing age, so a birthday
+    takes them off before a regeneration runs), or the item is the transfer check, which outlives the checklist."""
+    still_open = [col(Patient.checklist_closed_on).is_(None)]
+    if closes_at_age is not None:
+        still_open.append(col(Patient.date_of_birth) > lifecycle.latest_birth_date_aged(closes_at_age, today))
+    return sa.or_(col(TransitionItem.rule_id) == lifecycle.TRANSFER_CHECK_ID, sa.and_(*still_open))
+
+
 def caseload(
     session: Session,
     today: dt.date | None = None,
@@ -175,8 +192,10 @@ def caseload(
     category: str | None = None,
     *,
     limit: int | None = None,
+    closes_at_age: Period | None = lifecycle.DEFAULT_CLOSES_AT_AGE,
 ) -> Caseload:
-    """Open items overdue or due within 90 days across all non-archived patients (see the module notes)."""
+    """Open items overdue or due within 90 days across all non-archived patients whose checklist is open (see the
+    module notes)."""
     today = today or clock.today()
     day_30 = today + dt.timedelta(days=30)
     day_90 = today + dt.timedelta(days=90)
@@ -184,6 +203,7 @@ def caseload(
         col(TransitionItem.status).in_(OPEN_STATUSES),
         col(TransitionItem.due_date) <= day_90,
         col(Patient.archived).is_(False),
+        _checklist_open_or_transfer_check(today, closes_at_age),
     ]
     if owner_role:
         conditions.append(col(TransitionItem.owner_role) == owner_role)

@@ -7,19 +7,48 @@ Dates
 - School years come from ``services.school_year`` for the rules' nation (England: 1 September; Reception in the
   academic year the child turns 5).
 - The transfer date is the actual one (``transferred_on``), else the planned one, else the date of birth plus the
-  rules' ``assumed_transfer_age``; with none of these, transfer-relative rules wait.
+  rules' ``assumed_transfer_age`` but never sooner than six months after registration (a late joiner's assumed
+  transfer moves to registration + 6 months, so the steps before it fall due at registration, never after the
+  steps that follow it); with none of these, transfer-relative rules wait.
 - A rule relative to another milestone is dated from that milestone's completion date once it is done (e.g. the
   PIP claim is due 28 days after the invitation actually arrived), else from its due date.
 - Repeating rules roll: each occurrence is due ``every_months`` after the previous one was done (or was due).
 - Late entry: an item due before the patient registered is skipped, or (``late_entry = "at_registration"``,
   optionally only within ``late_entry_within``) due at once on the registration date, as NICE NG43 asks for
   transition planning. A patient registered at or after ``checklist_age_limit`` gets no checklist.
-- Past transfer: for a patient with ``transferred_on``, no new item due before that date is added (existing
-  ones stay, to be ticked off or marked not applicable).
+- Past transfer: for a patient with ``transferred_on``, no new item due before that date (by its rule's own
+  date, before any late-entry move) is added, nor any step to take before transfer. Existing untouched ("to do",
+  no note) steps to take before transfer (a transfer-relative date before it, or a review repeating until it)
+  become missed: "Not done before the transfer on DD/MM/YYYY"; other existing items stay, to be ticked off.
+- Transfer not recorded: when the planned (else assumed) transfer date has passed and no ``transferred_on`` is
+  recorded, the rules dated from the transfer wait (their untouched items are removed; they come back, dated,
+  when the transfer or a new planned date is recorded) and ONE item stands for them, "Transfer never recorded:
+  check what happened" (or "Planned transfer DD/MM/YYYY has passed: has the transfer happened?"), due on the date
+  that passed. ``lifecycle.transfer_warning`` says the same for the screens.
+- Past its time: no new item is added, and an untouched existing one becomes missed, once it is past the time it
+  is for (``lifecycle.expires_on``): its rule's ``late_entry_within`` after its own date (it is for an age the
+  young person has passed), a year after it fell due for a rule late joiners skip (a step tied to its time), and
+  for a repeating rule once the next occurrence is due. A checklist first generated for someone registered long
+  ago (an import) so gets what still matters, not years of overdue items. An item someone has started (in
+  progress) or written a note on is never missed for its time.
+- ``done_when = "transfer_planned"``: the item is done (``completed_on`` today, audited under the current user,
+  ``status_reason`` "Done when the planned transfer date was entered") while the patient has a planned transfer
+  date, and to do again (``completed_on`` cleared) when the date is removed. An item ticked by hand stays done.
+
+Closing (``services.transition.lifecycle``)
+-------------------------------------------
+A checklist closes when an item of a ``closes_checklist`` rule is done, when the young person reaches
+``checklist_closes_at_age`` (25), or when the patient is archived. Generation then records
+``patient.checklist_closed_on`` / ``checklist_closed_reason`` (audited, in the same transaction) and turns every open
+item into missed, with "Checklist closed DD/MM/YYYY: <reason>"; nothing new is added except the transfer check for
+someone who reached 25 with no transfer recorded. When the reason goes (un-archived, a corrected date of birth, the
+closing item re-opened), the checklist reopens: the date and reason are cleared, and items missed only because of
+the closing are to do again if their rule still asks for them (then dated as usual); other missed items stay.
 
 Regeneration (``generate_checklist``, ``regenerate_all``) is idempotent. Items are keyed by
 (patient, rule id, occurrence) — unique in the table. Running again adds what is missing; moves the dates (and
-title, owner, category, stage) of items not yet done; never touches done or not-applicable items; and removes
+title, owner, category, stage) of items not yet done; never touches done, not-applicable or missed items (but for
+the reopenings above); and removes
 an item that no rule asks for any more (rule switched off or removed, condition no longer met, date of birth
 corrected) **only** when it is still "to do" with no note. Every change is audited. Nothing here commits: the
 caller commits the session.
@@ -28,9 +57,9 @@ Changing an item
 ----------------
 - ``set_status(session, item_id, status, *, expected_version, reason="", note=None, completed_on=None,
   rules=None) -> TransitionItem``: ``status`` is a ``TransitionStatus`` or its value ("todo", "in_progress",
-  "done", "not_applicable"). Not applicable needs a ``reason``; done sets ``completed_on`` (default today, never
-  in the future). A stale ``expected_version`` raises ``ConcurrentEditError``; bad input ``ValidationError``.
-  Pass ``rules`` to re-date the patient's dependent items (rolling reviews, the PIP claim) at once.
+  "done", "not_applicable", "missed"). Not applicable and missed need a ``reason``; done sets ``completed_on``
+  (default today, never in the future). A stale ``expected_version`` raises ``ConcurrentEditError``; bad input
+  ``ValidationError``. Pass ``rules`` to re-date the patient's dependent items (rolling reviews, the PIP claim) at once.
 - ``update_note(session, item_id, note, *, expected_version) -> TransitionItem``.
 
 What the screens show of the items (a patient's checklist, the caseload) is in ``services.transition.checklists``.
@@ -42,7 +71,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -53,7 +82,7 @@ from coordinator_tui import clock
 from coordinator_tui.models import AuditAction, AuditEvent, Patient, TransitionItem, TransitionStatus
 from coordinator_tui.services.safety import audit
 from coordinator_tui.services.safety.records import delete_record, get_or_raise, update_record
-from coordinator_tui.services.transition import school_year
+from coordinator_tui.services.transition import lifecycle, school_year
 from coordinator_tui.services.transition.milestone_rules import (
     Due,
     DueKind,
@@ -65,7 +94,7 @@ from coordinator_tui.validation import FieldError, ValidationError, clean_text
 
 MAX_OCCURRENCES = 40
 OPEN_STATUSES = (TransitionStatus.TODO, TransitionStatus.IN_PROGRESS)
-FINISHED_STATUSES = (TransitionStatus.DONE, TransitionStatus.NOT_APPLICABLE)
+FINISHED_STATUSES = (TransitionStatus.DONE, TransitionStatus.NOT_APPLICABLE, TransitionStatus.MISSED)
 
 # ------------------------------------------------------------------------------------------------------------
 # Computing the plan (pure: no database)
@@ -90,6 +119,8 @@ class ItemState(Protocol):
     @property
     def note(self) -> str: ...
     @property
+    def status_reason(self) -> str: ...
+    @property
     def version(self) -> int: ...
 
 
@@ -103,6 +134,7 @@ class PlannedItem:
     stage: str
     due_date: dt.date
     appears_on: dt.date
+    done_by_fact: bool | None = None  # a done_when rule: whether its fact is on the record (None: no done_when)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -110,14 +142,13 @@ class PlannedItem:
 
 
 def transfer_date(patient: Patient, rules: MilestoneRules) -> dt.date | None:
-    """Actual transfer date, else the planned one, else the assumed transfer age; None when none is known."""
+    """Actual transfer date, else the planned one, else the assumed one (``lifecycle.assumed_transfer``: the
+    assumed transfer age, never sooner than six months after registration); None when none is known."""
     if patient.transferred_on is not None:
         return patient.transferred_on
     if patient.planned_transfer_date is not None:
         return patient.planned_transfer_date
-    if rules.assumed_transfer_age is not None:
-        return patient.date_of_birth + rules.assumed_transfer_age.delta
-    return None
+    return lifecycle.assumed_transfer(patient, rules)
 
 
 def _base_due(
@@ -170,7 +201,7 @@ def _completed_on(item: ItemState | None) -> dt.date | None:
     return None
 
 
-def _planned(rule: MilestoneRule, occurrence: int, due: dt.date) -> PlannedItem:
+def _planned(rule: MilestoneRule, occurrence: int, due: dt.date, patient: Patient) -> PlannedItem:
     return PlannedItem(
         rule_id=rule.id,
         occurrence=occurrence,
@@ -180,6 +211,7 @@ def _planned(rule: MilestoneRule, occurrence: int, due: dt.date) -> PlannedItem:
         stage=rule.stage,
         due_date=due,
         appears_on=due - rule.lead_time.delta,
+        done_by_fact=_done_by_fact(rule, patient),
     )
 
 
@@ -190,41 +222,164 @@ def plan_for_patient(
     *,
     today: dt.date | None = None,
 ) -> list[PlannedItem]:
-    """The items the rules ask for, for one patient. ``existing`` (keyed by rule id and occurrence) supplies
-    completion dates for relative and rolling dates, and keeps pre-transfer items that are already there."""
+    """The items the rules ask for, for one patient (``checklist_plan``'s items)."""
+    return checklist_plan(patient, rules, existing, today=today).items
+
+
+@dataclass(frozen=True)
+class ChecklistPlan:
+    """What one patient's checklist should be: the items the rules ask for, the open items that can no longer be
+    done (key -> why: they become missed), and whether (and why) the checklist is closed."""
+
+    items: list[PlannedItem]
+    missed: dict[tuple[str, int], str]
+    closing: lifecycle.Closing | None = None
+
+
+def checklist_plan(
+    patient: Patient,
+    rules: MilestoneRules,
+    existing: Mapping[tuple[str, int], ItemState] | None = None,
+    *,
+    today: dt.date | None = None,
+) -> ChecklistPlan:
+    """The plan for one patient (see the module notes). ``existing`` (keyed by rule id and occurrence) supplies
+    completion dates for relative and rolling dates, and keeps items that are already there."""
     existing = existing or {}
     today = today or clock.today()
     dob = patient.date_of_birth
     registered = patient.registered_on or dob
     if rules.checklist_age_limit is not None and registered >= dob + rules.checklist_age_limit.delta:
-        return []
+        return ChecklistPlan([], {})
+    done_on = {key[0]: day for key, item in existing.items() if key[1] == 0 and (day := _completed_on(item))}
+    closed = lifecycle.closing(patient, rules, done_on, today)
+    if closed is not None:
+        return _closed_plan(patient, rules, closed, existing, today)
+    return _open_plan(patient, rules, existing, today, registered)
+
+
+def _closed_plan(
+    patient: Patient,
+    rules: MilestoneRules,
+    closed: lifecycle.Closing,
+    existing: Mapping[tuple[str, int], ItemState],
+    today: dt.date,
+) -> ChecklistPlan:
+    """A closed checklist: every open item is missed, except the transfer check for someone who reached the
+    closing age with no transfer recorded."""
+    items: list[PlannedItem] = []
+    if closed.by_age and patient.transferred_on is None:
+        items.append(_transfer_check(patient, lifecycle.transfer_unrecorded_since(patient, rules, today) or closed.on))
+    keep = {item.key for item in items}
+    missed = {
+        key: closed.missed_reason()
+        for key, item in existing.items()
+        if item.status in OPEN_STATUSES and key not in keep
+    }
+    return ChecklistPlan(items, missed, closed)
+
+
+def _transfer_check(patient: Patient, due: dt.date) -> PlannedItem:
+    return PlannedItem(
+        rule_id=lifecycle.TRANSFER_CHECK_ID,
+        occurrence=0,
+        title=lifecycle.transfer_check_title(patient),
+        category=lifecycle.TRANSFER_CHECK_CATEGORY,
+        owner_role=lifecycle.TRANSFER_CHECK_OWNER,
+        stage=lifecycle.TRANSFER_CHECK_STAGE,
+        due_date=due,
+        appears_on=due,
+    )
+
+
+@dataclass
+class _OpenPlan:
+    """The state of planning an open checklist, rule by rule (``_open_plan``)."""
+
+    patient: Patient
+    existing: Mapping[tuple[str, int], ItemState]
+    today: dt.date
+    registered: dt.date
+    items: list[PlannedItem] = field(default_factory=list)
+    missed: dict[tuple[str, int], str] = field(default_factory=dict)
+
+    def add(self, rule: MilestoneRule, occurrence: int, base: dt.date, due: dt.date, expires: dt.date | None) -> None:
+        """Plan an item, unless it is new and its time has passed (before a recorded transfer, or past the age
+        it is for); an existing open item that can no longer be done is planned and missed."""
+        key = (rule.id, occurrence)
+        why_not = self.why_not_now(rule, base, expires)
+        if key not in self.existing:
+            # A step late joiners skip is not added once its date has passed (an import of old registrations).
+            passed = rule.repeat is None and rule.late_entry is LateEntry.SKIP and due < self.today
+            if why_not is None and not passed:
+                self.items.append(_planned(rule, occurrence, due, self.patient))
+            return
+        self.items.append(_planned(rule, occurrence, due, self.patient))
+        item = self.existing[key]
+        untouched = item.status == TransitionStatus.TODO and not item.note.strip()  # started or noted: kept open
+        if why_not is not None and (untouched or _missed_at_closing(item)):
+            self.missed[key] = why_not
+
+    def why_not_now(self, rule: MilestoneRule, base: dt.date, expires: dt.date | None) -> str | None:
+        transferred = self.patient.transferred_on
+        if transferred is not None and lifecycle.is_pre_transfer(rule):
+            return f"Not done before the transfer on {lifecycle.uk(transferred)}"
+        if transferred is not None and base < transferred:
+            return f"Due {lifecycle.uk(base)}, before the transfer on {lifecycle.uk(transferred)}"
+        if expires is not None and expires < self.today:
+            return f"Past the time it is for (due {lifecycle.uk(base)}, relevant until {lifecycle.uk(expires)})"
+        return None
+
+
+def _open_plan(
+    patient: Patient,
+    rules: MilestoneRules,
+    existing: Mapping[tuple[str, int], ItemState],
+    today: dt.date,
+    registered: dt.date,
+) -> ChecklistPlan:
     transfer = transfer_date(patient, rules)
+    unrecorded = lifecycle.transfer_unrecorded_since(patient, rules, today)
+    plan = _OpenPlan(patient, existing, today, registered)
     anchors: dict[str, dt.date | None] = {}
-    planned: list[PlannedItem] = []
-
-    def wanted(rule: MilestoneRule, occurrence: int, due: dt.date) -> bool:
-        if not rule.enabled:
-            return False
-        past_transfer = patient.transferred_on is not None and due < patient.transferred_on
-        return not past_transfer or (rule.id, occurrence) in existing
-
+    transfer_bound: set[str] = set()
     for rule in rules.rules:  # dependency order: anchors exist before the rules relative to them
+        if lifecycle.is_transfer_bound(rule, transfer_bound):
+            transfer_bound.add(rule.id)
         base = _base_due(rule, patient, transfer, anchors, rules.nation) if rule.applies_to(patient) else None
         if base is None:
             anchors[rule.id] = None
             continue
         if rule.repeat is None:
             due = _late_adjusted(rule, base, registered)
-            anchors[rule.id] = _completed_on(existing.get((rule.id, 0))) or due or base
-            if due is not None and wanted(rule, 0, due):
-                planned.append(_planned(rule, 0, due))
+            anchors[rule.id] = _completed_on(existing.get((rule.id, 0))) or _done_by_fact_on(rule, patient, today)
+            anchors[rule.id] = anchors[rule.id] or due or base
+        else:
+            anchors[rule.id] = base
+        if not rule.enabled or (unrecorded is not None and rule.id in transfer_bound):
+            continue  # switched off; or dated from a transfer that passed unrecorded: wait for the transfer check
+        if rule.repeat is None:
+            if due is not None:
+                plan.add(rule, 0, base, due, lifecycle.expires_on(rule, base))
             continue
-        anchors[rule.id] = base
-        if rule.enabled:
-            for occurrence, due in _occurrences(rule, base, patient, transfer, registered, existing, today):
-                if wanted(rule, occurrence, due):
-                    planned.append(_planned(rule, occurrence, due))
-    return planned
+        occurrences = _occurrences(rule, base, patient, transfer, registered, existing, today)
+        for index, (occurrence, due) in enumerate(occurrences):
+            following = occurrences[index + 1][1] if index + 1 < len(occurrences) else None
+            plan.add(rule, occurrence, due, due, None if following is None else following - dt.timedelta(days=1))
+    if unrecorded is not None:
+        plan.items.append(_transfer_check(patient, unrecorded))
+    return ChecklistPlan(plan.items, plan.missed)
+
+
+def _done_by_fact_on(rule: MilestoneRule, patient: Patient, today: dt.date) -> dt.date | None:
+    return today if _done_by_fact(rule, patient) else None
+
+
+def _done_by_fact(rule: MilestoneRule, patient: Patient) -> bool | None:
+    """For a rule with ``done_when``: whether the fact it names is on the patient record (None: no done_when)."""
+    if rule.done_when is None:
+        return None
+    return patient.planned_transfer_date is not None  # "transfer_planned", the only value
 
 
 def _occurrences(
@@ -330,43 +485,95 @@ def _sync(
     """Update and remove one patient's items now; append the rows to add to ``new_items`` (inserted in bulk).
     ``dry_run``: count what would change, write nothing (a rules change's preview, in a read-only session)."""
     assert patient.id is not None
+    today = today or clock.today()
     existing = {(item.rule_id, item.occurrence): item for item in existing_items}
-    plan = plan_for_patient(patient, rules, existing, today=today)
+    plan = checklist_plan(patient, rules, existing, today=today)
     summary = GenerationSummary(patients=1)
     planned_keys: set[tuple[str, int]] = set()
-    for planned in plan:
+    for planned in plan.items:
         planned_keys.add(planned.key)
         item = existing.get(planned.key)
         if item is None:
-            new_items.append(_new_item_row(patient.id, planned))
+            new_items.append(_new_item_row(patient.id, planned, today))
             summary.added += 1
             continue
-        if item.status in FINISHED_STATUSES:  # done or not applicable: kept exactly as recorded
-            summary.unchanged += 1
-            continue
-        changes = {
-            name: getattr(planned, name) for name in _PLAN_FIELDS if getattr(item, name) != getattr(planned, name)
-        }
-        if not changes:
-            summary.unchanged += 1
-            continue
-        if not dry_run:
-            update_record(session, TransitionItem, item.id, changes, expected_version=item.version)
-        if "due_date" in changes:
-            summary.moved += 1
-        else:
-            summary.updated += 1
+        changes = _item_changes(item, planned, plan, today)
+        _count_and_apply(session, item, changes, summary, dry_run)
     for key, item in existing.items():
         if key in planned_keys:
             continue
-        if item.status == TransitionStatus.TODO and not item.note.strip():
+        if key in plan.missed:
+            changes = {"status": TransitionStatus.MISSED, "status_reason": plan.missed[key]}
+            _count_and_apply(session, item, changes, summary, dry_run)
+        elif item.status == TransitionStatus.TODO and not item.note.strip():
             if not dry_run:
                 delete_record(session, get_or_raise(session, TransitionItem, item.id))
             summary.removed += 1
         else:
             summary.kept += 1
+    if _record_closing(session, patient, plan.closing, dry_run):
+        summary.updated += 1
     summary.affected = int(summary.changed)
     return summary
+
+
+def _missed_at_closing(item: ItemState) -> bool:
+    return item.status == TransitionStatus.MISSED and item.status_reason.startswith(lifecycle.MISSED_AT_CLOSING)
+
+
+def _item_changes(item: ItemState, planned: PlannedItem, plan: ChecklistPlan, today: dt.date) -> dict[str, Any]:
+    """What to change on an existing item the plan asks for. Done, not applicable and missed items are kept
+    exactly as recorded, except: an item missed only because the checklist closed opens again when it reopens; an
+    item done because a planned transfer date was entered opens again when the date is removed."""
+    fields = {name: getattr(planned, name) for name in _PLAN_FIELDS if getattr(item, name) != getattr(planned, name)}
+    reopened: dict[str, Any] = {}
+    if plan.closing is None and _missed_at_closing(item):
+        reopened = {"status": TransitionStatus.TODO, "status_reason": ""}
+    elif item.status == TransitionStatus.DONE and item.status_reason == lifecycle.DONE_BY_PLANNED_DATE:
+        if planned.done_by_fact is False:
+            return {"status": TransitionStatus.TODO, "status_reason": "", "completed_on": None, **fields}
+        return {}
+    elif item.status not in OPEN_STATUSES:
+        return {}
+    if planned.key in plan.missed:
+        return {**fields, "status": TransitionStatus.MISSED, "status_reason": plan.missed[planned.key]}
+    if planned.done_by_fact:
+        return {**fields, **_done_by_fact_values(today)}
+    return {**reopened, **fields}
+
+
+def _done_by_fact_values(today: dt.date) -> dict[str, Any]:
+    return {"status": TransitionStatus.DONE, "completed_on": today, "status_reason": lifecycle.DONE_BY_PLANNED_DATE}
+
+
+def _count_and_apply(
+    session: Session, item: ItemState, changes: dict[str, Any], summary: GenerationSummary, dry_run: bool
+) -> None:
+    if not changes:
+        summary.unchanged += 1
+        return
+    if not dry_run:
+        update_record(session, TransitionItem, item.id, changes, expected_version=item.version)
+    if "due_date" in changes:
+        summary.moved += 1
+    else:
+        summary.updated += 1
+
+
+def _record_closing(session: Session, patient: Patient, closing: lifecycle.Closing | None, dry_run: bool) -> bool:
+    """Keep ``checklist_closed_on`` / ``_reason`` in line with the plan (the first date a reason applied is kept);
+    returns whether they change. Audited through ``update_record``."""
+    if closing is None:
+        changes: dict[str, Any] = {}
+        if patient.checklist_closed_on is not None or patient.checklist_closed_reason:
+            changes = {"checklist_closed_on": None, "checklist_closed_reason": ""}
+    elif patient.checklist_closed_on is not None and patient.checklist_closed_reason == closing.reason:
+        changes = {}
+    else:
+        changes = {"checklist_closed_on": closing.on, "checklist_closed_reason": closing.reason}
+    if changes and not dry_run:
+        update_record(session, Patient, patient.id, changes)
+    return bool(changes)
 
 
 def _item_rows(session: Session, patient_ids: Sequence[int]) -> Sequence[Any]:
@@ -375,16 +582,18 @@ def _item_rows(session: Session, patient_ids: Sequence[int]) -> Sequence[Any]:
     return session.execute(sa.select(*table.c).where(table.c.patient_id.in_(patient_ids))).all()
 
 
-def _new_item_row(patient_id: int, planned: PlannedItem) -> dict[str, Any]:
-    """Every column of a new item (as ``TransitionItem`` defaults would fill them), without building the model."""
+def _new_item_row(patient_id: int, planned: PlannedItem, today: dt.date) -> dict[str, Any]:
+    """Every column of a new item (as ``TransitionItem`` defaults would fill them), without building the model;
+    done at once when its ``done_when`` fact is on the record."""
+    status: dict[str, Any] = {"status": TransitionStatus.TODO, "status_reason": "", "completed_on": None}
+    if planned.done_by_fact:
+        status = _done_by_fact_values(today)
     return {
         "patient_id": patient_id,
         "rule_id": planned.rule_id,
         "occurrence": planned.occurrence,
         **{name: getattr(planned, name) for name in _PLAN_FIELDS},
-        "status": TransitionStatus.TODO,
-        "status_reason": "",
-        "completed_on": None,
+        **status,
         "note": "",
         "version": 1,
     }
@@ -501,7 +710,7 @@ def set_status(
         choices = ", ".join(s.value for s in TransitionStatus)
         raise ValidationError.single("status", f"unknown status {status!r} (expected one of: {choices})") from None
     changes: dict[str, Any] = {"status": new_status, "status_reason": "", "completed_on": None}
-    if new_status is TransitionStatus.NOT_APPLICABLE:
+    if new_status in (TransitionStatus.NOT_APPLICABLE, TransitionStatus.MISSED):
         changes["status_reason"] = _clean(reason, "reason", max_length=400, required=True)
     elif new_status is TransitionStatus.DONE:
         today = clock.today()

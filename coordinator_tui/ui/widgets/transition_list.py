@@ -62,6 +62,7 @@ STATUS_WORDS: dict[TransitionStatus, str] = {
     TransitionStatus.IN_PROGRESS: "◐ in progress",
     TransitionStatus.DONE: "✔ done",
     TransitionStatus.NOT_APPLICABLE: "– not applicable",
+    TransitionStatus.MISSED: "✗ missed",
 }
 FLAG_STYLES: dict[DueFlag, str] = {
     DueFlag.OVERDUE: "bold",
@@ -69,12 +70,13 @@ FLAG_STYLES: dict[DueFlag, str] = {
     DueFlag.UPCOMING: "",
     DueFlag.DONE: "dim",
     DueFlag.NOT_APPLICABLE: "dim",
+    DueFlag.MISSED: "dim",
 }
 OWNER_SHORT: dict[str, str] = {
     "transition coordinator": "coordinator",
     "family support worker": "family support",
 }
-FINISHED = (TransitionStatus.DONE, TransitionStatus.NOT_APPLICABLE)
+FINISHED = (TransitionStatus.DONE, TransitionStatus.NOT_APPLICABLE, TransitionStatus.MISSED)
 
 # The one-key status changes: action parameter -> (status, the message when saved).
 QUICK_STATUS: dict[str, tuple[TransitionStatus, str]] = {
@@ -110,7 +112,7 @@ def columns(width: int) -> list[tuple[str, int]]:
 def stage_heading(stage: str, rows: Sequence[ChecklistRow]) -> Text:
     """A stage's heading row: the name first (it survives a narrow column), then done and overdue counts."""
     overdue = sum(1 for row in rows if row.flag is DueFlag.OVERDUE)
-    done = sum(1 for row in rows if row.flag in (DueFlag.DONE, DueFlag.NOT_APPLICABLE))
+    done = sum(1 for row in rows if row.flag in (DueFlag.DONE, DueFlag.NOT_APPLICABLE, DueFlag.MISSED))
     text = Text(f"━━ {stage} ━━ ", style="bold")
     if overdue:
         text.append(f"⚠ {overdue} overdue · ", style="bold")
@@ -159,6 +161,8 @@ def detail_text(row: ChecklistRow) -> Text:
     text.append(f" · {item.owner_role} · {item.category}")
     if item.status is TransitionStatus.NOT_APPLICABLE:
         text.append(f"\nNot applicable: {item.status_reason}")
+    if item.status is TransitionStatus.MISSED:
+        text.append(f"\nMissed: {item.status_reason}")
     if item.note:
         text.append("\nNote: ", style="bold")
         text.append(" ".join(item.note.split()))
@@ -385,6 +389,8 @@ class TransitionList(Vertical, RunsUseCases):
                 f"Its completion date ({format_uk_date(item.completed_on)}) will be cleared."
                 if item.status is TransitionStatus.DONE
                 else f"Its reason for not applying ({item.status_reason}) will be cleared."
+                if item.status is TransitionStatus.NOT_APPLICABLE
+                else f"Why it was missed ({item.status_reason}) will be cleared."
             )
 
             def answered(yes: bool | None) -> None:
