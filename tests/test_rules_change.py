@@ -265,3 +265,9 @@ def test_the_preview_in_words(db: Database) -> None:
     assert lines[1] == "Regenerating 2 patients' checklists would change 2 of them."
     assert lines[2].startswith("Items: 2 added, 2 moved to a new date, ")
     assert preview_lines(preview(db, None))[1] == "Regenerating 2 patients' checklists would change nothing."
+
+
+def test_storing_rules_with_no_patients_yet(db: Database) -> None:
+    result = apply_rules_change(db, preview(db, NORTHSHIRE_RULES, "northshire.toml"))
+    assert regeneration_line(result) == "No patients yet: no checklists to regenerate."
+    assert service_details(db).milestone_rules_name == "northshire.toml"

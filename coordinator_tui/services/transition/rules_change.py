@@ -207,6 +207,8 @@ def preview_lines(change: RulesChangePreview) -> list[str]:
 def regeneration_line(result: Regeneration) -> str:
     """One line: what the regeneration did, or how far it got and why it stopped."""
     summary = result.summary
+    if not result.total:
+        return "No patients yet: no checklists to regenerate."
     changed = (
         f"{summary.affected} changed ({summary.added} items added, {summary.moved} moved, {summary.updated} "
         f"updated, {summary.removed} removed)"
