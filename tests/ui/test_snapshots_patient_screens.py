@@ -78,6 +78,7 @@ CASES: dict[str, Before] = {
     "record_family": record("f"),
     "record_visits": record("v"),
     "record_travel_form": record("v", "e"),
+    "edit_patient_transition_facts": record("c", "p", "shift+tab"),  # the form's last section, at 80x24
     "professionals": professionals,
 }
 
