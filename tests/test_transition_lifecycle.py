@@ -532,3 +532,32 @@ def test_rules_without_a_closing_age_never_close_by_age(session: Session, rules:
     patient = make_patient(session, dt.date(2000, 6, 1), dt.date(2010, 1, 1), transferred_on=dt.date(2018, 9, 1))
     generate_checklist(session, patient, no_limit)
     assert refreshed(session, patient).checklist_closed_on is None
+
+
+@pytest.mark.parametrize(
+    ("today", "latest_dob"),
+    [
+        (dt.date(2026, 11, 25), dt.date(2001, 11, 25)),
+        (dt.date(2025, 2, 28), dt.date(2000, 2, 29)),  # born 29 February: 25 on 28 February in a common year
+        (dt.date(2028, 2, 29), dt.date(2003, 2, 28)),
+    ],
+)
+def test_the_caseload_age_cut_off_agrees_with_the_engine(today: dt.date, latest_dob: dt.date) -> None:
+    age = lifecycle.DEFAULT_CLOSES_AT_AGE
+    assert lifecycle.latest_birth_date_aged(age, today) == latest_dob
+    assert latest_dob + age.delta <= today < latest_dob + dt.timedelta(days=1) + age.delta
+
+
+def test_a_corrected_date_of_birth_reopens_a_checklist_closed_by_age(session: Session, rules: MilestoneRules) -> None:
+    patient = make_patient(session, dt.date(2000, 6, 1), dt.date(2010, 1, 1), transferred_on=dt.date(2018, 9, 1))
+    tracked(session, patient, rules)
+    assert refreshed(session, patient).checklist_closed_on == dt.date(2025, 6, 1)
+    missed = {key for key, item in items_of(session, patient).items() if item.status == TransitionStatus.MISSED}
+    assert missed
+
+    update_patient(session, patient.id, {"date_of_birth": dt.date(2002, 6, 1)})  # type: ignore[arg-type]
+    generate_checklist(session, refreshed(session, patient), rules)
+    assert refreshed(session, patient).checklist_closed_on is None
+    items = items_of(session, patient)
+    assert not any(item.status_reason.startswith(lifecycle.MISSED_AT_CLOSING) for item in items.values())
+    assert any(items[key].status == TransitionStatus.TODO for key in missed)  # still wanted: to do again
