@@ -17,6 +17,8 @@ from coordinator_tui.services import service_details
 from coordinator_tui.services.people import patients as patient_service
 from coordinator_tui.services.people.patient_forms import (
     SavedPatient,
+    archive_patient,
+    restore_patient,
     save_new_patient,
     save_patient,
 )
@@ -350,3 +352,35 @@ def test_unreadable_rules_save_the_patient_and_say_the_checklist_was_not_updated
     assert {rule: item.due_date for rule, item in items(db, patient.id).items()} == before
     other = save_new_patient(db, patient_form(2, date_of_birth=BORN))
     assert other.checklist_problem and not items(db, other.patient.id)
+
+
+def test_archiving_closes_the_checklist_and_restoring_reopens_it(db: Database, tmp_path: Path) -> None:
+    use_service_rules(db, tmp_path)
+    patient = new_patient(db)
+    archived = archive_patient(db, patient).patient
+    assert archived.archived and archived.checklist_closed_on == dt.date(2026, 11, 25)
+    assert archived.checklist_closed_reason
+    assert all(item.status.value in {"missed", "done", "not_applicable"} for item in items(db, patient.id).values())
+    restored = restore_patient(db, archived).patient
+    assert not restored.archived and restored.checklist_closed_on is None
+    assert items(db, patient.id)["h3_at_15"].status.value == "todo"
+
+
+def test_a_passed_planned_transfer_with_none_recorded_is_a_warning_on_the_record() -> None:
+    from coordinator_tui.ui.screens.patient_record import summary_text
+
+    patient = Patient(
+        nhs_number="9990000018",
+        hospital_number="T1",
+        given_name="Testpatient0",
+        family_name="Example",
+        date_of_birth=dt.date(2008, 6, 1),
+        registered_on=dt.date(2020, 1, 1),
+        planned_transfer_date=dt.date(2026, 11, 1),
+    )
+    today = dt.date(2026, 11, 25)
+    shown = summary_text(patient, today).plain
+    assert "Planned transfer 01/11/2026 has passed: has the transfer happened?" in shown
+    patient.transferred_on = dt.date(2026, 11, 2)
+    shown = summary_text(patient, today).plain
+    assert "has passed" not in shown and "transferred 02/11/2026" in shown

@@ -42,6 +42,7 @@ from coordinator_tui.services.people.patient_forms import SavedPatient, delete_c
 from coordinator_tui.services.people.patient_record import RecordData
 from coordinator_tui.services.people.patient_summary import transition_facts
 from coordinator_tui.services.people.professional_directory import find_professional
+from coordinator_tui.services.transition.lifecycle import transfer_warning
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.field_limits import column_field
 from coordinator_tui.ui.screens.base import CoordinatorScreen
@@ -100,6 +101,9 @@ def summary_text(patient: Patient, today: dt.date) -> Text:
     facts = transition_facts(patient)
     if facts:
         text.append("\nTransition: " + " · ".join(facts))
+    warning = transfer_warning(patient, today)
+    if warning:
+        text.append(f"\n⚠ {warning} (p: record the actual transfer date)", style="bold")
     return text
 
 
