@@ -390,7 +390,7 @@ class ClinicStaffing(SQLModel, table=True):
     day: dt.date
     start_time: dt.time = dt.time(9, 0)
     end_time: dt.time = dt.time(17, 0)
-    room_id: int | None = Field(default=None, foreign_key="room.id")
+    room_id: int | None = Field(default=None, foreign_key="room.id", index=True)
 
 
 class ClinicAttendance(SQLModel, table=True):

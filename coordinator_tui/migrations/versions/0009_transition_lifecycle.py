@@ -15,6 +15,9 @@ The transition rules read facts the patient record could not hold. This revision
 and ``TransitionStatus`` gains ``MISSED`` (on PostgreSQL a value added to the native enum type; on SQLite the text
 column is already long enough, as ``NOT_APPLICABLE`` is longer).
 
+``clinicstaffing.room_id`` gets the index every other foreign key to ``room`` has: without it, deleting a room
+checks the foreign key by reading every staffing row.
+
 The downgrade records a missed item as not applicable (the nearest old status) and drops the columns in place;
 PostgreSQL cannot drop an enum value, so the type keeps ``MISSED``.
 
@@ -66,9 +69,11 @@ def upgrade() -> None:
         op.add_column("patient", column)
     # SQLite (3.25 and later) and PostgreSQL both rename a column in place, without copying the table.
     op.execute("ALTER TABLE transitionitem RENAME COLUMN not_applicable_reason TO status_reason")
+    op.create_index("ix_clinicstaffing_room_id", "clinicstaffing", ["room_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_clinicstaffing_room_id", table_name="clinicstaffing")
     op.execute("UPDATE transitionitem SET status = 'NOT_APPLICABLE' WHERE status = 'MISSED'")
     op.execute("ALTER TABLE transitionitem RENAME COLUMN status_reason TO not_applicable_reason")
     # Dropped in place (SQLite 3.35 and later): a copy of ``patient`` would cascade-delete every row pointing at it.
