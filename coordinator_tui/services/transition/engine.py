@@ -5,7 +5,9 @@ Dates
 - Ages are added to the date of birth with ``dateutil.relativedelta``: a birthday on 29 February falls on
   28 February in common years (a reminder a day early rather than a day late).
 - School years come from ``services.school_year`` for the rules' nation (England: 1 September; Reception in the
-  academic year the child turns 5).
+  academic year the child turns 5), moved by the patient's ``school_year_offset`` (a child educated out of their
+  year group) unless the rule's due says ``by_age``. An ``ehcp_review`` due is months after the patient's
+  ``ehcp_reviewed_on``, else its school term.
 - The transfer date is the actual one (``transferred_on``), else the planned one, else the date of birth plus the
   rules' ``assumed_transfer_age`` but never sooner than six months after registration (a late joiner's assumed
   transfer moves to registration + 6 months, so the steps before it fall due at registration, never after the
