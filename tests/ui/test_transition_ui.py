@@ -17,7 +17,7 @@ from coordinator_tui.services.people.care_team import team
 from coordinator_tui.services.transition import checklists as transition_service
 from coordinator_tui.services.transition import engine as transition_engine
 from coordinator_tui.services.transition.checklists import CaseloadBucket, DueFlag
-from coordinator_tui.services.transition.milestone_rules import CATEGORIES, OWNER_ROLES
+from coordinator_tui.services.transition.milestone_rules import CATEGORIES, OWNER_ROLES, load_rules
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.caseload import ROW_LIMIT, CaseloadScreen, CaseloadTable
 from coordinator_tui.ui.screens.patient_record import CareTeamTable, PatientRecordScreen
@@ -85,7 +85,12 @@ async def open_caseload(pilot: Pilot[Any]) -> CaseloadScreen:
 async def test_tab_groups_by_stage_and_starts_on_the_first_overdue_item(app: CoordinatorApp, demo_db: Database) -> None:
     patient = patient_by_number(demo_db)
     with demo_db.session() as session:
-        checklist = transition_service.checklist_for_patient(session, patient.id, today=TODAY)  # type: ignore[arg-type]
+        checklist = transition_service.checklist_for_patient(
+            session,
+            patient.id,  # type: ignore[arg-type]
+            today=TODAY,
+            rules=load_rules(),  # the stages in the rules' order, as the tab shows them
+        )
     async with app.run_test(size=SIZE) as pilot:
         widget = await open_transition_tab(pilot)
         table = widget.query_one(TransitionTable)
@@ -95,7 +100,7 @@ async def test_tab_groups_by_stage_and_starts_on_the_first_overdue_item(app: Coo
         first_overdue = next(r for r in checklist.rows if r.flag is DueFlag.OVERDUE)
         assert table.selected_key == str(first_overdue.item.id)
         flags = {str(table.get_row(str(r.item.id))[1]) for r in checklist.rows}
-        assert flags <= {"⚠ OVERDUE", "● DUE", "○ UPCOMING", "✔ DONE", "– N/A"}  # symbol and word
+        assert flags <= {"⚠ OVERDUE", "● DUE", "○ UPCOMING", "✔ DONE", "– N/A", "✗ MISSED"}  # symbol and word
         assert "⚠ OVERDUE" in flags
 
 

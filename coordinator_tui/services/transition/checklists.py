@@ -1,7 +1,10 @@
 """What the screens show of the transition checklists, and the use cases that read and change them.
 
-- ``checklist_for_patient(session, patient_id, *, today=None) -> PatientChecklist``: the patient's items in date
-  order, grouped by stage (groups in order of their earliest due date); each row has ``flag`` (``DueFlag``) and
+- ``checklist_for_patient(session, patient_id, *, today=None, rules=None) -> PatientChecklist``: the patient's
+  items grouped by stage, in the rules' stage order (``rules.stages``; stages not listed after them, by earliest
+  due date), each group in date order, with ``current_stage`` (the stage of the open item due first, which the
+  tab brings into view), the checklist's closing, the planned-transfer warning and the rules' clinical sign-off
+  (``rules_sign_off``); each row has ``flag`` (``DueFlag``) and
   ``label``, a word and a symbol: "⚠ OVERDUE", "● DUE", "○ UPCOMING", "✔ DONE", "– N/A", "✗ MISSED".
 - ``caseload(session, today=None, owner_role=None, category=None, *, limit=None, closes_at_age=25 years) ->
   Caseload``: open items (to do / in progress) of non-archived patients that are overdue, due in the next 30
@@ -90,19 +93,64 @@ class StageGroup:
 
 @dataclass(frozen=True)
 class PatientChecklist:
+    """A patient's checklist as the Transition tab shows it. ``closed_on`` / ``closed_reason``: the checklist closed
+    (``patient.checklist_closed_on``); ``transfer_warning``: a planned transfer date that has passed ("" when none);
+    ``sign_off``: the rules' clinical sign-off in words (``rules_sign_off``)."""
+
     patient_id: int
     today: dt.date
     groups: tuple[StageGroup, ...]
     counts: dict[DueFlag, int] = field(default_factory=dict)
+    closed_on: dt.date | None = None
+    closed_reason: str = ""
+    transfer_warning: str = ""
+    sign_off: str = ""
 
     @property
     def rows(self) -> list[ChecklistRow]:
         return [row for group in self.groups for row in group.rows]
 
+    @property
+    def first_open(self) -> ChecklistRow | None:
+        """The open item (to do, in progress) due first: what to look at first."""
+        open_rows = [row for row in self.rows if row.item.status in OPEN_STATUSES]
+        return min(open_rows, key=lambda row: row.item.due_date) if open_rows else None
 
-def checklist_for_patient(session: Session, patient_id: int, *, today: dt.date | None = None) -> PatientChecklist:
-    """One query: the patient's items in date order, grouped by stage (groups ordered by earliest due date)."""
+    @property
+    def current_stage(self) -> str | None:
+        """The stage the young person is in, for the tab to bring into view: the stage of the open item due first
+        (None when nothing is open)."""
+        first = self.first_open
+        return (first.item.stage or OTHER_STAGE) if first is not None else None
+
+
+OTHER_STAGE = "Other"
+NOT_REVIEWED = "Rules not yet reviewed by the service's clinical lead"
+
+
+def rules_sign_off(rules: MilestoneRules | None, problem: str = "") -> str:
+    """The rules' clinical sign-off in words: "Rules reviewed by X on DD/MM/YYYY", or that they are not yet."""
+    if rules is None:
+        return f"Milestone rules could not be read: {problem}" if problem else NOT_REVIEWED
+    if not rules.reviewed_by:
+        return NOT_REVIEWED
+    on = f" on {rules.reviewed_on:%d/%m/%Y}" if rules.reviewed_on is not None else ""
+    return f"Rules reviewed by {rules.reviewed_by}{on}"
+
+
+def checklist_for_patient(
+    session: Session,
+    patient_id: int,
+    *,
+    today: dt.date | None = None,
+    rules: MilestoneRules | None = None,
+    rules_problem: str = "",
+) -> PatientChecklist:
+    """Two queries: the patient, and their items grouped by stage, each group in date order. The groups follow
+    ``rules.stages`` (a stage not listed comes after them, the groups of such stages in the order of their earliest
+    due date); without ``rules``, every group is in the order of its earliest due date."""
     today = today or clock.today()
+    patient = session.get(Patient, patient_id)
     items = session.exec(
         select(TransitionItem)
         .where(TransitionItem.patient_id == patient_id)
@@ -113,9 +161,20 @@ def checklist_for_patient(session: Session, patient_id: int, *, today: dt.date |
     for item in items:
         row = ChecklistRow(item, due_flag(item, today))
         counts[row.flag] += 1
-        grouped.setdefault(item.stage or "Other", []).append(row)  # insertion order = earliest due date
-    groups = tuple(StageGroup(stage, tuple(rows)) for stage, rows in grouped.items())
-    return PatientChecklist(patient_id=patient_id, today=today, groups=groups, counts=counts)
+        grouped.setdefault(item.stage or OTHER_STAGE, []).append(row)  # insertion order = earliest due date
+    stages = list(grouped)
+    if rules is not None:
+        stages.sort(key=rules.stage_rank)  # stable: stages not listed keep their date order, after the listed ones
+    return PatientChecklist(
+        patient_id=patient_id,
+        today=today,
+        groups=tuple(StageGroup(stage, tuple(grouped[stage])) for stage in stages),
+        counts=counts,
+        closed_on=patient.checklist_closed_on if patient is not None else None,
+        closed_reason=patient.checklist_closed_reason if patient is not None else "",
+        transfer_warning=lifecycle.transfer_warning(patient, today) if patient is not None else "",
+        sign_off=rules_sign_off(rules, rules_problem),
+    )
 
 
 class CaseloadBucket(StrEnum):
@@ -247,7 +306,19 @@ def caseload(
 
 def patient_checklist(database: Database, patient_id: int, *, zone: str) -> PatientChecklist:
     """A patient's checklist as of today in the service's time ``zone`` (one read)."""
-    return database.read(checklist_for_patient, patient_id, today=clock.today(zone))
+    return database.read(_checklist_with_rules, patient_id, clock.today(zone))
+
+
+def _checklist_with_rules(session: Session, patient_id: int, today: dt.date) -> PatientChecklist:
+    """The checklist with the service's rules in force, read in the same unit of work (for the stage order and the
+    sign-off; rules that no longer load leave the groups in date order, and the sign-off says why)."""
+    from coordinator_tui.services.service_details import read_service_details, rules_of
+
+    try:
+        rules, problem = rules_of(read_service_details(session)), ""
+    except RulesError as exc:
+        rules, problem = None, str(exc)
+    return checklist_for_patient(session, patient_id, today=today, rules=rules, rules_problem=problem)
 
 
 def caseload_view(

@@ -1,4 +1,7 @@
-"""The help screen: every key binding of the current screen, generated from the bindings themselves."""
+"""The help screen: every key binding of the current screen, generated from the bindings themselves.
+
+A widget may add a line of its own under the help's introduction with a ``help_note`` property (the Transition
+tab: the milestone rules' clinical sign-off), for the focused widget and the widgets holding it."""
 
 from __future__ import annotations
 
@@ -115,6 +118,13 @@ def collect_bindings(screen: Screen[object]) -> list[HelpEntry]:
     return entries
 
 
+def help_notes(screen: Screen[object]) -> tuple[str, ...]:
+    """The ``help_note`` of the focused widget and the widgets holding it (innermost first), those not empty."""
+    focused = screen.focused
+    nodes = list(focused.ancestors_with_self) if focused is not None else []
+    return tuple(note for node in nodes if (note := str(getattr(node, "help_note", "") or "")))
+
+
 def _grouped(node: DOMNode) -> dict[str, list[Binding]]:
     grouped: dict[str, list[Binding]] = {}
     for bindings in node._bindings.key_to_bindings.values():
@@ -148,6 +158,9 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen #help-intro {
         color: $text-muted;
     }
+    HelpScreen #help-notes {
+        text-style: bold;
+    }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -157,15 +170,16 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "dismiss", "Close", show=False),
     ]
 
-    def __init__(self, title: str, entries: list[HelpEntry]) -> None:
+    def __init__(self, title: str, entries: list[HelpEntry], notes: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.help_title = title
         self.entries = entries
+        self.notes = notes
 
     @classmethod
     def for_screen(cls, screen: Screen[object]) -> HelpScreen:
         title = getattr(screen, "screen_title", None) or screen.sub_title or "This screen"
-        return cls(str(title), collect_bindings(screen))
+        return cls(str(title), collect_bindings(screen), help_notes(screen))
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog") as dialog:
@@ -175,6 +189,8 @@ class HelpScreen(ModalScreen[None]):
                 "Esc closes; ctrl+p finds patients, professionals and clinics by name.",
                 id="help-intro",
             )
+            if self.notes:
+                yield Static("\n".join(self.notes), id="help-notes")
             with VerticalScroll(id="help-scroll"):
                 yield Static(self.render_table(), id="help-table")
         yield Footer()

@@ -1,9 +1,14 @@
 """One patient's transition checklist: the patient record's Transition tab.
 
 ``TransitionList(patient_id, id=...)`` loads the checklist off the UI thread (``reload()``), with the use case
-``services.transition.checklists.patient_checklist``: items in date order, grouped by stage (a heading row per stage, in
-the order of each stage's earliest due date). Every item shows its state as a symbol and a word (⚠ OVERDUE,
-● DUE, ○ UPCOMING, ✔ DONE, – N/A), never by colour alone. Under the table, the highlighted item in full.
+``services.transition.checklists.patient_checklist``: items grouped by stage (a heading row per stage) in the
+rules' stage order (``stages`` in the rules file: Ready, Steady, Go, Hello, then the transfer steps and the yearly
+reviews), each stage in date order. When the tab first shows, the cursor is on the open item due first and its
+stage's heading is in view (the young person's current stage). Every item shows its state as a symbol and a word
+(⚠ OVERDUE, ● DUE, ○ UPCOMING, ✔ DONE, – N/A, ✗ MISSED), never by colour alone; a missed item's reason is in the
+detail under the table. Above the table: a planned transfer date that has passed ("has the transfer happened?"),
+"Checklist closed on DD/MM/YYYY: reason" once it is closed, and the totals; under them the rules' clinical
+sign-off ("Rules reviewed by X on DD/MM/YYYY", or not yet reviewed), which the help (F1) shows too.
 
 Keys while the list has the focus (shown in the footer; a key that would change nothing is dimmed):
 
@@ -26,7 +31,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.events import Resize
+from textual.events import Resize, Show
 from textual.widgets import DataTable, Static
 
 from coordinator_tui import clock
@@ -134,6 +139,18 @@ def owner_short(role: str) -> str:
     return OWNER_SHORT.get(role, role)
 
 
+def notice_text(checklist: PatientChecklist) -> Text:
+    """What to act on before the list: a planned transfer date that has passed; the checklist's closing."""
+    text = Text()
+    if checklist.transfer_warning:
+        text.append(f"⚠ {checklist.transfer_warning}", style="bold")
+    if checklist.closed_on is not None:
+        if text:
+            text.append("\n")
+        text.append(f"Checklist closed on {format_uk_date(checklist.closed_on)}: {checklist.closed_reason}")
+    return text
+
+
 def totals_text(checklist: PatientChecklist) -> Text:
     if not checklist.groups:
         return Text("No transition checklist items for this patient yet.")
@@ -191,7 +208,17 @@ class TransitionList(Vertical, RunsUseCases):
     TransitionList {
         height: 1fr;
     }
-    TransitionList #transition-totals {
+    TransitionList #transition-notice {
+        display: none;
+        height: auto;
+        padding: 0 1;
+        color: $text-warning;
+        background: $warning-muted;
+    }
+    TransitionList #transition-notice.-shown {
+        display: block;
+    }
+    TransitionList #transition-totals, TransitionList #transition-signoff {
         height: auto;
         padding: 0 1;
         color: $text-muted;
@@ -225,9 +252,17 @@ class TransitionList(Vertical, RunsUseCases):
         self._columns_for = 0
         self._select_after_load: str | None = None
         self._rules: MilestoneRulesForSaving | None = None  # read for the first save, kept for the next ones
+        self._stage_into_view = True  # until the current stage's heading has been brought into view once
+
+    @property
+    def help_note(self) -> str:
+        """What the help (F1) says about this list beyond its keys: the rules' clinical sign-off."""
+        return self.checklist.sign_off if self.checklist is not None else ""
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="transition-notice")
         yield Static("Loading the checklist…", id="transition-totals")
+        yield Static("", id="transition-signoff")
         yield TransitionTable(id="transition-table")
         yield Static("", id="transition-detail")
 
@@ -263,7 +298,11 @@ class TransitionList(Vertical, RunsUseCases):
         self.items = [row.item for row in checklist.rows]
         self._rows = {str(row.item.id): row for row in checklist.rows}
         self._fill_table()
+        notice = notice_text(checklist)
+        self.query_one("#transition-notice", Static).update(notice)
+        self.query_one("#transition-notice", Static).set_class(bool(notice), "-shown")
         self.query_one("#transition-totals", Static).update(totals_text(checklist))
+        self.query_one("#transition-signoff", Static).update(checklist.sign_off)
         self.loaded = True
 
     def _fill_table(self) -> None:
@@ -292,20 +331,42 @@ class TransitionList(Vertical, RunsUseCases):
             first = self._first_to_look_at()
             if first is not None:
                 table.move_to_key(first)
+            if self._stage_into_view:
+                self.call_after_refresh(self._bring_stage_into_view)
         self._show_detail(table.selected_key)
         if table.has_focus:  # the footer shows its keys (each refresh rebuilds the footer: not for a hidden tab)
             table.refresh_bindings()
 
     def _first_to_look_at(self) -> str | None:
-        """The first overdue or due item, else the first open one, else the first item."""
+        """The open item due first (overdue before due before upcoming), else the first item."""
         if self.checklist is None:
             return None
+        first = self.checklist.first_open
+        if first is not None:
+            return str(first.item.id)
         rows = self.checklist.rows
-        for wanted in ((DueFlag.OVERDUE, DueFlag.DUE), (DueFlag.UPCOMING,)):
-            found = next((row for row in rows if row.flag in wanted), None)
-            if found is not None:
-                return str(found.item.id)
         return str(rows[0].item.id) if rows else None
+
+    def _bring_stage_into_view(self) -> None:
+        """Scroll the current stage's heading to the top of the list when the cursor stays in view; waits for the
+        tab to show (a hidden list has no height)."""
+        table = self.query_one(TransitionTable)
+        rows_shown = table.scrollable_content_region.height - table.header_height
+        checklist = self.checklist
+        if checklist is None or rows_shown < 2:
+            return
+        self._stage_into_view = False
+        stage = checklist.current_stage
+        index = next((i for i, group in enumerate(checklist.groups) if group.stage == stage), None)
+        if index is None:
+            return
+        heading = table.get_row_index(f"{STAGE_KEY_PREFIX}{index}")
+        if 0 <= table.cursor_row - heading < rows_shown:
+            table.scroll_to(y=heading, animate=False, immediate=True)
+
+    def on_show(self, event: Show) -> None:
+        if self._stage_into_view and self.loaded:
+            self.call_after_refresh(self._bring_stage_into_view)
 
     def _show_detail(self, key: str | None) -> None:
         row = self._rows.get(key) if key else None
