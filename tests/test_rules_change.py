@@ -241,6 +241,21 @@ def test_a_preview_made_before_someone_changed_the_details_is_refused_and_nothin
     assert service_details(db).milestone_rules == ""
 
 
+def test_a_rules_change_that_closes_checklists_says_so_first(db: Database, patient_ids: list[int]) -> None:
+    """Checklists closing at 16 instead of 25: the two aged 16 and 17 close, their open items become missed."""
+    change = preview(db, "checklist_closes_at_age = { years = 16 }\n", "close-at-16.toml")
+    assert change.summary.closed == 2 and change.summary.missed > 0
+    assert any(line.startswith("Of these, ") and "2 checklists would close" in line for line in preview_lines(change))
+
+    result = apply_rules_change(db, change)
+
+    assert counts(result.summary) == counts(change.summary)
+    assert (result.summary.missed, result.summary.closed) == (change.summary.missed, change.summary.closed)
+    closed = db.read(lambda session: [p.id for p in session.exec(select(Patient)).all() if p.checklist_closed_on])
+    assert sorted(closed) == sorted(patient_ids[3:])
+    assert "2 checklists closed)" in regeneration_line(result)
+
+
 def test_archived_patients_are_left_out(db: Database, patient_ids: list[int]) -> None:
     db.write(archive_patient, patient_ids[0])
     change = preview(db, NORTHSHIRE_RULES, "northshire.toml")

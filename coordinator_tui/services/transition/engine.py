@@ -441,9 +441,13 @@ class GenerationSummary:
     removed: int = 0
     kept: int = 0
     unchanged: int = 0
+    missed: int = 0  # of the moved and updated: open items that became missed
+    closed: int = 0  # checklists that closed (the patient's closing date set)
 
     def __iadd__(self, other: GenerationSummary) -> GenerationSummary:
         for name in ("patients", "affected", "added", "moved", "updated", "removed", "kept", "unchanged"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("missed", "closed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
 
@@ -513,8 +517,10 @@ def _sync(
             summary.removed += 1
         else:
             summary.kept += 1
+    was_open = patient.checklist_closed_on is None
     if _record_closing(session, patient, plan.closing, dry_run):
         summary.updated += 1
+        summary.closed += int(was_open and plan.closing is not None)
     summary.affected = int(summary.changed)
     return summary
 
@@ -560,6 +566,7 @@ def _count_and_apply(
         summary.moved += 1
     else:
         summary.updated += 1
+    summary.missed += int(changes.get("status") == TransitionStatus.MISSED)
 
 
 def _record_closing(session: Session, patient: Patient, closing: lifecycle.Closing | None, dry_run: bool) -> bool:

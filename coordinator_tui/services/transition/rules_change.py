@@ -5,9 +5,10 @@ checklist. Nothing happens at start-up or silently:
 
 - ``preview(database, new_rules_text, name="", *, batch_size=...) -> RulesChangePreview``: what regenerating every
   non-archived patient's checklist with the new rules would change (patients affected; items added, moved to a new
-  date, updated, removed, kept), counted by the engine itself (``engine.regenerate_patients(..., dry_run=True)``)
-  in read-only units of work: nothing is written. ``new_rules_text`` is the service's own rules file ("" = the
-  shipped rules alone; None = the rules in force, unchanged: a rerun). ``RulesError`` when the rules are wrong.
+  date, updated, removed, kept; open items that would become missed, checklists that would close), counted by the
+  engine itself (``engine.regenerate_patients(..., dry_run=True)``) in read-only units of work: nothing is written.
+  ``new_rules_text`` is the service's own rules file ("" = the shipped rules alone; None = the rules in force,
+  unchanged: a rerun). ``RulesError`` when the rules are wrong.
   ``preview_rules_file(database, path)`` reads and checks a file first (``FieldError`` on ``rules_file``).
 - ``apply_rules_change(database, preview, *, batch_size=..., progress=None) -> Regeneration``: stores the rules the
   preview was made with (refused with ``ConcurrentEditError``, nothing regenerated, when someone changed the
@@ -197,6 +198,11 @@ def preview_lines(change: RulesChangePreview) -> list[str]:
     )
     if summary.affected:
         lines.append(_items(summary))
+    if summary.missed or summary.closed:
+        lines.append(
+            f"Of these, {summary.missed} open items would become missed (they can no longer be done) and "
+            f"{summary.closed} checklists would close."
+        )
     if summary.kept:
         lines.append(
             f"Kept: {summary.kept} items no rule asks for any more, because they are started, finished or have a note."
@@ -213,6 +219,8 @@ def regeneration_line(result: Regeneration) -> str:
         f"{summary.affected} changed ({summary.added} items added, {summary.moved} moved, {summary.updated} "
         f"updated, {summary.removed} removed)"
     )
+    if summary.missed or summary.closed:
+        changed = changed[:-1] + f"; {summary.missed} became missed, {summary.closed} checklists closed)"
     if result.finished:
         return f"Checklists regenerated for {_patients(result.total)}: {changed}."
     return (
