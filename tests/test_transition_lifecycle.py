@@ -439,7 +439,7 @@ def stale_overdue(session: Session, rules: MilestoneRules, rows: tuple[CaseloadR
        the transfer (only the one transfer check stands for those);
     4. it is an occurrence of a repeating rule and a later occurrence of it is already due;
     5. its rule has a late-entry window W and it is more than W overdue; or the rule is skipped for late joiners
-       (tied to its time) and it is more than a year overdue;
+       (tied to its time) or is a step after transfer, and it is more than a year overdue;
     6. it is a second transfer check for the same patient, or a step dated after the transfer is overdue while a
        step before transfer is still open for the same patient (a contradictory list).
     """
@@ -475,7 +475,8 @@ def stale_overdue(session: Session, rules: MilestoneRules, rows: tuple[CaseloadR
         window = rule.late_entry_within
         if rule.repeat is None and window is not None and item.due_date + window.delta < today:
             problems.append(f"{name}: past its window")
-        if rule.repeat is None and rule.late_entry is LateEntry.SKIP and item.due_date + dt.timedelta(days=366) < today:
+        tied = rule.late_entry is LateEntry.SKIP or rule.id in post
+        if rule.repeat is None and tied and item.due_date + dt.timedelta(days=366) < today:
             problems.append(f"{name}: tied to its time, a year gone")
         open_pre = [i for i in by_patient[patient.id] if i.rule_id in pre]
         if rule.id in post and open_pre:
@@ -549,13 +550,13 @@ def test_the_caseload_age_cut_off_agrees_with_the_engine(today: dt.date, latest_
 
 
 def test_a_corrected_date_of_birth_reopens_a_checklist_closed_by_age(session: Session, rules: MilestoneRules) -> None:
-    patient = make_patient(session, dt.date(2000, 6, 1), dt.date(2010, 1, 1), transferred_on=dt.date(2018, 9, 1))
+    patient = make_patient(session, dt.date(2000, 6, 1), dt.date(2010, 1, 1), transferred_on=dt.date(2026, 6, 1))
     tracked(session, patient, rules)
     assert refreshed(session, patient).checklist_closed_on == dt.date(2025, 6, 1)
     missed = {key for key, item in items_of(session, patient).items() if item.status == TransitionStatus.MISSED}
     assert missed
 
-    update_patient(session, patient.id, {"date_of_birth": dt.date(2002, 6, 1)})  # type: ignore[arg-type]
+    update_patient(session, patient.id, {"date_of_birth": dt.date(2008, 6, 1)})  # type: ignore[arg-type]
     generate_checklist(session, refreshed(session, patient), rules)
     assert refreshed(session, patient).checklist_closed_on is None
     items = items_of(session, patient)

@@ -29,7 +29,8 @@ Dates
   that passed. ``lifecycle.transfer_warning`` says the same for the screens.
 - Past its time: no new item is added, and an untouched existing one becomes missed, once it is past the time it
   is for (``lifecycle.expires_on``): its rule's ``late_entry_within`` after its own date (it is for an age the
-  young person has passed), a year after it fell due for a rule late joiners skip (a step tied to its time), and
+  young person has passed), a year after it fell due for a rule late joiners skip (a step tied to its time) and
+  for a step in the months after transfer (first adult appointments, the follow-up), and
   for a repeating rule once the next occurrence is due. A checklist first generated for someone registered long
   ago (an import) so gets what still matters, not years of overdue items. An item someone has started (in
   progress) or written a note on is never missed for its time.

@@ -168,10 +168,17 @@ def is_pre_transfer(rule: MilestoneRule) -> bool:
 def expires_on(rule: MilestoneRule, base: dt.date) -> dt.date | None:
     """After this date an open item of a one-off rule is past its time and can no longer be done (None: no such
     limit): the rule's late-entry window (it is for an age the young person has passed), or, for a rule the late
-    joiner skips (a step tied to its time: a school move, an application deadline), a year after it fell due
-    (``TIED_TO_ITS_TIME``). A rule due at registration whatever the delay has no limit."""
+    joiner skips (a step tied to its time: a school move, an application deadline) or a step in the months after
+    transfer, a year after it fell due (``TIED_TO_ITS_TIME``). Any other rule due at registration whatever the
+    delay has no limit."""
     if rule.late_entry_within is not None:
         return base + rule.late_entry_within.delta
-    if rule.late_entry is LateEntry.SKIP:
+    if rule.late_entry is LateEntry.SKIP or is_after_transfer(rule):
         return base + TIED_TO_ITS_TIME.delta
     return None
+
+
+def is_after_transfer(rule: MilestoneRule) -> bool:
+    """A step in the months after transfer (the first adult appointments, the follow-up): a year after it fell due
+    it is past its time too."""
+    return rule.due.kind is DueKind.TRANSFER and not rule.due.offset.is_negative() and rule.done_when is None
