@@ -295,7 +295,7 @@ def test_a_26_year_old_registered_as_a_child_gets_one_item(session: Session, rul
 
 def test_closing_by_the_follow_up_done_and_reopening(session: Session, rules: MilestoneRules) -> None:
     assert rules["follow_up_after_transfer"].closes_checklist
-    patient = make_patient(session, dt.date(2008, 1, 10), dt.date(2015, 1, 1), has_ehcp=True)
+    patient = make_patient(session, dt.date(2008, 1, 10), dt.date(2015, 1, 1))
     generate_checklist(session, patient, rules, today=patient.registered_on)
     update_patient(session, patient.id, {"transferred_on": dt.date(2026, 3, 1)})  # type: ignore[arg-type]
     generate_checklist(session, patient, rules)
@@ -326,6 +326,33 @@ def test_closing_by_the_follow_up_done_and_reopening(session: Session, rules: Mi
     assert back and all(items[key].status_reason == "" for key in back)
     still = {key for key in missed if items[key].status == TransitionStatus.MISSED}
     assert all(not items[key].status_reason.startswith(lifecycle.MISSED_AT_CLOSING) for key in still)
+
+
+def test_the_follow_up_done_leaves_an_ehcp_open_until_its_reviews_end(session: Session, rules: MilestoneRules) -> None:
+    """EHCP reviews go on to 25, after the health transfer: the follow-up done does not close a checklist that still
+    has them, and does not turn the next review into "missed"; the checklist closes when the reviews end."""
+    patient = make_patient(session, dt.date(2008, 1, 10), dt.date(2015, 1, 1), has_ehcp=True)
+    generate_checklist(session, patient, rules, today=patient.registered_on)
+    update_patient(session, patient.id, {"transferred_on": dt.date(2026, 3, 1)})  # type: ignore[arg-type]
+    generate_checklist(session, patient, rules)
+    follow_up = items_of(session, patient)[("follow_up_after_transfer", 0)]
+    set_status(
+        session,
+        follow_up.id,  # type: ignore[arg-type]
+        "done",
+        expected_version=follow_up.version,
+        completed_on=dt.date(2026, 9, 10),
+        rules=rules,
+    )
+    still_open = refreshed(session, patient)
+    assert still_open.checklist_closed_on is None
+    reviews = [item for (rule_id, _), item in open_items(session, patient).items() if rule_id == "ehcp_annual_review"]
+    assert reviews and all(item.status == TransitionStatus.TODO for item in reviews)
+    assert set(lifecycle.ongoing_until(still_open, rules)) == {dt.date(2033, 1, 10)}  # the 25th birthday
+    done_on = {"follow_up_after_transfer": dt.date(2026, 9, 10)}
+    assert lifecycle.closing(still_open, rules, done_on, TODAY) is None
+    later = lifecycle.closing(still_open, rules, done_on, dt.date(2033, 2, 1))
+    assert later is not None and later.on == dt.date(2033, 1, 10)
 
 
 def test_closing_by_archive_and_reopening_by_unarchive(session: Session, rules: MilestoneRules) -> None:

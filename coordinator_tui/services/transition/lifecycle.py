@@ -8,7 +8,8 @@ Closing
 A checklist closes (``closing``), the first of these that applies:
 
 1. an item of a rule with ``closes_checklist`` (shipped: the follow-up six months after transfer) is done: closed
-   on the day it was done;
+   on the day it was done, or, when a rule that goes on after the transfer still applies (``ongoing_until``: an
+   EHCP's annual reviews and the learning disability health check run to 25), on the day the last of them ends;
 2. the young person reaches the rules' ``checklist_closes_at_age`` (shipped: 25, the end of the SEND age range):
    closed on that birthday;
 3. the patient is archived: closed today.
@@ -94,13 +95,29 @@ def closing(
     completion date of each rule's done item (occurrence 0)."""
     for rule in rules.rules:
         if rule.closes_checklist and rule.id in done_on:
-            return Closing(done_on[rule.id], f"Done: {rule.title}"[:200])
+            closes_on = max([done_on[rule.id], *ongoing_until(patient, rules)])
+            if closes_on <= today:
+                return Closing(closes_on, f"Done: {rule.title}"[:200])
     turns = closes_at_age_date(patient, rules)
     if turns is not None and turns <= today:
         return Closing(turns, f"Reached {rules.checklist_closes_at_age} of age (end of transition support)", True)
     if patient.archived:
         return Closing(today, "Patient archived")
     return None
+
+
+def ongoing_until(patient: Any, rules: MilestoneRules) -> list[dt.date]:
+    """When each rule that goes on after the health transfer ends for this patient: the repeating rules that run
+    to an age and apply to them (shipped: EHCP annual reviews and the learning disability health check, to 25).
+    The follow-up after transfer closes a checklist only once these have ended too: they can still be done."""
+    return [
+        patient.date_of_birth + Period(years=rule.repeat.until_age_years).delta
+        for rule in rules.rules
+        if rule.enabled
+        and rule.repeat is not None
+        and rule.repeat.until_age_years is not None
+        and rule.applies_to(patient)
+    ]
 
 
 def closes_at_age_date(patient: Any, rules: MilestoneRules) -> dt.date | None:
