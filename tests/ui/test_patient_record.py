@@ -18,6 +18,7 @@ from coordinator_tui.services.people import care_team as care_team_service
 from coordinator_tui.services.people import contacts as contact_service
 from coordinator_tui.services.people import patients as patient_service
 from coordinator_tui.services.people.patients import search_patients
+from coordinator_tui.services.service_details import service_rules
 from coordinator_tui.services.transition.checklists import checklist_for_patient
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.patient_record import (
@@ -306,8 +307,9 @@ async def test_travel_form_invalid_kept_then_saved(app: CoordinatorApp, demo_db:
 @pilot_test
 async def test_transition_tab_shows_the_patients_items_in_date_order(app: CoordinatorApp, demo_db: Database) -> None:
     patient = first_patient(demo_db, 2)
+    rules = service_rules(demo_db)  # the tab groups by the rules' stages, in their order
     with demo_db.session() as session:
-        items = checklist_for_patient(session, patient.id).rows  # type: ignore[arg-type]
+        items = checklist_for_patient(session, patient.id, rules=rules).rows  # type: ignore[arg-type]
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_record(pilot, patient)
         await pilot.press("t")

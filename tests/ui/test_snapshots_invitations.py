@@ -18,7 +18,7 @@ from coordinator_tui.db import Database, open_database
 from coordinator_tui.services.clinics import invitations
 from coordinator_tui.ui.app import CoordinatorApp
 from tests.invitation_helpers import due_world
-from tests.ui.helpers import settle
+from tests.ui.helpers import settle, showing
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 Before = Callable[[Pilot[Any]], Awaitable[None]]
@@ -39,6 +39,7 @@ async def proposed_list(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     await pilot.press("i")
     await settle(pilot)
+    await showing(pilot, "never attended (registered 01/02/2026)")  # a loaded machine can draw the table a frame late
 
 
 async def status_dialog(pilot: Pilot[Any]) -> None:
