@@ -1,4 +1,5 @@
-"""Find any record by part of its name: patients, professionals and clinic events (the command palette's search)."""
+"""Find any record by part of its name: patients (archived ones too, marked so: this is how an archived patient is
+found again), professionals and clinic events (the command palette's search)."""
 
 from __future__ import annotations
 
@@ -30,14 +31,15 @@ def _find(session: Session, text: str, limit: int) -> list[Found]:
 
     found: list[Found] = []
     words = text.lower().split()
-    for patient in search_patients(session, text, limit=limit):
+    for patient in search_patients(session, text, limit=limit, include_archived=True):
         assert patient.id is not None
+        archived = " · archived (A on the record brings them back)" if patient.archived else ""
         found.append(
             Found(
                 "patient",
                 patient.id,
                 patient.full_name,
-                f"patient · NHS {format_nhs_number(patient.nhs_number)} · {patient.hospital_number}",
+                f"patient · NHS {format_nhs_number(patient.nhs_number)} · {patient.hospital_number}{archived}",
             )
         )
     for professional in list(list_professionals(session, text=text))[:limit]:

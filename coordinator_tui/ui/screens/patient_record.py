@@ -38,7 +38,14 @@ from coordinator_tui.services.people import care_team as care_team_service
 from coordinator_tui.services.people import patient_record as record_service
 from coordinator_tui.services.people import patients as patient_service
 from coordinator_tui.services.people.care_team import TeamMemberView
-from coordinator_tui.services.people.patient_forms import SavedPatient, delete_contact, save_contact, save_patient
+from coordinator_tui.services.people.patient_forms import (
+    SavedPatient,
+    archive_patient,
+    delete_contact,
+    restore_patient,
+    save_contact,
+    save_patient,
+)
 from coordinator_tui.services.people.patient_record import RecordData
 from coordinator_tui.services.people.patient_summary import transition_facts
 from coordinator_tui.services.people.professional_directory import find_professional
@@ -601,6 +608,7 @@ class PatientRecordScreen(CoordinatorScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", key_display="Esc"),
         Binding("p", "edit_patient", "Edit patient"),
+        Binding("A", "archive_patient", "Archive", key_display="A"),
         *(Binding(key, f"show_tab('{tab}')", TABS[tab], show=False) for tab, key in TAB_KEYS.items()),
         Binding("ctrl+r", "reload", "Reload", show=False),
         Binding("h", "history", "History", show=False),  # the audit log of this record (screens/audit.py)
@@ -813,6 +821,38 @@ class PatientRecordScreen(CoordinatorScreen):
             ),
             self._patient_saved("Patient details saved."),
         )
+
+    def action_archive_patient(self) -> None:
+        """Archive the patient (off the patient list and the caseload; their checklist closes), or bring an archived
+        patient back: each after a confirmation. Ctrl+P still finds an archived patient."""
+        if self.data is None:
+            return
+        patient = self.data.patient
+        if patient.archived:
+            question = f"Bring {patient.full_name} back?"
+            detail = (
+                "They return to the patient list and the caseload, and their transition checklist opens again "
+                "(items missed only because it closed are to do again)."
+            )
+            use_case, yes_label, done = restore_patient, "Bring back", f"{patient.full_name} is back on the list."
+        else:
+            question = f"Archive {patient.full_name}?"
+            detail = (
+                "They leave the patient list and the caseload, and their transition checklist closes: its open "
+                "items become missed. The record, its history and the audit log are kept; Ctrl+P still finds "
+                "them, and A on the record brings them back."
+            )
+            use_case, yes_label, done = archive_patient, "Archive", f"{patient.full_name} archived."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_use_case(
+                    partial(use_case, patient=patient),
+                    self._patient_saved(done),
+                    failed="Could not change the record",
+                )
+
+        self.app.push_screen(ConfirmScreen(question, detail, yes_label=yes_label, no_label="Keep as it is"), answered)
 
     def action_edit_access(self) -> None:
         if self.data is None:
