@@ -12,7 +12,8 @@ This is the only module that knows it may be talking to SQLite. Opening a databa
 A ``sqlite:///PATH`` URL is the file PATH, opened exactly like a path.
 
 A server URL (``postgresql+psycopg://ROLE@HOST/DATABASE``): a driver that is not installed, a server that does not
-answer, a refused login, a missing database or a refused TLS connection is each refused with one line saying which
+answer, a refused login, a missing database, a refused TLS connection or a server certificate that cannot be verified
+(sslmode=verify-full) is each refused with one line saying which
 (a ``ServerConnectionError``), naming the URL without its password. On PostgreSQL a statement waits at most
 ``LOCK_TIMEOUT_MS`` for a lock another coordinator's save holds, then fails with the same busy message as SQLite.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -344,7 +346,8 @@ def translate_errors(url: str | None = None) -> Iterator[None]:
             raise DatabaseBusyError(BUSY_MESSAGE) from exc
         if "lock timeout" in text or "deadlock detected" in text:
             raise DatabaseBusyError(BUSY_MESSAGE) from exc
-        server_error = _server_connection_error(text, url or "the database server")
+        original = str(exc.orig) if exc.orig is not None else str(exc)
+        server_error = _server_connection_error(text, url or "the database server", original)
         if server_error is not None:
             raise server_error from exc
         if "disk is full" in text or "disk i/o" in text:
@@ -359,8 +362,13 @@ def translate_errors(url: str | None = None) -> Iterator[None]:
         raise
 
 
-def _server_connection_error(text: str, url: str) -> ServerConnectionError | None:
-    """What a driver's (libpq's) connection failure means, as one line naming ``url``; None if not one of these."""
+def _server_connection_error(text: str, url: str, original: str = "") -> ServerConnectionError | None:
+    """What a driver's (libpq's) connection failure means, as one line naming ``url``; None if not one of these.
+
+    ``text``: the driver's message in lower case; ``original``: as it was (a file name keeps its case)."""
+    tls_error = _server_certificate_error(original or text, url)
+    if tls_error is not None:
+        return tls_error
     if "ssl" in text and ("not support" in text or "required" in text or "sslmode" in text or "handshake" in text):
         return ServerTLSError(
             f"the database server at {url} refused an encrypted (TLS) connection, which the URL requires "
@@ -394,6 +402,32 @@ def _server_connection_error(text: str, url: str) -> ServerConnectionError | Non
     if any(phrase in text for phrase in unreachable):
         return ServerUnreachableError(
             f"no database server answers at {url}: is it running, and are the host, port or socket right?"
+        )
+    return None
+
+
+def _server_certificate_error(text: str, url: str) -> ServerTLSError | None:
+    """The server's certificate could not be checked (``sslmode=verify-ca`` / ``verify-full``), as one line."""
+    missing_root = re.search(r'root certificate file "([^"\n]*)" does not exist', text, re.IGNORECASE)
+    if missing_root is not None:
+        return ServerTLSError(
+            f"the database server's certificate cannot be checked for {url}: the URL asks to verify it (sslmode) but "
+            f"the certificate authority's file {missing_root.group(1)} does not exist: put the server's CA "
+            "certificate there or name it with sslrootcert=PATH"
+        )
+    if "certificate verify failed" in text.lower():
+        return ServerTLSError(
+            f"the database server at {url} presented a certificate not signed by the trusted certificate authority "
+            "(sslrootcert, or ~/.postgresql/root.crt): it may not be the right server; ask its administrator for "
+            "the server's CA certificate"
+        )
+    wrong_name = re.search(
+        r'server certificate for "([^"\n]*)".* does not match host name "([^"\n]*)"', text, re.IGNORECASE
+    )
+    if wrong_name is not None:
+        return ServerTLSError(
+            f"the database server at {url} presented a certificate for another host name ({wrong_name.group(1)}): "
+            "it may not be the right server; use the host name its certificate names"
         )
     return None
 

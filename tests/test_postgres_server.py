@@ -1,18 +1,14 @@
 """A database server (PostgreSQL): one line per connection failure, a save that never waits long behind another,
 who changed what under a database role, and an audit log that TRUNCATE cannot empty.
 
-The connection failures that need password authentication or TCP (a wrong password, a refused TLS connection) run
-against a second, small server started here on loopback with password logins and no TLS (``password_server``); the
-rest use the server the suite is configured with (``tests/postgres_server.py``)."""
+The connection failures that need password authentication or TCP (a wrong password) run against a second, small
+server started here on loopback with password logins and no TLS (``password_server``); TLS has its own servers
+(tests/test_postgres_tls.py); the rest use the server the suite is configured with (``tests/postgres_server.py``)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +26,6 @@ from coordinator_tui.db import (
     NewerDatabaseError,
     ServerDatabaseMissingError,
     ServerLoginError,
-    ServerTLSError,
     ServerUnreachableError,
     current_revision,
     open_database,
@@ -114,89 +109,12 @@ def test_a_missing_database(server_url: str) -> None:
     assert "no such database" in message and "/no_such_database" in message
 
 
-def _pg_bindir() -> Path | None:
-    dirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), reverse=True)
-    return next((d for d in dirs if (d / "initdb").exists()), None)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def password_server(request: pytest.FixtureRequest) -> Iterator[str]:
+def password_server() -> Iterator[str]:
     """A throwaway server on loopback that asks for passwords (scram) and has no TLS; yields its URL with the right
-    password for ``ROLE``."""
-    postgres_server.require_server(request.config)
-    bindir = _pg_bindir()
-    if bindir is None:
-        pytest.skip("no PostgreSQL binaries under /usr/lib/postgresql to start a password server")
-    prefix: list[str] = []
-    if os.geteuid() == 0:
-        if subprocess.run(["id", "-u", SERVER_USER], capture_output=True).returncode != 0:
-            pytest.skip(f"running as root without the unprivileged user {SERVER_USER} (.ci/postgres-server makes it)")
-        prefix = ["runuser", "-u", SERVER_USER, "--"]
-    folder = Path(tempfile.mkdtemp(prefix="coordinator-pg."))
-    if prefix:
-        shutil.chown(folder, SERVER_USER)
-    port = _free_port()
-    data = folder / "data"
-    try:
-        subprocess.run(
-            [
-                *prefix,
-                str(bindir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "postgres",
-                "--auth-local=trust",
-                "--auth-host=scram-sha-256",
-                "--encoding=UTF8",
-                "--locale=C.UTF-8",
-                "--no-instructions",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c ssl=off -c fsync=off"
-        subprocess.run(
-            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "log"), "-w", "-o", options, "start"],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [
-                *prefix,
-                str(bindir / "psql"),
-                "-h",
-                str(folder),
-                "-p",
-                str(port),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-c",
-                f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'",
-                "-c",
-                f"CREATE DATABASE {DBNAME} OWNER {ROLE}",
-            ],
-            check=True,
-            capture_output=True,
-        )
-        yield f"postgresql+psycopg://{ROLE}:{PASSWORD}@127.0.0.1:{port}/{DBNAME}"
-    finally:
-        if (data / "postmaster.pid").exists():
-            subprocess.run(
-                [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], capture_output=True
-            )
-        shutil.rmtree(folder, ignore_errors=True)
+    password for ``ROLE`` (``postgres_server.own_server``; TLS: tests/test_postgres_tls.py)."""
+    with postgres_server.own_server(tls=False, role=ROLE, password=PASSWORD, database=DBNAME) as server:
+        yield server.url
 
 
 def test_the_right_password_opens_the_database(password_server: str) -> None:
@@ -212,11 +130,6 @@ def test_a_wrong_password(password_server: str) -> None:
     message = _refused(url, ServerLoginError)
     assert "refused the login" in message and f"{ROLE}:***@127.0.0.1" in message
     assert PASSWORD[::-1] not in message
-
-
-def test_a_refused_tls_connection(password_server: str) -> None:
-    message = _refused(password_server + "?sslmode=require", ServerTLSError)
-    assert "TLS" in message and f"{ROLE}:***@127.0.0.1" in message
 
 
 # --- a newer schema refused on both databases -----------------------------------------------------------------------
