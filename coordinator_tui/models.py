@@ -11,6 +11,7 @@ version no longer matches (``services.records.update_record``).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -131,6 +132,20 @@ class TransitionStatus(StrEnum):
     MISSED = "missed"  # could no longer be done when the checklist closed; the reason is in status_reason
 
 
+class ToldHow(StrEnum):
+    """How a family was told of a change to their visit (``FamilyTold``)."""
+
+    PHONE = "phone"
+    LETTER = "letter"
+    EMAIL = "email"
+    IN_PERSON = "in_person"
+
+
+def new_calendar_uid() -> str:
+    """A random iCalendar UID for a travel or hotel event: unique across clinics and families, no internal ids."""
+    return f"{uuid.uuid4()}@coordinator-tui.invalid"
+
+
 class AuditAction(StrEnum):
     CREATE = "create"
     UPDATE = "update"
@@ -169,6 +184,10 @@ class Service(SQLModel, table=True):
     milestone_rules: str = Field(default="", sa_column_kwargs={"server_default": ""})
     milestone_rules_name: str = Field(default="", max_length=260)
     settings_moved_on: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # What families are asked to bring (one item a line; blank: the shipped defaults), and the marker their
+    # organisation's secure email needs in the subject of patient information (e.g. "[secure]"), migration 0010.
+    what_to_bring: str = Field(default="", max_length=2000, sa_column_kwargs={"server_default": ""})
+    secure_email_marker: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
     version: int = 1
 
 
@@ -221,6 +240,11 @@ class Patient(SQLModel, table=True):
     checklist_closed_reason: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     internal_notes: str = Field(default="", max_length=4000)
     archived: bool = False
+    # Calendar titles for this family (migration 0010): neutral ("Hospital appointment") unless the family chose
+    # detailed titles; who set the choice and when.
+    detailed_calendar_titles: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    calendar_titles_set_by: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
+    calendar_titles_set_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     version: int = 1
     # What the patient is found by, folded (text_fold.search_key of given name, family name, hospital number):
     # set on every insert and update of the record (patient_search_key), filled for older rows by migration 0004.
@@ -418,10 +442,17 @@ class ClinicAttendance(SQLModel, table=True):
     hotel_address: str = Field(default="", max_length=400)
     hotel_phone: str = Field(default="", max_length=20)
     hotel_check_in: dt.date | None = None
+    hotel_check_in_time: dt.time | None = None  # the hotel's check-in time (blank: 15:00), migration 0010
     hotel_nights: int = 0
     hotel_reference: str = Field(default="", max_length=60)
     family_instructions: str = Field(default="", max_length=2000)
     internal_notes: str = Field(default="", max_length=4000)
+    # Stored random calendar UIDs of the family's travel and hotel events (migration 0010): stable across
+    # exports, unique across clinics and families, and carrying no internal ids.
+    travel_out_uid: str = Field(default_factory=new_calendar_uid, max_length=120)
+    travel_home_uid: str = Field(default_factory=new_calendar_uid, max_length=120)
+    hotel_check_in_uid: str = Field(default_factory=new_calendar_uid, max_length=120)
+    hotel_check_out_uid: str = Field(default_factory=new_calendar_uid, max_length=120)
     version: int = 1
 
     @property
@@ -508,6 +539,34 @@ class ExportedEvent(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
     sequence: int = 0
     last_exported: dt.datetime = Field(sa_column=utc_column())
+    # What was last sent (migration 0010), so a cancellation can be written after the record itself is gone:
+    # its title, location, status, and its times (``start``/``end`` for a timed event, ``day`` for an all-day one;
+    # all blank for a row sent before 0010 whose record was already gone).
+    kind: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})  # an ItemKind value
+    summary: str = Field(default="", max_length=400, sa_column_kwargs={"server_default": ""})
+    location: str = Field(default="", max_length=400, sa_column_kwargs={"server_default": ""})
+    status: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
+    start: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    end: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    day: dt.date | None = None
+    # When its cancellation (STATUS:CANCELLED) was first sent (None: still current, or not yet withdrawn).
+    withdrawn_at: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class FamilyTold(SQLModel, table=True):
+    """A record that a family was told of a change to their visit (a withdrawal their calendar may still show):
+    how, on which day, by whom; who recorded it and when. Clears the withdrawals sent before ``recorded_at`` from
+    the families-to-tell list (a new export alone does not)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_event_id: int = Field(foreign_key="clinicevent.id", index=True, ondelete="CASCADE")
+    patient_id: int = Field(foreign_key="patient.id", index=True, ondelete="CASCADE")
+    how: ToldHow
+    told_on: dt.date
+    told_by: str = Field(max_length=100)  # the team member who told them
+    note: str = Field(default="", max_length=400)
+    recorded_at: dt.datetime = Field(sa_column=utc_column())
+    recorded_by: str = Field(max_length=100)  # the operating-system user who recorded it
 
 
 class AuditEvent(SQLModel, table=True):
