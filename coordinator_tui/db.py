@@ -284,6 +284,10 @@ class Database:
     writable: bool = True
     #: Why no save is allowed (SQLite's quick check found damaged pages, see ``check_pages``); None when sound.
     damaged: str | None = None
+    #: The schema this opening upgraded from (None: no upgrade was needed; "": an empty database got its tables)
+    #: and the backup made first, if any.
+    upgraded_from: str | None = None
+    upgrade_backup: Path | None = None
 
     @property
     def url(self) -> str:
@@ -493,6 +497,7 @@ def open_database(
     migrate: bool = True,
     empty_ok: bool = False,
     quick_check: bool = False,
+    server_backup: bool = True,
 ) -> Database:
     """Open (and, if allowed, create and upgrade) the database named by a file path or SQLAlchemy URL.
 
@@ -500,7 +505,9 @@ def open_database(
     create one. An existing empty (0-byte) file is refused unless ``empty_ok`` (``demo`` writing into a file made
     for it). Nothing here writes to an existing database unless its schema must be upgraded (or switched to WAL).
     ``quick_check`` (the commands): SQLite's quick check runs first, before anything is written, and a damaged
-    database is refused (DamagedDatabaseError); the app runs it in the background instead (``check_pages``)."""
+    database is refused (DamagedDatabaseError); the app runs it in the background instead (``check_pages``).
+    ``server_backup``: see ``prepare_schema`` (False only when the user chose to upgrade a server database without
+    the automatic pg_dump)."""
     if "\x00" in target:
         raise DatabaseError("the database path contains a NUL character")
     file_target = _sqlite_path_of_url(target) if is_url(target) else Path(target)
@@ -514,7 +521,7 @@ def open_database(
             if problem:
                 raise DamagedDatabaseError(problem)
         with translate_errors(db.url):
-            prepare_schema(db, migrate=migrate)
+            prepare_schema(db, migrate=migrate, server_backup=server_backup)
             if db.path is not None and writable:
                 _enable_wal(db.engine)
     except BaseException:
@@ -582,11 +589,16 @@ def _create_database_file(path: Path) -> None:
         remove_with_sidecars(tmp)
 
 
-def prepare_schema(db: Database, *, migrate: bool = True) -> None:
+def prepare_schema(db: Database, *, migrate: bool = True, server_backup: bool = True) -> None:
     """Refuse newer databases; back up, then upgrade older ones (or say they need upgrading).
 
     The version is read in a read transaction: opening a database at the current schema takes no write lock, so
-    it neither waits behind another coordinator's save nor a long job. Only an upgrade takes the write lock."""
+    it neither waits behind another coordinator's save nor a long job. Only an upgrade takes the write lock.
+
+    The backup before an upgrade: an SQLite file is copied beside itself; a database on a server is dumped with
+    ``pg_dump -Fc`` into the workstation's backup folder (``server_dump``), and the upgrade is refused, nothing
+    changed, when that fails, unless ``server_backup`` is False (``coordinator-tui upgrade --no-server-backup``,
+    after a backup by hand)."""
     reader = db.engine.execution_options(**{READ_ONLY_OPTION: True})
     with translate_errors(db.url), reader.connect() as conn:
         try:
@@ -619,10 +631,34 @@ def prepare_schema(db: Database, *, migrate: bool = True) -> None:
         raise DatabaseError("this SQLite file is not a Coordinator TUI database (it has no schema version)")
     if not migrate or not db.writable:
         raise DatabaseError(f"the database needs upgrading (schema {rev or 'empty'}); open it with the app first")
+    stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
     if rev is not None and db.path is not None:
-        stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
-        backup_sqlite_file(db.path, db.path.with_name(f"{db.path.name}.pre-{head}-{stamp}.bak"))
+        db.upgrade_backup = backup_sqlite_file(db.path, db.path.with_name(f"{db.path.name}.pre-{head}-{stamp}.bak"))
+    elif rev is not None and server_backup:
+        db.upgrade_backup = _dump_before_upgrade(db, rev, head, stamp)
     upgrade(db, head)
+    db.upgraded_from = rev or ""
+
+
+def _dump_before_upgrade(db: Database, rev: str, head: str, stamp: str) -> Path:
+    """``pg_dump -Fc`` of a server database about to be upgraded, into the workstation's backup folder; one line
+    (nothing changed) if it cannot be made, saying how to back up by hand and upgrade without it."""
+    from coordinator_tui import server_dump
+    from coordinator_tui.config import load_settings
+
+    url = db.engine.url
+    folder = load_settings().backup_path()
+    dest = server_dump.free_name(folder, f"{url.database or 'database'}.pre-{head}-{stamp}", ".dump")
+    try:
+        return server_dump.dump_database(url, dest)
+    except server_dump.ServerDumpError as exc:
+        without_password = server_dump.without_password(url).render_as_string(hide_password=False)
+        raise server_dump.ServerDumpError(
+            f"the database {db.url} needs upgrading (schema {rev} to {head}) and is backed up first, but the backup "
+            f"failed: {exc}. Nothing was changed. Back it up by hand ({server_dump.HAND_BACKUP} "
+            f"--dbname='{server_dump.libpq_uri(url)}'), then upgrade without the automatic backup: coordinator-tui "
+            f"upgrade --no-server-backup --db '{without_password}'"
+        ) from exc
 
 
 def upgrade(db: Database, revision: str = "head") -> None:

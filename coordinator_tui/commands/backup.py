@@ -1,4 +1,6 @@
-"""``coordinator-tui backup`` and ``coordinator-tui restore``: consistent copies of the database file."""
+"""``coordinator-tui backup`` and ``coordinator-tui restore``: consistent copies of the database file;
+``coordinator-tui upgrade``: the schema upgrade opening does, after its backup (on a server: ``pg_dump``), said out
+loud, with ``--no-server-backup`` for a server database backed up by hand."""
 
 from __future__ import annotations
 
@@ -38,6 +40,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     restore.add_argument("file", metavar="FILE", help="the backup file to restore")
     add_db_argument(restore)
     restore.set_defaults(func=run_restore)
+
+    upgrade = subparsers.add_parser(
+        "upgrade",
+        help="upgrade the database's schema to this version's, after a backup",
+        description="Upgrade an older database to this version's schema, as opening it with the app or any command "
+        "does, and say what was done. The database is backed up first: an SQLite file is copied beside itself "
+        "(<name>.pre-<revision>-<time>.bak); a database on a server is dumped with pg_dump -Fc into the backup "
+        "folder (backup_dir in settings.toml, else backups/ in the user data folder) as "
+        "<database>.pre-<revision>-<time>.dump, owner-only. If that dump cannot be made (pg_dump missing, older "
+        "than the server, or failing) nothing is changed. --no-server-backup upgrades a server's database without "
+        "the dump: only after backing it up by hand (pg_dump -Fc, see Team setup in the README).",
+    )
+    add_db_argument(upgrade)
+    upgrade.add_argument(
+        "--no-server-backup",
+        action="store_true",
+        help="on a server, upgrade without the automatic pg_dump (back it up by hand first)",
+    )
+    upgrade.set_defaults(func=run_upgrade)
 
 
 def _server_location(target: str) -> str | None:
@@ -92,4 +113,24 @@ def run_restore(args: argparse.Namespace) -> int:
     print(f"restored {result.database} from {result.restored_from} (schema {result.revision})")
     if result.previous_saved_as is not None:
         print(f"the database as it was before is saved as {result.previous_saved_as}")
+    return 0
+
+
+def run_upgrade(args: argparse.Namespace) -> int:
+    from coordinator_tui.db import head_revision, open_database
+
+    target = database_target(getattr(args, "db", None))
+    database = open_database(target, create=False, quick_check=True, server_backup=not args.no_server_backup)
+    database.dispose()
+    head = head_revision()
+    if database.upgraded_from is None:
+        print(f"{database.location} is already at the current schema ({head}): nothing to upgrade")
+    elif database.upgraded_from == "":
+        print(f"{database.location} was empty: its tables are made (schema {head})")
+    else:
+        if database.upgrade_backup is not None:
+            kept = f"the database as it was is saved as {database.upgrade_backup}"
+        else:
+            kept = "no backup was made (--no-server-backup)"
+        print(f"upgraded {database.location} from schema {database.upgraded_from} to {head}; {kept}")
     return 0
