@@ -1,10 +1,10 @@
 """Errors name no patient: every export and backup error names files by clinic and record id (issue 14).
 
-An itinerary's file is named after the family (``2027-03-29_clinic_<surname>_<given>.ics``), so an error quoting
-the file name ("cannot write 2026-12-14_clinic_bramblecombe_gus.ics …: is a directory") named the patient on the
-screen, in a terminal's scroll-back and in whatever the message is pasted into. A unique name is planted; each
-error path is driven through the services and the command line (in-process and as a real process); the name
-(as typed, and as the file name spells it) must appear in no message, log, crash report or output.
+An itinerary's file was named after the family (``2027-03-29_clinic_<surname>_<given>.ics``; now by date and
+patient id), so an error quoting the file name ("cannot write 2026-12-14_clinic_bramblecombe_gus.ics …: is a
+directory") named the patient on the screen, in a terminal's scroll-back and in whatever the message is pasted
+into. A unique name is planted; each error path is driven through the services and the command line (in-process
+and as a real process); the name (as typed, and folded) must appear in no message, log, crash report or output.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Planted:
     clinic_id: int
     patient_id: int
     declined_id: int
-    names: tuple[str, ...]  # the name as typed, and as folded into the file name
+    names: tuple[str, ...]  # the name as typed, and folded
     stem: str  # the file name an export writes for the planted family, without extension
 
     def assert_nowhere(self, *texts: str, where: str) -> None:
@@ -51,10 +51,8 @@ def planted(db: Database, session: Session) -> Planted:
     given, family = f"Quorra{token}", f"Vantablack-Ødeby{token}"
     seed = seed_clinic(session, patient_given=given, patient_family=family)
     session.commit()
-    stem = f"2027-03-29_clinic_{fold(family).replace('ø', 'o')}_{given.lower()}"
-    return Planted(
-        db, seed.clinic_id, seed.patient_id, seed.declined_patient_id, (given, family, fold(family), stem), stem
-    )
+    stem = f"2027-03-29_family-p{seed.patient_id}"  # the file names the family by its patient id only
+    return Planted(db, seed.clinic_id, seed.patient_id, seed.declined_patient_id, (given, family, fold(family)), stem)
 
 
 def _logs(root: Path) -> str:

@@ -36,12 +36,12 @@ def test_exports_one_family_and_prints_each_file(
     status = main(["export", "--clinic", str(seeded.clinic_id), "--patient", str(seeded.patient_id), "--out", str(out),
                    *_db_args(db)])  # fmt: skip
     assert status == 0
-    printed = capsys.readouterr().out.splitlines()
-    assert [Path(p).name for p in printed] == [
-        "2027-03-29_clinic_testperson_ava.ics",
-        "2027-03-29_clinic_testperson_ava.txt",
-        "2027-03-29_clinic_testperson_ava.html",
-    ]
+    lines = capsys.readouterr().out.splitlines()
+    printed = [line.split("  for ")[0] for line in lines]
+    stem = f"2027-03-29_family-p{seeded.patient_id}"  # the date and the family reference, never the child's name
+    assert [Path(p).name for p in printed] == [f"{stem}.ics", f"{stem}.txt", f"{stem}.html"]
+    # Which file is whose, for the coordinator: the output names the patient the file names do not.
+    assert {line.split("  for ")[1] for line in lines} == {f"Testperson, Ava (patient {seeded.patient_id})"}
     assert all(Path(p).is_file() for p in printed)
     parse_strict(Path(printed[0]).read_bytes())
     assert _exported_count(db) == 12  # SEQUENCE bookkeeping committed with the files
@@ -58,9 +58,12 @@ def test_exports_whole_clinic_with_format_and_large_print(
     status = main(["--db", target_of(db), "export", "--clinic", str(seeded.clinic_id), "--out", str(tmp_path / "o"),
                    "--format", "html", "--large-print"])  # fmt: skip
     assert status == 0
-    printed = capsys.readouterr().out.splitlines()
-    assert len(printed) == 2 and all(p.endswith(".html") for p in printed)
-    assert all('class="large-print"' in Path(p).read_text() for p in printed)
+    printed = [line.split("  for ")[0] for line in capsys.readouterr().out.splitlines()]
+    # Each family: the standard page and the large-print page, under its own name (neither overwrites the other).
+    assert len(printed) == 4 and all(p.endswith(".html") for p in printed)
+    large = [p for p in printed if p.endswith("_large-print.html")]
+    assert len(large) == 2 and all('class="large-print"' in Path(p).read_text() for p in large)
+    assert all('class="large-print"' not in Path(p).read_text() for p in printed if p not in large)
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,12 @@ def world(db: Database) -> DueWorld:
 
 
 def stems(paths: list[Path]) -> set[str]:
-    return {p.name.split("_clinic_")[1].rsplit(".", 1)[0] for p in paths}
+    """The patient ids in the file names ('2027-03-29_family-p18.txt' -> 'p18')."""
+    return {p.name.split("_family-")[1].rsplit(".", 1)[0] for p in paths}
+
+
+def ids(world: DueWorld, *names: str) -> set[str]:
+    return {f"p{world.patients[name]}" for name in names}
 
 
 def test_the_whole_clinic_writes_confirmed_families_only_and_counts_the_rest(
@@ -41,7 +46,7 @@ def test_the_whole_clinic_writes_confirmed_families_only_and_counts_the_rest(
 ) -> None:
     outcome = export_for_screen(db, world.clinic_id, None, tmp_path / "out", ("txt",), False)
     assert outcome.error is None
-    assert stems(outcome.paths) == {"bramble_testpatient", "damson_testpatient"}
+    assert stems(outcome.paths) == ids(world, "Bramble", "Damson")
     assert outcome.skipped == "2 not written: 1 has not replied, 1 declined"
     preview = itinerary_preview(db, world.clinic_id, None)
     assert len(preview.previews) == 2 and preview.skipped == outcome.skipped
@@ -56,7 +61,7 @@ def test_one_family_who_has_not_replied_needs_the_flag(db: Database, world: DueW
     assert preview.unconfirmed is not None and "has not confirmed" in preview.unconfirmed
     assert preview.error is None and preview.text is not None
     paths = export_itineraries(db, world.clinic_id, cherry, tmp_path / "yes", ("txt",), unconfirmed=True)
-    assert stems(paths) == {"cherry_testpatient"}
+    assert stems(paths) == ids(world, "Cherry")
 
 
 def test_a_family_who_declined_or_cancelled_never_gets_a_file(db: Database, world: DueWorld, tmp_path: Path) -> None:
@@ -70,7 +75,7 @@ def test_a_family_who_declined_or_cancelled_never_gets_a_file(db: Database, worl
     with pytest.raises(NotAttendingError, match="has cancelled"):
         export_itineraries(db, world.clinic_id, world.patients["Damson"], tmp_path / "d", ("txt",), unconfirmed=True)
     outcome = export_for_screen(db, world.clinic_id, None, tmp_path / "all", ("txt",), False)
-    assert stems(outcome.paths) == {"bramble_testpatient"}
+    assert stems(outcome.paths) == ids(world, "Bramble")
     assert outcome.skipped == "3 not written: 1 has not replied, 1 declined, 1 cancelled"
     assert not (tmp_path / "a").exists() and not (tmp_path / "d").exists()
 
@@ -79,10 +84,17 @@ def test_command_line_bulk_says_what_it_skipped_and_one_unconfirmed_family_needs
     db: Database, db_url: str, world: DueWorld, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_dir = tmp_path / "cli"
-    code = main(["export", "--clinic", str(world.clinic_id), "--out", str(out_dir), "--format", "txt", "--db", db_url])
+    argv = ["export", "--clinic", str(world.clinic_id), "--out", str(out_dir), "--format", "txt", "--db", db_url]
+    # No appointment is booked for anyone yet: refused in one line naming the families, nothing written.
+    assert main(argv) == 1
+    refused = capsys.readouterr().err.strip()
+    assert refused.startswith("coordinator-tui: not written: ") and "\n" not in refused
+    assert "no appointment booked" in refused and refused.endswith("add --anyway to write it anyway")
+    assert not out_dir.exists()
+    code = main([*argv, "--anyway"])
     out, err = capsys.readouterr()
     assert code == 0
-    assert stems([Path(line) for line in out.splitlines()]) == {"bramble_testpatient", "damson_testpatient"}
+    assert stems([Path(line.split("  for ")[0]) for line in out.splitlines()]) == ids(world, "Bramble", "Damson")
     assert err.splitlines()[0] == "coordinator-tui: 2 not written: 1 has not replied, 1 declined"
     cherry = str(world.patients["Cherry"])
     argv = [
@@ -95,6 +107,7 @@ def test_command_line_bulk_says_what_it_skipped_and_one_unconfirmed_family_needs
         str(tmp_path / "c"),
         "--db",
         db_url,
+        "--anyway",
     ]
     with pytest.raises(SystemExit) as refused:
         main(argv)

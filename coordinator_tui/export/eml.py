@@ -94,7 +94,7 @@ def usable_addresses(recipients: Sequence[Recipient]) -> list[Address]:
     addresses: list[Address] = []
     for recipient in recipients:
         try:
-            addresses.append(Address(display_name=recipient.name, addr_spec=recipient.email))
+            addresses.append(Address(display_name=_one_line(recipient.name), addr_spec=recipient.email.strip()))
         except (HeaderParseError, ValueError, IndexError):
             continue
     return addresses
