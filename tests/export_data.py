@@ -301,8 +301,50 @@ def seed_simple_clinic(session: Session, start: dt.date, times: list[tuple[int, 
     return clinic.id, patient.id
 
 
-def hostile_itinerary(name: str, text: str, place: str) -> Itinerary:
-    """An in-memory itinerary (no database) with ``name``, ``text`` and ``place`` in every text field."""
+#: Unique markers planted where a lock screen must never show them (discreet titles): the child's names, the
+#: condition (the patient's, and in the service's and the clinic's names, where coordinators often put it), a
+#: discipline, a professional's name and a room named after a specialty's clinic.
+PLANTED = {
+    "child_given": "Qxchildgiven",
+    "child_family": "Qxchildfamily",
+    "condition": "QXCONDITION",
+    "discipline": "QXDISCIPLINE",
+    "professional": "QXPROFESSIONAL",
+    "room": "QXROOM",
+}
+
+
+def seed_planted_markers(session: Session) -> Seed:
+    """``seed_clinic`` with the ``PLANTED`` markers: the family under test is named with them, the condition is in
+    the patient's record and in the service's and the clinic's names, and one more appointment has a discipline,
+    a professional and a room carrying markers."""
+    seed = seed_clinic(
+        session,
+        clinic_name=f"{PLANTED['condition']} combined clinic",
+        patient_given=PLANTED["child_given"],
+        patient_family=PLANTED["child_family"],
+    )
+    patient = session.get(Patient, seed.patient_id)
+    service = session.get(Service, seed.service_id)
+    clinic = session.get(ClinicEvent, seed.clinic_id)
+    assert patient is not None and service is not None and clinic is not None
+    patient.condition = f"{PLANTED['condition']} syndrome"
+    service.name = f"National {PLANTED['condition']} Service"
+    service.phone = "0121 496 0000"
+    session.add_all([patient, service])
+    room = clinic_room(session, clinic, f"{PLANTED['room']} Eye Clinic", "Children's Building")
+    professional = add_professional(session, "Rhea", PLANTED["professional"], "Genetics")
+    add_appointment(
+        session, clinic, patient, PLANTED["discipline"], local(clinic.start_date + dt.timedelta(days=1), 10, 0), 30,
+        [professional], room, family_instructions="Bring the letter.",
+    )  # fmt: skip
+    session.flush()
+    return seed
+
+
+def hostile_itinerary(name: str, text: str, place: str, *, detailed_titles: bool = True) -> Itinerary:
+    """An in-memory itinerary (no database) with ``name``, ``text`` and ``place`` in every text field (detailed
+    titles by default, so the text reaches every calendar title too)."""
     start = dt.datetime(2027, 3, 28, 9, 0, tzinfo=ZoneInfo(ZONE))
     return Itinerary(
         patient_id=1,
@@ -312,6 +354,10 @@ def hostile_itinerary(name: str, text: str, place: str) -> Itinerary:
         clinic_name=place,
         venue=text,
         service_name="S",
+        service_short_name=place,
+        service_phone="0121 496 0000",
+        what_to_bring=(text, name),
+        detailed_titles=detailed_titles,
         timezone="Europe/London",
         dates=(dt.date(2027, 3, 28), dt.date(2027, 3, 29)),
         items=(
@@ -332,6 +378,8 @@ def hostile_itinerary(name: str, text: str, place: str) -> Itinerary:
                 kind=ItemKind.HOTEL_CHECK_IN,
                 day=start.date(),
                 title="Hotel check-in",
+                start=start.replace(hour=15),
+                end=start.replace(hour=15),
                 uid="u2@test.invalid",
                 place=place,
                 address=text,

@@ -32,21 +32,28 @@ def check_framing(data: bytes) -> list[str]:
 
 def check_structure(lines: list[str]) -> None:
     """Every property is parsed strictly and is one we mean to write, in the component we mean: no text injected
-    a property, a parameter or a component."""
+    a property, a parameter or a component. In every component, all its properties come before its
+    sub-components (RFC 5545; Outlook rejects a VEVENT whose VALARMs come first)."""
     stack: list[str] = []
     seen: list[set[str]] = []
+    had_component: list[bool] = []  # per open component: a sub-component has ended inside it
     for line in lines:
         name, params, _value = Contentline(line, strict=True).raw_parts()
         if name == "BEGIN":
             stack.append(_value)
             seen.append(set())
+            had_component.append(False)
             continue
         if name == "END":
             assert stack and stack[-1] == _value
             stack.pop()
             seen.pop()
+            had_component.pop()
+            if had_component:
+                had_component[-1] = True
             continue
         assert stack, line
+        assert not had_component[-1], f"{name} after a sub-component of {stack[-1]}"
         assert name in ALLOWED[stack[-1]], f"unexpected property {name} in {stack[-1]}"
         assert name not in seen[-1], f"{name} repeated in {stack[-1]}"
         seen[-1].add(name)
@@ -69,6 +76,25 @@ def parse_strict(data: bytes) -> icalendar.Calendar:
         assert isinstance(event.decoded("DTSTAMP"), dt.datetime)
         assert "SEQUENCE" in event
     return calendar
+
+
+def properties_before_alarms(data: bytes) -> int:
+    """Checks, in every VEVENT, that no property follows its first VALARM; returns how many VALARMs were seen."""
+    alarms = 0
+    in_event = in_alarm = alarm_seen = False
+    for line in check_framing(data):
+        if line == "BEGIN:VEVENT":
+            in_event, alarm_seen = True, False
+        elif line == "END:VEVENT":
+            in_event = False
+        elif line == "BEGIN:VALARM":
+            in_alarm = alarm_seen = True
+            alarms += 1
+        elif line == "END:VALARM":
+            in_alarm = False
+        elif in_event and not in_alarm:
+            assert not alarm_seen, f"VEVENT property {line.split(':')[0]} after a VALARM"
+    return alarms
 
 
 def events_by_uid(calendar: icalendar.Calendar) -> dict[str, icalendar.Event]:

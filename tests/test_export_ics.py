@@ -1,4 +1,6 @@
-"""The .ics export, checked with an independent strict parser (icalendar) against the database."""
+"""The .ics export, checked with an independent strict parser (icalendar) against the database: right the first
+time (property order, stored UIDs, the evening reminder, nothing to do for what is cancelled, timed hotel stays,
+a LOCATION that does not repeat itself), discreet by default, in plain language."""
 
 from __future__ import annotations
 
@@ -13,9 +15,17 @@ from sqlmodel import Session, col, select
 
 from coordinator_tui.export import export_itineraries
 from coordinator_tui.export.ics import MAX_LINE_OCTETS, calendar_entries, clean_text, fold, itinerary_to_ics
-from coordinator_tui.models import Appointment, AppointmentStatus, ClinicAttendance, ClinicEvent, ExportedEvent, Service
+from coordinator_tui.models import (
+    Appointment,
+    AppointmentStatus,
+    ClinicAttendance,
+    ClinicEvent,
+    ExportedEvent,
+    Patient,
+    Service,
+)
 from tests.export_data import hostile_itinerary, seed_clinic, seed_simple_clinic
-from tests.ics_checks import events_by_uid, parse_strict, unescaped_value
+from tests.ics_checks import events_by_uid, parse_strict, properties_before_alarms, unescaped_value
 from tests.postgres_server import both_databases
 
 pytestmark = both_databases
@@ -42,9 +52,8 @@ def _calendar(path: Path) -> icalendar.Calendar:
 def test_every_event_matches_the_database(session: Session, tmp_path: Path) -> None:
     seed = seed_clinic(session)
     [path] = _export_ics(session, seed.clinic_id, seed.patient_id, tmp_path)
-    assert path.name == "2027-03-29_clinic_testperson_ava.ics"
     calendar = _calendar(path)
-    assert str(calendar["X-WR-CALNAME"]) == "Ava – Combined clinic 29–30 March 2027"
+    assert str(calendar["X-WR-CALNAME"]) == "Clinic visit 29–30 Mar 2027"
     events = events_by_uid(calendar)
     appointments = session.exec(select(Appointment).where(col(Appointment.patient_id) == seed.patient_id)).all()
     assert len(appointments) == 8
@@ -57,8 +66,8 @@ def test_every_event_matches_the_database(session: Session, tmp_path: Path) -> N
         if expected:
             assert event["STATUS"] == expected
     attendance = session.exec(select(ClinicAttendance).where(col(ClinicAttendance.patient_id) == seed.patient_id)).one()
-    travel = {str(e["SUMMARY"]): e for e in events.values() if "Travel" in str(e["SUMMARY"])}
-    out, home = travel["Travel to the clinic (train)"], travel["Travel home (train)"]
+    out, home = events.pop(attendance.travel_out_uid), events.pop(attendance.travel_home_uid)
+    assert (str(out["SUMMARY"]), str(home["SUMMARY"])) == ("Travel (train)", "Travel home (train)")
     assert (out.decoded("DTSTART"), out.decoded("DTEND")) == (
         attendance.travel_out_depart,
         attendance.travel_out_arrive,
@@ -67,12 +76,17 @@ def test_every_event_matches_the_database(session: Session, tmp_path: Path) -> N
         attendance.travel_home_depart,
         attendance.travel_home_arrive,
     )
-    hotel = sorted((e.decoded("DTSTART"), str(e["SUMMARY"])) for e in events.values() if "Hotel" in str(e["SUMMARY"]))
-    assert hotel == [
-        (dt.date(2027, 3, 29), "Hotel check-in: Fictional Lodge"),
-        (dt.date(2027, 3, 30), "Hotel check-out: Fictional Lodge"),
-    ]
-    assert len(events) == 4  # travel out, travel home, hotel in, hotel out; breaks are not calendar events
+    check_in, check_out = events.pop(attendance.hotel_check_in_uid), events.pop(attendance.hotel_check_out_uid)
+    # Timed, not all day: check in from 15:00 (the hotel gave no time), check out by 10:00 the last morning.
+    assert check_in.decoded("DTSTART") == dt.datetime(2027, 3, 29, 15, 0, tzinfo=LONDON)
+    assert check_out.decoded("DTSTART") == dt.datetime(2027, 3, 30, 10, 0, tzinfo=LONDON)
+    for event in (check_in, check_out):
+        assert isinstance(event.decoded("DTEND"), dt.datetime) and event.decoded("DTEND") > event.decoded("DTSTART")
+        assert event["TRANSP"] == "TRANSPARENT" and str(event["LOCATION"]) == attendance.hotel_address
+    assert (str(check_in["SUMMARY"]), str(check_out["SUMMARY"])) == ("Hotel check-in", "Hotel check-out")
+    assert "Check in from 15:00\nFictional Lodge" in str(check_in["DESCRIPTION"])
+    assert "Check out by 10:00\nFictional Lodge" in str(check_out["DESCRIPTION"])
+    assert events == {}  # breaks are not calendar events
 
 
 def test_wall_clock_times_across_both_clock_changes(session: Session, tmp_path: Path) -> None:
@@ -116,21 +130,51 @@ def test_reminders_evening_before_and_before_each_appointment(session: Session, 
     clinic_id, patient_id = seed_simple_clinic(session, dt.date(2027, 3, 28), [(0, 9, 0), (1, 10, 0)])
     [path] = _export_ics(session, clinic_id, patient_id, tmp_path)
     calendar = _calendar(path)
-    appointments = sorted(
-        (e for e in calendar.walk("VEVENT") if "Discipline" in str(e["SUMMARY"])), key=lambda e: e.decoded("DTSTART")
-    )
+    appointments = _appointment_events(session, calendar, clinic_id)
     first, second = (_alarm_moments(e) for e in appointments)
     evening, before_first = first
     assert evening[0].astimezone(LONDON) == dt.datetime(2027, 3, 27, 18, 0, tzinfo=LONDON)
-    assert evening[1].startswith("Tomorrow:") and "09:00" in evening[1]
+    assert evening[1] == "Tomorrow: Sunday 28 March, first appointment at 09:00."
     assert before_first[0] == appointments[0].decoded("DTSTART") - dt.timedelta(minutes=45)
-    assert before_first[1].startswith("Reminder:")
+    assert before_first[1] == "Reminder: Hospital appointment at 09:00."
     assert [m for m, _ in second] == [appointments[1].decoded("DTSTART") - dt.timedelta(minutes=45)]
     for alarm in calendar.walk("VALARM"):
         assert alarm["ACTION"] == "DISPLAY" and str(alarm["DESCRIPTION"])
     # Travel has no alarm.
     travel = next(e for e in calendar.walk("VEVENT") if "Travel" in str(e["SUMMARY"]))
     assert not travel.walk("VALARM")
+
+
+def _appointment_events(session: Session, calendar: icalendar.Calendar, clinic_id: int) -> list[icalendar.Event]:
+    """The calendar's appointment events (found by the appointments' UIDs), in time order."""
+    uids = set(session.exec(select(Appointment.uid).where(col(Appointment.clinic_event_id) == clinic_id)).all())
+    return sorted((e for e in calendar.walk("VEVENT") if str(e["UID"]) in uids), key=lambda e: e.decoded("DTSTART"))
+
+
+def test_the_evening_reminder_comes_before_the_first_appointment_still_on(session: Session, tmp_path: Path) -> None:
+    """Day 1 (Monday) has nothing left: the reminder fires on Monday evening, naming Tuesday, not on Sunday."""
+    start = dt.date(2027, 3, 29)
+    clinic_id, patient_id = seed_simple_clinic(session, start, [(0, 9, 0), (0, 11, 0), (1, 10, 0), (1, 14, 0)])
+    for appointment in session.exec(select(Appointment).where(col(Appointment.clinic_event_id) == clinic_id)).all():
+        if appointment.start.astimezone(LONDON).date() == start:
+            appointment.status = AppointmentStatus.CANCELLED
+            session.add(appointment)
+    session.flush()
+    [path] = _export_ics(session, clinic_id, patient_id, tmp_path)
+    appointments = _appointment_events(session, _calendar(path), clinic_id)
+    assert [str(e["STATUS"]) for e in appointments] == ["CANCELLED", "CANCELLED", "CONFIRMED", "CONFIRMED"]
+    assert not appointments[0].walk("VALARM") and not appointments[1].walk("VALARM")
+    evening = [(m, text) for e in appointments for m, text in _alarm_moments(e) if text.startswith("Tomorrow")]
+    assert evening == [
+        (dt.datetime(2027, 3, 29, 18, 0, tzinfo=LONDON), "Tomorrow: Tuesday 30 March, first appointment at 10:00.")
+    ]
+    # Deleted rather than cancelled: the same.
+    for appointment in session.exec(select(Appointment).where(col(Appointment.status) == AppointmentStatus.CANCELLED)):
+        session.delete(appointment)
+    session.flush()
+    [path] = _export_ics(session, clinic_id, patient_id, tmp_path / "again")
+    first = _appointment_events(session, _calendar(path), clinic_id)[0]
+    assert _alarm_moments(first)[0] == evening[0]
 
 
 def test_stable_uids_and_rising_sequence(session: Session, tmp_path: Path) -> None:
@@ -174,8 +218,9 @@ def test_cancelled_appointment_is_exported_cancelled(session: Session, tmp_path:
     events = events_by_uid(_calendar(_export_ics(session, seed.clinic_id, seed.patient_id, tmp_path)[0]))
     cancelled = [e for e in events.values() if e["STATUS"] == "CANCELLED"]
     assert len(cancelled) == 1
-    assert str(cancelled[0]["SUMMARY"]) == "CANCELLED: Physiotherapy"
-    assert events_by_status(events, "TENTATIVE") == ["Psychology (to be confirmed)"]
+    assert str(cancelled[0]["SUMMARY"]) == "Cancelled: Hospital appointment"
+    assert str(cancelled[0]["DESCRIPTION"]).startswith("This appointment is cancelled: it will not take place.")
+    assert events_by_status(events, "TENTATIVE") == ["Hospital appointment (to be confirmed)"]
 
 
 def events_by_status(events: dict[str, icalendar.Event], status: str) -> list[str]:
@@ -215,7 +260,8 @@ hostile = st.one_of(
 def test_hostile_text_is_escaped_folded_and_round_trips(name: str, text: str, place: str) -> None:
     itinerary = hostile_itinerary(name, text, place)
     data = itinerary_to_ics(itinerary, stamp=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
-    calendar = parse_strict(data)  # CRLF, <= 75 octets, UTF-8, only our properties, strict parse
+    calendar = parse_strict(data)  # CRLF, <= 75 octets, UTF-8, only our properties, strict parse, in order
+    assert properties_before_alarms(data) == 2
     assert unescaped_value(data, "X-WR-CALNAME") == " ".join(clean_text(itinerary.title).split("\n"))
     events = events_by_uid(calendar)
     assert set(events) == {"u1@test.invalid", "u2@test.invalid"}
@@ -235,9 +281,14 @@ def test_two_hundred_character_names_from_the_database(session: Session, tmp_pat
     attendance.hotel_name = ("Hôtel ; , \\ \n" * 20)[:200]
     session.add(attendance)
     session.flush()
+    patient = session.get(Patient, seed.patient_id)
+    assert patient is not None
+    patient.detailed_calendar_titles = True  # the hotel's name in the title too
+    session.add(patient)
+    session.flush()
     [path] = _export_ics(session, seed.clinic_id, seed.patient_id, tmp_path)
-    assert path.name == f"2027-03-29_clinic_o-brien-drop_y{'a' * 39}.ics"
     calendar = _calendar(path)
-    assert str(calendar["X-WR-CALNAME"]).startswith(long_name + " – ")
-    hotel = next(e for e in calendar.walk("VEVENT") if "Hotel check-in" in str(e["SUMMARY"]))
+    assert str(calendar["X-WR-CALNAME"]) == "Clinic visit 29–30 Mar 2027"  # never the child's name
+    hotel = events_by_uid(calendar)[attendance.hotel_check_in_uid]
     assert str(hotel["SUMMARY"]) == "Hotel check-in: " + attendance.hotel_name
+    assert attendance.hotel_name in str(hotel["DESCRIPTION"])

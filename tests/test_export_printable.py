@@ -65,23 +65,27 @@ def test_text_itinerary_has_every_item(session: Session) -> None:
         "TUESDAY 30 MARCH 2027",
         "06:45 – 09:05  Travel to the clinic (train)",
         "Booking reference: TRN-OUT-1",
-        "09:30 – 10:15  Ophthalmology",
+        "09:30 – 10:15  Eye clinic (ophthalmology)",
         "With: Dr Nora Fictional",
         "Where: Room 3, Eye Block",
         "Please note: Bring your glasses; nothing to eat after midnight.",
+        "Fasting: Please follow the fasting instructions for the Eye clinic (ophthalmology) at 09:30 on Monday 29",
         "10:45 – 11:30  Break",
         "12:00 – 13:00  Lunch break",
-        "14:00 – 14:30  CANCELLED: Physiotherapy",
-        "Psychology (to be confirmed)",
-        "Hotel check-in: Fictional Lodge",
+        "14:00 – 14:30  CANCELLED: Physiotherapist (movement and exercise)",
+        "14:30 – 15:00  Break",
+        "Psychologist (feelings and wellbeing) (to be confirmed)",
+        "15:00          Hotel check-in: Fictional Lodge\n               Check in from: 15:00",
         "Phone: 0300 000 0000",
-        "Hotel check-out: Fictional Lodge",
-        "With: Dr Nora Fictional, Olu Madeup and Dr Priya Placeholder",
+        "10:00          Hotel check-out: Fictional Lodge\n               Check out by: 10:00",
+        "11:00 – 12:00  Meeting with your care team",
         "14:30 – 17:00  Travel home (train)",
         "Please note: Please bring the red book.",
+        "WHAT TO BRING\n=============\n- Any medicines you take (or a list of them)\n",
     ):
         assert expected in text, expected
-    assert text.index("Travel to the clinic") < text.index("Ophthalmology") < text.index("Travel home")
+    assert text.index("Travel to the clinic") < text.index("09:30 – 10:15  Eye clinic") < text.index("Travel home")
+    assert "Olu Madeup and Dr Priya Placeholder" not in text  # the care team meeting lists no names
 
 
 def test_html_is_self_contained_semantic_and_escaped(session: Session) -> None:
@@ -97,11 +101,15 @@ def test_html_is_self_contained_semantic_and_escaped(session: Session) -> None:
     assert not re.search(r"url\(|@import|https?://", page)
     levels = [h for h, _ in outline.headings]
     assert levels[0] == "h1" and levels.count("h1") == 1
-    assert [t for h, t in outline.headings if h == "h2"] == ["Monday 29 March 2027", "Tuesday 30 March 2027"]
+    assert [t for h, t in outline.headings if h == "h2"] == [
+        "What to bring",
+        "Monday 29 March 2027",
+        "Tuesday 30 March 2027",
+    ]
     appointment_blocks = re.findall(r'<li class="item appointment[^"]*">', page)
     assert len(appointment_blocks) == 8  # one block per appointment
-    cancelled = [t for h, t in outline.headings if h == "h3" and "Physiotherapy" in t]
-    assert cancelled == ["14:00 to 14:30 Cancelled: Physiotherapy"]  # said in words, not by colour
+    cancelled = [t for h, t in outline.headings if h == "h3" and "Physiotherapist" in t]
+    assert cancelled == ["14:00 to 14:30 Cancelled: Physiotherapist (movement and exercise)"]  # in words
 
 
 def _font_size_pt(page: str) -> float:
@@ -278,7 +286,7 @@ def test_permission_denied_while_writing_leaves_no_file(
 
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "main", "h1", "div", "dl", "dt", "dd",
-    "section", "h2", "ol", "li", "h3", "time", "span", "footer", "p", "br",
+    "section", "h2", "ol", "ul", "li", "h3", "time", "span", "footer", "p", "br", "strong",
 }  # fmt: skip
 
 

@@ -179,4 +179,5 @@ def test_export_warns_in_one_line_while_the_phone_number_is_not_set(
     assert cli(capsys, "service", "set", "--db", db_url, "--phone", PHONE)[0] == 0
     code, out, err = cli(capsys, *argv, "--out", str(tmp_path / "b"), "--db", db_url)
     assert (code, err) == (0, "")
-    assert f"On the day, call: Fictional Rare Disease Service on {PHONE}" in Path(out.split("  for ")[0]).read_text()
+    running_late = f"If you are running late or cannot come, call Fictional Rare Disease Service on {PHONE}."
+    assert running_late in Path(out.split("  for ")[0]).read_text()

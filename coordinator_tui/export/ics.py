@@ -15,6 +15,8 @@ and alarm DESCRIPTION. What it does not, and how each gap is closed here:
 - No SEQUENCE property: added through the event's ``extra`` container.
 - ``Calendar.events`` is a set, so ``ics`` writes events in no fixed order: each event is serialised on its own
   and put into the calendar in itinerary order, which keeps files stable and diffable.
+- It writes an event's VALARMs before its properties; RFC 5545 puts properties first and Outlook rejects events
+  otherwise: :func:`properties_before_alarms` moves every VALARM after the event's last property.
 
 Time zone: times are written as UTC date-times (``DTSTART:20270329T080000Z``), which is the only form ``ics`` 0.7
 writes, and the one calendar apps handle best: RFC 5545 "form #2" is an absolute moment, so Google Calendar,
@@ -25,21 +27,33 @@ events after the clocks change), and we never write floating local times, which 
 The UTC values are computed from the database's aware datetimes, so both sides of a summer-time change are right.
 X-WR-TIMEZONE is deliberately not written: some clients use it to reinterpret times.
 
-Stable identity: an appointment's UID is ``Appointment.uid``; travel and hotel events get UIDs built from the
-clinic and patient ids. :func:`assign_sequences` keeps, per UID, a fingerprint of what was last sent and its
-SEQUENCE in ``ExportedEvent``: unchanged events keep their SEQUENCE, changed ones get the next number, new ones
-start at 0; the caller's transaction commits it together with the files. Breaks are printed on paper only: they
-have no identity of their own (they move whenever an appointment moves), so as calendar events they would be
-left behind in the family's calendar by a re-import.
+Stable identity: an appointment's UID is ``Appointment.uid``; travel and hotel events use the random UIDs stored on
+the family's place at the clinic (``ClinicAttendance.travel_out_uid`` and the like): unique across clinics and
+families and carrying no internal ids. :func:`assign_sequences` keeps, per UID, a fingerprint of what was last sent
+and its SEQUENCE in ``ExportedEvent``: unchanged events keep their SEQUENCE, changed ones get the next number, new
+ones start at 0; the caller's transaction commits it together with the files. Breaks are printed on paper only: they
+have no identity of their own (they move whenever an appointment moves), so as calendar events they would be left
+behind in the family's calendar by a re-import.
 
-Every event's description ends with whom to call on the day (the service's short name and phone number, from
-its details in the database).
+Discreet by default (calendars sync to cloud accounts and show on lock screens and shared family screens): the title
+(SUMMARY) is neutral ("Hospital appointment", "Travel", "Hotel check-in"), and so are the reminders' texts; the
+LOCATION names the building and the hospital or venue only. The plain-language name ("Eye clinic (ophthalmology)"),
+the professionals, the room and the instructions are in the DESCRIPTION. A family who chose detailed titles
+(``Patient.detailed_calendar_titles``, carried by the itinerary) gets the plain-language name and the professionals
+in the title and the reminders. No calendar name, title, reminder or description names the condition or the child:
+the calendar is called "Clinic visit 29–30 Mar 2027"; the service is named by its short name for families (or "the
+clinic team"), never by its full name.
 
-Reminders (VALARM, DISPLAY): before each appointment (the service's ``reminder_minutes_before``), and one at 18:00 the
-evening before day 1, carried by the first appointment of the visit. Triggers are relative to the event start,
-the form every calendar app supports. Cancelled events carry no alarms. Not checked against real apps here: Outlook
-keeps one reminder per event, so the first appointment may show only one of its two; Google Calendar is
-reported to apply the user's default reminders to imported events rather than the file's.
+Every event's description ends with whom to call if the family is running late or cannot come (the service's short
+name and phone number, from its details in the database); each appointment still on says what to bring. A cancelled
+appointment says it is cancelled and nothing to do (no instructions, no fasting, nothing to bring).
+
+Reminders (VALARM, DISPLAY): before each appointment (the service's ``reminder_minutes_before``), and one at 18:00
+the evening before the first appointment still on, carried by it and naming that day ("Tomorrow: Tuesday 30 March,
+first appointment at 09:00."), so a day 1 left empty never moves the reminder to the wrong evening. Triggers are
+relative to the event start, the form every calendar app supports. Cancelled events carry no alarms. Not checked
+against real apps here: Outlook keeps one reminder per event, so the first appointment may show only one of its two;
+Google Calendar is reported to apply the user's default reminders to imported events rather than the file's.
 """
 
 from __future__ import annotations
@@ -50,7 +64,7 @@ import json
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import arrow
 from ics import Calendar, DisplayAlarm, Event
@@ -59,12 +73,20 @@ from ics.utils import escape_string
 from sqlmodel import Session, col, select
 
 from coordinator_tui import __version__
-from coordinator_tui.clinic_time import zone
+from coordinator_tui.clinic_time import local_to_utc
 from coordinator_tui.models import ExportedEvent
-from coordinator_tui.services.itineraries.itinerary import ItemKind, Itinerary, ItineraryItem
+from coordinator_tui.services.itineraries.itinerary import (
+    CARE_TEAM_MEETING_TEXT,
+    ItemKind,
+    Itinerary,
+    ItineraryItem,
+    running_late_text,
+)
 
 PRODID = f"-//Coordinator TUI//Family itinerary {__version__}//EN"
 EVENING_REMINDER_AT = dt.time(18, 0)
+#: How the evening-before reminder's text starts ('Tomorrow: Monday 29 March, first appointment at 09:30.').
+EVENING_REMINDER_TEXT = "Tomorrow: "
 MAX_LINE_OCTETS = 75
 
 _LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
@@ -91,10 +113,12 @@ class CalendarEntry:
     day: dt.date | None = None
     transparent: bool = False
     alarms: tuple[CalendarAlarm, ...] = ()
+    kind: str = ""  # the ItemKind value of the item it shows (stored in ExportedEvent.kind); not fingerprinted
 
     def fingerprint(self) -> str:
         """A hash of everything a family would see; DTSTAMP and SEQUENCE are not part of it."""
         data = asdict(self)
+        del data["kind"]
         for key in ("start", "end"):
             value = getattr(self, key)
             data[key] = value.astimezone(dt.UTC).isoformat() if value is not None else None
@@ -141,18 +165,135 @@ def fold(line: str) -> bytes:
 # Itinerary -> calendar entries
 # ------------------------------------------------------------------------------------------------------------
 
+#: The neutral titles (SUMMARY) a lock screen shows by default: no specialty, professional, condition or child.
+NEUTRAL_APPOINTMENT = "Hospital appointment"
+NEUTRAL_TITLES = {
+    ItemKind.APPOINTMENT: NEUTRAL_APPOINTMENT,
+    ItemKind.TRAVEL_OUT: "Travel",
+    ItemKind.TRAVEL_HOME: "Travel home",
+    ItemKind.HOTEL_CHECK_IN: "Hotel check-in",
+    ItemKind.HOTEL_CHECK_OUT: "Hotel check-out",
+}
+#: A cancelled event's title starts with this (as a withdrawal's does, ``export.withdrawals``).
+CANCELLED_PREFIX = "Cancelled: "
+#: How long a hotel check-in or check-out shows in the calendar (it is a moment; DTEND must follow DTSTART).
+HOTEL_EVENT_LENGTH = dt.timedelta(minutes=30)
+
 
 def _hm(moment: dt.datetime) -> str:
     return f"{moment:%H:%M}"
 
 
-def _with_names(item: ItineraryItem) -> str:
-    if not item.professionals:
-        return item.title
-    return (
-        f"{item.title} with {' and '.join(item.professionals)}"
-        if len(item.professionals) <= 2
-        else (f"{item.title} with {', '.join(item.professionals[:-1])} and {item.professionals[-1]}")
+def _long_day(moment: dt.datetime) -> str:
+    return f"{moment:%A} {moment.day} {moment:%B}"
+
+
+def _names(names: Sequence[str]) -> str:
+    if len(names) <= 2:
+        return " and ".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _detailed_title(item: ItineraryItem) -> str:
+    """The plain-language title a family who chose detailed titles sees ('Eye clinic (ophthalmology) with …')."""
+    if item.kind is ItemKind.APPOINTMENT:
+        return f"{item.title} with {_names(item.professionals)}" if item.professionals else item.title
+    if item.kind in (ItemKind.HOTEL_CHECK_IN, ItemKind.HOTEL_CHECK_OUT):
+        return f"{item.title}: {item.place}" if item.place else item.title
+    return f"{item.title} ({item.mode})" if item.mode else item.title
+
+
+def event_title(itinerary: Itinerary, item: ItineraryItem) -> str:
+    """The SUMMARY: neutral ('Hospital appointment', 'Travel (train)', 'Hotel check-in') unless the family chose
+    detailed titles; 'Cancelled: …' or '… (to be confirmed)' as the item is."""
+    if itinerary.detailed_titles:
+        title = _detailed_title(item)
+    else:
+        title = NEUTRAL_TITLES.get(item.kind, NEUTRAL_APPOINTMENT)
+        if item.kind in (ItemKind.TRAVEL_OUT, ItemKind.TRAVEL_HOME) and item.mode:
+            title = f"{title} ({item.mode})"
+    if item.cancelled:
+        return f"{CANCELLED_PREFIX}{title}"
+    if item.tentative:
+        return f"{title} (to be confirmed)"
+    return title
+
+
+def _parts(*texts: str) -> list[str]:
+    """Comma-separated parts of ``texts``, each once (case and spacing ignored), in order."""
+    seen: set[str] = set()
+    parts: list[str] = []
+    for text in texts:
+        for part in text.split(","):
+            part = " ".join(part.split())
+            key = part.casefold()
+            if part and key not in seen:
+                seen.add(key)
+                parts.append(part)
+    return parts
+
+
+def event_location(itinerary: Itinerary, item: ItineraryItem) -> str:
+    """An appointment's LOCATION: the building and the hospital or venue, each named once ('Outpatients,
+    Exampleton Children's Hospital'); the room, which may be a specialty's clinic, is in the description."""
+    return ", ".join(_parts(item.building, itinerary.venue))
+
+
+def _whom_to_call(itinerary: Itinerary) -> list[str]:
+    """The last line of every event's description: whom the family calls if running late or unable to come (the
+    service's short name for families; none without a phone number)."""
+    line = running_late_text(itinerary.calendar_contact)
+    return [line] if line else []
+
+
+def _what_to_bring(itinerary: Itinerary) -> list[str]:
+    if not itinerary.what_to_bring:
+        return []
+    return ["What to bring:", *(f"- {thing}" for thing in itinerary.what_to_bring)]
+
+
+def _appointment_entry(itinerary: Itinerary, item: ItineraryItem, reminder: dt.timedelta) -> CalendarEntry:
+    assert item.start is not None and item.end is not None
+    summary = event_title(itinerary, item)
+    lines: list[str] = []
+    if item.cancelled:
+        lines.append("This appointment is cancelled: it will not take place.")
+    elif item.tentative:
+        lines.append("This appointment is not confirmed yet: we will let you know.")
+    lines.append(f"{_hm(item.start)} to {_hm(item.end)} ({item.minutes} minutes)")
+    lines.append(item.title)
+    if item.care_team_meeting:
+        lines.append(CARE_TEAM_MEETING_TEXT)
+    if item.professionals:
+        lines.append(f"With: {_names(item.professionals)}")
+    where = ", ".join(_parts(item.room, item.building, itinerary.venue))
+    if where:
+        lines.append(f"Where: {where}")
+    if item.live:
+        if item.fasting:
+            lines.append("Fasting: please follow the fasting instructions before this appointment.")
+        if item.instructions:
+            lines.append(f"Please note: {item.instructions}")
+        lines.extend(_what_to_bring(itinerary))
+    lines.extend(_whom_to_call(itinerary))
+    alarms: tuple[CalendarAlarm, ...] = ()
+    if item.live and reminder > dt.timedelta(0):
+        if itinerary.detailed_titles:
+            room = f" in {item.location}" if item.location else ""
+            text = f"Reminder: {summary} at {_hm(item.start)}{room}."
+        else:
+            text = f"Reminder: {summary} at {_hm(item.start)}."
+        alarms = (CalendarAlarm(reminder, text),)
+    return CalendarEntry(
+        uid=item.uid,
+        summary=summary,
+        description="\n".join(lines),
+        location=event_location(itinerary, item),
+        status=_status(item),
+        start=item.start,
+        end=item.end,
+        alarms=alarms,
+        kind=item.kind.value,
     )
 
 
@@ -164,57 +305,12 @@ def _status(item: ItineraryItem) -> str:
     return "CONFIRMED"
 
 
-def _appointment_entry(itinerary: Itinerary, item: ItineraryItem, reminder: dt.timedelta) -> CalendarEntry:
-    assert item.start is not None and item.end is not None
-    summary = _with_names(item)
-    if item.cancelled:
-        summary = f"CANCELLED: {summary}"
-    elif item.tentative:
-        summary = f"{summary} (to be confirmed)"
-    lines = [f"{_hm(item.start)} to {_hm(item.end)} ({item.minutes} minutes)"]
-    if item.cancelled:
-        lines.insert(0, "This appointment is cancelled.")
-    if item.discipline and item.discipline != item.title:
-        lines.append(f"Service: {item.discipline}")
-    if item.professionals:
-        lines.append(f"With: {', '.join(item.professionals)}")
-    if item.location:
-        lines.append(f"Where: {item.location}")
-    if item.fasting:
-        lines.append("Fasting: please follow the fasting instructions before this appointment.")
-    if item.instructions:
-        lines.append(f"Please note: {item.instructions}")
-    lines.append(f"{itinerary.clinic_name}{', ' + itinerary.venue if itinerary.venue else ''}")
-    lines.extend(_whom_to_call(itinerary))
-    alarms: tuple[CalendarAlarm, ...] = ()
-    if not item.cancelled and reminder > dt.timedelta(0):
-        where = f" in {item.location}" if item.location else ""
-        alarms = (CalendarAlarm(reminder, f"Reminder: {summary} at {_hm(item.start)}{where}."),)
-    return CalendarEntry(
-        uid=item.uid,
-        summary=summary,
-        description="\n".join(lines),
-        location=", ".join(p for p in (item.room, item.building, itinerary.venue) if p),
-        status=_status(item),
-        start=item.start,
-        end=item.end,
-        alarms=alarms,
-    )
-
-
-def _whom_to_call(itinerary: Itinerary) -> list[str]:
-    """The last line of every event's description: whom the family calls on the day (none without a number)."""
-    return [f"On the day, call {itinerary.call_on_the_day}"] if itinerary.call_on_the_day else []
-
-
 def _travel_entry(itinerary: Itinerary, item: ItineraryItem) -> CalendarEntry:
     assert item.start is not None and item.end is not None
-    summary = f"{item.title} ({item.mode})" if item.mode else item.title
-    if item.cancelled:
-        summary = f"CANCELLED: {summary}"
-    lines = [f"Depart {_hm(item.start)}"]
+    lines = ["This journey is cancelled."] if item.cancelled else []
+    lines.append(f"Depart {_hm(item.start)}")
     if item.end > item.start:
-        lines[0] += f", arrive {_hm(item.end)}"
+        lines[-1] += f", arrive {_hm(item.end)}"
     if item.mode:
         lines.append(f"By: {item.mode}")
     if item.reference:
@@ -222,20 +318,25 @@ def _travel_entry(itinerary: Itinerary, item: ItineraryItem) -> CalendarEntry:
     lines.extend(_whom_to_call(itinerary))
     return CalendarEntry(
         uid=item.uid,
-        summary=summary,
+        summary=event_title(itinerary, item),
         description="\n".join(lines),
         location="",
         status=_status(item),
         start=item.start,
         end=item.end,
+        kind=item.kind.value,
     )
 
 
 def _hotel_entry(itinerary: Itinerary, item: ItineraryItem) -> CalendarEntry:
-    summary = f"{item.title}: {item.place}"
-    if item.cancelled:
-        summary = f"CANCELLED: {summary}"
-    lines = [item.place]
+    assert item.start is not None
+    lines = ["This booking is cancelled."] if item.cancelled else []
+    if item.kind is ItemKind.HOTEL_CHECK_IN:
+        lines.append(f"Check in from {_hm(item.start)}")
+    else:
+        lines.append(f"Check out by {_hm(item.start)}")
+    if item.place:
+        lines.append(item.place)
     if item.address:
         lines.append(item.address)
     if item.phone:
@@ -245,13 +346,34 @@ def _hotel_entry(itinerary: Itinerary, item: ItineraryItem) -> CalendarEntry:
     lines.extend(_whom_to_call(itinerary))
     return CalendarEntry(
         uid=item.uid,
-        summary=summary,
+        summary=event_title(itinerary, item),
         description="\n".join(lines),
         location=item.address,
         status=_status(item),
-        day=item.day,
+        start=item.start,
+        end=item.start + HOTEL_EVENT_LENGTH,
         transparent=True,
+        kind=item.kind.value,
     )
+
+
+def evening_reminder(itinerary: Itinerary) -> tuple[ItineraryItem, CalendarAlarm] | None:
+    """The reminder at 18:00 the evening before the first appointment still on, carried by that appointment (None
+    when no appointment is on, or it starts before that evening). It says which day is tomorrow."""
+    first = itinerary.first_appointment
+    if first is None or first.start is None:
+        return None
+    evening = local_to_utc(first.start.date() - dt.timedelta(days=1), EVENING_REMINDER_AT, itinerary.timezone)
+    before = first.start.astimezone(dt.UTC) - evening
+    if before <= dt.timedelta(0):
+        return None
+    text = f"{EVENING_REMINDER_TEXT}{_long_day(first.start)}, first appointment at {_hm(first.start)}"
+    if itinerary.detailed_titles:
+        text += f": {first.title}"
+    text += "."
+    if itinerary.fasting_appointment is not None:
+        text += " Remember the fasting instructions."
+    return first, CalendarAlarm(before, text)
 
 
 def calendar_entries(itinerary: Itinerary, reminder_minutes: int | None = None) -> list[CalendarEntry]:
@@ -259,35 +381,18 @@ def calendar_entries(itinerary: Itinerary, reminder_minutes: int | None = None) 
     appointment is the service's (``itinerary.reminder_minutes``) unless ``reminder_minutes`` is given."""
     minutes = itinerary.reminder_minutes if reminder_minutes is None else reminder_minutes
     reminder = dt.timedelta(minutes=max(minutes, 0))
+    evening = evening_reminder(itinerary)
     entries: list[CalendarEntry] = []
-    first_live: tuple[int, ItineraryItem] | None = None
     for item in itinerary.items:
         if item.kind is ItemKind.APPOINTMENT:
-            if first_live is None and not item.cancelled:
-                first_live = (len(entries), item)
-            entries.append(_appointment_entry(itinerary, item, reminder))
+            entry = _appointment_entry(itinerary, item, reminder)
+            if evening is not None and evening[0] is item:
+                entry = replace(entry, alarms=(evening[1], *entry.alarms))
+            entries.append(entry)
         elif item.kind in (ItemKind.TRAVEL_OUT, ItemKind.TRAVEL_HOME):
             entries.append(_travel_entry(itinerary, item))
         elif item.kind in (ItemKind.HOTEL_CHECK_IN, ItemKind.HOTEL_CHECK_OUT):
             entries.append(_hotel_entry(itinerary, item))
-    if first_live is not None:
-        index, item = first_live
-        assert item.start is not None
-        evening = dt.datetime.combine(
-            itinerary.start_date - dt.timedelta(days=1), EVENING_REMINDER_AT, tzinfo=zone(itinerary.timezone)
-        )
-        # In UTC: Python subtracts two datetimes sharing a tzinfo as wall-clock times, ignoring a clock change.
-        before = item.start.astimezone(dt.UTC) - evening.astimezone(dt.UTC)
-        if before > dt.timedelta(0):
-            where = f" in {item.location}" if item.location else ""
-            text = (
-                f"Tomorrow: {itinerary.clinic_name}. First appointment {_hm(item.start)} "
-                f"on {item.start:%A}: {item.title}{where}."
-            )
-            if any(i.fasting and not i.cancelled for i in itinerary.appointments):
-                text += " Remember the fasting instructions."
-            entry = entries[index]
-            entries[index] = CalendarEntry(**{**entry.__dict__, "alarms": (CalendarAlarm(before, text), *entry.alarms)})
     return entries
 
 
@@ -296,15 +401,33 @@ def calendar_entries(itinerary: Itinerary, reminder_minutes: int | None = None) 
 # ------------------------------------------------------------------------------------------------------------
 
 
+def _remember_sent(row: ExportedEvent, entry: CalendarEntry) -> None:
+    """Store on ``row`` what ``entry`` shows (kind, title, location, status, times), for a later cancellation."""
+    row.kind = entry.kind
+    row.summary = entry.summary[:400]
+    row.location = entry.location[:400]
+    row.status = entry.status
+    row.start = entry.start.astimezone(dt.UTC) if entry.start is not None else None
+    row.end = entry.end.astimezone(dt.UTC) if entry.end is not None else None
+    row.day = entry.day
+
+
 def assign_sequences(
     session: Session,
     clinic_id: int,
     entries_by_patient: Mapping[int, Sequence[CalendarEntry]],
     now: dt.datetime,
+    withdrawn_by_patient: Mapping[int, Sequence[CalendarEntry]] | None = None,
 ) -> dict[str, int]:
     """SEQUENCE per UID: kept when the event is unchanged since the last export, raised by one when it changed,
-    0 when it is new. Updates ``ExportedEvent`` in ``session`` (the caller's transaction)."""
-    uids = [e.uid for entries in entries_by_patient.values() for e in entries]
+    0 when it is new. Updates ``ExportedEvent`` in ``session`` (the caller's transaction), storing what each current
+    event shows (kind, title, location, status, times) so it can be cancelled after its record is gone.
+
+    ``withdrawn_by_patient``: the cancellations of events sent before and no longer current
+    (``export.withdrawals``). Their rows keep what was last sent; the first time, the SEQUENCE goes up and
+    ``withdrawn_at`` is set; unchanged on later exports. An event current again is no longer withdrawn."""
+    withdrawn = withdrawn_by_patient or {}
+    uids = [e.uid for group in (entries_by_patient, withdrawn) for entries in group.values() for e in entries]
     known: dict[str, ExportedEvent] = {}
     for chunk_start in range(0, len(uids), 500):
         chunk = uids[chunk_start : chunk_start + 500]
@@ -324,16 +447,30 @@ def assign_sequences(
                     sequence=0,
                     last_exported=now,
                 )
-                session.add(row)
                 known[entry.uid] = row
             elif row.fingerprint != fingerprint:
                 row.fingerprint = fingerprint
                 row.sequence += 1
                 row.last_exported = now
-                session.add(row)
             else:
                 row.last_exported = now
-                session.add(row)
+            row.withdrawn_at = None
+            _remember_sent(row, entry)
+            session.add(row)
+            sequences[entry.uid] = row.sequence
+    for entries in withdrawn.values():
+        for entry in entries:
+            row = known.get(entry.uid)
+            if row is None:  # pragma: no cover - a cancellation is only ever built from a stored row
+                continue
+            fingerprint = entry.fingerprint()
+            if row.fingerprint != fingerprint:
+                row.fingerprint = fingerprint
+                row.sequence += 1
+            if row.withdrawn_at is None:
+                row.withdrawn_at = now
+            row.last_exported = now
+            session.add(row)
             sequences[entry.uid] = row.sequence
     session.flush()
     return sequences
@@ -372,14 +509,49 @@ def _event(entry: CalendarEntry, sequence: int, stamp: dt.datetime) -> Event:
     return event
 
 
+def properties_before_alarms(lines: Sequence[str]) -> list[str]:
+    """Content lines with, in every VEVENT, all the event's properties before its VALARMs (RFC 5545 lists a
+    component's properties before its sub-components; ``ics`` 0.7 writes the alarms first, and Outlook rejects
+    such events). Other lines are left in place."""
+    out: list[str] = []
+    event_props: list[str] | None = None
+    alarms: list[str] = []
+    depth = 0  # inside a VALARM of the current VEVENT
+    for line in lines:
+        if event_props is None:
+            if line == "BEGIN:VEVENT":
+                event_props, alarms, depth = [line], [], 0
+            else:
+                out.append(line)
+            continue
+        if line == "BEGIN:VALARM":
+            depth += 1
+        if depth:
+            alarms.append(line)
+            if line == "END:VALARM":
+                depth -= 1
+            continue
+        if line == "END:VEVENT":
+            out.extend(event_props)
+            out.extend(alarms)
+            out.append(line)
+            event_props = None
+            continue
+        event_props.append(line)
+    if event_props is not None:  # pragma: no cover - guards against an ics upgrade changing its output
+        raise RuntimeError("unexpected output from the ics package: an unterminated VEVENT")
+    return out
+
+
 def render_ics(
     itinerary: Itinerary,
     entries: Iterable[CalendarEntry],
     sequences: Mapping[str, int],
     stamp: dt.datetime,
 ) -> bytes:
-    """The .ics file: VERSION, PRODID, CALSCALE, METHOD:PUBLISH, X-WR-CALNAME, then the events in order;
-    CRLF line ends, folded at 75 octets, UTF-8."""
+    """The .ics file: VERSION, PRODID, CALSCALE, METHOD:PUBLISH, X-WR-CALNAME ('Clinic visit 29–30 Mar 2027'),
+    then the events in order, each with its properties before its alarms; CRLF line ends, folded at 75 octets,
+    UTF-8."""
     calendar = Calendar(creator=PRODID)
     calendar.scale = "GREGORIAN"
     calendar.method = "PUBLISH"
@@ -396,7 +568,7 @@ def render_ics(
             # ics serialises alarms with str(alarm), which warns about a 0.9 change; 0.7 is pinned (<0.8).
             warnings.simplefilter("ignore", FutureWarning)
             text = event.serialize()
-        logical.extend(text.split("\r\n"))
+        logical.extend(properties_before_alarms(text.split("\r\n")))
     logical.append("END:VCALENDAR")
     return b"".join(fold(line) for line in logical)
 

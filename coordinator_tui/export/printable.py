@@ -1,11 +1,14 @@
 """Itineraries for people, not calendar apps: plain text, and a self-contained HTML page.
 
-Both carry the same content as the .ics file plus the breaks. The HTML page has no external assets (styles are
-inline, a Content-Security-Policy forbids loading anything), declares ``lang="en-GB"``, uses one ``<h1>``, an
-``<h2>`` per day and an ``<h3>`` per item, and escapes every piece of text. The large-print version uses 20 pt
-text (at least 18 pt), black on white, one appointment per bordered block kept whole across printed pages.
-Nothing is shown by colour alone: a cancelled appointment says "Cancelled" in words as well as being struck
-through.
+Both carry the same content as the .ics file plus the breaks, in the same plain language: each appointment by its
+family-facing name ("Eye clinic (ophthalmology)", "Meeting with your care team"), whom to call if the family is
+running late or cannot come, what to bring, and the fasting instructions only while a fasting appointment is still
+on. A cancelled item is shown as cancelled, with nothing to do for it (no instructions, nothing to bring). The
+HTML page has no external assets (styles are inline, a Content-Security-Policy forbids loading anything), declares
+``lang="en-GB"``, uses one ``<h1>``, an ``<h2>`` for what to bring and per day and an ``<h3>`` per item, and
+escapes every piece of text. The large-print version uses 20 pt text (at least 18 pt), black on white, one
+appointment per bordered block kept whole across printed pages. Nothing is shown by colour alone: a cancelled
+appointment says "Cancelled" in words as well as being struck through.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import html
 
 from coordinator_tui.export.ics import clean_text
 from coordinator_tui.services.itineraries.itinerary import (
+    CARE_TEAM_MEETING_TEXT,
     ItemKind,
     Itinerary,
     ItineraryItem,
@@ -59,16 +63,17 @@ def item_details(item: ItineraryItem) -> list[tuple[str, str]]:
         details.append(("Cancelled", "This will not take place."))
     if item.kind is ItemKind.APPOINTMENT:
         details.append(("How long", f"{item.minutes} minutes"))
-        if item.discipline and item.discipline != item.title:
-            details.append(("Service", item.discipline))
+        if item.care_team_meeting:
+            details.append(("What", CARE_TEAM_MEETING_TEXT))
         if item.professionals:
             details.append(("With", _people(item.professionals)))
         if item.location:
             details.append(("Where", item.location))
-        if item.fasting:
-            details.append(("Fasting", "Please follow the fasting instructions before this appointment."))
-        if item.instructions:
-            details.append(("Please note", item.instructions))
+        if item.live:  # a cancelled appointment leaves nothing to do
+            if item.fasting:
+                details.append(("Fasting", "Please follow the fasting instructions before this appointment."))
+            if item.instructions:
+                details.append(("Please note", item.instructions))
     elif item.kind in (ItemKind.TRAVEL_OUT, ItemKind.TRAVEL_HOME):
         if item.start is not None:
             details.append(("Depart", f"{item.start:%H:%M}"))
@@ -77,6 +82,11 @@ def item_details(item: ItineraryItem) -> list[tuple[str, str]]:
         if item.reference:
             details.append(("Booking reference", item.reference))
     elif item.kind in (ItemKind.HOTEL_CHECK_IN, ItemKind.HOTEL_CHECK_OUT):
+        if item.start is not None:
+            if item.kind is ItemKind.HOTEL_CHECK_IN:
+                details.append(("Check in from", f"{item.start:%H:%M}"))
+            else:
+                details.append(("Check out by", f"{item.start:%H:%M}"))
         if item.address:
             details.append(("Address", item.address))
         if item.phone:
@@ -92,13 +102,22 @@ def _intro(itinerary: Itinerary) -> list[tuple[str, str]]:
     rows = [("Clinic", itinerary.clinic_name), ("Dates", format_date_range(itinerary.start_date, itinerary.end_date))]
     if itinerary.venue:
         rows.append(("Where", itinerary.venue))
-    if itinerary.call_on_the_day:
-        rows.append(("On the day, call", itinerary.call_on_the_day))
     if itinerary.clinic_cancelled:
-        rows.append(("Cancelled", "This clinic has been cancelled."))
+        rows.append(("Cancelled", "This clinic has been cancelled: the visit will not take place."))
+    fasting = itinerary.fasting_appointment
+    if fasting is not None and fasting.start is not None:
+        when = f"{fasting.start:%H:%M} on {format_long_date(fasting.day)}"
+        rows.append(("Fasting", f"Please follow the fasting instructions for the {fasting.title} at {when}."))
     if itinerary.instructions:
         rows.append(("Please note", itinerary.instructions))
     return [(label, clean_text(text)) for label, text in rows]
+
+
+def what_to_bring(itinerary: Itinerary) -> list[str]:
+    """The things to bring, one a line (none for a visit that is cancelled or has no appointment still on)."""
+    if itinerary.clinic_cancelled or itinerary.first_appointment is None:
+        return []
+    return [clean_text(thing) for thing in itinerary.what_to_bring]
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -123,6 +142,11 @@ def render_text(itinerary: Itinerary) -> str:
         out.extend(f"  {line}" for line in rest)
     if itinerary.service_for_families:
         out.append(f"From: {clean_text(itinerary.service_for_families)}")
+    if itinerary.running_late:
+        out += ["", clean_text(itinerary.running_late)]
+    things = what_to_bring(itinerary)
+    if things:
+        out += ["", "WHAT TO BRING", "=" * len("WHAT TO BRING"), *(f"- {thing}" for thing in things)]
     if not itinerary.items:
         out += ["", "No appointments have been booked yet."]
     for day, items in itinerary.days:
@@ -167,6 +191,8 @@ li.break { border-style: dashed; }
 li.cancelled h3 .what { text-decoration: line-through; }
 .label { font-weight: bold; text-transform: uppercase; }
 .intro { margin-bottom: 1em; }
+p.call { border: 2px solid #000; padding: 0.5em 0.75em; }
+ul.bring { margin: 0 0 1em; }
 footer { margin-top: 2em; font-size: 0.9em; }
 @media print { body { margin: 0; max-width: none; } }
 """
@@ -238,6 +264,13 @@ def render_html(itinerary: Itinerary, *, large_print: bool = False) -> str:
         f"<h1>Itinerary for {_e(name)}</h1>",
         f'<div class="intro">{_details_html(_intro(itinerary))}</div>',
     ]
+    if itinerary.running_late:
+        parts.append(f'<p class="call"><strong>{_e(itinerary.running_late)}</strong></p>')
+    things = what_to_bring(itinerary)
+    if things:
+        parts.append('<section aria-labelledby="bring"><h2 id="bring">What to bring</h2><ul class="bring">')
+        parts.extend(f"<li>{_e(thing)}</li>" for thing in things)
+        parts.append("</ul></section>")
     if not itinerary.items:
         parts.append("<p>No appointments have been booked yet.</p>")
     for day, items in itinerary.days:

@@ -3,7 +3,7 @@
 Public API (the three steps of building a timetable, load -> solve -> apply, are in ``timetable_build``):
 
 - ``discipline_defaults(path=None) -> dict[str, DisciplineDefault]`` from ``data/disciplines.toml``;
-  ``canonical_discipline(name)`` maps aliases ("liver" -> "hepatology").
+  ``canonical_discipline(name)`` maps aliases ("liver" -> "hepatology") (both from ``disciplines``, re-exported).
 - Staffing (who attends each day, their hours and room; copying it from the previous clinic) is in ``staffing``.
 - ``due_patients(session, clinic_id) -> list[DuePatient]``: who is due (last attended clinic +
   ``review_interval_months``; never seen -> due since registration), most overdue first.
@@ -32,18 +32,14 @@ Public API (the three steps of building a timetable, load -> solve -> apply, are
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 from sqlmodel import Session, col, select
 
 from coordinator_tui.clinic_time import local_to_utc, to_local
-from coordinator_tui.config import shipped_data_file
 from coordinator_tui.models import (
     Appointment,
     AppointmentKind,
@@ -61,6 +57,7 @@ from coordinator_tui.models import (
     Service,
 )
 from coordinator_tui.services.clinics import scheduling as sch
+from coordinator_tui.services.clinics.disciplines import canonical_discipline, default_for, discipline_defaults
 from coordinator_tui.services.clinics.timetable_plan import ChangeKind, TimetablePlan, plan_changes, repair_timetable
 from coordinator_tui.services.clinics.venues import clinic_rooms, venue_walks
 from coordinator_tui.services.errors import ConcurrentEditError
@@ -70,62 +67,6 @@ from coordinator_tui.services.service_details import ServiceDetails
 
 ROUND_TABLE_DISCIPLINE = "round table"
 ACTIVE_APPOINTMENT = (AppointmentStatus.PROPOSED, AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)
-
-
-# ------------------------------------------------------------------------------------------------------------
-# Discipline defaults (data/disciplines.toml)
-# ------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DisciplineDefault:
-    name: str
-    label: str
-    minutes: int
-    kind: str = "consultation"
-    fasting: bool = False
-    default: bool = False
-
-
-@dataclass(frozen=True)
-class DisciplineTable:
-    disciplines: dict[str, DisciplineDefault]
-    aliases: dict[str, str]
-
-
-@lru_cache(maxsize=4)
-def _load_table(path: str) -> DisciplineTable:
-    raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    table: dict[str, DisciplineDefault] = {}
-    for name, entry in raw.get("disciplines", {}).items():
-        table[name] = DisciplineDefault(
-            name=name,
-            label=str(entry.get("label", name.capitalize())),
-            minutes=int(entry.get("minutes", 30)),
-            kind=str(entry.get("kind", "consultation")),
-            fasting=bool(entry.get("fasting", False)),
-            default=bool(entry.get("default", False)),
-        )
-    aliases = {str(k).lower(): str(v) for k, v in raw.get("aliases", {}).items()}
-    return DisciplineTable(table, aliases)
-
-
-def _table(path: Path | None = None) -> DisciplineTable:
-    return _load_table(str(path or shipped_data_file("disciplines.toml")))
-
-
-def discipline_defaults(path: Path | None = None) -> dict[str, DisciplineDefault]:
-    return dict(_table(path).disciplines)
-
-
-def canonical_discipline(name: str, path: Path | None = None) -> str:
-    key = name.strip().lower()
-    return _table(path).aliases.get(key, key)
-
-
-def default_for(discipline: str) -> DisciplineDefault:
-    name = canonical_discipline(discipline)
-    return _table().disciplines.get(name, DisciplineDefault(name, name.capitalize(), 30))
 
 
 # ------------------------------------------------------------------------------------------------------------

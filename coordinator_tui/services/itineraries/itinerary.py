@@ -4,12 +4,19 @@ An :class:`Itinerary` is built from the database and then handed to the renderer
 it holds plain frozen dataclasses and no database objects, so a renderer cannot reach anything the builder did
 not choose to copy. What is copied, and what never is:
 
-- copied: the patient's given and family name, the clinic's name, venue and dates, the family's travel
-  (mode, times, booking reference), the hotel (name, address, phone, dates, booking reference), each appointment's
-  local time, duration, discipline, the professionals' display names, room and building, and the family-facing
-  instructions of the attendance and of each appointment;
-- never copied: any ``internal_notes`` (patient, attendance, appointment), professionals' phone numbers, email
-  addresses or organisations, NHS or hospital numbers, other patients' appointments.
+- copied: the patient's given and family name and their choice of calendar titles (neutral unless they chose
+  detailed ones), the clinic's name, venue and dates, the family's travel (mode, times, booking reference), the
+  hotel (name, address, phone, check-in day and time, booking reference), each appointment's local time, duration,
+  discipline (and its plain-language name from ``data/disciplines.toml``), the professionals' display names, room
+  and building, the family-facing instructions of the attendance and of each appointment still on, the service's
+  short name, phone number for the day and what families are asked to bring;
+- never copied: any ``internal_notes`` (patient, attendance, appointment), the patient's condition, professionals'
+  phone numbers, email addresses or organisations, NHS or hospital numbers, other patients' appointments, the
+  instructions of a cancelled appointment (nothing to do for it), the names at the closing meeting (it reads as
+  a meeting with the care team).
+
+Hotel check-in and check-out are timed: check-in at the hotel's time (``hotel_check_in_time``, else 15:00) on the
+check-in day, check-out at 10:00 on the last morning, in the service's zone.
 
 Public API::
 
@@ -30,7 +37,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
-from coordinator_tui.clinic_time import zone
+from coordinator_tui.clinic_time import local_to_utc, zone
 from coordinator_tui.models import (
     Appointment,
     AppointmentKind,
@@ -45,12 +52,31 @@ from coordinator_tui.models import (
     Room,
     Service,
 )
+from coordinator_tui.services.clinics.disciplines import family_name
 from coordinator_tui.services.errors import NotFoundError
 
 # A gap between two appointments of at least this long is shown as a break.
 MIN_BREAK = dt.timedelta(minutes=30)
 # A break that overlaps this local window is the day's lunch break.
 LUNCH_WINDOW = (dt.time(12, 0), dt.time(14, 0))
+# Hotel times in the service's zone when the booking gives none: check in from 15:00, check out by 10:00.
+HOTEL_CHECK_IN_AT = dt.time(15, 0)
+HOTEL_CHECK_OUT_AT = dt.time(10, 0)
+# What families are asked to bring when the service has not said (``Service.what_to_bring`` blank).
+DEFAULT_WHAT_TO_BRING = (
+    "Any medicines you take (or a list of them)",
+    "Glasses and hearing aids, if you use them",
+    "The red book or health passport",
+    "A list of questions you would like to ask",
+)
+#: What the closing round table is called for families (also its name in ``data/disciplines.toml``).
+CARE_TEAM_MEETING = "Meeting with your care team"
+#: What families read about it instead of a list of every professional's name.
+CARE_TEAM_MEETING_TEXT = (
+    "The people you saw at this visit meet with you together to talk about what they found and the plan."
+)
+#: Whom a calendar names when the service has no short name for families (its full name may name the condition).
+CLINIC_TEAM = "the clinic team"
 # Families who confirmed (or attended) get an itinerary; one who has not replied only when asked for by name
 # (``unconfirmed=True``: the app asks first, the command line needs --unconfirmed); a family who declined, cancelled
 # or did not attend never does.
@@ -86,20 +112,22 @@ class ItemKind(StrEnum):
 
 @dataclass(frozen=True)
 class ItineraryItem:
-    """One line of an itinerary. Times are aware datetimes in the service's zone; hotel items have a day only."""
+    """One line of an itinerary. Times are aware datetimes in the service's zone (a hotel check-in or check-out is
+    a moment: ``end`` equals ``start``). ``title`` is what families read: an appointment's plain-language name
+    ("Eye clinic (ophthalmology)"); ``discipline`` is the discipline as recorded ("Ophthalmology")."""
 
     kind: ItemKind
     day: dt.date
     title: str
     start: dt.datetime | None = None
     end: dt.datetime | None = None
-    uid: str = ""  # stable calendar UID; empty for breaks (they are not calendar events)
+    uid: str = ""  # stored calendar UID (random, stable across exports); empty for breaks (not calendar events)
     discipline: str = ""
     professionals: tuple[str, ...] = ()
     room: str = ""
     building: str = ""
-    instructions: str = ""
-    fasting: bool = False
+    instructions: str = ""  # the family-facing instructions ("" for a cancelled appointment: nothing to do)
+    fasting: bool = False  # a fasting appointment still on (False once cancelled)
     mode: str = ""  # travel: train, car, taxi…
     reference: str = ""  # travel or hotel booking reference
     place: str = ""  # hotel name
@@ -107,10 +135,16 @@ class ItineraryItem:
     phone: str = ""  # the hotel's phone (never a professional's)
     cancelled: bool = False
     tentative: bool = False  # proposed, not yet booked
+    care_team_meeting: bool = False  # the closing round table
 
     @property
     def timed(self) -> bool:
         return self.start is not None
+
+    @property
+    def live(self) -> bool:
+        """Still happening (not cancelled)."""
+        return not self.cancelled
 
     @property
     def minutes(self) -> int:
@@ -141,6 +175,9 @@ class Itinerary:
     instructions: str = ""  # the attendance's family-facing instructions
     large_print: bool = False  # the patient's recorded need
     clinic_cancelled: bool = False
+    # Calendar titles: neutral ("Hospital appointment") unless the family chose detailed ones (their record).
+    detailed_titles: bool = False
+    what_to_bring: tuple[str, ...] = DEFAULT_WHAT_TO_BRING  # one item each
     days: tuple[tuple[dt.date, tuple[ItineraryItem, ...]], ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -162,14 +199,30 @@ class Itinerary:
         return tuple(i for i in self.items if i.kind is ItemKind.APPOINTMENT)
 
     @property
+    def live_appointments(self) -> tuple[ItineraryItem, ...]:
+        """The appointments still on, in time order."""
+        return tuple(i for i in self.appointments if i.live)
+
+    @property
+    def first_appointment(self) -> ItineraryItem | None:
+        """The first appointment still on (None when none is)."""
+        live = self.live_appointments
+        return live[0] if live else None
+
+    @property
+    def fasting_appointment(self) -> ItineraryItem | None:
+        """The first fasting appointment still on: fasting instructions are shown only while there is one."""
+        return next((i for i in self.live_appointments if i.fasting), None)
+
+    @property
     def service_for_families(self) -> str:
         """The service as families know it: its short name, else its name."""
         return self.service_short_name or self.service_name
 
     @property
     def call_on_the_day(self) -> str:
-        """'Alström clinic on 0121 496 0000': whom families call on the day, shown on every itinerary (after
-        "On the day, call"); empty without a phone number."""
+        """'Alström clinic on 0121 496 0000': whom families call on the day, on every printed itinerary; empty
+        without a phone number."""
         if not self.service_phone:
             return ""
         return (
@@ -177,9 +230,35 @@ class Itinerary:
         )
 
     @property
+    def calendar_contact(self) -> str:
+        """Whom a calendar event names for the call on the day: the service's short name for families, else "the
+        clinic team" (never its full name, which may name the condition); empty without a phone number."""
+        if not self.service_phone:
+            return ""
+        return f"{self.service_short_name or CLINIC_TEAM} on {self.service_phone}"
+
+    @property
+    def running_late(self) -> str:
+        """'If you are running late or cannot come, call Alström clinic on 0121 496 0000.' (printed itineraries);
+        empty without a phone number."""
+        return running_late_text(self.call_on_the_day)
+
+    @property
     def title(self) -> str:
-        """'<first name> – <clinic name> <dates>', the calendar's name."""
-        return f"{self.given_name} – {self.clinic_name} {format_date_range(self.start_date, self.end_date)}"
+        """'Clinic visit 29–30 Mar 2027', the calendar's name: the dates only, never the child or the condition."""
+        return f"Clinic visit {format_short_date_range(self.start_date, self.end_date)}"
+
+
+def running_late_text(contact: str) -> str:
+    """'If you are running late or cannot come, call <contact>.' ('' without a contact)."""
+    return f"If you are running late or cannot come, call {contact}." if contact else ""
+
+
+def what_to_bring_items(text: str) -> tuple[str, ...]:
+    """A service's ``what_to_bring`` as items, one a line (blank lines and "- " bullets dropped); the defaults
+    when it is blank."""
+    items = tuple(line.strip().removeprefix("- ").removeprefix("* ").strip() for line in text.splitlines())
+    return tuple(i for i in items if i) or DEFAULT_WHAT_TO_BRING
 
 
 def format_date_range(first: dt.date, last: dt.date) -> str:
@@ -193,14 +272,20 @@ def format_date_range(first: dt.date, last: dt.date) -> str:
     return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
 
 
+def format_short_date_range(first: dt.date, last: dt.date) -> str:
+    """'29–30 Mar 2027', '31 Mar – 1 Apr 2027', '31 Dec 2027 – 1 Jan 2028', '29 Mar 2027'."""
+    if first == last:
+        return f"{first.day} {first:%b %Y}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%b %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
+    return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+
+
 def format_long_date(day: dt.date) -> str:
     """'Monday 29 March 2027'."""
     return f"{day:%A} {day.day} {day:%B %Y}"
-
-
-def stable_uid(kind: str, clinic_id: int, patient_id: int) -> str:
-    """The calendar UID of a non-appointment item (travel, hotel): the same on every export."""
-    return f"{kind}-c{clinic_id}-p{patient_id}@coordinator-tui.invalid"
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -326,12 +411,20 @@ class _FamilyFacing:
     phone: str = ""
     timezone: str = "Europe/London"
     reminder_minutes: int = 60
+    what_to_bring: tuple[str, ...] = DEFAULT_WHAT_TO_BRING
 
     @classmethod
     def of(cls, service: Service | None) -> _FamilyFacing:
         if service is None:
             return cls()
-        return cls(service.name, service.short_name, service.phone, service.timezone, service.reminder_minutes_before)
+        return cls(
+            service.name,
+            service.short_name,
+            service.phone,
+            service.timezone,
+            service.reminder_minutes_before,
+            what_to_bring_items(service.what_to_bring),
+        )
 
 
 def _assemble(
@@ -351,13 +444,12 @@ def _assemble(
     def local(moment: dt.datetime) -> dt.datetime:
         return moment.astimezone(tz)
 
-    # (sort key, item): date-only items go before (check-out) or after (check-in) the day's timed items.
+    # (sort key, item), in time order; travel home goes after everything else on its day.
     keyed: list[tuple[tuple[dt.date, int, dt.datetime], ItineraryItem]] = []
-    floor = dt.datetime.min.replace(tzinfo=dt.UTC)
 
-    def add_timed(item: ItineraryItem) -> None:
+    def add_timed(item: ItineraryItem, order: int = 1) -> None:
         assert item.start is not None
-        keyed.append(((item.day, 1, item.start.astimezone(dt.UTC)), item))
+        keyed.append(((item.day, order, item.start.astimezone(dt.UTC)), item))
 
     if attendance.travel_out_depart is not None:
         start = local(attendance.travel_out_depart)
@@ -369,7 +461,7 @@ def _assemble(
                 title="Travel to the clinic",
                 start=start,
                 end=max(end, start),
-                uid=stable_uid("travel-out", clinic.id, patient.id),
+                uid=attendance.travel_out_uid,
                 mode=attendance.travel_out_mode,
                 reference=attendance.travel_out_reference,
                 cancelled=clinic_cancelled,
@@ -377,13 +469,15 @@ def _assemble(
         )
     if attendance.hotel_name and attendance.hotel_check_in is not None:
 
-        def hotel_item(kind: ItemKind, day: dt.date, title: str, uid_kind: str) -> ItineraryItem:
-            assert clinic.id is not None and patient.id is not None
+        def hotel_item(kind: ItemKind, day: dt.date, at: dt.time, title: str, uid: str) -> ItineraryItem:
+            moment = local(local_to_utc(day, at, zone_name))
             return ItineraryItem(
                 kind=kind,
-                day=day,
+                day=moment.date(),
                 title=title,
-                uid=stable_uid(uid_kind, clinic.id, patient.id),
+                start=moment,
+                end=moment,
+                uid=uid,
                 place=attendance.hotel_name,
                 address=attendance.hotel_address,
                 phone=attendance.hotel_phone,
@@ -392,62 +486,75 @@ def _assemble(
             )
 
         check_in = attendance.hotel_check_in
-        keyed.append(
-            ((check_in, 2, floor), hotel_item(ItemKind.HOTEL_CHECK_IN, check_in, "Hotel check-in", "hotel-in"))
+        add_timed(
+            hotel_item(
+                ItemKind.HOTEL_CHECK_IN,
+                check_in,
+                attendance.hotel_check_in_time or HOTEL_CHECK_IN_AT,
+                "Hotel check-in",
+                attendance.hotel_check_in_uid,
+            )
         )
         if attendance.hotel_nights > 0:
             check_out = check_in + dt.timedelta(days=attendance.hotel_nights)
-            keyed.append(
-                ((check_out, 0, floor), hotel_item(ItemKind.HOTEL_CHECK_OUT, check_out, "Hotel check-out", "hotel-out"))
+            add_timed(
+                hotel_item(
+                    ItemKind.HOTEL_CHECK_OUT,
+                    check_out,
+                    HOTEL_CHECK_OUT_AT,
+                    "Hotel check-out",
+                    attendance.hotel_check_out_uid,
+                )
             )
 
-    live: list[ItineraryItem] = []
+    shown: list[ItineraryItem] = []
     for appointment in appointments:
         start, end = local(appointment.start), local(appointment.end)
         room = rooms.get(appointment.room_id)
         cancelled = clinic_cancelled or appointment.status == AppointmentStatus.CANCELLED
+        meeting = appointment.kind == AppointmentKind.ROUND_TABLE
         item = ItineraryItem(
             kind=ItemKind.APPOINTMENT,
             day=start.date(),
-            title=_appointment_title(appointment),
+            title=CARE_TEAM_MEETING if meeting else family_name(appointment.discipline),
             start=start,
             end=max(end, start),
             uid=appointment.uid,
             discipline=appointment.discipline,
-            professionals=tuple(names.get(appointment.id or 0, ())),
+            # The closing meeting is with the care team, not a list of every name.
+            professionals=() if meeting else tuple(names.get(appointment.id or 0, ())),
             room=room.name if room else "",
             building=room.building if room else "",
-            instructions=appointment.family_instructions,
-            fasting=appointment.fasting,
+            # A cancelled appointment leaves nothing to do: no instructions, no fasting.
+            instructions="" if cancelled else appointment.family_instructions,
+            fasting=appointment.fasting and not cancelled,
             cancelled=cancelled,
             tentative=appointment.status == AppointmentStatus.PROPOSED,
+            care_team_meeting=meeting,
         )
         add_timed(item)
-        if not cancelled:
-            live.append(item)
+        shown.append(item)
 
-    for item in _breaks(live):
+    for item in breaks(shown):
         add_timed(item)
 
     if attendance.travel_home_depart is not None:
         start = local(attendance.travel_home_depart)
         end = local(attendance.travel_home_arrive) if attendance.travel_home_arrive else start
         # Order 3: after everything else on the same day even if a late appointment overruns the booking.
-        keyed.append(
-            (
-                (start.date(), 3, start.astimezone(dt.UTC)),
-                ItineraryItem(
-                    kind=ItemKind.TRAVEL_HOME,
-                    day=start.date(),
-                    title="Travel home",
-                    start=start,
-                    end=max(end, start),
-                    uid=stable_uid("travel-home", clinic.id, patient.id),
-                    mode=attendance.travel_home_mode,
-                    reference=attendance.travel_home_reference,
-                    cancelled=clinic_cancelled,
-                ),
-            )
+        add_timed(
+            ItineraryItem(
+                kind=ItemKind.TRAVEL_HOME,
+                day=start.date(),
+                title="Travel home",
+                start=start,
+                end=max(end, start),
+                uid=attendance.travel_home_uid,
+                mode=attendance.travel_home_mode,
+                reference=attendance.travel_home_reference,
+                cancelled=clinic_cancelled,
+            ),
+            order=3,
         )
 
     keyed.sort(key=lambda pair: (pair[0], _kind_rank(pair[1].kind)))
@@ -465,51 +572,74 @@ def _assemble(
         reminder_minutes=service.reminder_minutes,
         dates=tuple(clinic.dates),
         items=tuple(item for _, item in keyed),
-        instructions=attendance.family_instructions,
+        # The visit's instructions are things to do: none for a cancelled clinic.
+        instructions="" if clinic_cancelled else attendance.family_instructions,
         large_print=patient.large_print,
         clinic_cancelled=clinic_cancelled,
+        detailed_titles=patient.detailed_calendar_titles,
+        what_to_bring=service.what_to_bring,
     )
 
 
-_KIND_ORDER = {kind: i for i, kind in enumerate(ItemKind)}
+# Items at the same moment: travel out first, then a check-out, appointments, breaks, a check-in (from its time,
+# once the appointment then has ended), travel home last.
+_KIND_ORDER = {
+    ItemKind.TRAVEL_OUT: 0,
+    ItemKind.HOTEL_CHECK_OUT: 1,
+    ItemKind.APPOINTMENT: 2,
+    ItemKind.BREAK: 3,
+    ItemKind.LUNCH: 3,
+    ItemKind.HOTEL_CHECK_IN: 4,
+    ItemKind.TRAVEL_HOME: 5,
+}
 
 
 def _kind_rank(kind: ItemKind) -> int:
     return _KIND_ORDER[kind]
 
 
-def _appointment_title(appointment: Appointment) -> str:
-    if appointment.kind == AppointmentKind.ROUND_TABLE:
-        return "Team meeting (round table)"
-    return appointment.discipline
-
-
-def _breaks(appointments: list[ItineraryItem]) -> list[ItineraryItem]:
-    """Gaps of MIN_BREAK or more between a day's (not cancelled) appointments; the one over midday is lunch."""
+def breaks(appointments: Iterable[ItineraryItem]) -> list[ItineraryItem]:
+    """The breaks of each day: gaps of MIN_BREAK or more between the appointments shown that day (cancelled ones
+    included, so a break never overlaps anything printed), from the first appointment still on to the last one;
+    the first such gap over midday is the lunch break. A day with nothing still on has no breaks."""
     result: list[ItineraryItem] = []
     by_day: dict[dt.date, list[ItineraryItem]] = defaultdict(list)
     for item in appointments:
-        by_day[item.day].append(item)
-    for day, items in by_day.items():
-        items.sort(key=lambda i: (i.start, i.end))
-        latest_end = items[0].end
+        if item.start is not None and item.end is not None:
+            by_day[item.day].append(item)
+    for day, items in sorted(by_day.items()):
+        live = [i for i in items if i.live]
+        if not live:
+            continue
+        first = min(i.start.astimezone(dt.UTC) for i in live if i.start is not None)
+        last = max(i.end.astimezone(dt.UTC) for i in live if i.end is not None)
+        items.sort(key=lambda i: (_utc(i.start), _utc(i.end)))
+        latest_end: dt.datetime | None = None  # the latest end so far of the appointments shown
         lunch_given = False
-        for nxt in items[1:]:
-            assert latest_end is not None and nxt.start is not None and nxt.end is not None
-            if nxt.start.astimezone(dt.UTC) - latest_end.astimezone(dt.UTC) >= MIN_BREAK:
-                is_lunch = not lunch_given and _overlaps_lunch(latest_end, nxt.start)
-                lunch_given = lunch_given or is_lunch
-                result.append(
-                    ItineraryItem(
-                        kind=ItemKind.LUNCH if is_lunch else ItemKind.BREAK,
-                        day=day,
-                        title="Lunch break" if is_lunch else "Break",
-                        start=latest_end,
-                        end=nxt.start,
+        for nxt in items:
+            assert nxt.start is not None and nxt.end is not None
+            if latest_end is not None:
+                gap_start, gap_end = latest_end, nxt.start
+                inside = _utc(gap_start) >= first and _utc(gap_end) <= last
+                if inside and _utc(gap_end) - _utc(gap_start) >= MIN_BREAK:
+                    is_lunch = not lunch_given and _overlaps_lunch(gap_start, gap_end)
+                    lunch_given = lunch_given or is_lunch
+                    result.append(
+                        ItineraryItem(
+                            kind=ItemKind.LUNCH if is_lunch else ItemKind.BREAK,
+                            day=day,
+                            title="Lunch break" if is_lunch else "Break",
+                            start=gap_start,
+                            end=gap_end,
+                        )
                     )
-                )
-            latest_end = max(latest_end, nxt.end)
+            latest_end = nxt.end if latest_end is None else max(latest_end, nxt.end, key=_utc)
     return result
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime:
+    assert moment is not None
+    return moment.astimezone(dt.UTC)
 
 
 def _overlaps_lunch(start: dt.datetime, end: dt.datetime) -> bool:
