@@ -1,5 +1,6 @@
 """Families to tell: export, change the clinic, and the family is listed with the reason; a re-export takes them off
-unless the change is a withdrawal (their calendar keeps what was sent); on SQLite and PostgreSQL."""
+unless the change is a withdrawal: that stays, saying its cancellation was sent, until the family is recorded as
+told (``record_family_told``); on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from coordinator_tui.models import (
 )
 from coordinator_tui.services.clinics import appointments, clinics
 from coordinator_tui.services.itineraries.families_to_tell import (
+    NOT_SENT_YET,
+    SENT_ON,
     FamilyToTell,
     clinic_families_to_tell,
     families_to_tell,
@@ -37,6 +40,7 @@ from tests.postgres_server import both_databases
 pytestmark = both_databases
 
 EXPORTED_ON = "25/11/2026"  # FIXED_NOW's date
+SENT = SENT_ON.format(EXPORTED_ON)  # a withdrawal's cancellation exported (the same day)
 
 
 def later(hours: int = 1) -> None:
@@ -190,15 +194,13 @@ def test_clinic_cancelled_is_a_withdrawal_that_a_re_export_does_not_clear(
     db: Database, seed: Seed, tmp_path: Path
 ) -> None:
     change(db, lambda s: clinics.cancel_clinic_event(s, seed.clinic_id))
-    expected = [
-        f"clinic cancelled after an itinerary was sent on {EXPORTED_ON}: their calendar still shows the visit: "
-        "tell them"
-    ]
-    assert reasons(db, seed) == expected
-    assert to_tell(db, seed)[seed.patient_id].withdrawal
+    assert reasons(db, seed) == [f"clinic cancelled after an itinerary was sent on {EXPORTED_ON}: {NOT_SENT_YET}"]
+    assert to_tell(db, seed)[seed.patient_id].withdrawal and to_tell(db, seed)[seed.patient_id].unsent
     assert set(to_tell(db, seed)) == {seed.patient_id, seed.other_patient_id}
     export_again(db, seed, tmp_path)
     assert set(to_tell(db, seed)) == {seed.patient_id, seed.other_patient_id}
+    assert reasons(db, seed) == [f"clinic cancelled after an itinerary was sent on {EXPORTED_ON}: {SENT}"]
+    assert not to_tell(db, seed)[seed.patient_id].unsent
 
 
 def test_appointment_moved_and_re_exported(db: Database, seed: Seed, tmp_path: Path) -> None:
@@ -223,10 +225,9 @@ def test_appointment_cancelled_and_re_exported(db: Database, seed: Seed, tmp_pat
 
 def test_appointment_deleted_stays_after_a_re_export(db: Database, seed: Seed, tmp_path: Path) -> None:
     change(db, lambda s: appointments.delete_appointment(s, _appointment(s, seed, "Dietetics").id or 0))
-    expected = ["appointment Dietetics 13:00 Mon 29/03 deleted: their calendar still shows it: tell them"]
-    assert reasons(db, seed) == expected
+    assert reasons(db, seed) == [f"appointment Dietetics 13:00 Mon 29/03 deleted: {NOT_SENT_YET}"]
     export_again(db, seed, tmp_path)
-    assert reasons(db, seed) == expected
+    assert reasons(db, seed) == [f"appointment Dietetics 13:00 Mon 29/03 deleted: {SENT}"]
     assert to_tell(db, seed)[seed.patient_id].withdrawal
 
 
@@ -256,9 +257,9 @@ def test_hotel_changed_and_re_exported(db: Database, seed: Seed, tmp_path: Path)
 
 def test_hotel_removed_stays_after_a_re_export(db: Database, seed: Seed, tmp_path: Path) -> None:
     change(db, lambda s: _set_place(s, seed, seed.patient_id, hotel_name="", hotel_check_in=None, hotel_nights=0))
-    assert reasons(db, seed) == ["hotel removed: their calendar still shows it: tell them"]
+    assert reasons(db, seed) == [f"hotel removed: {NOT_SENT_YET}"]
     export_again(db, seed, tmp_path)
-    assert reasons(db, seed) == ["hotel removed: their calendar still shows it: tell them"]
+    assert reasons(db, seed) == [f"hotel removed: {SENT}"]
 
 
 def test_one_more_hotel_night_changes_the_check_out(db: Database, seed: Seed) -> None:
@@ -276,19 +277,16 @@ def test_travel_changed_and_re_exported(db: Database, seed: Seed, tmp_path: Path
 
 def test_travel_removed_stays_after_a_re_export(db: Database, seed: Seed, tmp_path: Path) -> None:
     change(db, lambda s: _set_place(s, seed, seed.patient_id, travel_home_depart=None, travel_home_arrive=None))
-    assert reasons(db, seed) == ["travel home removed: their calendar still shows it: tell them"]
+    assert reasons(db, seed) == [f"travel home removed: {NOT_SENT_YET}"]
     export_again(db, seed, tmp_path)
-    assert reasons(db, seed) == ["travel home removed: their calendar still shows it: tell them"]
+    assert reasons(db, seed) == [f"travel home removed: {SENT}"]
 
 
 def test_family_declined_after_export_stays_after_a_re_export(db: Database, seed: Seed, tmp_path: Path) -> None:
     change(db, lambda s: _set_place(s, seed, seed.patient_id, status=AttendanceStatus.DECLINED))
-    expected = [
-        f"declined after an itinerary was sent on {EXPORTED_ON}: their calendar still shows the visit: tell them"
-    ]
-    assert reasons(db, seed) == expected
-    export_again(db, seed, tmp_path)  # writes the other family only
-    assert reasons(db, seed) == expected
+    assert reasons(db, seed) == [f"declined after an itinerary was sent on {EXPORTED_ON}: {NOT_SENT_YET}"]
+    export_again(db, seed, tmp_path)  # the other family's itinerary, and a cancellation-only file for this one
+    assert reasons(db, seed) == [f"declined after an itinerary was sent on {EXPORTED_ON}: {SENT}"]
     assert set(to_tell(db, seed)) == {seed.patient_id}
 
 
@@ -296,8 +294,7 @@ def test_family_cancelled_after_export_says_by_whom(db: Database, seed: Seed) ->
     values = {"status": AttendanceStatus.CANCELLED, "cancelled_by": CancelledBy.SERVICE.value}
     change(db, lambda s: _set_place(s, seed, seed.patient_id, **values))
     assert reasons(db, seed) == [
-        f"place cancelled by the service after an itinerary was sent on {EXPORTED_ON}: their calendar still shows "
-        "the visit: tell them"
+        f"place cancelled by the service after an itinerary was sent on {EXPORTED_ON}: {NOT_SENT_YET}"
     ]
     assert to_tell(db, seed)[seed.patient_id].withdrawal
 
@@ -313,7 +310,7 @@ def test_several_changes_are_all_given_in_itinerary_order(db: Database, seed: Se
         "hotel changed",
         "appointment Endocrinology 09:00 Tue 30/03 cancelled",
         "travel home changed",
-        "appointment Cardiology 11:30 Mon 29/03 deleted: their calendar still shows it: tell them",
+        f"appointment Cardiology 11:30 Mon 29/03 deleted: {NOT_SENT_YET}",
     ]
 
 
@@ -382,10 +379,12 @@ def test_the_first_appointment_cancelled_names_it_alone(db: Database, seed: Seed
     assert reasons(db, seed) == ["appointment Ophthalmology 09:30 Mon 29/03 cancelled"]
     export_again(db, seed, tmp_path)
     assert clinic_families_to_tell(db, seed.clinic_id) == []
+    # Sent as cancelled, then deleted: the family's calendar already shows it cancelled, nothing to tell; the
+    # next export still carries it, cancelled.
     change(db, lambda s: appointments.delete_appointment(s, _appointment(s, seed, "Ophthalmology").id or 0))
-    assert reasons(db, seed) == [
-        "appointment Ophthalmology 09:30 Mon 29/03 deleted: their calendar still shows it: tell them"
-    ]
+    assert clinic_families_to_tell(db, seed.clinic_id) == []
+    export_again(db, seed, tmp_path)
+    assert clinic_families_to_tell(db, seed.clinic_id) == []
 
 
 def test_a_family_sent_one_before_replying_is_compared_like_a_confirmed_one(db: Database, tmp_path: Path) -> None:

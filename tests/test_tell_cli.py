@@ -74,7 +74,7 @@ def test_a_withdrawal_is_marked_and_says_to_tell_them(
     assert (code, err) == (0, "")
     assert out.splitlines()[1] == (
         f"  ! Ava Testperson (patient {seed.patient_id}): declined after an itinerary was sent on 25/11/2026: "
-        "their calendar still shows the visit: tell them"
+        "cancellation not sent yet: export, then tell them"
     )
 
 

@@ -1,24 +1,30 @@
-"""Families to tell: whose calendar no longer matches the clinic, derived from what was exported; nothing stored.
+"""Families to tell: whose calendar no longer matches the clinic, derived from what was exported and from the
+records that families were told (``FamilyTold``).
 
 What a family was sent is in ``ExportedEvent`` (one row per calendar event: uid, patient, clinic, the fingerprint
-of what was sent, when). What they should have now is their itinerary built from the database and turned into
-calendar entries exactly as an export would (``export.ics.calendar_entries``). A family is to be told when the two
-differ:
+of what was sent, its kind, title and times, when, and when its cancellation was first sent). What they should have
+now is their itinerary built from the database and turned into calendar entries exactly as an export would
+(``export.ics.calendar_entries``). A family is to be told when the two differ:
 
-- an event sent that is not current any more: an appointment deleted, a travel leg or the hotel removed (a
+- an event sent that is not current any more: an appointment deleted, a travel leg or the hotel removed; every
+  event of a family that declined, was cancelled or was taken off the clinic, or of a cancelled clinic (a
   *withdrawal*: their calendar still shows it);
 - an event whose fingerprint changed (moved, cancelled, anything a family would see), or an event not sent yet;
-- the clinic moved since their last export (its dates changed in the audit log), or was cancelled;
-- the family declined, was cancelled, or was taken off the clinic after being sent an itinerary (withdrawals).
+- the clinic moved since their last export (its dates changed in the audit log).
 
-A family leaves the list once an itinerary matching the clinic as it is now has been exported (every current event
-exported with its current fingerprint). A withdrawal cannot be cleared by an export today (the export writes only
-current events): it stays listed, saying so, until the itinerary work adds cancellation files and a record that the
-family was told. Families never sent anything are not listed; clinics whose last day has passed are not looked at.
+A change that is not a withdrawal leaves the list once an itinerary matching the clinic as it is now has been
+exported (every current event exported with its current fingerprint). A withdrawal goes out as a cancellation
+(``STATUS:CANCELLED``, ``export.withdrawals``) in the family's next export, but calendar programs may ignore it, so
+it stays listed, saying whether its cancellation has been sent yet, until a ``FamilyTold`` record made after the
+cancellation was sent (``family_told.record_family_told``); an export alone does not clear it. An event sent as
+cancelled and then deleted changes nothing for the family and is not listed. Families never sent anything are not
+listed; clinics whose last day has passed are not looked at.
 
-Cost per clinic: one query for the exported rows, the itineraries of the families concerned built once (a fixed
-number of queries), one for the families and their places, and two on the audit log (the clinic's date changes,
-deleted appointments of those families).
+Which kind of event a row was is ``ExportedEvent.kind`` (travel and hotel UIDs are random, they say nothing).
+
+Cost per clinic: one query for the exported rows, one for the families told, the itineraries of the families
+concerned built once (a fixed number of queries), one for the families and their places, and two on the audit log
+(the clinic's date changes, deleted appointments of those families).
 
 Use cases (for the screens and the command line)::
 
@@ -30,6 +36,7 @@ Use cases (for the screens and the command line)::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections import defaultdict
@@ -37,12 +44,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from coordinator_tui import clock
 from coordinator_tui.clinic_time import format_date, to_local
 from coordinator_tui.db import Database
-from coordinator_tui.export.ics import CalendarEntry, calendar_entries
+from coordinator_tui.export.ics import EVENING_REMINDER_TEXT, CalendarEntry, calendar_entries
+from coordinator_tui.export.withdrawals import cancellable, coming
 from coordinator_tui.models import (
     Appointment,
     AppointmentStatus,
@@ -54,36 +63,23 @@ from coordinator_tui.models import (
     ClinicEvent,
     ClinicStatus,
     ExportedEvent,
+    FamilyTold,
     Patient,
     Service,
 )
 from coordinator_tui.services.errors import NotFoundError
 from coordinator_tui.services.itineraries.itinerary import (
-    ATTENDING_STATUSES,
-    AWAITING_REPLY,
     ItemKind,
     Itinerary,
     ItineraryItem,
     build_clinic_itineraries,
 )
 
-#: Said of every withdrawal: the next export cannot take it out of the family's calendar.
-STILL_SHOWN = "their calendar still shows it: tell them"
-#: Said of a family no longer coming, or of a cancelled clinic.
-VISIT_STILL_SHOWN = "their calendar still shows the visit: tell them"
 #: Appointment changes of one kind listed by name before the rest are counted.
 LISTED_APPOINTMENTS = 3
-#: How the evening-before reminder's text starts (``export.ics.calendar_entries``).
-EVENING_REMINDER_TEXT = "Tomorrow: "
 #: Statuses after the visit: nothing left to tell.
 AFTER_THE_VISIT = frozenset({AttendanceStatus.DID_NOT_ATTEND})
 
-_NON_APPOINTMENT_UIDS = {
-    "travel-out-": ("travel", "travel to the clinic"),
-    "travel-home-": ("travel home", "travel home"),
-    "hotel-in-": ("hotel", "hotel check-in"),
-    "hotel-out-": ("hotel", "hotel check-out"),
-}
 _KIND_GROUP = {
     ItemKind.TRAVEL_OUT: ("travel", "travel to the clinic"),
     ItemKind.TRAVEL_HOME: ("travel home", "travel home"),
@@ -94,7 +90,7 @@ _KIND_GROUP = {
 
 @dataclass(frozen=True)
 class Reason:
-    """Why a family is to be told, in words a coordinator can act on; a withdrawal an export cannot clear."""
+    """Why a family is to be told, in words a coordinator can act on; a withdrawal an export alone cannot clear."""
 
     text: str
     withdrawal: bool = False
@@ -108,6 +104,10 @@ class FamilyToTell:
     full_name: str
     last_sent: dt.date  # the local date of their last export to this clinic
     reasons: tuple[Reason, ...]
+    # A withdrawal whose cancellation has not been exported yet (export first, then tell them).
+    unsent: bool = False
+    # The last time the family was recorded as told (local date), if ever.
+    last_told: dt.date | None = None
 
     @property
     def withdrawal(self) -> bool:
@@ -116,6 +116,14 @@ class FamilyToTell:
     @property
     def reason_text(self) -> str:
         return "; ".join(r.text for r in self.reasons)
+
+    @property
+    def mark(self) -> str:
+        """'! send' (a withdrawal's cancellation not exported yet), '! tell' (exported, the family not yet told),
+        'resend' (a change an export clears)."""
+        if self.withdrawal:
+            return "! send" if self.unsent else "! tell"
+        return "resend"
 
 
 @dataclass(frozen=True)
@@ -135,6 +143,27 @@ class _History:
 
 
 @dataclass(frozen=True)
+class _Withdrawn:
+    """What a family's withdrawals still need: exporting (their cancellation not sent), telling, or nothing."""
+
+    told: dt.datetime | None  # the last FamilyTold record's recorded_at
+
+    def pending(self, row: ExportedEvent) -> bool:
+        """Still to tell: not told since its cancellation was sent (or, one that cannot be written, since sent)."""
+        if row.status == "CANCELLED":
+            return False  # last sent as cancelled, then deleted: the family's calendar already shows it cancelled
+        if self.told is None:
+            return True
+        if cancellable(row):
+            return row.withdrawn_at is None or self.told < row.withdrawn_at
+        return self.told < row.last_exported
+
+    @staticmethod
+    def unsent(row: ExportedEvent) -> bool:
+        return cancellable(row) and row.withdrawn_at is None
+
+
+@dataclass(frozen=True)
 class _Change:
     """One event's difference: its group (for merging a hotel's two events), what it is, what happened."""
 
@@ -142,10 +171,28 @@ class _Change:
     label: str
     outcome: str  # booked, changed, cancelled, removed, deleted
     order: tuple[int, str, str]  # itinerary order: travel out and hotel, appointments by time, home, gone
+    state: str = ""  # a withdrawal: whether its cancellation was sent, what to do
 
     @property
     def withdrawal(self) -> bool:
         return self.outcome in {"removed", "deleted"}
+
+
+#: What a withdrawal still needs, by whether its cancellation was exported ({} is the day it was).
+NOT_SENT_YET = "cancellation not sent yet: export, then tell them"
+SENT_ON = "cancellation sent on {}: tell them and record it"
+CANNOT_BE_SENT = "their calendar still shows it (sent before cancellations could be written): tell them and record it"
+
+
+def withdrawal_state(rows: Sequence[ExportedEvent], zone_name: str) -> str:
+    """What to do about withdrawn events (``NOT_SENT_YET``, ``SENT_ON`` the latest day one was sent, or
+    ``CANNOT_BE_SENT``)."""
+    if any(_Withdrawn.unsent(r) for r in rows):
+        return NOT_SENT_YET
+    sent = [r.withdrawn_at for r in rows if r.withdrawn_at is not None]
+    if sent:
+        return SENT_ON.format(format_date(to_local(max(sent), zone_name).date()))
+    return CANNOT_BE_SENT
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -234,34 +281,56 @@ def families_to_tell(session: Session, clinic_id: int, patient_ids: Sequence[int
             .where(col(ClinicAttendance.patient_id).in_(list(sent)))
         ).all()
     }
+    told = _last_told(session, clinic_id, list(sent))
     cancelled = clinic.status is ClinicStatus.CANCELLED
     # A family sent one before replying (the export asks first) is compared like a confirmed one.
-    coming = ATTENDING_STATUSES | AWAITING_REPLY
-    live = [pid for pid in sent if not cancelled and pid in places and places[pid].status in coming]
+    live = [pid for pid in sent if coming(clinic, places.get(pid)) and places[pid].status not in AFTER_THE_VISIT]
     built = build_clinic_itineraries(session, clinic_id, live, unconfirmed=True) if live else []
     itineraries = {it.patient_id: it for it in built}
     moves = _date_changes(session, clinic_id)
     first_sent = min(r.last_exported for rows in sent.values() for r in rows)
-    deleted = _deleted_appointments(session, list(sent), first_sent)
+    deleted = _deleted_appointments(session, list(sent), clinic_id)
     cancelled_at = _appointments_cancelled(session, list(sent), first_sent)
 
     found = []
     for patient_id, rows in sent.items():
         last = max(r.last_exported for r in rows)
         sent_on = to_local(last, zone_name).date()
-        if cancelled:
-            reasons = [Reason(f"clinic cancelled after an itinerary was sent on {format_date(sent_on)}: "
-                              f"{VISIT_STILL_SHOWN}", withdrawal=True)]  # fmt: skip
-        elif patient_id in itineraries:
+        withdrawn = _Withdrawn(told.get(patient_id))
+        unsent = False
+        if patient_id in itineraries:
             reasons = _moved(clinic, moves, last)
             history = _History(deleted, {uid: at for uid, at in cancelled_at.items() if at > last})
-            reasons += _event_reasons(itineraries[patient_id], rows, history, zone_name, moved=bool(reasons))
+            changes = _event_changes(itineraries[patient_id], rows, history, zone_name, withdrawn, moved=bool(reasons))
+            reasons += _words(changes)
+            current = {item.uid for item in itineraries[patient_id].items if item.uid}
+            unsent = any(withdrawn.unsent(r) and withdrawn.pending(r) for r in rows if r.uid not in current)
         else:
-            reasons = _place_reasons(places.get(patient_id), sent_on)
+            pending = [r for r in rows if withdrawn.pending(r)]
+            why = "clinic cancelled" if cancelled else _place_why(places.get(patient_id))
+            reasons = []
+            if pending and why:
+                state = withdrawal_state(pending, zone_name)
+                reasons = [Reason(f"{why} after an itinerary was sent on {format_date(sent_on)}: {state}", True)]
+            elif why is None and places.get(patient_id) is not None:
+                reasons = _status_reasons(places[patient_id], sent_on)
+            unsent = any(withdrawn.unsent(r) for r in pending)
         patient = patients.get(patient_id)
         if reasons and patient is not None:
             name = f"{patient.given_name} {patient.family_name}"
-            found.append(FamilyToTell(clinic_id, clinic.name, patient_id, name, sent_on, tuple(reasons)))
+            told_on = told.get(patient_id)
+            found.append(
+                FamilyToTell(
+                    clinic_id,
+                    clinic.name,
+                    patient_id,
+                    name,
+                    sent_on,
+                    tuple(reasons),
+                    unsent=unsent,
+                    last_told=to_local(told_on, zone_name).date() if told_on is not None else None,
+                )
+            )
     found.sort(key=lambda f: (patients[f.patient_id].family_name.casefold(), f.full_name.casefold(), f.patient_id))
     return found
 
@@ -276,21 +345,41 @@ def _sent_events(session: Session, clinic_id: int, patient_ids: Sequence[int] | 
     return dict(sent)
 
 
-def _place_reasons(place: ClinicAttendance | None, sent_on: dt.date) -> list[Reason]:
-    """A family no longer coming (or no longer able to be sent an itinerary): a withdrawal, or nothing after it."""
-    after = f"after an itinerary was sent on {format_date(sent_on)}"
+def _last_told(session: Session, clinic_id: int, patient_ids: list[int]) -> dict[int, dt.datetime]:
+    """When each family was last recorded as told about this clinic (``FamilyTold.recorded_at``), one query."""
+    rows = session.exec(
+        select(FamilyTold.patient_id, sa.func.max(FamilyTold.recorded_at))
+        .where(col(FamilyTold.clinic_event_id) == clinic_id, col(FamilyTold.patient_id).in_(patient_ids))
+        .group_by(col(FamilyTold.patient_id))
+    ).all()
+    return {patient_id: _aware(at) for patient_id, at in rows if at is not None}
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """An aggregate's value comes back without the column's type on SQLite: a naive UTC time, made aware."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def _place_why(place: ClinicAttendance | None) -> str | None:
+    """Why a family no longer coming is: 'declined', 'place cancelled by the family', 'taken off the clinic'."""
     if place is None:
-        return [Reason(f"taken off the clinic {after}: {VISIT_STILL_SHOWN}", withdrawal=True)]
-    if place.status in AFTER_THE_VISIT:
-        return []
+        return "taken off the clinic"
     if place.status is AttendanceStatus.DECLINED:
-        return [Reason(f"declined {after}: {VISIT_STILL_SHOWN}", withdrawal=True)]
+        return "declined"
     if place.status is AttendanceStatus.CANCELLED:
         by = {CancelledBy.FAMILY.value: " by the family", CancelledBy.SERVICE.value: " by the service"}
-        return [
-            Reason(f"place cancelled{by.get(place.cancelled_by, '')} {after}: {VISIT_STILL_SHOWN}", withdrawal=True)
-        ]
-    return [Reason(f"now '{place.status.value}' {after}: check what they were sent")]
+        return f"place cancelled{by.get(place.cancelled_by, '')}"
+    return None
+
+
+def _status_reasons(place: ClinicAttendance, sent_on: dt.date) -> list[Reason]:
+    """A family coming whose status changed oddly since (after the visit: nothing)."""
+    if place.status in AFTER_THE_VISIT:
+        return []
+    return [Reason(f"now '{place.status.value}' after an itinerary was sent on {format_date(sent_on)}: check what "
+                   "they were sent")]  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -338,19 +427,19 @@ def _dates_text(start: dt.date, days: int) -> str:
     return f"{start:%d/%m}–{format_date(start + dt.timedelta(days=days - 1))}"
 
 
-def _deleted_appointments(session: Session, patient_ids: list[int], since: dt.datetime) -> dict[str, dict[str, Any]]:
-    """Appointments of these families deleted since ``since``, by calendar UID, as they were."""
+def _deleted_appointments(session: Session, patient_ids: list[int], clinic_id: int) -> dict[str, dict[str, Any]]:
+    """Appointments of these families at this clinic deleted (ever: a withdrawal stays listed after the exports
+    that sent its cancellation), by calendar UID, as they were."""
     events = session.exec(
         select(AuditEvent)
         .where(col(AuditEvent.entity) == "appointment")
         .where(col(AuditEvent.action) == AuditAction.DELETE)
         .where(col(AuditEvent.patient_id).in_(patient_ids))
-        .where(col(AuditEvent.at) >= since)
     ).all()
     deleted = {}
     for event in events:
         before = _json(event.before)
-        if before.get("uid"):
+        if before.get("uid") and before.get("clinic_event_id") in (clinic_id, str(clinic_id)):
             deleted[str(before["uid"])] = before
     return deleted
 
@@ -388,32 +477,37 @@ def _json(text: str) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------------------
 
 
-def _event_reasons(
+def _event_changes(
     itinerary: Itinerary,
     rows: Iterable[ExportedEvent],
     history: _History,
     zone_name: str,
+    withdrawn: _Withdrawn,
     *,
     moved: bool,
-) -> list[Reason]:
-    """What differs between the events sent and the itinerary now (a move's shifted events go without saying)."""
+) -> list[_Change]:
+    """What differs between the events sent and the itinerary now (a move's shifted events go without saying); a
+    withdrawal the family was told about since its cancellation was sent is not a difference any more."""
     items = {item.uid: item for item in itinerary.items if item.uid}
     entries = {entry.uid: entry for entry in calendar_entries(itinerary)}
     current = {uid: entry.fingerprint() for uid, entry in entries.items()}
-    sent = {row.uid: row.fingerprint for row in rows}
+    sent = {row.uid: row for row in rows}
     changes: list[_Change] = []
     for uid, fingerprint in current.items():
         item = items[uid]
-        if uid not in sent:
+        row = sent.get(uid)
+        if row is None:
             if not item.cancelled:  # booked and cancelled since: the family never saw it
                 changes.append(_current_change(item, "booked"))
-        elif sent[uid] != fingerprint and not _only_gained_the_evening_reminder(entries[uid], sent[uid]):
+        elif row.fingerprint != fingerprint and not _only_gained_the_evening_reminder(entries[uid], row.fingerprint):
             outcome = "cancelled" if item.cancelled and _cancelled_since(item, history) else "changed"
             if not (moved and outcome == "changed"):
                 changes.append(_current_change(item, outcome))
     for uid in sent.keys() - current.keys():
-        changes.append(_gone_change(uid, history.deleted.get(uid), zone_name))
-    return _words(sorted(changes, key=lambda c: c.order))
+        row = sent[uid]
+        if withdrawn.pending(row):
+            changes.append(_gone_change(row, history.deleted.get(uid), zone_name))
+    return sorted(changes, key=lambda c: c.order)
 
 
 def _only_gained_the_evening_reminder(entry: CalendarEntry, sent: str) -> bool:
@@ -436,26 +530,32 @@ def _when(moment: dt.datetime) -> str:
 def _current_change(item: ItineraryItem, outcome: str) -> _Change:
     if item.kind is ItemKind.APPOINTMENT:
         assert item.start is not None
-        label = f"appointment {item.title} {_when(item.start)}"
+        label = f"appointment {item.discipline or item.title} {_when(item.start)}"
         return _Change("appointment", label, outcome, (1, item.start.astimezone(dt.UTC).isoformat(), item.uid))
     group, label = _KIND_GROUP.get(item.kind, ("event", "an event"))
     moment = item.start.astimezone(dt.UTC).isoformat() if item.start is not None else item.day.isoformat()
     return _Change(group, label, outcome, (0 if group != "travel home" else 2, moment, item.uid))
 
 
-def _gone_change(uid: str, appointment: Mapping[str, Any] | None, zone_name: str) -> _Change:
-    for prefix, (group, label) in _NON_APPOINTMENT_UIDS.items():
-        if uid.startswith(prefix):
-            return _Change(group, label, "removed", (3, "", uid))
-    if appointment is None:
-        return _Change("event", "an event", "removed", (3, "", uid))
-    label = f"appointment {appointment.get('discipline') or ''}".rstrip()
-    try:
-        start = to_local(dt.datetime.fromisoformat(str(appointment.get("start"))), zone_name)
-        label += f" {_when(start)}"
-    except (TypeError, ValueError):
-        pass
-    return _Change("appointment", label, "deleted", (3, "", uid))
+def _gone_change(row: ExportedEvent, appointment: Mapping[str, Any] | None, zone_name: str) -> _Change:
+    """A withdrawn event, named by its kind (and an appointment by its discipline and when it was)."""
+    state = withdrawal_state([row], zone_name)
+    kind = row.kind
+    if kind in _KIND_GROUP:
+        group, label = _KIND_GROUP[ItemKind(kind)]
+        return _Change(group, label, "removed", (3, "", row.uid), state)
+    if kind != ItemKind.APPOINTMENT.value and appointment is None:
+        return _Change("event", "an event", "removed", (3, "", row.uid), state)
+    label = "appointment"
+    if appointment is not None and appointment.get("discipline"):
+        label += f" {appointment['discipline']}"
+    start: dt.datetime | None = row.start
+    if appointment is not None and appointment.get("start"):
+        with contextlib.suppress(ValueError):
+            start = dt.datetime.fromisoformat(str(appointment["start"]))
+    if start is not None:
+        label += f" {_when(to_local(start, zone_name))}"
+    return _Change("appointment", label, "deleted", (3, "", row.uid), state)
 
 
 def _words(changes: list[_Change]) -> list[Reason]:
@@ -470,7 +570,8 @@ def _words(changes: list[_Change]) -> list[Reason]:
             if hotel_said:
                 continue
             hotel_said = True
-            change = _Change("hotel", "hotel", change.outcome, change.order)
+            state = hotel[0].state if hotel[0].state == hotel[1].state else hotel[1].state
+            change = _Change("hotel", "hotel", change.outcome, change.order, state)
         if change.group == "appointment":
             by_outcome[change.outcome] += 1
             if by_outcome[change.outcome] > LISTED_APPOINTMENTS:
@@ -480,12 +581,13 @@ def _words(changes: list[_Change]) -> list[Reason]:
         if count > LISTED_APPOINTMENTS:
             more = count - LISTED_APPOINTMENTS
             text = f"and {more} more appointment{'s' if more != 1 else ''} {outcome}"
-            reasons.append(Reason(text + (f": {STILL_SHOWN}" if outcome == "deleted" else ""), outcome == "deleted"))
+            state = next((c.state for c in changes if c.outcome == outcome and c.state), "")
+            reasons.append(Reason(text + (f": {state}" if state else ""), outcome == "deleted"))
     return reasons
 
 
 def _reason(change: _Change) -> Reason:
     text = f"{change.label} {change.outcome}"
     if change.withdrawal:
-        return Reason(f"{text}: {STILL_SHOWN}", withdrawal=True)
+        return Reason(f"{text}: {change.state}", withdrawal=True)
     return Reason(text)
