@@ -5,6 +5,8 @@ a LOCATION that does not repeat itself), discreet by default, in plain language.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import warnings
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,7 +16,16 @@ from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
 from coordinator_tui.export import export_itineraries
-from coordinator_tui.export.ics import MAX_LINE_OCTETS, calendar_entries, clean_text, fold, itinerary_to_ics
+from coordinator_tui.export.ics import (
+    MAX_LINE_OCTETS,
+    CalendarEntry,
+    _event,
+    calendar_entries,
+    clean_text,
+    fold,
+    itinerary_to_ics,
+)
+from coordinator_tui.export.ics import properties_before_alarms as properties_before_alarms_in
 from coordinator_tui.models import (
     Appointment,
     AppointmentStatus,
@@ -24,9 +35,11 @@ from coordinator_tui.models import (
     Patient,
     Service,
 )
-from tests.export_data import hostile_itinerary, seed_clinic, seed_simple_clinic
-from tests.ics_checks import events_by_uid, parse_strict, properties_before_alarms, unescaped_value
+from coordinator_tui.services.itineraries.itinerary import build_itinerary
+from tests.export_data import PLANTED, hostile_itinerary, seed_clinic, seed_planted_markers, seed_simple_clinic
+from tests.ics_checks import check_framing, events_by_uid, parse_strict, properties_before_alarms, unescaped_value
 from tests.postgres_server import both_databases
+from tests.venue_helpers import clinic_room
 
 pytestmark = both_databases
 
@@ -292,3 +305,237 @@ def test_two_hundred_character_names_from_the_database(session: Session, tmp_pat
     hotel = events_by_uid(calendar)[attendance.hotel_check_in_uid]
     assert str(hotel["SUMMARY"]) == "Hotel check-in: " + attendance.hotel_name
     assert attendance.hotel_name in str(hotel["DESCRIPTION"])
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Right the first time
+# ------------------------------------------------------------------------------------------------------------
+
+
+def test_every_vevent_has_its_properties_before_its_alarms(session: Session, tmp_path: Path) -> None:
+    seed = seed_clinic(session)
+    # ics 0.7 on its own writes an event's VALARMs first: the reordering is what makes the file right.
+    entry = next(e for e in calendar_entries(build_itinerary(session, seed.clinic_id, seed.patient_id)) if e.alarms)
+    raw = _event(entry, 0, dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        lines = raw.serialize().split("\r\n")
+    assert lines.index("BEGIN:VALARM") < lines.index(f"UID:{entry.uid}")
+    fixed = properties_before_alarms_in(lines)
+    assert fixed.index(f"UID:{entry.uid}") < fixed.index("BEGIN:VALARM") and sorted(fixed) == sorted(lines)
+
+    for path in _export_ics(session, seed.clinic_id, None, tmp_path / "all"):
+        data = path.read_bytes()
+        parse_strict(data)  # every component's properties before its sub-components
+        events = data.count(b"BEGIN:VEVENT")
+        assert events and properties_before_alarms(data) >= 1
+
+
+def test_uids_are_unique_across_two_clinics_and_two_families(session: Session, tmp_path: Path) -> None:
+    seeds = [seed_clinic(session), seed_clinic(session, dt.date(2027, 10, 4), clinic_name="Autumn clinic")]
+    seen: dict[str, Path] = {}
+    for index, seed in enumerate(seeds):
+        for path in _export_ics(session, seed.clinic_id, None, tmp_path / str(index)):
+            for uid in events_by_uid(_calendar(path)):
+                assert uid not in seen, (uid, path.name, seen.get(uid))
+                assert not re.search(r"c\d+-p\d+", uid)  # no internal ids
+                seen[uid] = path
+    assert len({p for p in seen.values()}) == 4  # two families at each of two clinics
+    assert len(seen) >= 2 * (8 + 4) + 2 * (1 + 2)
+    stored = session.exec(select(ClinicAttendance)).all()
+    for attendance in stored:
+        if attendance.hotel_name:
+            assert attendance.hotel_check_in_uid in seen and attendance.hotel_check_out_uid in seen
+        if attendance.travel_out_depart:
+            assert attendance.travel_out_uid in seen and attendance.travel_home_uid in seen
+
+
+def test_a_cancelled_appointment_leaves_nothing_to_do_in_the_calendar(session: Session, tmp_path: Path) -> None:
+    seed = seed_clinic(session)
+    eyes = session.get(Appointment, seed.appointment_ids[0])
+    assert eyes is not None and eyes.fasting and eyes.family_instructions
+    before = events_by_uid(_calendar(_export_ics(session, seed.clinic_id, seed.patient_id, tmp_path / "1")[0]))
+    assert "Please note: Bring your glasses" in str(before[eyes.uid]["DESCRIPTION"])
+    assert "Fasting:" in str(before[eyes.uid]["DESCRIPTION"])
+    assert any("fasting" in text for e in before.values() for _, text in _alarm_moments(e))
+
+    eyes.status = AppointmentStatus.CANCELLED
+    session.add(eyes)
+    session.flush()
+    after = events_by_uid(_calendar(_export_ics(session, seed.clinic_id, seed.patient_id, tmp_path / "2")[0]))
+    description = str(after[eyes.uid]["DESCRIPTION"])
+    assert description.startswith("This appointment is cancelled")
+    for todo in ("Please note", "Bring your glasses", "Fasting", "What to bring"):
+        assert todo not in description, todo
+    # No fasting appointment remains: no event or reminder mentions fasting.
+    for event in after.values():
+        assert "fasting" not in str(event.get("DESCRIPTION", "")).casefold()
+        assert all("fasting" not in text.casefold() for _, text in _alarm_moments(event))
+
+
+def test_location_names_the_building_and_venue_once(session: Session, tmp_path: Path) -> None:
+    seed = seed_clinic(session)
+    clinic = session.get(ClinicEvent, seed.clinic_id)
+    assert clinic is not None
+    clinic.venue = "Exampleton Children's Hospital, Outpatients"
+    session.add(clinic)
+    room = clinic_room(session, clinic, "Room 1", "Outpatients")
+    cardiology = session.get(Appointment, seed.appointment_ids[2])
+    assert cardiology is not None
+    cardiology.room_id = room.id
+    session.add(cardiology)
+    session.flush()
+    events = events_by_uid(_calendar(_export_ics(session, seed.clinic_id, seed.patient_id, tmp_path)[0]))
+    assert str(events[cardiology.uid]["LOCATION"]) == "Outpatients, Exampleton Children's Hospital"
+    assert "Where: Room 1, Outpatients, Exampleton Children's Hospital\n" in str(events[cardiology.uid]["DESCRIPTION"])
+    appointments = session.exec(select(Appointment).where(col(Appointment.patient_id) == seed.patient_id)).all()
+    for appointment in appointments:
+        location = str(events[appointment.uid]["LOCATION"])
+        parts = [p.strip().casefold() for p in location.split(",")]
+        assert len(parts) == len(set(parts)), location  # nothing repeated
+        assert "Exampleton Children's Hospital" in location
+        assert not any(name in location for name in ("Room 1", "Room 3", "Seminar room"))  # rooms: description
+
+
+def test_an_all_day_hotel_event_sent_before_updates_in_place(session: Session, tmp_path: Path) -> None:
+    """A check-in sent all-day by an older version (same UID, by migration 0010) becomes timed with a higher
+    SEQUENCE: the family's calendar updates the event instead of keeping two."""
+    seed = seed_clinic(session)
+    attendance = session.exec(select(ClinicAttendance).where(col(ClinicAttendance.patient_id) == seed.patient_id)).one()
+    old = CalendarEntry(
+        uid=attendance.hotel_check_in_uid,
+        summary="Hotel check-in: Fictional Lodge",
+        description="Fictional Lodge\n1 Imaginary Road, Nowhere NW1 0AA",
+        location=attendance.hotel_address,
+        status="CONFIRMED",
+        day=dt.date(2027, 3, 29),
+        transparent=True,
+    )
+    session.add(
+        ExportedEvent(
+            uid=old.uid,
+            patient_id=seed.patient_id,
+            clinic_event_id=seed.clinic_id,
+            fingerprint=old.fingerprint(),
+            sequence=2,
+            last_exported=dt.datetime(2026, 10, 1, tzinfo=dt.UTC),
+            kind="hotel_check_in",
+            day=old.day,
+        )
+    )
+    session.flush()
+    events = events_by_uid(_calendar(_export_ics(session, seed.clinic_id, seed.patient_id, tmp_path)[0]))
+    check_in = events[attendance.hotel_check_in_uid]
+    assert int(check_in["SEQUENCE"]) == 3
+    assert check_in.decoded("DTSTART") == dt.datetime(2027, 3, 29, 15, 0, tzinfo=LONDON)
+    row = session.exec(select(ExportedEvent).where(col(ExportedEvent.uid) == attendance.hotel_check_in_uid)).one()
+    assert row.sequence == 3
+
+
+def test_every_event_says_whom_to_call_and_each_appointment_what_to_bring(session: Session, tmp_path: Path) -> None:
+    seed = seed_clinic(session)
+    service = session.get(Service, seed.service_id)
+    assert service is not None
+    service.phone, service.short_name = "0121 496 0000", "Children's clinic"
+    service.what_to_bring = "Snacks for a long day\nPhone charger"
+    session.add(service)
+    session.flush()
+    events = events_by_uid(_calendar(_export_ics(session, seed.clinic_id, seed.patient_id, tmp_path)[0]))
+    call = "If you are running late or cannot come, call Children's clinic on 0121 496 0000."
+    appointments = {
+        a.uid: a for a in session.exec(select(Appointment).where(col(Appointment.patient_id) == seed.patient_id))
+    }
+    for uid, event in events.items():
+        description = str(event["DESCRIPTION"])
+        assert description.endswith(f"\n{call}"), description
+        bring = "What to bring:\n- Snacks for a long day\n- Phone charger\n"
+        if uid in appointments and appointments[uid].status != AppointmentStatus.CANCELLED:
+            assert bring in description
+        else:
+            assert "What to bring" not in description  # travel, hotel, a cancelled appointment
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Discreet by default; detailed titles on the family's choice
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _lock_screen_texts(data: bytes, calendar: icalendar.Calendar) -> list[str]:
+    """What a lock screen or a shared calendar shows: the calendar's name, titles, locations, reminders."""
+    texts = [unescaped_value(data, "X-WR-CALNAME")]
+    for event in calendar.walk("VEVENT"):
+        texts += [str(event["SUMMARY"]), str(event.get("LOCATION", ""))]
+        texts += [str(alarm["DESCRIPTION"]) for alarm in event.walk("VALARM")]
+    return texts
+
+
+def test_discreet_titles_name_no_child_condition_specialty_or_professional(session: Session, tmp_path: Path) -> None:
+    seed = seed_planted_markers(session)
+    [path] = _export_ics(session, seed.clinic_id, seed.patient_id, tmp_path)
+    data = path.read_bytes()
+    calendar = _calendar(path)
+    shown = "\n".join(_lock_screen_texts(data, calendar)).casefold()
+    for marker in PLANTED.values():
+        assert marker.casefold() not in shown, marker
+    for name in ("ophthalmology", "eye clinic", "audiology", "cardiology", "nora", "fictional lodge", "round table"):
+        assert name not in shown, name
+    assert unescaped_value(data, "X-WR-CALNAME") == "Clinic visit 29–30 Mar 2027"
+    summaries = {str(e["SUMMARY"]) for e in calendar.walk("VEVENT")}
+    assert summaries == {
+        "Hospital appointment",
+        "Cancelled: Hospital appointment",
+        "Hospital appointment (to be confirmed)",
+        "Travel (train)",
+        "Travel home (train)",
+        "Hotel check-in",
+        "Hotel check-out",
+    }
+    # The condition and the child are nowhere in the file (the service's full name names the condition: calendars
+    # say "the clinic team"); the details a family needs are in the descriptions.
+    whole = "".join(check_framing(data)).casefold()
+    for key in ("condition", "child_given", "child_family"):
+        assert PLANTED[key].casefold() not in whole, key
+    descriptions = "\n".join(str(e.get("DESCRIPTION", "")) for e in calendar.walk("VEVENT"))
+    assert (
+        f"With: Dr Rhea {PLANTED['professional']}" in descriptions and f"{PLANTED['room']} Eye Clinic" in descriptions
+    )
+    assert "Eye clinic (ophthalmology)\nWith: Dr Nora Fictional" in descriptions
+    assert "call the clinic team on 0121 496 0000." in descriptions
+
+
+def test_detailed_titles_are_plain_language_and_still_name_no_child_or_condition(
+    session: Session, tmp_path: Path
+) -> None:
+    seed = seed_planted_markers(session)
+    patient = session.get(Patient, seed.patient_id)
+    assert patient is not None
+    patient.detailed_calendar_titles = True
+    session.add(patient)
+    session.flush()
+    [path] = _export_ics(session, seed.clinic_id, seed.patient_id, tmp_path)
+    data = path.read_bytes()
+    calendar = _calendar(path)
+    whole = "".join(check_framing(data)).casefold()
+    for key in ("condition", "child_given", "child_family"):
+        assert PLANTED[key].casefold() not in whole, key
+    events = events_by_uid(calendar)
+    appointments = {
+        a.discipline: a for a in session.exec(select(Appointment).where(col(Appointment.patient_id) == seed.patient_id))
+    }
+    eyes = events[appointments["Ophthalmology"].uid]
+    assert str(eyes["SUMMARY"]) == "Eye clinic (ophthalmology) with Dr Nora Fictional"
+    assert [text for _, text in _alarm_moments(eyes)] == [
+        "Tomorrow: Monday 29 March, first appointment at 09:30: Eye clinic (ophthalmology). "
+        "Remember the fasting instructions.",
+        "Reminder: Eye clinic (ophthalmology) with Dr Nora Fictional at 09:30 in Room 3, Eye Block.",
+    ]
+    meeting = events[appointments["Team meeting"].uid]
+    assert str(meeting["SUMMARY"]) == "Meeting with your care team"  # not a list of names
+    assert "Nora" not in str(meeting["DESCRIPTION"]) and "Madeup" not in str(meeting["DESCRIPTION"])
+    assert str(events[appointments["Physiotherapy"].uid]["SUMMARY"]) == (
+        "Cancelled: Physiotherapist (movement and exercise)"
+    )
+    planted = events[appointments[PLANTED["discipline"]].uid]
+    assert str(planted["SUMMARY"]) == f"{PLANTED['discipline']} with Dr Rhea {PLANTED['professional']}"
+    assert PLANTED["room"] not in str(planted["LOCATION"])
+    assert unescaped_value(data, "X-WR-CALNAME") == "Clinic visit 29–30 Mar 2027"

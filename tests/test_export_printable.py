@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import stat
@@ -18,8 +19,8 @@ from coordinator_tui.export.atomic import write_atomic
 from coordinator_tui.export.file_names import file_stem
 from coordinator_tui.export.formats import parse_formats
 from coordinator_tui.export.printable import render_html, render_text
-from coordinator_tui.models import Patient
-from coordinator_tui.services.itineraries.itinerary import build_itinerary
+from coordinator_tui.models import Appointment, AppointmentStatus, ClinicEvent, ClinicStatus, Patient, Service
+from coordinator_tui.services.itineraries.itinerary import DEFAULT_WHAT_TO_BRING, Itinerary, build_itinerary
 from tests.export_data import OTHER_FAMILY_MARKERS, SECRET_MARKERS, hostile_itinerary, seed_clinic
 
 
@@ -300,3 +301,71 @@ def test_html_escapes_any_text(text: str) -> None:
     assert outline.tags.count("h3") == 2 and outline.tags.count("h1") == 1
     assert outline.external == []
     render_text(hostile_itinerary(text, text, text)).encode("utf-8")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Plain language, what to bring, whom to call, cancelled items (standard and large print)
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _pages(itinerary: Itinerary) -> dict[str, str]:
+    """The plain text, and the HTML pages as text without tags (standard and large print)."""
+    return {
+        "txt": render_text(itinerary),
+        "html": _visible_text(render_html(itinerary)),
+        "large": _visible_text(render_html(itinerary, large_print=True)),
+    }
+
+
+def _visible_text(page: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", page.split("<body", 1)[1]))
+
+
+def test_printed_itineraries_say_whom_to_call_and_what_to_bring(session: Session) -> None:
+    seed = seed_clinic(session)
+    service = session.get(Service, seed.service_id)
+    assert service is not None
+    service.phone, service.short_name = "0121 496 0000", "Children's clinic"
+    session.add(service)
+    session.flush()
+    itinerary = build_itinerary(session, seed.clinic_id, seed.patient_id)
+    for fmt, text in _pages(itinerary).items():
+        assert "If you are running late or cannot come, call Children's clinic on 0121 496 0000." in text, fmt
+        for thing in DEFAULT_WHAT_TO_BRING:  # nothing set by the service: the defaults
+            assert thing in text, (fmt, thing)
+        assert "Meeting with your care team" in text and "Team meeting" not in text, fmt
+        assert "Eye clinic (ophthalmology)" in text and "Hearing test (audiology)" in text, fmt
+        flat = " ".join(text.split())
+        assert "Please follow the fasting instructions for the Eye clinic (ophthalmology) at 09:30" in flat, fmt
+    service.what_to_bring = "Snacks for a long day\n\nPhone charger"
+    session.add(service)
+    session.flush()
+    page = render_html(build_itinerary(session, seed.clinic_id, seed.patient_id), large_print=True)
+    bring = page.split('<ul class="bring">', 1)[1].split("</ul>", 1)[0]
+    assert re.findall(r"<li>(.*?)</li>", bring) == ["Snacks for a long day", "Phone charger"]
+    assert DEFAULT_WHAT_TO_BRING[0] not in page
+
+
+def test_cancelled_items_are_shown_cancelled_not_as_things_to_do(session: Session) -> None:
+    seed = seed_clinic(session)
+    eyes = session.get(Appointment, seed.appointment_ids[0])
+    assert eyes is not None and eyes.fasting
+    eyes.status = AppointmentStatus.CANCELLED
+    session.add(eyes)
+    session.flush()
+    for fmt, text in _pages(build_itinerary(session, seed.clinic_id, seed.patient_id)).items():
+        flat = " ".join(text.split())
+        assert "Cancelled: Eye clinic (ophthalmology)" in flat or "CANCELLED: Eye clinic (ophthalmology)" in flat, fmt
+        assert "Bring your glasses" not in text and "Fasting" not in text, fmt  # its instructions, the fasting note
+        assert DEFAULT_WHAT_TO_BRING[0] in text, fmt  # the visit is still on
+
+    clinic = session.get(ClinicEvent, seed.clinic_id)
+    assert clinic is not None
+    clinic.status = ClinicStatus.CANCELLED
+    session.add(clinic)
+    session.flush()
+    for fmt, text in _pages(build_itinerary(session, seed.clinic_id, seed.patient_id)).items():
+        assert "This clinic has been cancelled: the visit will not take place." in text, fmt
+        assert "Please bring the red book" not in text, fmt  # the visit's instructions are not to-dos any more
+        assert DEFAULT_WHAT_TO_BRING[0] not in text and "What to bring" not in text.title(), fmt
+        assert "Break" not in text and "Lunch" not in text, fmt
