@@ -15,7 +15,7 @@ import errno
 import os
 from pathlib import Path
 
-from coordinator_tui.settings import Settings
+from coordinator_tui.settings import Settings, SettingsError, with_export_dir
 from coordinator_tui.user_dirs import config_dir, data_dir
 
 REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -145,3 +145,42 @@ def _remember_settings(path: Path, text: str, settings: Settings) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+
+
+def remember_export_dir(folder: str, path: Path) -> str | None:
+    """Keep ``folder`` as the export folder in the settings file at ``path`` (created owner-only if missing), so the
+    next export starts there. The new file is checked as the app will read it before it replaces the old one, so a
+    folder name the settings cannot hold never stops the app starting. Returns None, or one line saying why the
+    folder was not remembered (the export itself was written)."""
+    import tempfile
+
+    from coordinator_tui.config_schema import read_settings  # pydantic: loaded only when an export is done
+
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+    except (OSError, UnicodeDecodeError):
+        return f"the export folder was not remembered: the settings file {path} cannot be read"
+    new_text = with_export_dir(text, folder)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle, temporary = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=path.parent)
+    except OSError as exc:
+        return f"the export folder was not remembered: {exc.strerror or 'the settings folder cannot be written'}"
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as fh:
+            fh.write(new_text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            read_settings(Path(temporary))
+        except SettingsError:
+            return "the export folder was not remembered: the settings file would not read back as valid with it"
+        os.replace(temporary, path)
+        temporary = ""
+    except OSError as exc:
+        return f"the export folder was not remembered: {exc.strerror or 'the settings file cannot be written'}"
+    finally:
+        if temporary:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+    return None

@@ -5,10 +5,16 @@ own details (its name, time zone, clinic-day hours, reminder lead, walking time,
 everyone who uses the database and live there (``models.Service``, ``services.service_details``). An older settings
 file may still hold them: they are read and checked as before, kept apart in ``service_values``, moved into the
 database once on its first open, and ignored (with a one-line warning) after that.
+
+The export folder is remembered: after an export from the app, ``config.remember_export_dir`` writes the folder used as
+``export_dir`` (the file's other lines and comments kept), and the next export starts there. The command line's
+``--out`` is not remembered: a script's folder is the script's.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,3 +55,22 @@ class Settings:
 
 class SettingsError(ValueError):
     pass
+
+
+_TABLE_HEADER = re.compile(r"^\s*\[")
+_EXPORT_DIR_LINE = re.compile(r"^\s*export_dir\s*=")
+
+
+def with_export_dir(text: str, folder: str) -> str:
+    """The settings file's ``text`` with ``export_dir`` set to ``folder``: its line replaced (or added before the
+    first table, where top-level keys belong), every other line and comment kept as it was."""
+    line = f"export_dir = {json.dumps(folder, ensure_ascii=False)}"  # a JSON string is a valid TOML basic string
+    lines = text.splitlines()
+    first_table = next((i for i, existing in enumerate(lines) if _TABLE_HEADER.match(existing)), len(lines))
+    for i, existing in enumerate(lines[:first_table]):
+        if _EXPORT_DIR_LINE.match(existing):
+            lines[i] = line
+            break
+    else:
+        lines.insert(first_table, line)
+    return "\n".join(lines) + "\n"

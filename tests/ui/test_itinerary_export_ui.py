@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, ProgressBar, Static
 
 from coordinator_tui.db import Database
+from coordinator_tui.export.checks import export_concerns
 from coordinator_tui.services.clinics import appointments as appointment_service
 from coordinator_tui.services.clinics.clinics import attendances_for_patient, upcoming_clinics
 from coordinator_tui.services.itineraries.itinerary import build_clinic_itineraries
@@ -21,6 +22,7 @@ from coordinator_tui.services.people.patients import get_patient
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.itinerary_export import ExportCheckbox, ExportScreen
 from coordinator_tui.ui.screens.patient_record import VisitsTable
+from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from tests.ui.clinic_days_support import open_first_clinic
 from tests.ui.helpers import SIZE, pilot_test, settle
 from tests.ui.test_patient_record import open_record
@@ -39,6 +41,18 @@ def busiest_family(db: Database) -> tuple[int, int, int, int]:
             a.attendance for a in attendances_for_patient(session, patient_id) if a.clinic.id == clinic_id
         )
     return clinic_id, int(patient_id), int(attendance.id), booked  # type: ignore[arg-type]
+
+
+async def write_anyway_if_asked(pilot: Pilot[Any], db: Database, clinic_id: int, patient_id: int | None) -> None:
+    """The export asks first when a family has no appointment booked or a clash (the demo plants a clash): the
+    question is there exactly when the checks find something, and y writes anyway."""
+    with db.session() as session:
+        concerns = export_concerns(session, clinic_id, patient_id, unconfirmed=True)
+    if concerns:
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+    assert not isinstance(pilot.app.screen, ConfirmScreen)
 
 
 def preview_text(screen: ExportScreen) -> str:
@@ -83,6 +97,7 @@ async def test_export_one_family_from_the_clinic_visits_tab(
         screen.query_one("#export-folder", Input).value = str(out)
         await pilot.press("enter")
         await settle(pilot)
+        await write_anyway_if_asked(pilot, demo_db, clinic_id, patient_id)
         assert screen.written is not None
         assert [p.suffix for p in screen.written] == [".ics", ".txt", ".html"]
         assert "✓ Exported 3 files" in preview_text(screen)
@@ -122,11 +137,19 @@ async def test_export_every_family_of_a_clinic_with_progress(
         screen.query_one("#export-folder", Input).value = str(tmp_path / "clinic")
         await pilot.press("s")
         await settle(pilot)
+        await write_anyway_if_asked(pilot, demo_db, clinic_id, None)
         bar = screen.query_one(ProgressBar)
         assert bar.display and bar.total == families and bar.progress == families
-        assert screen.written is not None and len(screen.written) == 2 * families
+        # A family who needs large print gets the large-print page as well, under its own name.
+        large = [stem for it, stem in screen.previews if it.large_print]
+        assert screen.written is not None and len(screen.written) == 2 * families + len(large)
         written = sorted(p.name for p in (tmp_path / "clinic").iterdir())
-        assert written == sorted(f"{stem}.{ext}" for _it, stem in screen.previews for ext in ("ics", "html"))
+        expected = [f"{stem}.{ext}" for _it, stem in screen.previews for ext in ("ics", "html")]
+        assert written == sorted([*expected, *(f"{stem}_large-print.html" for stem in large)])
+        shown = preview_text(screen)
+        for itinerary, stem in screen.previews:  # which files are whose, for the coordinator
+            assert f"{itinerary.family_name}, {itinerary.given_name} (patient {itinerary.patient_id})" in shown
+            assert f"{stem}.ics" in shown
 
 
 @pilot_test
@@ -158,6 +181,7 @@ async def test_unwritable_folder_shows_one_line_and_keeps_the_inputs(
         folder.focus()
         await pilot.press("enter")
         await settle(pilot)
+        await write_anyway_if_asked(pilot, demo_db, _clinic_id, patient_id)
         message = str(screen.query_one("#export-message", Static).render())
         assert screen.query_one("#export-message").display
         assert message.startswith("✗ ") and "\n" not in message and "a file is in the way" in message

@@ -4,10 +4,13 @@ A whole clinic writes the families who confirmed (or attended) only, and says ho
 written: 1 has not replied, 1 declined"). One family who has not replied yet: the screen asks before writing theirs.
 
 A modal screen: a preview of what will be exported (one family: the itinerary as the plain-text file will read;
-a whole clinic: the families and the file names), the destination folder (editable, prefilled with the settings'
-export folder), the formats and large print. Enter (or ``s`` away from the folder input) exports as a use case
-in a worker thread; a whole clinic shows a progress bar. Afterwards the files written are listed. An error is one
-line at the top and everything typed is kept. Escape closes.
+a whole clinic: the families and the file names), the destination folder (editable, prefilled with the last folder
+exported to, remembered in the settings file), the formats (an email draft, .eml, only when ticked) and large
+print. Enter (or ``s`` away from the folder input) exports as a use case in a worker thread; a whole clinic shows a
+progress bar. Before writing, a family whose visit has no appointment booked or whose timetable has an unresolved
+clash is named and the screen asks (y/n, ``export.checks``). Afterwards the files written are listed under whose
+they are (the file names carry the date and the patient id, never the child's name), with a line for any family
+who got no email draft. An error is one line at the top and everything typed is kept. Escape closes.
 
 The screen calls the export service only (``coordinator_tui.export.service``); it never touches SQL.
 """
@@ -29,7 +32,10 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, ProgressBar, Static
 
-from coordinator_tui.export.formats import FORMATS, parse_formats
+from coordinator_tui.config import remember_export_dir, settings_file
+from coordinator_tui.export.checks import ExportCheck, check_before_export
+from coordinator_tui.export.file_names import files_by_family
+from coordinator_tui.export.formats import DEFAULT_FORMATS, FORMATS, parse_formats
 from coordinator_tui.export.service import ExportOutcome, ExportPreview, export_for_screen, itinerary_preview
 from coordinator_tui.ui.background import RunsUseCases
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
@@ -38,7 +44,7 @@ from coordinator_tui.ui.widgets.forms import FormCheckbox
 if TYPE_CHECKING:
     from coordinator_tui.services.itineraries.itinerary import Itinerary
 
-FORMAT_LABELS = {"ics": ".ics calendar", "txt": ".txt", "html": ".html"}
+FORMAT_LABELS = {"ics": ".ics calendar", "txt": ".txt", "html": ".html", "eml": ".eml draft"}
 
 
 class ExportProgress(Message, bubble=False):
@@ -51,7 +57,7 @@ class ExportProgress(Message, bubble=False):
 
 
 def family_label(itinerary: Itinerary) -> str:
-    return f"{itinerary.family_name}, {itinerary.given_name}"
+    return f"{itinerary.family_name}, {itinerary.given_name} (patient {itinerary.patient_id})"
 
 
 def clinic_preview(
@@ -74,11 +80,19 @@ def clinic_preview(
     return text
 
 
-def written_text(paths: Sequence[Path], folder: Path) -> Text:
-    files = "file" if len(paths) == 1 else "files"
-    text = Text(f"✓ Exported {len(paths)} {files} to {folder}\n\n", style="bold")
-    for path in paths:
-        text.append(f"{path.name}\n")
+def written_text(listing: Sequence[tuple[str, Sequence[Path]]], folder: Path, notes: Sequence[str] = ()) -> Text:
+    """The files written, under whose they are; then any family who got no email draft."""
+    count = sum(len(paths) for _whose, paths in listing)
+    files = "file" if count == 1 else "files"
+    text = Text(f"✓ Exported {count} {files} to {folder}\n", style="bold")
+    for note in notes:
+        text.append(f"{note[:1].upper()}{note[1:]}\n", style="bold")
+    for whose, paths in listing:
+        text.append("\n")
+        if whose:
+            text.append(f"{whose}\n", style="bold")
+        for path in paths:
+            text.append(f"  {path.name}\n")
     return text
 
 
@@ -114,6 +128,7 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
         self.skipped: str | None = None  # a whole clinic: the families left out and why
         self.not_confirmed: str | None = None  # one family who has not replied: asked before writing
         self.unconfirmed_allowed = False
+        self.concerns_accepted = False  # no appointment booked or a clash: asked before writing
 
     @property
     def whole_clinic(self) -> bool:
@@ -138,7 +153,7 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
             with Horizontal(classes="export-row", id="export-options"):
                 yield Label("Formats", classes="export-label")
                 for fmt in FORMATS:
-                    yield ExportCheckbox(FORMAT_LABELS[fmt], True, id=f"export-{fmt}", compact=True)
+                    yield ExportCheckbox(FORMAT_LABELS[fmt], fmt in DEFAULT_FORMATS, id=f"export-{fmt}", compact=True)
                 yield ExportCheckbox("large print", False, id="export-large-print", compact=True)
             bar = ProgressBar(total=None, show_eta=False, id="export-progress")
             if not self.whole_clinic:
@@ -238,6 +253,9 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
         if self.not_confirmed and not self.unconfirmed_allowed:
             self._ask_unconfirmed()
             return
+        if not self.concerns_accepted:
+            self._check_first()
+            return
         self.show_message("")
         self.exporting = True
         folder = Path(self.folder).expanduser()
@@ -259,6 +277,52 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
         )
         self.run_use_case(
             use_case, partial(self._export_done, folder), failed="Not exported", group="export", exclusive=True
+        )
+
+    def _check_first(self) -> None:
+        """Ask about a family with no appointment booked or an unresolved clash before writing anything."""
+        self.exporting = True
+        use_case = partial(
+            check_before_export,
+            clinic_id=self.clinic_id,
+            patient_id=self.patient_id,
+            unconfirmed=self.unconfirmed_allowed,
+        )
+        self.run_use_case(
+            use_case,
+            self._checked,
+            failed="Not exported",
+            on_error=self._export_failed,
+            group="export",
+            exclusive=True,
+        )
+
+    def _checked(self, check: ExportCheck) -> None:
+        self.exporting = False
+        if check.error is not None:
+            self.show_message(check.error)
+            return
+        if not check.concerns:
+            self.concerns_accepted = True
+            self.action_export()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.concerns_accepted = True
+                self.action_export()
+
+        families = "This itinerary" if check.count == 1 else f"{check.count} things"
+        self.app.push_screen(
+            ConfirmScreen(
+                f"{families} may mislead: {check.concerns}. Write anyway?",
+                "A family may travel for an appointment that is not booked, or at a time that is about to change. "
+                "n goes back without writing anything (book the appointments, or resolve the clash on the clinic "
+                "day, first).",
+                yes_label="Write anyway",
+                no_label="Not now",
+            ),
+            answered,
         )
 
     def _ask_unconfirmed(self) -> None:
@@ -287,7 +351,14 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
         if outcome.error is not None:
             self._export_failed(outcome.error)
             return
-        self._exported(outcome.paths, folder, outcome.skipped)
+        self.concerns_accepted = False  # the next export is checked again
+        self._remember_folder(folder)
+        self.run_use_case(
+            partial(files_by_family, paths=outcome.paths),
+            partial(self._exported, outcome.paths, folder, outcome.skipped, outcome.notes),
+            failed="Exported",
+            group="export-listing",
+        )
         if outcome.warning:
             self.notify(
                 outcome.warning[:1].upper() + outcome.warning[1:] + ".",
@@ -300,11 +371,36 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
         self.exporting = False
         self.show_message(message)
 
-    def _exported(self, paths: list[Path], folder: Path, skipped: str | None = None) -> None:
+    def _remember_folder(self, folder: Path) -> None:
+        """The folder exported to is where the next export starts (this session and, through the settings file,
+        the next)."""
+        settings = self.coordinator.settings
+        value = str(folder.absolute())
+        if settings.export_dir == value:
+            return
+        settings.export_dir = value
+
+        def save() -> str | None:
+            return remember_export_dir(value, settings_file())
+
+        def saved(problem: str | None) -> None:
+            if problem:
+                self.notify(problem[:1].upper() + problem[1:] + ".", title="Settings", severity="warning")
+
+        self.run_use_case(lambda _database: save(), saved, failed="Settings", group="export-folder")
+
+    def _exported(
+        self,
+        paths: list[Path],
+        folder: Path,
+        skipped: str | None,
+        notes: list[str],
+        listing: list[tuple[str, list[Path]]],
+    ) -> None:
         self.exporting = False
         self.written = paths
         self.query_one("#export-preview-title", Label).update("Files written by the last export (Esc closes)")
-        text = written_text(paths, folder)
+        text = written_text(listing, folder, notes)
         if skipped:
             text = Text(f"{skipped}\n", style="bold") + text
         self.query_one("#export-preview-text", Static).update(text)
