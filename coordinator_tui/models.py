@@ -581,3 +581,19 @@ class AuditEvent(SQLModel, table=True):
     patient_id: int | None = Field(default=None, index=True)
     before: str = ""
     after: str = ""
+
+
+class ImportedValues(SQLModel, table=True):
+    """What a spreadsheet import last set on one record (migration 0011): the imported fields' values as JSON,
+    from which file (its name and the sha256 of its content) and when. A later import compares the record with
+    these: a field changed in the app since is a conflict, never overwritten."""
+
+    __table_args__ = (sa.UniqueConstraint("kind", "record_id", name="uq_importedvalues_record"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # patients, contacts, professionals, care-team
+    record_id: int
+    imported: str = ""  # JSON: field name -> value as imported (dates ISO, choices by value)
+    file_name: str = Field(max_length=255)
+    sha256: str = Field(max_length=64)
+    imported_at: dt.datetime = Field(sa_column=utc_column())
