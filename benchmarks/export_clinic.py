@@ -30,10 +30,12 @@ from coordinator_tui.models import (
     AttendanceStatus,
     ClinicAttendance,
     ClinicEvent,
+    ClinicRoom,
     Patient,
     Professional,
     Room,
     Service,
+    Venue,
 )
 from coordinator_tui.validation import nhs_check_digit
 
@@ -59,15 +61,23 @@ def build(db: Database, families: int) -> int:
         service = Service(name="Fictional Benchmark Service", timezone=ZONE)
         s.add(service)
         s.flush()
-        clinic = ClinicEvent(service_id=service.id, name="Benchmark clinic", venue="Example Hospital", start_date=START)
+        venue = Venue(service_id=service.id, name="Example Hospital")  # type: ignore[arg-type]
+        s.add(venue)
+        s.flush()
+        clinic = ClinicEvent(
+            service_id=service.id, name="Benchmark clinic", venue_id=venue.id, venue=venue.name, start_date=START
+        )
         s.add(clinic)
         s.flush()
         rooms = [
-            Room(clinic_event_id=clinic.id, name=f"Room {i}", building="Main" if i < 8 else "East") for i in range(14)
+            Room(venue_id=venue.id, name=f"Room {i}", building="Main" if i < 8 else "East")  # type: ignore[arg-type]
+            for i in range(14)
         ]
         pros = [Professional(title="Dr", given_name=f"Fic{i}", family_name=f"Tional{i}", discipline=d,
                              phone="0000", email="x@example.invalid") for i, d in enumerate(DISCIPLINES)]  # fmt: skip
         s.add_all(rooms + pros)
+        s.flush()
+        s.add_all(ClinicRoom(clinic_event_id=clinic.id, room_id=room.id) for room in rooms)  # type: ignore[arg-type]
         s.flush()
         uid = 0
         for f in range(families):
