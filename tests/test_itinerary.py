@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from coordinator_tui.models import (
     Appointment,
+    AppointmentKind,
     AppointmentStatus,
     AttendanceStatus,
     ClinicAttendance,
@@ -25,7 +26,7 @@ from coordinator_tui.models import (
     Patient,
     Service,
 )
-from coordinator_tui.services.clinics.disciplines import discipline_defaults, family_name
+from coordinator_tui.services.clinics.disciplines import discipline_defaults, family_name, is_round_table
 from coordinator_tui.services.errors import NotFoundError
 from coordinator_tui.services.itineraries.itinerary import (
     CARE_TEAM_MEETING,
@@ -420,3 +421,16 @@ def test_the_familys_choice_of_titles_and_the_services_details_reach_the_itinera
     assert itinerary.calendar_contact == "Children's clinic on 0121 496 0000"
     assert itinerary.running_late == "If you are running late or cannot come, call Children's clinic on 0121 496 0000."
     assert what_to_bring_items(" \n\n") == DEFAULT_WHAT_TO_BRING
+
+
+def test_the_closing_meeting_reads_as_a_meeting_with_the_care_team(session: Session) -> None:
+    assert is_round_table("Round table") and not is_round_table("cardiology")
+    seed = seed_clinic(session)
+    cardiology = session.get(Appointment, seed.appointment_ids[2])
+    assert cardiology is not None and cardiology.kind == AppointmentKind.CONSULTATION
+    cardiology.discipline = "Round table"  # booked as a consultation, named as the meeting
+    session.add(cardiology)
+    session.flush()
+    itinerary = build_itinerary(session, seed.clinic_id, seed.patient_id)
+    meetings = [i for i in itinerary.appointments if i.care_team_meeting]
+    assert [(m.title, m.professionals) for m in meetings] == [(CARE_TEAM_MEETING, ()), (CARE_TEAM_MEETING, ())]

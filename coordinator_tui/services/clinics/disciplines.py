@@ -6,6 +6,7 @@ A light module (no database, no solver) so the itinerary builder can use it. Pub
     canonical_discipline(name, path=None) -> str      # aliases mapped: "liver" -> "hepatology"
     default_for(discipline) -> DisciplineDefault      # a discipline not in the file: 30 minutes, its name as label
     family_name(discipline, path=None) -> str         # "Eye clinic (ophthalmology)", for itineraries
+    is_round_table(discipline, path=None) -> bool     # the closing meeting ("kind = round_table" in the file)
 
 Each ``[disciplines.<name>]`` table may give ``label`` (the coordinator's word, default the name capitalised) and
 ``family`` (the plain-language name families read on itineraries and detailed calendar titles, default the label).
@@ -86,3 +87,9 @@ def family_name(discipline: str, path: Path | None = None) -> str:
     file does not know is shown as recorded, capitalised ('' stays '')."""
     known = _table(path).disciplines.get(canonical_discipline(discipline, path))
     return known.family if known is not None else capitalised(discipline)
+
+
+def is_round_table(discipline: str, path: Path | None = None) -> bool:
+    """Whether ``discipline`` is the closing round-table meeting (its kind in the file is ``round_table``)."""
+    known = _table(path).disciplines.get(canonical_discipline(discipline, path))
+    return known is not None and known.kind == "round_table"

@@ -52,7 +52,7 @@ from coordinator_tui.models import (
     Room,
     Service,
 )
-from coordinator_tui.services.clinics.disciplines import family_name
+from coordinator_tui.services.clinics.disciplines import family_name, is_round_table
 from coordinator_tui.services.errors import NotFoundError
 
 # A gap between two appointments of at least this long is shown as a break.
@@ -512,7 +512,7 @@ def _assemble(
         start, end = local(appointment.start), local(appointment.end)
         room = rooms.get(appointment.room_id)
         cancelled = clinic_cancelled or appointment.status == AppointmentStatus.CANCELLED
-        meeting = appointment.kind == AppointmentKind.ROUND_TABLE
+        meeting = appointment.kind == AppointmentKind.ROUND_TABLE or is_round_table(appointment.discipline)
         item = ItineraryItem(
             kind=ItemKind.APPOINTMENT,
             day=start.date(),
