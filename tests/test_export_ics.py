@@ -441,7 +441,7 @@ def test_every_event_says_whom_to_call_and_each_appointment_what_to_bring(sessio
     session.add(service)
     session.flush()
     events = events_by_uid(_calendar(_export_ics(session, seed.clinic_id, seed.patient_id, tmp_path)[0]))
-    call = "If you are running late or cannot come, call Children's clinic on 0121 496 0000."
+    call = "If you are running late or cannot come, call the clinic team on 0121 496 0000."
     appointments = {
         a.uid: a for a in session.exec(select(Appointment).where(col(Appointment.patient_id) == seed.patient_id))
     }

@@ -408,8 +408,8 @@ def test_the_familys_choice_of_titles_and_the_services_details_reach_the_itinera
     itinerary = build_itinerary(session, seed.clinic_id, seed.patient_id)
     assert itinerary.detailed_titles
     assert itinerary.what_to_bring == ("Snacks for a long day", "Phone charger", "Spare nappies")
-    # Without a short name for families, calendars say "the clinic team" (the full name may name the condition);
-    # printed itineraries use the full name.
+    # Calendars say "the clinic team" (the service's names may name the condition); printed itineraries use the
+    # short name for families, else the full name.
     assert itinerary.calendar_contact == "the clinic team on 0121 496 0000"
     assert itinerary.running_late == (
         "If you are running late or cannot come, call Fictional Rare Disease Service on 0121 496 0000."
@@ -418,7 +418,7 @@ def test_the_familys_choice_of_titles_and_the_services_details_reach_the_itinera
     session.add(service)
     session.flush()
     itinerary = build_itinerary(session, seed.clinic_id, seed.patient_id)
-    assert itinerary.calendar_contact == "Children's clinic on 0121 496 0000"
+    assert itinerary.calendar_contact == "the clinic team on 0121 496 0000"
     assert itinerary.running_late == "If you are running late or cannot come, call Children's clinic on 0121 496 0000."
     assert what_to_bring_items(" \n\n") == DEFAULT_WHAT_TO_BRING
 

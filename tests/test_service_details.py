@@ -303,7 +303,10 @@ def test_every_itinerary_says_whom_to_call_on_the_day(session: Session, tmp_path
     entries = calendar_entries(itinerary)
     appointments = [e for e in entries if e.uid in {a.uid for a in itinerary.appointments}]
     assert len(entries) > len(appointments) > 0  # travel and hotel events too
-    assert all(e.description.endswith(f"\n{running_late}") for e in entries)
+    # Calendar events never name the service (its short name here names the condition): "the clinic team".
+    in_calendars = f"If you are running late or cannot come, call the clinic team on {PHONE}."
+    assert all(e.description.endswith(f"\n{in_calendars}") for e in entries)
+    assert not any("Alström" in e.description for e in entries)
     live = [e for e in appointments if e.status != "CANCELLED"]
     assert all(e.alarms[-1].before == dt.timedelta(minutes=30) for e in live)
 

@@ -41,11 +41,11 @@ LOCATION names the building and the hospital or venue only. The plain-language n
 the professionals, the room and the instructions are in the DESCRIPTION. A family who chose detailed titles
 (``Patient.detailed_calendar_titles``, carried by the itinerary) gets the plain-language name and the professionals
 in the title and the reminders. No calendar name, title, reminder or description names the condition or the child:
-the calendar is called "Clinic visit 29–30 Mar 2027"; the service is named by its short name for families (or "the
-clinic team"), never by its full name.
+the calendar is called "Clinic visit 29–30 Mar 2027", and the service is never named (its names often name the
+condition: "Alström clinic"): events say to call "the clinic team" on the service's number.
 
-Every event's description ends with whom to call if the family is running late or cannot come (the service's short
-name and phone number, from its details in the database); each appointment still on says what to bring. A cancelled
+Every event's description ends with whom to call if the family is running late or cannot come (the clinic team on
+the service's phone number, from its details in the database); each appointment still on says what to bring. A cancelled
 appointment says it is cancelled and nothing to do (no instructions, no fasting, nothing to bring).
 
 Reminders (VALARM, DISPLAY): before each appointment (the service's ``reminder_minutes_before``), and one at 18:00

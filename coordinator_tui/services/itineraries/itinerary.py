@@ -75,7 +75,7 @@ CARE_TEAM_MEETING = "Meeting with your care team"
 CARE_TEAM_MEETING_TEXT = (
     "The people you saw at this visit meet with you together to talk about what they found and the plan."
 )
-#: Whom a calendar names when the service has no short name for families (its full name may name the condition).
+#: Whom a calendar event says to call (with the service's phone number): never the service's name.
 CLINIC_TEAM = "the clinic team"
 # Families who confirmed (or attended) get an itinerary; one who has not replied only when asked for by name
 # (``unconfirmed=True``: the app asks first, the command line needs --unconfirmed); a family who declined, cancelled
@@ -231,11 +231,12 @@ class Itinerary:
 
     @property
     def calendar_contact(self) -> str:
-        """Whom a calendar event names for the call on the day: the service's short name for families, else "the
-        clinic team" (never its full name, which may name the condition); empty without a phone number."""
+        """Whom a calendar event says to call: "the clinic team on 0121 496 0000". Calendars never name the service:
+        its names often name the condition ("Alström clinic"), and events show on shared screens; empty without a
+        phone number."""
         if not self.service_phone:
             return ""
-        return f"{self.service_short_name or CLINIC_TEAM} on {self.service_phone}"
+        return f"{CLINIC_TEAM} on {self.service_phone}"
 
     @property
     def running_late(self) -> str:
