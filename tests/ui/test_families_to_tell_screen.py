@@ -14,16 +14,19 @@ from textual.widgets import Static, TabbedContent
 from coordinator_tui import clock
 from coordinator_tui.db import Database
 from coordinator_tui.export.service import export_itineraries
-from coordinator_tui.models import AttendanceStatus, ClinicAttendance, ClinicEvent, ClinicStatus
+from coordinator_tui.models import AttendanceStatus, ClinicAttendance, ClinicEvent, ClinicStatus, ToldHow
 from coordinator_tui.services.clinics import clinics
+from coordinator_tui.services.itineraries.families_to_tell import NOT_SENT_YET
+from coordinator_tui.services.itineraries.family_told import told_history
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.clinic_days import ClinicEventScreen
 from coordinator_tui.ui.screens.patient_record import PatientRecordScreen, VisitsTable
 from coordinator_tui.ui.widgets.families_to_tell import FamiliesToTellTable
+from coordinator_tui.ui.widgets.forms import FormScreen
 from tests.export_data import Seed, seed_clinic
 from tests.postgres_server import both_databases
 from tests.ui.clinic_days_support import screen_text
-from tests.ui.helpers import cell_texts, pilot_test, settle
+from tests.ui.helpers import cell_texts, pilot_test, settle, showing, type_text
 
 pytestmark = both_databases
 
@@ -120,8 +123,91 @@ async def test_a_withdrawal_is_marked_tell_on_the_clinic_day(db: Database, seed:
         await pilot.press("l")
         await settle(pilot)
         table = screen.query_one(FamiliesToTellTable)
-        assert cell_texts(table, 0) == ["! tell"]
-        assert "! hotel removed: their calendar still shows it: tell them" in screen_text(pilot)
+        assert cell_texts(table, 0) == ["! send"]  # its cancellation not exported yet
+        assert f"! hotel removed: {NOT_SENT_YET}" in screen_text(pilot)
+
+
+@pilot_test
+async def test_told_is_recorded_with_keys_and_the_withdrawal_leaves_the_list_once_sent_and_told(
+    db: Database, seed: Seed, tmp_path: Path
+) -> None:
+    """o opens the told form (errors under their field, what was typed kept); a exports every family listed;
+    the withdrawal stays until the family is told after its cancellation was sent."""
+    with db.session() as session:
+        place = session.exec(
+            select(ClinicAttendance).where(
+                ClinicAttendance.clinic_event_id == seed.clinic_id, ClinicAttendance.patient_id == seed.patient_id
+            )
+        ).one()
+        clinics.update_attendance(session, place.id or 0, {"travel_home_depart": None, "travel_home_arrive": None})
+    clock.set_fixed_now(clock.now() + dt.timedelta(hours=1))
+    app = CoordinatorApp(database=db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_clinic(app, seed.clinic_id, pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        table = screen.query_one(FamiliesToTellTable)
+        assert cell_texts(table, 0) == ["! send"]
+
+        # o: the told form. A date in the future is refused under its field, the form stays with what was typed.
+        await pilot.press("o")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        assert form.values()["told_on"] == "25/11/2026" and form.values()["told_by"]
+        await pilot.press("tab")  # from How to On
+        await pilot.press("end", "ctrl+u")
+        await type_text(pilot, "26/11/2026")
+        await pilot.press("tab", "end", "ctrl+u")
+        await type_text(pilot, "Nurse Example")
+        await pilot.press("tab")
+        await type_text(pilot, "Rang the family")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is form
+        assert "cannot be in the future" in str(form.query_one("#error-told_on", Static).render())
+        assert form.values()["told_on"] == "26/11/2026" and form.values()["note"] == "Rang the family"
+        form.query_one("#field-told_on").focus()
+        await pilot.press("end", "ctrl+u")
+        await type_text(pilot, "25/11/2026")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        [record] = told_history(db, seed.clinic_id, seed.patient_id)
+        assert (record.how, record.told_on, record.told_by, record.note) == (
+            ToldHow.PHONE, dt.date(2026, 11, 25), "Nurse Example", "Rang the family"
+        )  # fmt: skip
+        # Told before the cancellation was exported: still listed.
+        assert cell_texts(screen.query_one(FamiliesToTellTable), 0) == ["! send"]
+
+        # a: every family on the list exported, the folder typed in the form.
+        clock.set_fixed_now(clock.now() + dt.timedelta(hours=1))
+        await pilot.press("a")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        await pilot.press("end", "ctrl+u")
+        await type_text(pilot, str(tmp_path / "to-tell"))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        written = sorted(p.name for p in (tmp_path / "to-tell").iterdir())
+        assert f"2027-03-29_family-p{seed.patient_id}.ics" in written
+        await showing(pilot, "! tell")
+        assert cell_texts(screen.query_one(FamiliesToTellTable), 0) == ["! tell"]
+
+        # Told again, after the cancellation went out: off the list.
+        clock.set_fixed_now(clock.now() + dt.timedelta(hours=1))
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen)
+        await pilot.press("tab", "tab", "end", "ctrl+u")
+        await type_text(pilot, "Nurse Example")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert len(told_history(db, seed.clinic_id, seed.patient_id)) == 2
+        assert screen.to_tell == []
 
 
 @pilot_test

@@ -1,6 +1,7 @@
 """Snapshots of the clinic day's "To tell (l)" tab at 80x24 and 120x40 on the demo data at the fixed date: the next
 clinic exported, then an appointment cancelled (send it again), a hotel removed and a family's place cancelled
-(withdrawals: tell them); and the same tab with nobody to tell.
+(withdrawals: tell them); the same tab with nobody to tell; the told form (o) and the form exporting every family
+listed (a).
 
 Regenerate after an intended change with ``pytest tests/ui/test_snapshots_families_to_tell.py --snapshot-update``.
 """
@@ -23,8 +24,10 @@ from coordinator_tui.export.service import export_itineraries
 from coordinator_tui.models import AttendanceStatus, ClinicAttendance, ExportedEvent
 from coordinator_tui.services.clinics import appointments, clinics
 from coordinator_tui.services.clinics.clinics import upcoming_clinics
+from coordinator_tui.services.safety import audit
 from coordinator_tui.ui.app import CoordinatorApp
 from tests.ui.clinic_days_support import build_clinic_demo, open_copy, open_first_clinic, settle
+from tests.ui.helpers import steady_cursors
 
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 
@@ -89,3 +92,39 @@ def test_nobody_to_tell_snapshot(snap_compare: Any, clinic_db: Database, tmp_pat
     export_next_clinic(clinic_db, tmp_path / "exports")
     app = CoordinatorApp(database=clinic_db, settings=Settings())
     assert snap_compare(app, terminal_size=SIZES[size], run_before=to_tell_tab)
+
+
+async def told_form(pilot: Pilot[Any]) -> None:
+    """o on the first family listed: the told form (who told them: the acting user, set by the test)."""
+    await to_tell_tab(pilot)
+    await pilot.press("o")
+    await settle(pilot)
+    await steady_cursors(pilot)
+
+
+async def export_to_tell_form(pilot: Pilot[Any]) -> None:
+    """a: the form exporting every family on the list (the folder from the settings)."""
+    await to_tell_tab(pilot)
+    await pilot.press("a")
+    await settle(pilot)
+    await steady_cursors(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES.keys())
+def test_told_form_snapshot(snap_compare: Any, clinic_db: Database, tmp_path: Path, size: str) -> None:
+    clinic_id = export_next_clinic(clinic_db, tmp_path / "exports")
+    change_three_families(clinic_db, clinic_id)
+    audit.set_current_user("Nurse Example")
+    try:
+        app = CoordinatorApp(database=clinic_db, settings=Settings())
+        assert snap_compare(app, terminal_size=SIZES[size], run_before=told_form)
+    finally:
+        audit.set_current_user(None)
+
+
+@pytest.mark.parametrize("size", SIZES.keys())
+def test_export_to_tell_form_snapshot(snap_compare: Any, clinic_db: Database, tmp_path: Path, size: str) -> None:
+    clinic_id = export_next_clinic(clinic_db, tmp_path / "exports")
+    change_three_families(clinic_db, clinic_id)
+    app = CoordinatorApp(database=clinic_db, settings=Settings(export_dir="/srv/clinic-exports"))
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=export_to_tell_form)

@@ -154,9 +154,9 @@ class _Withdrawn:
             return False  # last sent as cancelled, then deleted: the family's calendar already shows it cancelled
         if self.told is None:
             return True
-        if cancellable(row):
-            return row.withdrawn_at is None or self.told < row.withdrawn_at
-        return self.told < row.last_exported
+        if cancellable(row):  # told strictly after the cancellation was sent
+            return row.withdrawn_at is None or self.told <= row.withdrawn_at
+        return self.told <= row.last_exported
 
     @staticmethod
     def unsent(row: ExportedEvent) -> bool:

@@ -1,13 +1,18 @@
 """The families to tell of one clinic: who was sent an itinerary that no longer matches it, and why.
 
-A line per family (a withdrawal, which a new export cannot take out of their calendar, marked "! tell" in words,
-not colour alone), the highlighted family's reasons in full underneath. Enter asks for the family's timetable; the
-screen around it exports the highlighted family with e.
+A line per family, marked in words, not colour alone: "! send" (a withdrawal, something they were sent that is no
+longer happening, whose cancellation has not been exported yet), "! tell" (exported; the family must still be told,
+since calendar programs may ignore a cancellation) or "resend" (a change the next export puts right). The
+highlighted family's reasons are shown in full underneath. Enter asks for the family's timetable; the screen around
+it exports the highlighted family with e. o records that the highlighted family was told (how, the day, who told
+them, a note: a form whose errors show under their fields); a exports every family on the list at once (the folder
+and formats asked first). Both forms are modal screens: when they close, the screen around reloads the list.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
@@ -18,8 +23,22 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from coordinator_tui import clock
 from coordinator_tui.clinic_time import format_date
+from coordinator_tui.export.service import TO_TELL_FORMATS, ExportOutcome, export_to_tell_for_form
+from coordinator_tui.models import FamilyTold, ToldHow
 from coordinator_tui.services.itineraries.families_to_tell import FamilyToTell
+from coordinator_tui.services.itineraries.family_told import (
+    HOW_TEXT,
+    NOTE_MAX,
+    TOLD_BY_MAX,
+    default_teller,
+    save_family_told,
+    told_text,
+)
+from coordinator_tui.ui import field_limits as limits
+from coordinator_tui.ui.background import coordinator_app
+from coordinator_tui.ui.widgets.forms import FormField, FormScreen
 
 NOBODY = (
     "Nobody to tell: every family sent an itinerary for this clinic has one that matches it as it is now. A family "
@@ -27,10 +46,13 @@ NOBODY = (
     "an appointment, hotel or travel changed or removed, the family declined or was cancelled)."
 )
 HINT = (
-    "Sent an itinerary that no longer matches the clinic · e re-exports the highlighted family (a change leaves the "
-    "list then) · ! tell: their calendar still shows something withdrawn, tell them yourself"
+    "Sent an itinerary that no longer matches the clinic · e exports the highlighted family, a every family listed "
+    "(a change leaves the list then) · ! send / ! tell: something they were sent is no longer happening: export its "
+    "cancellation, tell them, then o records that they were told"
 )
 LOADING = "Finding the families to tell…"
+#: The longest folder the export form takes (Linux's PATH_MAX).
+FOLDER_MAX = 4096
 
 
 class FamiliesToTellTable(DataTable[Text]):
@@ -38,7 +60,11 @@ class FamiliesToTellTable(DataTable[Text]):
 
     HELP_TITLE = "Families to tell"
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "open_family", "Family timetable", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open_family", "Family timetable", show=False),
+        Binding("o", "record_told", "Told", tooltip="Record that the highlighted family was told, and how"),
+        Binding("a", "export_to_tell", "Export all to tell", tooltip="Export every family on this list at once"),
+    ]
 
     class FamilyRequested(Message):
         def __init__(self, patient_id: int) -> None:
@@ -60,7 +86,7 @@ class FamiliesToTellTable(DataTable[Text]):
             self.add_column(Text(label), key=label.lower() or "mark", width=width)
         for family in self.families:
             self.add_row(
-                Text("! tell" if family.withdrawal else "resend", style="bold" if family.withdrawal else ""),
+                Text(family.mark, style="bold" if family.withdrawal else ""),
                 Text(family.full_name),
                 Text(format_date(family.last_sent)),
                 Text(family.reason_text, no_wrap=True, overflow="ellipsis"),
@@ -81,6 +107,81 @@ class FamiliesToTellTable(DataTable[Text]):
         family = self.current
         if family is not None:
             self.post_message(self.FamilyRequested(family.patient_id))
+
+    def action_record_told(self) -> None:
+        """The told form for the highlighted family; saved, the screen around reloads the list."""
+        family = self.current
+        if family is None:
+            self.notify("No family to record: nobody is listed.", severity="warning")
+            return
+        form = FormScreen(
+            f"Told: {family.full_name}",
+            told_fields(),
+            partial(save_family_told, clinic_id=family.clinic_id, patient_id=family.patient_id),
+            description=(
+                f"Record that {family.full_name} was told of the changes to their visit ({family.clinic_name}): a "
+                "withdrawal leaves this list once they are told after its cancellation was exported. The date as "
+                "DD/MM/YYYY, not in the future. The note stays in the database."
+            ),
+            save_label="Record",
+        )
+
+        def saved(record: FamilyTold | None) -> None:
+            if record is not None:
+                self.notify(f"Recorded: {family.full_name} {told_text(record)}")
+
+        self.app.push_screen(form, saved)
+
+    def action_export_to_tell(self) -> None:
+        """Every family on this list exported at once (their itineraries with cancellations, or cancellation-only
+        calendar files); the folder and formats asked first."""
+        if not self.families:
+            self.notify("Nobody to tell: nothing to export.", severity="warning")
+            return
+        clinic_id = self.families[0].clinic_id
+        folder = str(coordinator_app(self).settings.export_path())
+        count = len(self.families)
+        form = FormScreen(
+            f"Export the {count} {'family' if count == 1 else 'families'} to tell",
+            export_fields(folder),
+            partial(export_to_tell_for_form, clinic_id=clinic_id),
+            description=(
+                "Each family's itinerary as it is now, with the cancellations of what they were sent and is no longer "
+                "happening; a family no longer coming gets a calendar file cancelling its events. The calendar file "
+                "(.ics) is always written. A withdrawal stays on the list until you record that they were told (o)."
+            ),
+            save_label="Export",
+        )
+
+        def exported(outcome: ExportOutcome | None) -> None:
+            if outcome is None:
+                return
+            files = f"{len(outcome.paths)} file{'s' if len(outcome.paths) != 1 else ''}"
+            lines = [f"Exported {files}: {outcome.note}" if outcome.note else f"Exported {files}"]
+            lines += [line for line in (outcome.error, outcome.warning, *outcome.notes) if line]
+            self.notify("\n".join(lines), severity="warning" if outcome.error else "information", timeout=12)
+
+        self.app.push_screen(form, exported)
+
+
+def told_fields() -> list[FormField]:
+    """The told form: how, the day (today), who told them (the operating-system user's name), a note."""
+    return [
+        FormField(
+            "how", "How", ToldHow.PHONE.value, kind="choice", choices=[(HOW_TEXT[how], how.value) for how in ToldHow]
+        ),
+        FormField("told_on", "On (DD/MM/YYYY)", format_date(clock.today()), required=True, max_length=limits.DATE),
+        FormField("told_by", "Told by", default_teller(), required=True, max_length=TOLD_BY_MAX),
+        FormField("note", "Note", "", max_length=NOTE_MAX, placeholder="stays in the database"),
+    ]
+
+
+def export_fields(folder: str) -> list[FormField]:
+    """The families-to-tell export's form: the folder (the settings' export folder) and the formats."""
+    return [
+        FormField("folder", "Folder", folder, required=True, max_length=FOLDER_MAX),
+        FormField("formats", "Formats", TO_TELL_FORMATS[0][1], kind="choice", choices=list(TO_TELL_FORMATS)),
+    ]
 
 
 class FamiliesToTell(Vertical):
