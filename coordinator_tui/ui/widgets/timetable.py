@@ -163,6 +163,9 @@ class TimetableGrid(ScrollView, can_focus=True):
         self.column_width = MIN_COLUMN + 1
         self._preferred: int | None = None  # which appointment of a double-booked cell is selected
         self._row_cache: dict[tuple[int, bool], Strip] = {}
+        # The grid's own style (its background and colour, with its ancestors'): Textual works it out by walking
+        # the ancestors on every call, and each drawn line needs it; kept until the styles change.
+        self._base_style: Style | None = None
 
     # -- content ------------------------------------------------------------------------------------------
 
@@ -208,13 +211,21 @@ class TimetableGrid(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._row_cache.clear()
+        self._base_style = None
+
+    @property
+    def _base(self) -> Style:
+        """``rich_style``, worked out once per change of the styles (see ``notify_style_update``)."""
+        if self._base_style is None:
+            self._base_style = self.rich_style
+        return self._base_style
 
     # -- drawing ------------------------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
         grid = self.day_grid
         width = self.size.width
-        base = self.rich_style
+        base = self._base
         if grid is None:
             return Strip.blank(width, base)
         scroll_x, scroll_y = self._body_x(), self.scroll_offset.y
@@ -253,7 +264,7 @@ class TimetableGrid(ScrollView, can_focus=True):
         clash = self.get_component_rich_style("timetable--clash")
         off = self.get_component_rich_style("timetable--off")
         cursor = self.get_component_rich_style("timetable--cursor")
-        base = self.rich_style
+        base = self._base
         segments = []
         for index in range(len(grid.columns)):
             cell = grid.cells.get((row, index))
