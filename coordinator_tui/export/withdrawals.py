@@ -191,5 +191,6 @@ def cancellation_only_text(itinerary: Itinerary, count: int) -> str:
         f"{itinerary.given_name} {itinerary.family_name} is no longer coming to {itinerary.clinic_name}"
         f"{' (the clinic is cancelled)' if itinerary.clinic_cancelled else ''}.\n"
         f"The export writes a calendar file (.ics) cancelling the {count} {events} they were sent, so their "
-        "calendar shows them cancelled. Tell the family too, and record it (t on the families to tell)."
+        "calendar shows them cancelled. Tell the family too, and record it (o on the clinic's To tell tab, or "
+        "tell --record)."
     )
