@@ -347,6 +347,10 @@ def test_the_whole_clinic_export_writes_cancellations_for_families_no_longer_com
     assert "1 family no longer coming gets a calendar file (.ics) cancelling what it was sent" in outcome.skipped
     preview = itinerary_preview(db, seed.clinic_id, seed.patient_id)
     assert preview.error is None and preview.text is not None and "no longer coming" in preview.text
+    assert preview.cancellation_only == {seed.patient_id}
+    whole = itinerary_preview(db, seed.clinic_id, None)
+    assert whole.cancellation_only == {seed.patient_id}
+    assert {it.patient_id for it, _stem in whole.previews} == {seed.patient_id, seed.other_patient_id}
 
 
 def test_exporting_the_families_to_tell_writes_each_of_them(db: Database, seed: Seed, tmp_path: Path) -> None:

@@ -270,36 +270,37 @@ class ExportPreview:
     error: str | None = None
     skipped: str | None = None  # a whole clinic: the families left out and why
     unconfirmed: str | None = None  # one family: why they have no itinerary unless the nurse says so
+    # The families in ``previews`` no longer coming: a calendar file cancelling what they were sent, nothing else.
+    cancellation_only: frozenset[int] = frozenset()
 
 
 def itinerary_preview(
     database: Database, clinic_id: int, patient_id: int | None, unconfirmed: bool = False
 ) -> ExportPreview:
     """The preview of an export of one family (``patient_id``) or every confirmed family; nothing is written.
-    One family who has not replied: ``unconfirmed`` says why (the screen asks before exporting for them)."""
+    One family who has not replied: ``unconfirmed`` says why (the screen asks before exporting for them). A family
+    no longer coming who was sent events: in ``cancellation_only``, their text says what the calendar file does."""
     try:
         with database.session() as session:
             try:
-                previews = preview_itineraries(session, clinic_id, patient_id, unconfirmed)
+                itineraries, gone = _itineraries(session, clinic_id, patient_id, unconfirmed)
             except NotConfirmedError as exc:
-                previews = preview_itineraries(session, clinic_id, patient_id, True)
+                itineraries, gone = _itineraries(session, clinic_id, patient_id, True)
                 not_confirmed: str | None = one_line(exc)
             else:
                 not_confirmed = None
+            previews = list(zip(itineraries, file_stems(itineraries), strict=True))
             skipped = export_skipped(session, clinic_id) if patient_id is None else None
             sent_count = (
-                len(sent_events(session, clinic_id, [patient_id]).get(patient_id, [])) if patient_id is not None else 0
+                len(sent_events(session, clinic_id, [patient_id]).get(patient_id, [])) if patient_id in gone else 0
             )
     except EXPORT_ERRORS as exc:
         return ExportPreview(error=one_line(exc))
     text = None
     if patient_id is not None and previews:
         itinerary = previews[0][0]
-        if itinerary.items or not sent_count:
-            text = render_text(itinerary)
-        else:
-            text = cancellation_only_text(itinerary, sent_count)
-    return ExportPreview(previews, text, skipped=skipped, unconfirmed=not_confirmed)
+        text = cancellation_only_text(itinerary, sent_count) if patient_id in gone else render_text(itinerary)
+    return ExportPreview(previews, text, skipped=skipped, unconfirmed=not_confirmed, cancellation_only=frozenset(gone))
 
 
 @dataclass(frozen=True)
