@@ -12,6 +12,7 @@ from sqlmodel import select
 from textual.widgets import Static, TabbedContent
 
 from coordinator_tui import clock
+from coordinator_tui.config import settings_file
 from coordinator_tui.db import Database
 from coordinator_tui.export.service import export_itineraries
 from coordinator_tui.models import AttendanceStatus, ClinicAttendance, ClinicEvent, ClinicStatus, ToldHow
@@ -193,6 +194,9 @@ async def test_told_is_recorded_with_keys_and_the_withdrawal_leaves_the_list_onc
         assert app.screen is screen
         written = sorted(p.name for p in (tmp_path / "to-tell").iterdir())
         assert f"2027-03-29_family-p{seed.patient_id}.ics" in written
+        # The folder is where the next export starts, in this session and in the settings file.
+        assert app.settings.export_dir == str(tmp_path / "to-tell")
+        assert str(tmp_path / "to-tell") in settings_file().read_text(encoding="utf-8")
         await showing(pilot, "! tell")
         assert cell_texts(screen.query_one(FamiliesToTellTable), 0) == ["! tell"]
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
-from typing import ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -50,6 +51,9 @@ HINT = (
     "(a change leaves the list then) · ! send / ! tell: something they were sent is no longer happening: export its "
     "cancellation, tell them, then o records that they were told"
 )
+if TYPE_CHECKING:
+    from coordinator_tui.db import Database
+
 LOADING = "Finding the families to tell…"
 #: The longest folder the export form takes (Linux's PATH_MAX).
 FOLDER_MAX = 4096
@@ -144,7 +148,7 @@ class FamiliesToTellTable(DataTable[Text]):
         form = FormScreen(
             f"Export the {count} {'family' if count == 1 else 'families'} to tell",
             export_fields(folder),
-            partial(export_to_tell_for_form, clinic_id=clinic_id),
+            partial(_export_and_remember, clinic_id=clinic_id),
             description=(
                 "Each family's itinerary as it is now, with the cancellations of what they were sent and is no longer "
                 "happening; a family no longer coming gets a calendar file cancelling its events. The calendar file "
@@ -153,15 +157,31 @@ class FamiliesToTellTable(DataTable[Text]):
             save_label="Export",
         )
 
-        def exported(outcome: ExportOutcome | None) -> None:
-            if outcome is None:
+        def exported(result: tuple[ExportOutcome, str, str | None] | None) -> None:
+            if result is None:
                 return
+            outcome, folder_used, problem = result
+            coordinator_app(self).settings.export_dir = folder_used  # where the next export starts
+            if problem:
+                self.notify(problem[:1].upper() + problem[1:] + ".", title="Settings", severity="warning")
             files = f"{len(outcome.paths)} file{'s' if len(outcome.paths) != 1 else ''}"
             lines = [f"Exported {files}: {outcome.note}" if outcome.note else f"Exported {files}"]
             lines += [line for line in (outcome.error, outcome.warning, *outcome.notes) if line]
             self.notify("\n".join(lines), severity="warning" if outcome.error else "information", timeout=12)
 
         self.app.push_screen(form, exported)
+
+
+def _export_and_remember(
+    database: Database, form: dict[str, Any], *, clinic_id: int
+) -> tuple[ExportOutcome, str, str | None]:
+    """The export form's use case (in a worker): every family to tell exported, then the folder remembered as the
+    next export's (``config.remember_export_dir``); (outcome, the folder, why it was not remembered or None)."""
+    from coordinator_tui.config import remember_export_dir, settings_file
+
+    outcome = export_to_tell_for_form(database, form, clinic_id=clinic_id)
+    folder = str(Path(str(form.get("folder", "")).strip()).expanduser().absolute())
+    return outcome, folder, remember_export_dir(folder, settings_file())
 
 
 def told_fields() -> list[FormField]:
