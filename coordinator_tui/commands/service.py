@@ -4,9 +4,12 @@
     coordinator-tui service set [--name TEXT] [--short-name TEXT] [--phone NUMBER] [--address TEXT]
                                 [--timezone ZONE] [--child-hours HH:MM-HH:MM] [--adult-hours HH:MM-HH:MM]
                                 [--reminder-minutes N] [--walking-minutes N]
+                                [--bring ITEM ... | --bring-defaults] [--secure-marker TEXT]
     coordinator-tui service rules (PATH | --clear | --regenerate) [--yes] [--db PATH_OR_URL]
 
-``set`` prints each field it changed (before -> after). A value that is wrong (a phone number that is not a UK
+``set`` prints each field it changed (before -> after). ``--bring ITEM`` (once per item, in order) sets what
+families are asked to bring, ``--bring-defaults`` goes back to the shipped list; ``--secure-marker TEXT`` is what
+the email drafts' subjects start with ("" for none). A value that is wrong (a phone number that is not a UK
 one, hours whose end is not after their start, minutes out of range) is a usage error: one line, exit 2; a rules
 file that cannot be read or whose rules are wrong, or someone saving the details meanwhile, exits 1 with one line.
 Either way nothing is written.
@@ -42,6 +45,7 @@ TEXT_OPTIONS = [
     ("timezone", "timezone"),
     ("reminder_minutes", "reminder_minutes_before"),
     ("walking_minutes", "minutes_between_buildings"),
+    ("secure_marker", "secure_email_marker"),
 ]
 
 
@@ -73,6 +77,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     change.add_argument("--adult-hours", metavar="HH:MM-HH:MM", help="adults' clinic day, e.g. 09:00-17:00")
     change.add_argument("--reminder-minutes", metavar="N", help="calendar reminder before each appointment (0-40320)")
     change.add_argument("--walking-minutes", metavar="N", help="walking time between two buildings (0-120)")
+    bring = change.add_mutually_exclusive_group()
+    bring.add_argument(
+        "--bring",
+        metavar="ITEM",
+        action="append",
+        help="something families are asked to bring; give it once per item, in order (replaces the list)",
+    )
+    bring.add_argument(
+        "--bring-defaults", action="store_true", help="ask families to bring the shipped list (medicines, glasses…)"
+    )
+    change.add_argument(
+        "--secure-marker",
+        metavar="TEXT",
+        help="what email drafts' subjects start with, as your organisation requires for patient information, "
+        "e.g. '[secure]' ('' for none)",
+    )
     add_db_argument(change)
     change.set_defaults(func=functools.partial(run_set, parser=change))
     register_rules(actions)
@@ -124,6 +144,13 @@ def typed_form(args: argparse.Namespace) -> dict[str, str]:
         hours = getattr(args, f"{who}_hours")
         if hours is not None:
             form[f"{who}_day_start"], form[f"{who}_day_end"] = parse_hours(hours, f"--{who}-hours")
+    if args.bring is not None:
+        for item in args.bring:
+            if not item.strip() or "\n" in item or "\r" in item:
+                raise FieldError("--bring", "give each item as one line of text, once per --bring")
+        form["what_to_bring"] = "\n".join(args.bring)
+    elif args.bring_defaults:
+        form["what_to_bring"] = ""
     return form
 
 
@@ -196,6 +223,7 @@ def _print_progress(done: int, total: int) -> None:
 _FIELD_OPTIONS = {
     **{field: f"--{option.replace('_', '-')}" for option, field in TEXT_OPTIONS},
     **{f"{who}_day_{end}": f"--{who}-hours" for who in ("child", "adult") for end in ("start", "end")},
+    "what_to_bring": "--bring",
 }
 
 

@@ -1,6 +1,8 @@
 """The service's details, kept in the database and shared by everyone who uses it.
 
-What families see (the name, the short name, the phone number they call on the day, the address), the default
+What families see (the name, the short name, the phone number they call on the day, the address, what to bring to
+the clinic: one item a line, the shipped defaults while blank), the secure-email marker the organisation requires in
+the subject of an email carrying patient information (used by the email drafts, ``export.eml``), the default
 clinic-day hours for children and adults, the reminder lead time of the calendar files, the walking time between
 buildings, the time zone, and the service's own milestone rules (a TOML file read once, checked by
 ``milestone_rules`` and kept as text). One ``Service`` row per database, created on first use (``get_service``).
@@ -80,11 +82,18 @@ FIELD_LABELS: dict[str, str] = {
     "adult_day_end": "Adults' day ends",
     "reminder_minutes_before": "Reminder (minutes before)",
     "minutes_between_buildings": "Minutes between buildings",
+    "what_to_bring": "What to bring (one a line)",
+    "secure_email_marker": "Secure email marker",
 }
 #: How ``ServiceChange.changed`` names each field.
 CHANGE_LABELS = {**FIELD_LABELS, "milestone_rules": "Milestone rules"}
 _TIMES = ("child_day_start", "child_day_end", "adult_day_start", "adult_day_end")
 _MINUTES = {"reminder_minutes_before": MAX_REMINDER_MINUTES, "minutes_between_buildings": MAX_WALKING_MINUTES}
+#: What to bring: at most this many items, each at most this long (a printed list families can read at a glance).
+MAX_BRING_ITEMS = 12
+MAX_BRING_ITEM = 120
+#: The longest secure-email marker (``Service.secure_email_marker``), e.g. "[secure]" or "OFFICIAL-SENSITIVE".
+MAX_MARKER = 40
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,8 @@ class ServiceDetails:
     adult_day_end: dt.time
     reminder_minutes_before: int
     minutes_between_buildings: int
+    what_to_bring: str
+    secure_email_marker: str
     milestone_rules: str
     milestone_rules_name: str
     settings_moved_on: dt.datetime | None
@@ -174,7 +185,39 @@ def form_values(details: ServiceDetails) -> dict[str, str]:
         "timezone": details.timezone,
         **{key: f"{getattr(details, key):%H:%M}" for key in _TIMES},
         **{key: str(getattr(details, key)) for key in _MINUTES},
+        "what_to_bring": details.what_to_bring,
+        "secure_email_marker": details.secure_email_marker,
     }
+
+
+def bring_items(text: str) -> tuple[str, ...]:
+    """What to bring as typed, one item a line (blank lines and "- " bullets dropped): empty when blank."""
+    items = (line.strip().removeprefix("- ").removeprefix("* ").strip() for line in text.splitlines())
+    return tuple(item for item in items if item)
+
+
+def default_bring_items() -> tuple[str, ...]:
+    """What families are asked to bring while the service has not said (the itineraries' defaults)."""
+    from coordinator_tui.services.itineraries.itinerary import DEFAULT_WHAT_TO_BRING
+
+    return DEFAULT_WHAT_TO_BRING
+
+
+def _what_to_bring(value: str, field: str) -> str:
+    """One item a line, kept one a line without bullets or blank lines; "" for the defaults."""
+    text = clean_text(value, field, max_length=2000, multiline=True)
+    items = bring_items(text)
+    if len(items) > MAX_BRING_ITEMS:
+        raise FieldError(field, f"has {len(items)} items; at most {MAX_BRING_ITEMS}, one a line")
+    for number, item in enumerate(items, start=1):
+        if len(item) > MAX_BRING_ITEM:
+            raise FieldError(field, f"item {number} is too long ({len(item)} characters; at most {MAX_BRING_ITEM})")
+    return "\n".join(items)
+
+
+def _secure_marker(value: str, field: str) -> str:
+    """A marker such as "[secure]": one line of text, no spaces at either end; "" for none."""
+    return clean_text(value, field, max_length=MAX_MARKER)
 
 
 def _time_zone(value: str, field: str) -> str:
@@ -199,6 +242,12 @@ def parse_service_form(form: Mapping[str, Any]) -> dict[str, Any]:
             "address", clean_text, form_text(form, "address"), "address", max_length=400, multiline=True
         ),
         "timezone": errors.check("timezone", _time_zone, form_text(form, "timezone"), "timezone"),
+        "what_to_bring": errors.check(
+            "what_to_bring", _what_to_bring, form_text(form, "what_to_bring"), "what_to_bring"
+        ),
+        "secure_email_marker": errors.check(
+            "secure_email_marker", _secure_marker, form_text(form, "secure_email_marker"), "secure_email_marker"
+        ),
     }
     for key in _TIMES:
         values[key] = errors.check(key, parse_time, form_text(form, key), key)
@@ -243,6 +292,11 @@ def details_rows(details: ServiceDetails) -> list[tuple[str, str]]:
         ("Adults' clinic day", f"{details.adult_day_start:%H:%M}–{details.adult_day_end:%H:%M}"),
         ("Calendar reminder", f"{details.reminder_minutes_before} minutes before each appointment"),
         ("Walk between buildings", f"{details.minutes_between_buildings} minutes"),
+        ("What to bring", bring_text(details.what_to_bring)),
+        (
+            "Secure email marker",
+            details.secure_email_marker or "(none: email drafts' subjects carry no marker)",
+        ),
         ("Milestone rules", rules),
         ("Details confirmed", moved),
     ]
@@ -253,9 +307,21 @@ def details_rows(details: ServiceDetails) -> list[tuple[str, str]]:
 # ------------------------------------------------------------------------------------------------------------
 
 
+def bring_text(text: str) -> str:
+    """What to bring on one line: the items, or the defaults said to be the defaults."""
+    items = bring_items(text)
+    if items:
+        return "; ".join(items)
+    return f"(the defaults) {'; '.join(default_bring_items())}"
+
+
 def _shown(key: str, value: Any) -> str:
     if isinstance(value, dt.time):
         return f"{value:%H:%M}"
+    if key == "what_to_bring":
+        return bring_text(value)
+    if key == "secure_email_marker":
+        return value or "(none)"
     if key == "milestone_rules":
         return f"{len(value.splitlines())} lines" if value else "none (the shipped rules alone)"
     return str(value)

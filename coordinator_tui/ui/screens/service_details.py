@@ -1,8 +1,9 @@
 """The Service screen: the service's details, shared by everyone who uses the database, and their forms.
 
-``e`` edits the details in a modal form (checked; what was typed stays on screen when something is wrong; a save
-made after someone else's is refused, saying who). On a new database the defaults are shown and the screen says to
-fill in the name, the phone number and the address.
+``e`` edits the details in a modal form (what to bring, one item a line, shows the defaults while blank; the secure
+email marker starts the subject of the email drafts; checked; what was typed stays on screen when something is
+wrong; a save made after someone else's is refused, saying who). On a new database the defaults are shown and the
+screen says to fill in the name, the phone number and the address.
 
 The milestone rules are service-wide, so changing them changes every young person's checklist. ``r`` loads or
 replaces the rules file by typing its path (read and checked now), ``x`` goes back to the shipped rules, ``g``
@@ -21,6 +22,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Label, Static
 
@@ -29,6 +31,7 @@ from coordinator_tui.services.service_details import (
     FIELD_LABELS,
     ServiceChange,
     ServiceDetails,
+    default_bring_items,
     details_rows,
     form_values,
     save_service_form,
@@ -81,6 +84,22 @@ def service_fields(details: ServiceDetails) -> list[FormField]:
         text("reminder_minutes_before", limits.WHOLE_NUMBER, "0 to 40320", required=True),
         text("minutes_between_buildings", limits.WHOLE_NUMBER, "0 to 120", required=True),
         text("timezone", ZONE, "Europe/London", required=True),
+        FormField.heading("Itineraries and email drafts"),
+        column_field(
+            Service,
+            "what_to_bring",
+            FIELD_LABELS["what_to_bring"],
+            v["what_to_bring"],
+            kind="multiline",
+            placeholder="Blank: the defaults, " + "; ".join(default_bring_items()),
+        ),
+        column_field(
+            Service,
+            "secure_email_marker",
+            FIELD_LABELS["secure_email_marker"],
+            v["secure_email_marker"],
+            placeholder="e.g. [secure]: starts the subject",
+        ),
     ]
 
 
@@ -167,7 +186,8 @@ class ServiceDetailsScreen(CoordinatorScreen):
     def show_details(self, details: ServiceDetails) -> None:
         self.details = details
         for label, text in details_rows(details):
-            self.query_one(f"#{_row_id(label)}", Static).update(text)
+            # As plain text: a value such as "[secure]" is not markup.
+            self.query_one(f"#{_row_id(label)}", Static).update(Content(text))
         notice = self.query_one("#service-notice", Static)
         missing = details.to_fill_in
         notice.update(f"⚠ To fill in: {_listed(missing)}. Press e to enter the service's details." if missing else "")

@@ -303,6 +303,7 @@ class FormScreen(KeysInOrder, ModalScreen[T | None], RunsUseCases, Generic[T]):
                 soft_wrap=True,
                 show_line_numbers=False,
                 compact=True,
+                placeholder=spec.placeholder,
             )
         return FormInput(
             str(spec.value),
