@@ -109,7 +109,7 @@ async def test_the_clinic_day_lists_the_family_and_why_after_a_change(db: Databa
 
 
 @pilot_test
-async def test_a_withdrawal_is_marked_tell_on_the_clinic_day(db: Database, seed: Seed) -> None:
+async def test_a_withdrawal_is_marked_send_on_the_clinic_day(db: Database, seed: Seed) -> None:
     with db.session() as session:
         place = session.exec(
             select(ClinicAttendance).where(
