@@ -178,15 +178,20 @@ class TimetableGrid(ScrollView, can_focus=True):
         self._fit()
         self._highlighted()
 
-    def _fit(self) -> None:
+    def _fit(self, *, new_grid: bool = True) -> None:
+        """Column width and scrolling size for the grid and the widget's width. The lines drawn are kept (a resize
+        to the same column width, as the first layout after the grid is shown usually is) unless the grid or the
+        column width changed: a line's cells depend on nothing else (the width crops them when drawn)."""
         grid = self.day_grid
         width = self.size.width or self.app.size.width
         columns = len(grid.columns) if grid else 0
+        old_width = self.column_width
         if columns:
             per_column = (width - TIME_WIDTH - 1) // columns
             self.column_width = max(MIN_COLUMN, min(MAX_COLUMN, per_column)) + 1
         rows = len(grid.slots) if grid else 0
-        self._row_cache.clear()
+        if new_grid or self.column_width != old_width:
+            self._row_cache.clear()
         shown = self.scrollable_content_region.width or width  # less a vertical scrollbar, once laid out
         self.virtual_size = Size(self._virtual_width(shown, columns), self.HEADER_LINES + rows)
         self.refresh()
@@ -205,7 +210,7 @@ class TimetableGrid(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         if self.day_grid is not None:
-            self._fit()
+            self._fit(new_grid=False)
             self._scroll_to_cursor()
 
     def notify_style_update(self) -> None:
