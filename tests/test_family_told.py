@@ -113,11 +113,15 @@ def test_a_withdrawal_stays_until_told_and_an_export_alone_does_not_clear_it(
     assert family(db, seed) is None
 
 
-def test_told_before_the_cancellation_was_sent_does_not_clear_it(db: Database, seed: Seed, tmp_path: Path) -> None:
+def test_told_before_the_cancellation_was_sent_does_not_clear_it(
+    db: Database, db_url: str, seed: Seed, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     delete_dietetics(db, seed)
     tell(db, seed)  # told on the phone, before exporting the cancellation
     listed = family(db, seed)
     assert listed is not None and listed.unsent and listed.last_told == dt.date(2026, 11, 25)
+    assert main(["tell", "--clinic", str(seed.clinic_id), "--db", db_url]) == 0
+    assert "(last recorded as told 25/11/2026): appointment Dietetics" in capsys.readouterr().out
     export(db, seed, tmp_path, "second")
     assert family(db, seed) is not None  # the cancellation was sent after they were told: tell them it is sent
     tell(db, seed, how="letter")

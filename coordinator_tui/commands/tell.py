@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
               f"{len(clinic.families)} to tell")  # fmt: skip
         for family in clinic.families:
             mark = "!" if family.withdrawal else "-"
-            print(f"  {mark} {family.full_name} (patient {family.patient_id}): {family.reason_text}")
+            told = f" (last recorded as told {family.last_told:%d/%m/%Y})" if family.last_told else ""
+            print(f"  {mark} {family.full_name} (patient {family.patient_id}){told}: {family.reason_text}")
     return 0
 
 

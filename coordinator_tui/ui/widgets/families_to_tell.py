@@ -251,6 +251,8 @@ class FamiliesToTell(Vertical):
         text = Text()
         text.append(family.full_name, style="bold")
         text.append(f" · itinerary last sent {format_date(family.last_sent)}")
+        if family.last_told is not None:
+            text.append(f" · last recorded as told {format_date(family.last_told)}")
         for reason in family.reasons:
             text.append("\n")
             text.append(f"{'!' if reason.withdrawal else '•'} {reason.text}", style="bold" if reason.withdrawal else "")
