@@ -463,3 +463,28 @@ def test_five_thousand_rows(db: Database, tmp_path: Path) -> None:
     assert time.perf_counter() - started < 20
     assert count(db, Contact) == 5000
     assert db.read(lambda s: s.exec(select(sa.func.count()).select_from(AuditEvent)).one()) == 5000
+
+
+def test_a_record_changed_after_the_plan_refuses_the_whole_import(db: Database, tmp_path: Path) -> None:
+    from coordinator_tui.services.errors import ConcurrentEditError
+
+    imported(db, ImportKind.PATIENTS, write_sheet(tmp_path / "v1.csv", PATIENT_HEADER, PATIENTS))
+    changed = [
+        [*PATIENTS[0][:5], "Changed in the file"],
+        [NHS[3], "FICT0003", "Newchild", "Newfamily", "01/06/2015", ""],
+    ]
+    plan = planned(db, ImportKind.PATIENTS, write_sheet(tmp_path / "v2.csv", PATIENT_HEADER, changed))
+    patient = db.read(lambda s: s.exec(select(Patient).where(Patient.nhs_number == NHS[0])).one())
+    db.write(patient_service.update_patient, patient.id, {"school": "Saved meanwhile in the app"})
+    audit_before = count(db, AuditEvent)
+    with pytest.raises(ConcurrentEditError):
+        apply_plan(db, plan)
+    assert count(db, Patient) == 2 and count(db, AuditEvent) == audit_before
+
+
+def test_a_blank_cell_never_clears_a_field(db: Database, tmp_path: Path) -> None:
+    imported(db, ImportKind.PATIENTS, write_sheet(tmp_path / "v1.csv", PATIENT_HEADER, PATIENTS[:1]))
+    blank = [[*PATIENTS[0][:5], ""]]
+    plan = imported(db, ImportKind.PATIENTS, write_sheet(tmp_path / "v2.csv", PATIENT_HEADER, blank))
+    assert plan.records[0].action is Action.UNCHANGED
+    assert db.read(lambda s: s.exec(select(Patient)).one()).condition == "Alström syndrome"
