@@ -6,6 +6,9 @@ checklist itself. Each tab is a widget with its own keys, shown in the footer wh
 list has the focus. Only the first tab's widget is built with the screen: the others are mounted right after the
 record is first drawn, or at once when their key (or a click on the tab bar) asks for them, before the tab is shown
 and its list focused.
+
+``C`` (anywhere on the record) chooses the family's calendar titles after a y/n question: discreet (the default:
+"Hospital appointment") or detailed, recorded with who chose and when; the Family & contacts tab says which.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from coordinator_tui.services.itineraries.families_to_tell import FamilyToTell
 from coordinator_tui.services.people import care_team as care_team_service
 from coordinator_tui.services.people import patient_record as record_service
 from coordinator_tui.services.people import patients as patient_service
+from coordinator_tui.services.people.calendar_titles import calendar_titles_text, choose_calendar_titles
 from coordinator_tui.services.people.care_team import TeamMemberView
 from coordinator_tui.services.people.patient_forms import (
     SavedPatient,
@@ -319,6 +323,8 @@ class FamilyPane(Vertical):
         text.append(f"Interpreter language: {p.interpreter_language or 'none'}")
         if data.contacts and not any(c.receives_itinerary for c in data.contacts):
             text.append("\n⚠ Nobody receives this family's itinerary.", style="bold")
+        zone = getattr(self.app, "zone", "Europe/London")
+        text.append(f"\n\n{calendar_titles_text(p, zone)} (C to change)")
         self.query_one("#access-panel", Static).update(text)
 
 
@@ -609,6 +615,7 @@ class PatientRecordScreen(CoordinatorScreen):
         Binding("escape", "back", "Back", key_display="Esc"),
         Binding("p", "edit_patient", "Edit patient"),
         Binding("A", "archive_patient", "Archive", key_display="A"),
+        Binding("C", "calendar_titles", "Calendar titles", show=False, key_display="C"),
         *(Binding(key, f"show_tab('{tab}')", TABS[tab], show=False) for tab, key in TAB_KEYS.items()),
         Binding("ctrl+r", "reload", "Reload", show=False),
         Binding("h", "history", "History", show=False),  # the audit log of this record (screens/audit.py)
@@ -849,6 +856,37 @@ class PatientRecordScreen(CoordinatorScreen):
                 self.run_use_case(
                     partial(use_case, patient=patient),
                     self._patient_saved(done),
+                    failed="Could not change the record",
+                )
+
+        self.app.push_screen(ConfirmScreen(question, detail, yes_label=yes_label, no_label="Keep as it is"), answered)
+
+    def action_calendar_titles(self) -> None:
+        """The family's calendar titles: discreet (the default) or detailed, after a y/n question."""
+        if self.data is None:
+            return
+        patient = self.data.patient
+        if patient.detailed_calendar_titles:
+            question = f"Go back to discreet calendar titles for {patient.full_name}'s family?"
+            detail = (
+                'Events will be titled "Hospital appointment", "Travel", "Hotel check-in": nothing on a lock '
+                "screen or a shared calendar says which clinic. The details stay in each event's description."
+            )
+            yes_label, detailed = "Discreet titles", False
+        else:
+            question = f"Use detailed calendar titles for {patient.full_name}'s family?"
+            detail = (
+                "Only if the family asked for them: each event's title will name the clinic (\"Eye clinic "
+                '(ophthalmology)"), and calendars show titles on lock screens and shared family screens and sync '
+                "them to cloud accounts. Recorded with your name and today's date; the next export uses it."
+            )
+            yes_label, detailed = "Detailed titles", True
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_use_case(
+                    partial(choose_calendar_titles, patient=patient, detailed=detailed),
+                    self._saved(f"Calendar titles: {'detailed' if detailed else 'discreet'}."),
                     failed="Could not change the record",
                 )
 
