@@ -171,11 +171,12 @@ def attendance_rows(session: Session, clinic_id: int) -> list[AttendanceRow]:
             _P.given_name,
             _P.family_name,
             _A.travel_out_mode,
-            _A.travel_out_depart,
+            # Only whether these are set matters here (the booking rules): no time is read from them.
+            _A.travel_out_depart.is_not(None).label("travel_out_depart"),
             _A.travel_out_arrive,
             _A.travel_home_depart,
             _A.hotel_name,
-            _A.hotel_check_in,
+            _A.hotel_check_in.is_not(None).label("hotel_check_in"),
             _A.hotel_nights,
             _A.status_changed_at,
             _A.status_changed_by,
@@ -185,23 +186,44 @@ def attendance_rows(session: Session, clinic_id: int) -> list[AttendanceRow]:
         .where(_A.clinic_event_id == clinic_id)
         .order_by(_P.family_name, _P.given_name, _P.id)
     )
+    # Each row's values are taken by position (a row's attribute by name costs about as much again as the rest of
+    # building the row, and a clinic may list thousands); the booking rules read the row by name, as they read a
+    # ClinicAttendance.
     rows = []
     for r in session.execute(query):
+        (
+            attendance_id,
+            version,
+            status,
+            patient_id,
+            given_name,
+            family_name,
+            _travel_out_mode,
+            _travel_out_depart,
+            travel_out_arrive,
+            travel_home_depart,
+            _hotel_name,
+            _hotel_check_in,
+            _hotel_nights,
+            status_changed_at,
+            status_changed_by,
+            cancelled_by,
+        ) = r
         rows.append(
             AttendanceRow(
-                attendance_id=r.id,
-                version=r.version,
-                status=AttendanceStatus(r.status),
-                patient_id=r.patient_id,
-                given_name=r.given_name,
-                family_name=r.family_name,
+                attendance_id=attendance_id,
+                version=version,
+                status=AttendanceStatus(status),
+                patient_id=patient_id,
+                given_name=given_name,
+                family_name=family_name,
                 travel_booked=_TRAVEL_RULE(r),
                 hotel_booked=_HOTEL_RULE(r),
-                travel_out_arrive=r.travel_out_arrive,
-                travel_home_depart=r.travel_home_depart,
-                status_changed_at=r.status_changed_at,
-                status_changed_by=r.status_changed_by,
-                cancelled_by=r.cancelled_by,
+                travel_out_arrive=travel_out_arrive,
+                travel_home_depart=travel_home_depart,
+                status_changed_at=status_changed_at,
+                status_changed_by=status_changed_by,
+                cancelled_by=cancelled_by,
             )
         )
     return rows
