@@ -539,6 +539,9 @@ class ExportedEvent(SQLModel, table=True):
     fingerprint: str = Field(max_length=64)
     sequence: int = 0
     last_exported: dt.datetime = Field(sa_column=utc_column())
+    # When it was first exported (migration 0010; older rows: their last export then): what a family can have been
+    # told about, at the earliest.
+    first_exported: dt.datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     # What was last sent (migration 0010), so a cancellation can be written after the record itself is gone:
     # its title, location, status, and its times (``start``/``end`` for a timed event, ``day`` for an all-day one;
     # all blank for a row sent before 0010 whose record was already gone).

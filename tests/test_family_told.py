@@ -211,6 +211,20 @@ def test_bad_values_are_refused_by_field(
     assert told_history(db, seed.clinic_id, seed.patient_id) == []
 
 
+def test_a_family_told_between_two_exports_can_be_recorded_on_the_day_they_were_told(
+    db: Database, seed: Seed, tmp_path: Path
+) -> None:
+    """The earliest day is the family's first export, not their latest: told on 26/11 after the first export of
+    25/11, recorded on 28/11 after another export on 27/11."""
+    later(hours=48)  # 27/11/2026
+    export(db, seed, tmp_path, "second")
+    later(hours=24)  # 28/11/2026
+    record = tell(db, seed, told_on="26/11/2026")
+    assert record.told_on == dt.date(2026, 11, 26)
+    with pytest.raises(ValidationError, match="before the family was first sent"):
+        tell(db, seed, told_on="24/11/2026")
+
+
 def test_a_family_never_sent_anything_cannot_be_told(db: Database, seed: Seed) -> None:
     with pytest.raises(NotFoundError, match="never sent an itinerary"):
         record_family_told(db, seed.clinic_id, seed.other_patient_id, "phone", "25/11/2026", "Nurse Example")

@@ -446,6 +446,7 @@ def assign_sequences(
                     fingerprint=fingerprint,
                     sequence=0,
                     last_exported=now,
+                    first_exported=now,
                 )
                 known[entry.uid] = row
             elif row.fingerprint != fingerprint:

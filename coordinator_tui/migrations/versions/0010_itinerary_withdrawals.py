@@ -3,8 +3,9 @@
 A cancellation has to reach a family's calendar after the record behind it is gone (an appointment deleted, a hotel
 removed), so ``exportedevent`` now keeps what was last sent for each event: ``kind`` (an itinerary item kind),
 ``summary``, ``location``, ``status``, its times (``start``/``end`` for a timed event, ``day`` for an all-day one)
-and ``withdrawn_at`` (when its cancellation was first sent). Rows exported before this revision are filled from the
-appointment or the family's place where those still exist; a row whose record is already gone keeps blank times.
+``withdrawn_at`` (when its cancellation was first sent) and ``first_exported``. Rows exported before this revision
+are filled from the appointment or the family's place where those still exist (a row whose record is already gone
+keeps blank times), and their first export is taken to be their last.
 
 ``familytold`` records that a family was told of a change (how, on which day, by whom): a withdrawal stays on the
 families-to-tell list until such a record, since calendar programs may ignore a cancellation.
@@ -64,6 +65,7 @@ def _exported_event_columns() -> list[sa.Column[object]]:
         sa.Column("end", UTCDateTime(), nullable=True),
         sa.Column("day", sa.Date(), nullable=True),
         sa.Column("withdrawn_at", UTCDateTime(), nullable=True),
+        sa.Column("first_exported", UTCDateTime(), nullable=True),
     ]
 
 
@@ -93,6 +95,7 @@ def _old_uid(kind: str, clinic_id: int, patient_id: int) -> str:
 
 def _fill_exported_events() -> None:
     """What an export before this revision sent, as far as the records still show it."""
+    op.execute("UPDATE exportedevent SET first_exported = last_exported")
     op.execute(
         "UPDATE exportedevent SET kind = 'appointment', "
         '"start" = (SELECT a."start" FROM appointment a WHERE a.uid = exportedevent.uid), '

@@ -10,10 +10,10 @@ Use case (for the screen and the command line)::
     record_family_told(database, clinic_id, patient_id, how, told_on, told_by, note="") -> FamilyTold
 
 ``how``: phone, letter, email or in person (``ToldHow``); ``told_on``: typed DD/MM/YYYY (or a date), not in the
-future and not before the family was first sent an itinerary for the clinic (as far as the database still shows:
-the earliest time any of their events was last exported); ``told_by``: required. Raises ``ValidationError`` (per
-field: ``how``, ``told_on``, ``told_by``, ``note``) or ``NotFoundError`` (unknown clinic or patient, or a family
-never sent an itinerary for that clinic). ``told_history`` lists the records of one family at one clinic.
+future and not before the family was first sent an itinerary for the clinic (``ExportedEvent.first_exported``);
+``told_by``: required. Raises ``ValidationError`` (per field: ``how``, ``told_on``, ``told_by``, ``note``) or
+``NotFoundError`` (unknown clinic or patient, or a family never sent an itinerary for that clinic).
+``told_history`` lists the records of one family at one clinic.
 """
 
 from __future__ import annotations
@@ -130,13 +130,13 @@ def _record(
 
 
 def _first_sent(session: Session, clinic_id: int, patient_id: int) -> dt.datetime | None:
-    """The earliest export the database still shows for the family at the clinic (None: never sent)."""
+    """When the family was first sent anything for the clinic (None: never sent)."""
     rows = session.exec(
-        select(ExportedEvent.last_exported, ExportedEvent.withdrawn_at).where(
+        select(ExportedEvent.first_exported, ExportedEvent.last_exported).where(
             col(ExportedEvent.clinic_event_id) == clinic_id, col(ExportedEvent.patient_id) == patient_id
         )
     ).all()
-    moments = [m for row in rows for m in row if m is not None]
+    moments = [first or last for first, last in rows]
     return min(moments) if moments else None
 
 
