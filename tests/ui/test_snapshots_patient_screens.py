@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from coordinator_tui.config import Settings
+from coordinator_tui.db import Database
 from coordinator_tui.ui.app import CoordinatorApp
 from tests.ui.helpers import settle, steady_cursors, type_text
 
@@ -107,5 +109,17 @@ def test_snapshot_light_theme_record(app: CoordinatorApp, snap_compare: Any) -> 
     async def before(pilot: Pilot[Any]) -> None:
         pilot.app.theme = "textual-light"
         await record("c")(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=steady(before))
+
+
+def test_snapshot_save_list_dialog(demo_db: Database, snap_compare: Any) -> None:
+    """^l on the filtered patient list: the list's title and rows, the file in the export folder, the format hint."""
+    app = CoordinatorApp(database=demo_db, settings=Settings(export_dir="/srv/team-exports"))
+
+    async def before(pilot: Pilot[Any]) -> None:
+        await filtered(pilot)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=steady(before))

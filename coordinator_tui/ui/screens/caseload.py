@@ -3,7 +3,8 @@
 Counts per bucket come from ``services.transition.checklists.caseload_view`` (over every matching item; the table
 shows the first ``ROW_LIMIT`` rows in due-date order). Filters are single keys that cycle: ``o`` the owner role,
 ``c`` the category (shift for the other way round), Esc clears both; the line above the table says what is applied.
-Enter on a row opens that patient's record on the Transition tab, with the item under the cursor.
+Enter on a row opens that patient's record on the Transition tab, with the item under the cursor. ^l saves the rows
+shown, for the filters applied, to a CSV or Excel file (``list_export``).
 """
 
 from __future__ import annotations
@@ -135,6 +136,8 @@ class CaseloadScreen(CoordinatorScreen):
         Binding("C", "cycle_category(-1)", "Category filter back", show=False, key_display="shift+c"),
         Binding("escape", "clear_filters", "All", key_display="Esc"),
         Binding("ctrl+r", "reload", "Reload", show=False),
+        # The rows shown, for the filters applied, to a CSV or Excel file (a dialog asks where).
+        Binding("ctrl+l", "save_list", "Save list to a file", show=False, key_display="^l"),
     ]
 
     owner_role: var[str | None] = var(None, bindings=True)  # the filters applied ("All" is live with either)
@@ -268,3 +271,14 @@ class CaseloadScreen(CoordinatorScreen):
 
     def action_reload(self) -> None:
         self.load()
+
+    def action_save_list(self) -> None:
+        """Save the caseload shown (its filters, its rows) to a file (``services.list_exports.caseload_table``)."""
+        result = self.result
+        if result is None or (result.owner_role, result.category) != (self.owner_role, self.category):
+            self.notify("The caseload is still loading: try again in a moment.", severity="warning")
+            return
+        from coordinator_tui.services.list_exports import caseload_table
+        from coordinator_tui.ui.screens.list_export import save_list
+
+        save_list(self, lambda _database: caseload_table(result), "the caseload")

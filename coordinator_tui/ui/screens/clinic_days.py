@@ -16,6 +16,9 @@ Everything is loaded per clinic by one read use case (``clinic_day_views.load_cl
 queries, whatever the size of the database); switching day, view or family is computed from what is loaded.
 Writes are use cases too (``booking``, ``invitations.save_status``), each followed by a reload.
 
+^l saves the list the tab shows to a CSV or Excel file (``list_export``): who's coming as filtered, with travel and
+hotel, or the day's timetable.
+
 T / R open the timetable build (``timetable_build``); once a plan is applied it calls
 ``ClinicEventScreen.reload()`` to show the new timetable and its clashes. The ``#timetable-actions`` container
 beside the day's heading is free for controls of the timetable tab.
@@ -303,6 +306,8 @@ class ClinicEventScreen(CoordinatorScreen):
         # Itineraries to files (a modal with a preview and the folder; E: every family, with progress).
         Binding("e", "export_family", "Export", tooltip="Export this family's itinerary"),
         Binding("E", "export_all", "Export every family", key_display="E", show=False),
+        # Who's coming (as filtered, with travel and hotel) or the day's timetable to a CSV or Excel file.
+        Binding("ctrl+l", "save_list", "Save list to a file", show=False, key_display="^l"),
         # The line above the grid names these keys (the footer of an 80-column terminal has no room for them).
         Binding("r", "toggle_mode", "Per room / per professional", show=False),
         Binding("left_square_bracket", "change_day(-1)", "Previous day", key_display="[", show=False),
@@ -631,6 +636,24 @@ class ClinicEventScreen(CoordinatorScreen):
 
         self.app.push_screen(ExportScreen(self.clinic_id, None))
 
+    def action_save_list(self) -> None:
+        """Save the list the tab shows: who's coming as filtered (m, v), with travel and hotel; or the day's
+        timetable (``services.list_exports``)."""
+        from coordinator_tui.services import list_exports
+        from coordinator_tui.ui.screens.list_export import save_list
+
+        timetable, day, tab = self.timetable, self.day, self.active_tab
+        if timetable is None or day is None:
+            self.notify("The clinic is still loading: try again in a moment.", severity="warning")
+            return
+        if tab == "attendance" and self.query(AttendanceTable):
+            shown = list(self.query_one(AttendanceTable).shown)
+            save_list(self, partial(list_exports.coming_list, clinic_id=self.clinic_id, shown=shown), "who's coming")
+        elif tab == "timetable":
+            save_list(self, lambda _database: list_exports.timetable_table(timetable, day), "the day's timetable")
+        else:
+            self.notify("Lists are saved from Who's coming (w) and the Timetable (t).", severity="warning")
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Textual's convention: False hides a key (not for this tab), None shows it dimmed (nothing selected)."""
         key = f"{action}({parameters[0]})" if action == "change_day" and parameters else action
@@ -651,6 +674,7 @@ class ClinicEventScreen(CoordinatorScreen):
                 ("next_clash", "next_clash", None),
                 ("export_family", "export_family", None),
                 ("export_all", "export_all", None),
+                ("save_list", "save_list", None),
                 ("book", "book", None),
                 ("move", "move", None),
                 ("cancel_appointment", "cancel_appointment", None),
@@ -678,6 +702,10 @@ class ClinicEventScreen(CoordinatorScreen):
             return True if self.export_family_id() is not None else None
         if action == "export_all":
             return True if self.attendances else None
+        if action == "save_list":
+            if tab not in {"attendance", "timetable"}:
+                return False
+            return True if self.timetable is not None else None
         if action in {"book", "move", "cancel_appointment"}:
             if tab not in {"timetable", "family"}:
                 return False

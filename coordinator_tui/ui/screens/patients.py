@@ -1,4 +1,5 @@
-"""The home screen: the patient list, filtered as you type by name, NHS number or hospital number."""
+"""The home screen: the patient list, filtered as you type by name, NHS number or hospital number; ^l saves the
+patients listed to a CSV or Excel file (``list_export``)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from coordinator_tui.validation import format_nhs_number, format_uk_date
 
 if TYPE_CHECKING:
     from coordinator_tui.db import Database
+    from coordinator_tui.export.lists import ListTable
     from coordinator_tui.services.people.patient_forms import SavedPatient
     from coordinator_tui.services.people.patient_summary import PatientSummary
     from coordinator_tui.services.setup_progress import SetupProgress
@@ -168,6 +170,8 @@ class PatientsScreen(CoordinatorScreen):
         Binding("n", "new_patient", "New patient", show=False),
         Binding("slash", "focus_filter", "Find", key_display="/"),
         Binding("ctrl+r", "reload", "Reload", show=False),
+        # The list as shown (its filter, its first page) to a CSV or Excel file (a dialog asks where).
+        Binding("ctrl+l", "save_list", "Save list to a file", show=False, key_display="^l"),
     ]
 
     def __init__(self) -> None:
@@ -329,6 +333,20 @@ class PatientsScreen(CoordinatorScreen):
     def action_reload(self) -> None:
         self.load(self.filter_text)
         self.load_setup_progress()
+
+    def action_save_list(self) -> None:
+        """Save the patients listed, for the filter shown, to a file (``services.list_exports.patients_table``)."""
+        from coordinator_tui.ui.screens.list_export import save_list
+
+        shown, text, zone = list(self.rows), self.shown_text or "", self.coordinator.zone
+
+        def rows(_database: Database) -> ListTable:
+            from coordinator_tui import clock
+            from coordinator_tui.services.list_exports import patients_table
+
+            return patients_table(shown, text, clock.today(zone))
+
+        save_list(self, rows, "the patient list")
 
     def load_setup_progress(self) -> None:
         """Read how far setting up the service has got (off the UI thread), for the Getting started panel."""
