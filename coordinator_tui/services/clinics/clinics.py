@@ -302,7 +302,8 @@ def _local_moment(errors: FormErrors, form: Mapping[str, object], prefix: str, z
 
 
 def parse_travel_form(form: Mapping[str, object], zone: str) -> dict[str, Any]:
-    """Travel out/home (mode, local date + time, reference) and hotel (name, address, phone, check-in, nights)."""
+    """Travel out/home (mode, local date + time, reference) and hotel (name, address, phone, check-in date and the
+    hotel's check-in time, HH:MM, blank for 15:00; nights)."""
     errors = FormErrors()
     values: dict[str, Any] = parse_text_fields(form, errors, TRAVEL_TEXT)
     for prefix in ("travel_out_depart", "travel_out_arrive", "travel_home_depart", "travel_home_arrive"):
@@ -313,6 +314,10 @@ def parse_travel_form(form: Mapping[str, object], zone: str) -> dict[str, Any]:
     )
     values["hotel_check_in"] = errors.check(
         "hotel_check_in", parse_uk_date, form_text(form, "hotel_check_in"), "hotel_check_in", required=False
+    )
+    check_in_time = form_text(form, "hotel_check_in_time").strip()  # blank: the hotel's usual 15:00
+    values["hotel_check_in_time"] = (
+        errors.check("hotel_check_in_time", parse_time, check_in_time, "hotel_check_in_time") if check_in_time else None
     )
     values["hotel_nights"] = errors.check(
         "hotel_nights", parse_positive_int, form_text(form, "hotel_nights") or "0", "hotel_nights", maximum=14
@@ -328,6 +333,8 @@ def parse_travel_form(form: Mapping[str, object], zone: str) -> dict[str, Any]:
         errors.add("travel_home_depart_time", "the journey home must be after arriving")
     if values.get("hotel_nights") and not values.get("hotel_check_in"):
         errors.add("hotel_check_in", "a check-in date is needed when nights are booked")
+    if values.get("hotel_check_in_time") and not values.get("hotel_check_in") and "hotel_check_in" not in errors.errors:
+        errors.add("hotel_check_in_time", "a check-in time needs a check-in date")
     errors.raise_if_any()
     return values
 
@@ -343,6 +350,8 @@ def travel_form_values(attendance: ClinicAttendance, zone: str) -> dict[str, str
     form["hotel_address"] = attendance.hotel_address
     form["hotel_phone"] = attendance.hotel_phone
     form["hotel_check_in"] = attendance.hotel_check_in.strftime("%d/%m/%Y") if attendance.hotel_check_in else ""
+    check_in_time = attendance.hotel_check_in_time
+    form["hotel_check_in_time"] = check_in_time.strftime("%H:%M") if check_in_time else ""
     form["hotel_nights"] = str(attendance.hotel_nights)
     form["family_instructions"] = attendance.family_instructions
     form["internal_notes"] = attendance.internal_notes

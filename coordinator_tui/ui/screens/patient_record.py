@@ -427,7 +427,10 @@ def visit_detail(
         "Travel home", leg(a.travel_home_mode, a.travel_home_depart, a.travel_home_arrive, a.travel_home_reference)
     )
     if a.hotel_name:
-        hotel = f"{a.hotel_name} · check in {format_uk_date(a.hotel_check_in)} · {a.hotel_nights} night(s)"
+        check_in = format_uk_date(a.hotel_check_in)
+        if a.hotel_check_in is not None:
+            check_in += f" from {a.hotel_check_in_time:%H:%M}" if a.hotel_check_in_time else " from 15:00"
+        hotel = f"{a.hotel_name} · check in {check_in} · {a.hotel_nights} night(s)"
         if a.hotel_reference:
             hotel += f" · ref {a.hotel_reference}"
     else:
@@ -562,6 +565,7 @@ def travel_fields(attendance: ClinicAttendance, zone: str) -> list[FormField]:
         text("hotel_address", "Address", kind="multiline"),
         text("hotel_phone", "Phone", limit=limits.PHONE),
         text("hotel_check_in", "Check in", "DD/MM/YYYY", limit=limits.DATE),
+        text("hotel_check_in_time", "Check in from", "HH:MM (blank: 15:00)", limit=limits.TIME),
         text("hotel_nights", "Nights", limit=limits.WHOLE_NUMBER),
         text("hotel_reference", "Booking reference"),
         FormField.heading("Notes"),
