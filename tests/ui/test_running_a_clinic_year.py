@@ -273,7 +273,10 @@ async def test_a_first_clinic_of_the_year_with_keys_only(db: Database, tmp_path:
             .where(Appointment.clinic_event_id == first.id, Appointment.status == AppointmentStatus.BOOKED)
         ).all()
         assert {p.family_name for _a, p in booked} == set(FAMILIES[:2])  # the declined family is not timetabled
+        ids = {p.family_name: p.id for p in s.exec(select(Patient)).all()}
+    # Files are named by the clinic date and the family's patient id, never the child's name.
     written = sorted(path.name for path in out.iterdir())
-    assert written and all(FAMILIES[2].lower() not in name.lower() for name in written), written
+    assert written and all(f"family-p{ids[FAMILIES[2]]}." not in name for name in written), written
+    assert not any(family.lower() in name.lower() for family in FAMILIES for name in written), written
     for family in FAMILIES[:2]:
-        assert any(family.lower() in name.lower() and name.endswith(".ics") for name in written), written
+        assert f"{FIRST:%Y-%m-%d}_family-p{ids[family]}.ics" in written, written
