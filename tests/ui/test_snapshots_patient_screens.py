@@ -78,6 +78,7 @@ CASES: dict[str, Before] = {
     "record_care_team": record("c"),
     "record_end_membership_confirm": record("c", "down", "d"),
     "record_family": record("f"),
+    "record_calendar_titles_confirm": record("f", "C"),  # C: the family's calendar titles, asked first
     "record_visits": record("v"),
     "record_travel_form": record("v", "e"),
     "edit_patient_transition_facts": record("c", "p", "shift+tab"),  # the form's last section, at 80x24
