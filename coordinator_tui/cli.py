@@ -37,6 +37,7 @@ COMMAND_MODULES = [
     "coordinator_tui.commands.invitations",
     "coordinator_tui.commands.tell",
     "coordinator_tui.commands.staffing",
+    "coordinator_tui.commands.fhir",
     "coordinator_tui.commands.imports",
 ]
 

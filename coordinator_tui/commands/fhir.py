@@ -1,0 +1,59 @@
+"""``coordinator-tui fhir export (--patient ID | --all) --out DIR``: FHIR R4 Bundles for the hospital's systems.
+
+One Bundle (type ``collection``) per patient, ``patient-<id>.json`` in DIR (created owner-only), each file
+owner-only: the patient, the family contacts, the care team's professionals and the care team, the clinic
+appointments and the transition checklist as a care plan with its tasks (``export.fhir``). Internal notes are
+never in a bundle. Prints each file written and how many. An unknown patient is one line (exit 1), nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from coordinator_tui.cli import CommandError, add_db_argument, record_id
+from coordinator_tui.commands.common import open_from_args
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    fhir = subparsers.add_parser(
+        "fhir",
+        help="export patients' records as FHIR R4 bundles",
+        description="Exchange records with the hospital's systems as FHIR R4 (JSON).",
+        epilog="Each action takes --db PATH_OR_URL (the database; see ACTION --help).",
+    )
+    actions = fhir.add_subparsers(dest="action", metavar="ACTION", required=True)
+    export = actions.add_parser(
+        "export",
+        help="write one FHIR Bundle per patient",
+        description="Write one FHIR R4 Bundle (type collection) per patient as DIR/patient-<id>.json: Patient "
+        "(NHS number), RelatedPerson (family), Practitioner, PractitionerRole and CareTeam, Appointment, CarePlan "
+        "and Task (the transition checklist). Owner-only files; no internal notes; no UK Core profile claimed.",
+    )
+    whom = export.add_mutually_exclusive_group(required=True)
+    whom.add_argument(
+        "--patient", type=record_id, action="append", metavar="ID", help="this patient (repeatable; see list patients)"
+    )
+    whom.add_argument("--all", action="store_true", help="every patient (archived ones too, marked inactive)")
+    export.add_argument("--out", required=True, metavar="DIR", help="folder to write to (created owner-only)")
+    add_db_argument(export)
+    export.set_defaults(func=run_export)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from coordinator_tui.export.atomic import ExportError
+    from coordinator_tui.export.fhir.bundle import FhirError
+    from coordinator_tui.export.fhir.service import export_fhir
+
+    db = open_from_args(args, writable=False)
+    try:
+        paths = export_fhir(db, Path(args.out), None if args.all else list(dict.fromkeys(args.patient)))
+    except (ExportError, FhirError) as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        db.dispose()
+    for path in paths:
+        print(path)
+    bundles = "bundle" if len(paths) == 1 else "bundles"
+    print(f"({len(paths)} FHIR {bundles} written)")
+    return 0
