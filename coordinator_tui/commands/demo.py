@@ -32,7 +32,7 @@ def _positive(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coordinator_tui.db import is_url, open_database
+    from coordinator_tui.db import is_url, open_database, refresh_statistics
     from coordinator_tui.services.demo_data import load_demo
 
     target = getattr(args, "db", None)
@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with db.session() as session:
             summary = load_demo(session, patients=args.patients, seed=args.seed)
+        refresh_statistics(db)  # a server plans the screens' queries with what was just written
     except ValueError as exc:
         raise CommandError(str(exc)) from exc
     finally:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from coordinator_tui import models as _models  # noqa: F401  (registers every table on SQLModel.metadata)
-from coordinator_tui.db import Database, is_url, open_database, translate_errors
+from coordinator_tui.db import Database, is_url, open_database, refresh_statistics, translate_errors
 from coordinator_tui.errors import DatabaseError
 
 #: Rows read from the source and inserted into the target per round trip.
@@ -99,7 +99,9 @@ def copy_database(source_target: str, target: str, *, progress: Callable[[str, i
         destination = open_database(target, create=True)
         try:
             with translate_errors():
-                return _copy(source, destination, progress)
+                result = _copy(source, destination, progress)
+            refresh_statistics(destination)  # a server plans the first day's queries with what was copied
+            return result
         except sa.exc.IntegrityError as exc:  # e.g. someone else wrote into the target at the same moment
             raise CopyError(
                 f"the copy into {destination.location} was refused by the database (a record already there?); "
