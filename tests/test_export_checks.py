@@ -54,7 +54,7 @@ def test_no_appointment_booked_is_asked_about(db: Database, seeded: Seed) -> Non
         whole = export_concerns(session, seeded.clinic_id, None)
         assert [c.patient_id for c in whole] == [seeded.patient_id]  # the other family is booked
     check = check_before_export(db, seeded.clinic_id, seeded.patient_id)
-    assert check.count == 1
+    assert (check.count, check.families) == (1, 1)
     assert check.concerns == f"Testperson, Ava (patient {seeded.patient_id}): no appointment booked"
 
 

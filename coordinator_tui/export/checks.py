@@ -129,6 +129,7 @@ class ExportCheck:
 
     concerns: str = ""
     count: int = 0
+    families: int = 0  # how many families they are about
     error: str | None = None
 
 
@@ -141,4 +142,4 @@ def check_before_export(
             found = export_concerns(session, clinic_id, patient_id, unconfirmed=unconfirmed)
     except (NotFoundError, DatabaseError) as exc:
         return ExportCheck(error=" ".join(str(exc).split()) or type(exc).__name__)
-    return ExportCheck(concerns_text(found), len(found))
+    return ExportCheck(concerns_text(found), len(found), len({c.patient_id for c in found}))

@@ -44,7 +44,12 @@ from coordinator_tui.ui.widgets.forms import FormCheckbox
 if TYPE_CHECKING:
     from coordinator_tui.services.itineraries.itinerary import Itinerary
 
-FORMAT_LABELS = {"ics": ".ics calendar", "txt": ".txt", "html": ".html", "eml": ".eml draft"}
+FORMAT_LABELS = {"ics": ".ics", "txt": ".txt", "html": ".html", "eml": ".eml"}
+#: What the email draft is, shown in the preview while .eml is ticked.
+EML_NOTE = (
+    ".eml: an unsent email draft to the contacts who receive the itinerary: open it in your mail program, check it "
+    "and send it from there (nothing is sent from here)."
+)
 
 
 class ExportProgress(Message, bubble=False):
@@ -73,7 +78,10 @@ def clinic_preview(
     if skipped:
         text.append(f"{skipped}\n")
     suffixes = " ".join(f".{fmt}" for fmt in formats) or "(no format chosen)"
-    text.append(f"Each family gets: {suffixes}\n\n")
+    text.append(f"Each family gets: {suffixes}\n")
+    if "eml" in formats:
+        text.append(f"{EML_NOTE}\n")
+    text.append("\n")
     for itinerary, stem in previews:
         text.append(family_label(itinerary), style="bold")
         text.append(f"\n  {stem}\n")
@@ -197,7 +205,11 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
             bar.update(total=len(self.previews), progress=0)
         elif text is not None:
             stem = self.previews[0][1]
-            header = Text(f"Files: {stem} " + " ".join(f".{f}" for f in self.chosen_formats()) + "\n\n", style="bold")
+            formats = self.chosen_formats()
+            header = Text(f"Files: {stem} " + " ".join(f".{f}" for f in formats) + "\n", style="bold")
+            if "eml" in formats:
+                header.append(f"{EML_NOTE}\n")
+            header.append("\n")
             preview.update(header + Text(text))
             self._preview_text = text
 
@@ -312,10 +324,10 @@ class ExportScreen(ModalScreen[list[Path] | None], RunsUseCases):
                 self.concerns_accepted = True
                 self.action_export()
 
-        families = "This itinerary" if check.count == 1 else f"{check.count} things"
+        whose = "This itinerary" if check.families <= 1 else f"{check.families} families' itineraries"
         self.app.push_screen(
             ConfirmScreen(
-                f"{families} may mislead: {check.concerns}. Write anyway?",
+                f"{whose} may mislead: {check.concerns}. Write anyway?",
                 "A family may travel for an appointment that is not booked, or at a time that is about to change. "
                 "n goes back without writing anything (book the appointments, or resolve the clash on the clinic "
                 "day, first).",
