@@ -285,3 +285,32 @@ def test_an_unknown_patient_is_one_line_and_nothing_is_written(
     assert not out.exists()
     code, _printed, err = cli(capsys, "fhir", "export", "--out", str(out), "--db", db_url)
     assert code == 2 and "one of the arguments --patient --all is required" in err
+
+
+def test_every_demo_patient_exports_and_parses(db: Database, db_url: str, tmp_path: Path) -> None:
+    """The demo data (families, care teams, past and coming clinics, checklists in every state): each patient's
+    Bundle parses with fhir.resources, holds their checklist as Tasks and no internal note."""
+    from sqlmodel import select
+
+    from coordinator_tui.export.fhir.service import export_fhir
+    from coordinator_tui.services.demo_data import load_demo
+
+    with db.session() as session:
+        load_demo(session, patients=8, seed=7)
+    with db.session() as session:
+        notes = {p.internal_notes for p in session.exec(select(Patient)).all() if p.internal_notes}
+        notes |= {a.internal_notes for a in session.exec(select(Appointment)).all() if a.internal_notes}
+        assert notes
+        item_counts = {pid: 0 for pid in session.exec(select(Patient.id)).all()}
+        for item in session.exec(select(TransitionItem)).all():
+            item_counts[item.patient_id] += 1
+    paths = export_fhir(db, tmp_path, None)
+    assert [p.name for p in paths] == [f"patient-{pid}.json" for pid in sorted(item_counts)]
+    for pid, path in zip(sorted(item_counts), paths, strict=True):
+        text = path.read_text(encoding="utf-8")
+        bundle = Bundle.model_validate_json(text)
+        kinds = [entry.resource.get_resource_type() for entry in bundle.entry or []]
+        assert kinds[0] == "Patient" and kinds.count("Task") == item_counts[pid]
+        assert "Staff only" not in text
+        for note in notes:
+            assert note not in text

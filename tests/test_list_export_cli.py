@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import stat
 import zipfile
 from pathlib import Path
@@ -271,3 +272,25 @@ def test_an_unwritable_place_is_one_line(
     assert "Testperson" not in line and f"{in_the_way}: it is not a folder" in line
     code, out, err = cli(capsys, "list", "coming", "--clinic", "999", "--format", "csv", "--db", db_url)
     assert code == 1 and "999" in one_line(err)
+
+
+def test_the_new_lists_print_as_tables_and_json(seed: Seed, db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, "list", "coming", "--clinic", str(seed.clinic_id), "--db", db_url)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0].startswith("Patient ") and "Fictional Lodge" in out
+    assert out.rstrip().endswith("(Who's coming: Combined clinic: 3 rows)")
+    code, out, err = cli(capsys, "list", "caseload", "--category", "benefits", "--json", "--db", db_url)
+    assert (code, err) == (0, "")
+    [line] = out.splitlines()
+    assert json.loads(line) == {
+        "Flag": "due within 30 days",
+        "Due": "2026-12-10",
+        "Patient": "Ava Testperson",
+        "Hospital no.": SECRET_MARKERS["hospital_number"],
+        "Item": "PIP claim started",
+        "Owner": "family support worker",
+        "Category": "benefits",
+        "Status": "in progress",
+    }
+    for marker in INTERNAL:
+        assert marker not in out

@@ -37,7 +37,7 @@ from coordinator_tui.services.clinics.clinic_day_views import (
 )
 from coordinator_tui.services.clinics.invitations import status_text
 from coordinator_tui.services.people.specialist_service import service_zone
-from coordinator_tui.services.transition.checklists import BUCKET_LABELS, Caseload, caseload
+from coordinator_tui.services.transition.checklists import Caseload, CaseloadBucket, caseload
 from coordinator_tui.validation import ValidationError, format_nhs_number
 
 if TYPE_CHECKING:
@@ -50,10 +50,12 @@ def local(moment: dt.datetime | None, zone: str) -> dt.datetime | None:
     return to_local(moment, zone).replace(tzinfo=None) if moment is not None else None
 
 
-def _words(label: str) -> str:
-    """A flag without its symbol ('⚠ OVERDUE' -> 'OVERDUE'): a spreadsheet sorts and filters on the words."""
-    first, _, rest = label.partition(" ")
-    return rest if rest and not first.isalnum() else label
+#: The caseload's flags in words a spreadsheet sorts and filters on (the screen adds a symbol to each).
+FLAG_WORDS: dict[CaseloadBucket, str] = {
+    CaseloadBucket.OVERDUE: "OVERDUE",
+    CaseloadBucket.NEXT_30: "due within 30 days",
+    CaseloadBucket.NEXT_90: "due in 31–90 days",
+}
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -116,7 +118,7 @@ def caseload_table(result: Caseload) -> ListTable:
         headers=CASELOAD_HEADERS,
         rows=tuple(
             (
-                _words(BUCKET_LABELS[row.bucket]),
+                FLAG_WORDS[row.bucket],
                 row.item.due_date,
                 row.patient.full_name,
                 row.patient.hospital_number,

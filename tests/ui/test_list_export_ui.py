@@ -113,6 +113,7 @@ async def test_the_patient_list_as_filtered(db: Database, seed: Seed, tmp_path: 
         prefilled = dialog.query_one("#list-file", Input).value
         assert prefilled == f"{folder}/patients_2026-11-25.csv"  # the export folder; no one's name
         assert "Patients matching the filter: 1 row" in str(dialog.query_one("#list-summary", Static).content)
+        assert "holds patients' personal data" in str(dialog.query_one("#list-sharing", Static).content)
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, PatientsScreen)

@@ -6,7 +6,7 @@ workstation's export folder from the settings and a name of the list and the day
 format, chosen by the file's ending (Ctrl+T switches between .csv and .xlsx). Enter writes it off the UI thread and
 closes the dialog with the path; the screen behind says where it went. A file that cannot be written (a folder that
 does not exist and cannot be made, no permission, a name without .csv / .xlsx) is one line at the top, and the
-typed path stays as it was typed.
+typed path stays as it was typed. The dialog says, every time, that the file holds personal data and how to share it.
 
 The rows come from a use case of ``services.list_exports`` given by the screen (built from what the screen shows);
 writing is ``export.lists.write_list``. Internal notes are never in a list.
@@ -35,6 +35,11 @@ if TYPE_CHECKING:
 
 SAVE_LIST_KEY = "ctrl+l"
 FORMAT_HINT = "Enter saves. The ending chooses the format: .csv opens in Excel, .xlsx is a workbook (^t switches)."
+#: Said every time: a list of patients is personal data, whoever opens the file.
+SHARING_NOTE = (
+    "⚠ The file holds patients' personal data. It is readable by you only: share it only within the care team, by "
+    "secure email or the team's restricted drive, and delete copies you no longer need."
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ class ListExportScreen(ModalScreen[ListWritten | None], RunsUseCases):
                 yield Label("File", id="list-label")
                 yield Input(self._prefilled, id="list-file", compact=True)
             yield Static(FORMAT_HINT, id="list-hint")
+            yield Static(SHARING_NOTE, id="list-sharing")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
