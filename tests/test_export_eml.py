@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import icalendar
+import pytest
 from sqlmodel import Session, select
 
 from coordinator_tui.db import Database
@@ -16,8 +17,9 @@ from coordinator_tui.export import export_itineraries
 from coordinator_tui.export.eml import Recipient, render_eml, subject_line
 from coordinator_tui.export.service import export_for_screen
 from coordinator_tui.models import Contact, Patient, Service
+from tests.cli_helpers import cli
 from tests.export_data import OTHER_FAMILY_MARKERS, SECRET_MARKERS, hostile_itinerary, seed_clinic
-from tests.postgres_server import both_databases
+from tests.postgres_server import both_databases, target_of
 
 pytestmark = both_databases
 
@@ -162,3 +164,27 @@ def test_an_unreadable_address_is_left_out_and_none_left_means_no_draft() -> Non
     assert draft is not None
     message = email.parser.BytesParser(policy=policy.default).parsebytes(draft)
     assert [a.addr_spec for a in message["To"].addresses] == ["b@mail.example"]
+
+
+def test_the_command_writes_drafts_and_names_a_family_with_nobody_to_email(
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with db.session() as session:
+        seed = seed_clinic(session)
+        for contact in session.exec(select(Contact).where(Contact.patient_id == seed.other_patient_id)).all():
+            contact.email = ""
+            session.add(contact)
+        session.commit()
+    out = tmp_path / "drafts"
+    code, printed, err = cli(
+        capsys, "export", "--clinic", str(seed.clinic_id), "--format", "eml", "--out", str(out), "--db", target_of(db)
+    )
+    assert code == 0, err
+    assert printed.splitlines() == [
+        f"{out / f'2027-03-29_family-p{seed.patient_id}.eml'}  for Testperson, Ava (patient {seed.patient_id})"
+    ]
+    no_draft = [line for line in err.splitlines() if "no email draft" in line]
+    assert len(no_draft) == 1 and no_draft[0].startswith(
+        f"coordinator-tui: no email draft for Otherfamily, Zebedee-QXOTHER (patient {seed.other_patient_id}): "
+    )
+    assert [p.name for p in out.iterdir()] == [f"2027-03-29_family-p{seed.patient_id}.eml"]

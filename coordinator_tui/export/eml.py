@@ -102,10 +102,7 @@ def usable_addresses(recipients: Sequence[Recipient]) -> list[Address]:
 
 def no_recipients_text(label: str) -> str:
     """The one line an export prints for a family with nobody to email ('label': whose, for the coordinator)."""
-    return (
-        f"no email draft for {label}: no contact marked to receive the itinerary has an email address "
-        "(the family's other files were written)"
-    )
+    return f"no email draft for {label}: no contact marked to receive the itinerary has an email address"
 
 
 def render_eml(
