@@ -488,3 +488,25 @@ def test_a_blank_cell_never_clears_a_field(db: Database, tmp_path: Path) -> None
     plan = imported(db, ImportKind.PATIENTS, write_sheet(tmp_path / "v2.csv", PATIENT_HEADER, blank))
     assert plan.records[0].action is Action.UNCHANGED
     assert db.read(lambda s: s.exec(select(Patient)).one()).condition == "Alström syndrome"
+
+
+def test_progress_is_reported_up_to_every_record(db: Database, tmp_path: Path) -> None:
+    from tests.import_data import caseload_rows
+
+    _patients, contact_rows = caseload_rows(150)
+    imported(db, ImportKind.PATIENTS, write_csv(tmp_path / "p.csv", PATIENT_HEADER, _patients))
+    plan = planned(db, ImportKind.CONTACTS, write_csv(tmp_path / "c.csv", CONTACT_HEADER, contact_rows))
+    reports: list[tuple[int, int]] = []
+    apply_plan(db, plan, progress=lambda done, total: reports.append((done, total)))
+    assert reports == [(300, 300)]  # the 300 new contacts, inserted in one batch
+    again = [[*row[:3], "07700 900999", *row[4:]] if row[1].startswith("Alex") else row for row in contact_rows]
+    plan = planned(db, ImportKind.CONTACTS, write_csv(tmp_path / "c2.csv", CONTACT_HEADER, again))
+    reports.clear()
+    apply_plan(db, plan, progress=lambda done, total: reports.append((done, total)))
+    assert reports == [(done, 150) for done in range(1, 151)]  # the 150 updates one by one (the rest unchanged)
+    changed = [[*_patients[0][:5], "Alström syndrome"], _patients[1]]
+    patients = planned(db, ImportKind.PATIENTS, write_csv(tmp_path / "p2.csv", PATIENT_HEADER, changed))
+    assert [r.action for r in patients.records] == [Action.UPDATE, Action.UNCHANGED]
+    reports.clear()
+    apply_plan(db, patients, progress=lambda done, total: reports.append((done, total)))
+    assert reports == [(1, 2), (2, 2)]  # the updated patient, then their checklist

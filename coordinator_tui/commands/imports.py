@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coordinator_tui.cli import CommandError, add_db_argument
 from coordinator_tui.commands.common import open_from_args
+
+if TYPE_CHECKING:
+    from coordinator_tui.services.imports.planning import ImportPlan
 
 KINDS = ("patients", "contacts", "professionals", "care-team")
 
@@ -87,39 +91,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_plan(plan: object, *, verbose: bool) -> None:
-    """The plan as lines: the summary, ignored columns, problems, review list and conflicts; with ``verbose`` (a
-    dry run) every record to create, update or leave alone."""
-    from coordinator_tui.services.imports.planning import Action, ImportPlan
+def print_plan(plan: ImportPlan, *, verbose: bool) -> None:
+    """The plan as lines (``planning.plan_lines``); with ``verbose`` (a dry run) every record too."""
+    from coordinator_tui.services.imports.planning import plan_lines
 
-    assert isinstance(plan, ImportPlan)
-    print(plan.summary())
-    if plan.unknown_columns:
-        print("ignored columns (not known for " + plan.kind.value + "): " + ", ".join(plan.unknown_columns))
-    for problem in plan.problems:
-        print(f"problem: {problem.describe()}")
-    for item in plan.review:
-        print(f"to review: row {item.row}: {item.reason}")
-    for record in plan.conflicts:
-        for conflict in record.conflicts:
-            print(
-                f"conflict: row {record.row}, {record.who}: {conflict.field.replace('_', ' ')} is "
-                f"{_shown(conflict.in_app)} in the app, {_shown(conflict.in_file)} in the file: not overwritten"
-            )
-    if not verbose:
-        return
-    for action in (Action.CREATE, Action.UPDATE, Action.UNCHANGED):
-        for record in plan.with_action(action):
-            changed = f" ({', '.join(k.replace('_', ' ') for k in record.values)})" if action is Action.UPDATE else ""
-            print(f"{action.value}: row {record.row}, {record.who}{changed}")
-
-
-def _shown(value: object) -> str:
-    if value is None or value == "":
-        return "blank"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return f"'{value}'"
+    for line in plan_lines(plan, every_record=verbose):
+        print(line)
 
 
 def write_template(kind: str, out: Path | None) -> int:

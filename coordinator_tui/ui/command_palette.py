@@ -1,4 +1,5 @@
-"""Command palette (ctrl+p): find patients, professionals and clinic events by name and jump to them."""
+"""Command palette (ctrl+p): find patients, professionals and clinic events by name and jump to them; import a
+spreadsheet."""
 
 from __future__ import annotations
 
@@ -15,12 +16,22 @@ if TYPE_CHECKING:
     from coordinator_tui.ui.app import CoordinatorApp
 
 
+IMPORT_LABEL = "Import a spreadsheet"
+IMPORT_HELP = "patients, family contacts, professionals or care teams from a .csv or .xlsx file"
+
+
 class CoordinatorCommands(Provider):
     """Jump to a patient, professional or clinic event by typing part of its name (or NHS/hospital number)."""
 
     @property
     def coordinator(self) -> CoordinatorApp:
         return coordinator_app(self.app)
+
+    def open_import(self) -> None:
+        """The Import dialog over the current screen (``ui/screens/spreadsheet_import.py``)."""
+        from coordinator_tui.ui.screens.spreadsheet_import import open_import
+
+        open_import(self.app.screen)
 
     async def discover(self) -> Hits:
         for entry in TOP_LEVEL_SCREENS:
@@ -29,6 +40,7 @@ class CoordinatorCommands(Provider):
                 partial(self.coordinator.action_switch_to, entry.mode),
                 help=f"key {entry.key}",
             )
+        yield DiscoveryHit(IMPORT_LABEL, self.open_import, help=IMPORT_HELP)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -37,6 +49,9 @@ class CoordinatorCommands(Provider):
             score = matcher.match(label)
             if score > 0:
                 yield Hit(score, matcher.highlight(label), partial(self.coordinator.action_switch_to, entry.mode))
+        score = matcher.match(IMPORT_LABEL)
+        if score > 0:
+            yield Hit(score, matcher.highlight(IMPORT_LABEL), self.open_import, help=IMPORT_HELP)
         if len(query.strip()) < 2:
             return
         found = await use_case_result(self.app, partial(find_records, text=query))

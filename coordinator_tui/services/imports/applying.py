@@ -112,15 +112,25 @@ def _write_records(session: Session, plan: ImportPlan, rules: MilestoneRules | N
     memories: list[dict[str, Any]] = []
     batch = _BATCHED.get(plan.kind)
     new_ids: dict[int, int] = {}  # row -> id of the record created for it
+    saved = [r for r in to_write if r.action in (Action.CREATE, Action.UPDATE)]
+    # Progress counts records written, then (for patients) the checklists made.
+    total = len(to_write) + (len(saved) if rules is not None and plan.kind is ImportKind.PATIENTS else 0)
+    done = 0
+
+    def report(step: int) -> None:
+        nonlocal done
+        done += step
+        if progress is not None:
+            progress(done, total)
+
     if batch is not None:
         creating = [r for r in to_write if r.action is Action.CREATE]
         for start in range(0, len(creating), BATCH_SIZE):
             chunk = creating[start : start + BATCH_SIZE]
             ids = batch(session, chunk, f"{plan.file_name} (sha256 {plan.sha256})")
             new_ids.update({planned.row: record_id for planned, record_id in zip(chunk, ids, strict=True)})
-            if progress is not None:
-                progress(start + len(chunk), len(to_write))
-    for done, planned in enumerate(to_write, start=1):
+            report(len(chunk))
+    for planned in to_write:
         if planned.row in new_ids:
             record_id = new_ids[planned.row]
             if plan.kind is ImportKind.PATIENTS:
@@ -129,9 +139,11 @@ def _write_records(session: Session, plan: ImportPlan, rules: MilestoneRules | N
             record_id = save(session, planned)
             if plan.kind is ImportKind.PATIENTS:
                 touched_patients.append(record_id)
+            report(1)
         else:
             assert planned.record_id is not None
             record_id = planned.record_id
+            report(1)
         memory = remembered.get(record_id)
         text = json.dumps(planned.remembered, sort_keys=True, default=str)
         if memory is None:
@@ -149,13 +161,13 @@ def _write_records(session: Session, plan: ImportPlan, rules: MilestoneRules | N
             memory.imported, memory.file_name = text, plan.file_name[:255]
             memory.sha256, memory.imported_at = plan.sha256, now
             session.add(memory)
-        if progress is not None and (done % 100 == 0 or done == len(to_write)):
-            progress(done, len(to_write))
     if memories:
         session.execute(sa.insert(ImportedValues.__table__), memories)  # type: ignore[attr-defined]
     if rules is not None:
         for start in range(0, len(touched_patients), 500):
-            regenerate_patients(session, touched_patients[start : start + 500], rules)
+            chunk_ids = touched_patients[start : start + 500]
+            regenerate_patients(session, chunk_ids, rules)
+            report(len(chunk_ids))
 
 
 def _stored_memories(session: Session, kind: ImportKind, record_ids: list[int]) -> dict[int, ImportedValues]:

@@ -507,3 +507,34 @@ def plan_file(database: Database, kind: ImportKind, path: Path, *, sheet: str | 
     table = read_table(path, sheet=sheet)
     disciplines = file_disciplines()
     return database.read(plan_import, kind, table, disciplines=disciplines)
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "blank"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"'{value}'"
+
+
+def plan_lines(plan: ImportPlan, *, every_record: bool) -> list[str]:
+    """The plan as lines of text: its summary, the ignored columns, every problem, the review list and the
+    conflicts; with ``every_record`` (a dry run) each record to create, update or leave alone too."""
+    lines = [plan.summary()]
+    if plan.unknown_columns:
+        lines.append(f"ignored columns (not known for {plan.kind.value}): " + ", ".join(plan.unknown_columns))
+    lines.extend(f"problem: {problem.describe()}" for problem in plan.problems)
+    lines.extend(f"to review: row {item.row}: {item.reason}" for item in plan.review)
+    for record in plan.conflicts:
+        for conflict in record.conflicts:
+            lines.append(
+                f"conflict: row {record.row}, {record.who}: {conflict.field.replace('_', ' ')} is "
+                f"{_shown(conflict.in_app)} in the app, {_shown(conflict.in_file)} in the file: not overwritten"
+            )
+    if every_record:
+        for action in (Action.CREATE, Action.UPDATE, Action.UNCHANGED):
+            for record in plan.with_action(action):
+                fields = ", ".join(k.replace("_", " ") for k in record.values)
+                changed = f" ({fields})" if action is Action.UPDATE else ""
+                lines.append(f"{action.value}: row {record.row}, {record.who}{changed}")
+    return lines
