@@ -157,6 +157,7 @@ NON_SQLITE_OPENS = {
     ("coordinator_tui/export/atomic.py", "os.open("): "an itinerary's temporary file (O_EXCL), and fsync of a folder",
     ("coordinator_tui/export/atomic.py", "os.fdopen("): "the itinerary's temporary file",
     ("coordinator_tui/logging_setup.py", "os.open("): "the log file and crash reports",
+    ("coordinator_tui/config.py", "os.fdopen("): "settings.toml's new text: a temporary file (mkstemp) renamed over it",
     ("coordinator_tui/logging_setup.py", "open("): "the log file and crash reports (from their descriptors)",
 }
 _FILE_OPENER = re.compile(
