@@ -510,3 +510,33 @@ def test_progress_is_reported_up_to_every_record(db: Database, tmp_path: Path) -
     reports.clear()
     apply_plan(db, patients, progress=lambda done, total: reports.append((done, total)))
     assert reports == [(1, 2), (2, 2)]  # the updated patient, then their checklist
+
+
+def test_what_a_deleted_record_was_imported_with_never_applies_to_another(db: Database, tmp_path: Path) -> None:
+    """SQLite gives a new record the id of the last one deleted: the remembered values of the deleted contact are
+    not the new one's (a difference is a conflict, not an update), and a new import replaces them."""
+    imported(db, ImportKind.PATIENTS, write_sheet(tmp_path / "p.csv", PATIENT_HEADER, PATIENTS[:1]))
+    old = [[NHS[0], "Alex Examplefamily", "parent", "07700 900123", "", "phone"]]
+    imported(db, ImportKind.CONTACTS, write_sheet(tmp_path / "c1.csv", CONTACT_HEADER, old))
+    alex = db.read(lambda s: s.exec(select(Contact)).one())
+    db.write(contact_service.delete_contact, alex.id)
+    # In the app: another contact, whose phone happens to be the one the deleted contact was imported with.
+    form = {"name": "Sam Examplefamily", "phone": "07700 900123", "preferred_method": "phone"}
+    sam = db.write(contact_service.create_contact, alex.patient_id, contact_service.parse_contact_form(form))
+    new = [[NHS[0], "Sam Examplefamily", "parent", "07700 900555", "", "phone"]]
+    plan = imported(db, ImportKind.CONTACTS, write_sheet(tmp_path / "c2.csv", CONTACT_HEADER, new))
+    [record] = plan.records
+    assert record.record_id == sam.id and record.action is Action.CONFLICT
+    assert db.read(lambda s: s.exec(select(Contact)).one()).phone == "07700 900123"
+    # The last contact deleted again, and a new one imported (on SQLite with the same id): its values replace the
+    # old remembered ones.
+    db.write(contact_service.delete_contact, sam.id)
+    robin = [[NHS[0], "Robin Examplefamily", "carer", "07700 900777", "", "phone"]]
+    imported(db, ImportKind.CONTACTS, write_sheet(tmp_path / "c3.csv", CONTACT_HEADER, robin))
+    contact = db.read(lambda s: s.exec(select(Contact)).one())
+    memory = db.read(
+        lambda s: s.exec(
+            select(ImportedValues).where(ImportedValues.kind == "contacts", ImportedValues.record_id == contact.id)
+        ).one()
+    )
+    assert json.loads(memory.imported)["name"] == "Robin Examplefamily" and memory.file_name == "c3.csv"

@@ -161,6 +161,14 @@ def _write_records(session: Session, plan: ImportPlan, rules: MilestoneRules | N
             memory.imported, memory.file_name = text, plan.file_name[:255]
             memory.sha256, memory.imported_at = plan.sha256, now
             session.add(memory)
+    created = [m["record_id"] for m in memories]
+    for start in range(0, len(created), 900):  # a new record can have a deleted one's id (SQLite reuses the last)
+        session.execute(
+            sa.delete(ImportedValues).where(
+                col(ImportedValues.kind) == plan.kind.value,
+                col(ImportedValues.record_id).in_(created[start : start + 900]),
+            )
+        )
     if memories:
         session.execute(sa.insert(ImportedValues.__table__), memories)  # type: ignore[attr-defined]
     if rules is not None:

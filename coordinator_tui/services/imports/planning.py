@@ -172,6 +172,8 @@ def _compare(
     """What the file changes in ``record``: a field is updated where the record still holds what the last import
     set (or is blank and no import set it), a conflict where it does not (the app changed it since, or it holds a
     value no import set); equal values are left alone."""
+    if last is not None and last.get(IDENTITY) != identity(plan.kind, record):
+        last = None  # remembered for another record (SQLite reuses the id of a record deleted since): not this one's
     changes: dict[str, Any] = {}
     conflicts: list[Conflict] = []
     remembered = dict(last or {})
@@ -186,6 +188,7 @@ def _compare(
             remembered[name] = in_file
         else:
             conflicts.append(Conflict(name, in_app, in_file))
+    remembered[IDENTITY] = identity(plan.kind, _Merged(record, changes))
     action = Action.UPDATE if changes else Action.CONFLICT if conflicts else Action.UNCHANGED
     planned = PlannedRecord(
         row.row,
@@ -204,9 +207,39 @@ def _compare(
 
 def _created(plan: ImportPlan, row: ParsedRow, who: str, values: dict[str, Any], **ids: int | None) -> PlannedRecord:
     remembered = {name: jsonable(values[name]) for name in row.fields if name in values}
+    remembered[IDENTITY] = identity(plan.kind, _Merged(None, {**values, **ids}))
     planned = PlannedRecord(row.row, Action.CREATE, who, values, remembered, **ids)  # type: ignore[arg-type]
     plan.records.append(planned)
     return planned
+
+
+#: The key of the remembered values under which the record's identity is kept (see ``identity``).
+IDENTITY = "_identity"
+
+
+class _Merged:
+    """A record's attributes with ``changes`` over them (or the values of a record not yet created)."""
+
+    def __init__(self, record: Any, changes: Mapping[str, Any]) -> None:
+        self.record, self.changes = record, changes
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self.changes:
+            return self.changes[name]
+        return getattr(self.record, name)
+
+
+def identity(kind: ImportKind, record: Any) -> str:
+    """Who a remembered record is (its NHS number; its patient and name; its name and discipline; its patient and
+    professional): remembered values whose identity is not the record's are another record's, and ignored, so a
+    difference is a conflict rather than an update."""
+    if kind is ImportKind.PATIENTS:
+        return str(record.nhs_number)
+    if kind is ImportKind.CONTACTS:
+        return f"{record.patient_id}:{fold(record.name)}"
+    if kind is ImportKind.PROFESSIONALS:
+        return f"{fold(record.given_name)}:{fold(record.family_name)}:{record.discipline}"
+    return f"{record.patient_id}:{record.professional_id}"
 
 
 def _file_values(row: ParsedRow, names: Iterable[str]) -> dict[str, Any]:
