@@ -1,6 +1,6 @@
 """The family's choice of calendar titles on the patient record, by keys: C asks, y switches between discreet (the
 default) and detailed titles, n changes nothing; the record says which, who chose and when; checked on the screen,
-in the database and in the audit log (SQLite and PostgreSQL)."""
+in the database and in the audit log (SQLite and PostgreSQL), from an empty database."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from textual.pilot import Pilot
 from coordinator_tui.config import Settings
 from coordinator_tui.db import Database
 from coordinator_tui.models import AuditEvent, Patient
-from coordinator_tui.services.people.patient_forms import save_new_patient
 from coordinator_tui.ui.app import CoordinatorApp
 from coordinator_tui.ui.screens.patient_record import PatientRecordScreen
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
+from coordinator_tui.ui.widgets.forms import FormScreen
 from tests.postgres_server import both_databases
 from tests.ui.helpers import SIZE, pilot_test, settle, type_text
 from tests.ui.test_first_run import screen_text
@@ -44,19 +44,18 @@ async def press_c_then(pilot: Pilot[Any], answer: str) -> str:
 
 @pilot_test
 async def test_calendar_titles_chosen_with_keys_recorded_with_who_and_when(db: Database) -> None:
-    save_new_patient(
-        db,
-        {
-            "given_name": "Testpatient0",
-            "family_name": "Titleby",
-            "nhs_number": "943 476 5919",
-            "hospital_number": "TST00003",
-            "date_of_birth": "01/06/2015",
-        },
-    )
     app = CoordinatorApp(database=db, settings=Settings())
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await pilot.press("ctrl+n")  # from an empty database: register the patient with keys
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen)
+        for text in ("Testpatient0", "Titleby", "943 476 5919", "TST00003", "01/06/2015"):
+            await type_text(pilot, text)
+            await pilot.press("tab")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert the_patient(db).hospital_number == "TST00003", screen_text(pilot)
         await type_text(pilot, "TST00003")
         await settle(pilot)
         await pilot.press("enter")
