@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from coordinator_tui.config import Settings
+from coordinator_tui.config import Settings, settings_file
 from coordinator_tui.db import Database
 from coordinator_tui.models import TransitionItem
 from coordinator_tui.ui.app import CoordinatorApp
@@ -137,10 +137,15 @@ async def test_the_caseload_as_filtered(db: Database, seed: Seed, tmp_path: Path
         table = screen.query_one(CaseloadTable)
         shown = [str(table.get_row_at(i)[3]) for i in range(table.row_count)]
         assert shown == ["Year 9 transition plan started", "Adult clinic met"]
-        path = tmp_path / "nurse.xlsx"
+        path = tmp_path / "meeting" / "nurse.xlsx"
         await save_list(pilot, path)
         assert app.screen is screen
         sheet = load_workbook(path).worksheets[0]
+        # The folder is where the next export starts, in this session and the next (the settings file)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert app.screen.query_one("#list-file", Input).value == f"{tmp_path / 'meeting'}/caseload_2026-11-25.csv"
+        assert f'export_dir = "{tmp_path / "meeting"}"' in settings_file().read_text(encoding="utf-8")
     rows = list(sheet.iter_rows(values_only=True))
     assert [r[4] for r in rows[1:]] == shown
     assert rows[1][1] == dt.datetime(2026, 10, 1)

@@ -4,7 +4,8 @@ timetable): CSV that Excel opens, or an Excel workbook, written owner-only.
 A modal: what will be written (the list's title with its filters and how many rows), the file (prefilled with the
 workstation's export folder from the settings and a name of the list and the day, never a person's name), and the
 format, chosen by the file's ending (Ctrl+T switches between .csv and .xlsx). Enter writes it off the UI thread and
-closes the dialog with the path; the screen behind says where it went. A file that cannot be written (a folder that
+closes the dialog with the path; the screen behind says where it went, and that folder is where the next export
+starts (remembered in the settings, as after an itinerary export). A file that cannot be written (a folder that
 does not exist and cannot be made, no permission, a name without .csv / .xlsx) is one line at the top, and the
 typed path stays as it was typed. The dialog says, every time, that the file holds personal data and how to share it.
 
@@ -23,7 +24,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Label, Static
 
 from coordinator_tui.export.atomic import ExportError
@@ -32,6 +33,7 @@ from coordinator_tui.ui.background import RunsUseCases
 
 if TYPE_CHECKING:
     from coordinator_tui.db import Database
+    from coordinator_tui.ui.screens.base import CoordinatorScreen
 
 SAVE_LIST_KEY = "ctrl+l"
 FORMAT_HINT = "Enter saves. The ending chooses the format: .csv opens in Excel, .xlsx is a workbook (^t switches)."
@@ -177,11 +179,33 @@ def saved_text(outcome: ListWritten) -> str:
     return f"Saved {outcome.rows} {rows} to {outcome.path}"
 
 
-def save_list(screen: Screen[object], rows: Callable[[Database], ListTable], what: str) -> None:
-    """Open the dialog over ``screen`` for the list ``rows`` builds; once written, the screen says where."""
+def save_list(screen: CoordinatorScreen, rows: Callable[[Database], ListTable], what: str) -> None:
+    """Open the dialog over ``screen`` for the list ``rows`` builds; once written, the screen says where, and the
+    folder is where the next export starts (as after an itinerary export: ``config.remember_export_dir``)."""
 
     def done(outcome: ListWritten | None) -> None:
         if outcome is not None and outcome.path is not None:
             screen.notify(saved_text(outcome), title="List saved", timeout=10)
+            remember_folder(screen, outcome.path.parent)
 
     screen.app.push_screen(ListExportScreen(rows, what), done)
+
+
+def remember_folder(screen: CoordinatorScreen, folder: Path) -> None:
+    """Keep ``folder`` as the export folder, for this session and (in the settings file) the next; a settings file
+    that cannot be written is a warning, the list itself was written."""
+    from coordinator_tui.config import remember_export_dir, settings_file
+
+    settings = screen.coordinator.settings
+    value = str(folder.absolute())
+    if settings.export_dir == value:
+        return
+    settings.export_dir = value
+
+    def saved(problem: str | None) -> None:
+        if problem:
+            screen.notify(problem[:1].upper() + problem[1:] + ".", title="Settings", severity="warning")
+
+    screen.run_use_case(
+        lambda _database: remember_export_dir(value, settings_file()), saved, failed="Settings", group="export-folder"
+    )
