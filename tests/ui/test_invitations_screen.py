@@ -186,4 +186,10 @@ async def test_exporting_one_family_who_has_not_replied_asks_first(db: Database,
         await settle(pilot)
         await pilot.press("y")
         await settle(pilot)
+        # Nothing is booked for them yet: asked too, before anything is written.
+        question = pilot.app.screen
+        assert isinstance(question, ConfirmScreen) and "no appointment booked" in question.question
+        assert not (tmp_path / "out").exists()
+        await pilot.press("y")
+        await settle(pilot)
         assert export.written is not None and len(export.written) == 3
