@@ -93,6 +93,35 @@ def is_sqlite_file(path: Path, *, timeout: float = 5.0, immutable: bool = False)
     return True
 
 
+#: The files SQLite keeps beside a database: replacing one damages the database.
+DATABASE_COMPANIONS = ("-wal", "-shm", "-journal")
+#: SQLite's smallest page: no database file is shorter.
+SMALLEST_DATABASE_BYTES = 512
+
+
+def _is_database(path: Path) -> bool:
+    try:
+        # SQLite reads a file shorter than its header as an empty database; a real one is at least a page.
+        if file_kind(path) is not FileKind.FILE or path.stat().st_size < SMALLEST_DATABASE_BYTES:
+            return False
+    except OSError:
+        return False  # nothing there that can be looked at (writing there fails with its own message)
+    try:
+        return is_sqlite_file(path, timeout=1.0)
+    except sqlite3.Error:
+        return True  # a file SQLite cannot read or that is locked: never risk replacing a database
+
+
+def is_database_or_beside_one(path: Path) -> bool:
+    """Whether ``path`` is an SQLite database, or the ``-wal``/``-shm``/``-journal`` file of one (asked of SQLite
+    itself, so a database this process has open keeps its locks); True when it cannot be told."""
+    targets = [path]
+    for suffix in DATABASE_COMPANIONS:
+        if path.name.endswith(suffix) and len(path.name) > len(suffix):
+            targets.append(path.with_name(path.name[: -len(suffix)]))
+    return any(_is_database(target) for target in targets)
+
+
 def is_current_database_file(path: Path, migrations_dir: Path = MIGRATIONS_DIR) -> bool:
     """True only for a readable, writable SQLite file stamped with the current schema revision."""
     try:

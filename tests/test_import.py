@@ -402,6 +402,22 @@ def test_files_that_are_not_spreadsheets_are_refused_in_one_line(tmp_path: Path)
         assert "\n" not in str(caught.value)
 
 
+def test_the_database_itself_is_refused_before_a_byte_is_read(
+    db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Reading the live database with anything but SQLite would drop this process's locks on it: the database (or
+    its -wal) given as the file to import is refused, asked of SQLite, and the database stays whole."""
+    if db.path is None:
+        pytest.skip("a server database has no file to give by mistake")
+    imported(db, ImportKind.PATIENTS, write_sheet(tmp_path / "p.csv", PATIENT_HEADER, PATIENTS[:1]))
+    for target in (db.path, db.path.with_name(db.path.name + "-wal")):
+        with pytest.raises(ImportFileError, match="is a database, not a file to import"):
+            read_table(target)
+    code, _out, err = cli(capsys, "import", "patients", str(db.path), "--dry-run", "--db", str(db.path))
+    assert code == 1 and "is a database, not a file to import" in one_line(err)
+    assert count(db, Patient) == 1
+
+
 def test_dry_run_prints_the_plan_and_writes_nothing(
     db: Database, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

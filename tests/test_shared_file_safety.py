@@ -159,6 +159,11 @@ NON_SQLITE_OPENS = {
     ("coordinator_tui/logging_setup.py", "os.open("): "the log file and crash reports",
     ("coordinator_tui/config.py", "os.fdopen("): "settings.toml's new text: a temporary file (mkstemp) renamed over it",
     ("coordinator_tui/logging_setup.py", "open("): "the log file and crash reports (from their descriptors)",
+    ("coordinator_tui/server_dump.py", "os.open("): "a new server dump's temporary file (O_EXCL)",
+    (
+        "coordinator_tui/services/imports/reading.py",
+        ".read_bytes(",
+    ): "a spreadsheet to import, after refuse_database asked SQLite that it is no database",
 }
 _FILE_OPENER = re.compile(
     r"(?P<op>(?<![\w.])open\(|os\.open\(|os\.fdopen\(|(?<!os)\.open\(|\.read_bytes\(|\.write_bytes\(|shutil\.copy|mmap\.)"

@@ -16,7 +16,6 @@ CSV is UTF-8 with a byte order mark, as Excel expects; cells that a spreadsheet 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
 from pathlib import Path
@@ -58,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--day", metavar="N|DD/MM/YYYY", help="one day of the clinic (timetable; default every day)")
     parser.add_argument("--owner", metavar="ROLE", help="the caseload of one owner role only")
     parser.add_argument("--category", metavar="CATEGORY", help="the caseload of one category only")
-    parser.set_defaults(func=functools.partial(run, parser=parser))
+    parser.set_defaults(func=run, list_parser=parser)
 
 
 def _check_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ListFormat | None:
@@ -114,7 +113,8 @@ def _day(text: str | None, parser: argparse.ArgumentParser) -> int | dt.date | N
     return None  # not reached
 
 
-def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def run(args: argparse.Namespace) -> int:
+    parser: argparse.ArgumentParser = args.list_parser
     fmt = _check_options(args, parser)
     if args.kind in RECORD_KINDS and fmt is None:
         return _print_records(args)

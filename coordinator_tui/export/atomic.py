@@ -7,6 +7,11 @@ next export into the same folder (``temp_files.remove_leftovers``). Any failure 
 raises :class:`ExportError`, whose message is one line fit to show to the user, naming the file by what it is
 (clinic and patient ids), never by its name. Missing directories are created owner-only (0700); existing ones are
 left as they are.
+
+A database is never replaced by an export: a destination that is an SQLite database (asked of SQLite itself, which
+never drops the locks of a database this process has open), or the write-ahead log, shared-memory or journal file
+beside one, is refused before anything is written (``refuse_database_file``). A list saved as ``coordinator.db``
+would otherwise rename a spreadsheet over the live database.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import errno
 import os
 from pathlib import Path
 
+from coordinator_tui.db_file import is_database_or_beside_one
 from coordinator_tui.temp_files import remove_leftovers, temp_name
 
 
@@ -67,6 +73,14 @@ def create_temp_file(directory: Path, name: str) -> tuple[int, str]:
     return os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), tmp_name
 
 
+def refuse_database_file(path: Path, *, what: str) -> None:
+    """``ExportError`` when ``path`` is an SQLite database, or the ``-wal``/``-shm``/``-journal`` file of one."""
+    if is_database_or_beside_one(Path(path).expanduser()):
+        raise ExportError(
+            f"cannot write {what} there: that file is a database (or belongs to one); choose another name"
+        )
+
+
 def write_atomic(path: Path, data: bytes, *, what: str, sync_dir: bool = True) -> Path:
     """Write ``data`` to ``path`` atomically with owner-only (0600) permissions; return the path.
 
@@ -75,6 +89,7 @@ def write_atomic(path: Path, data: bytes, *, what: str, sync_dir: bool = True) -
     directory's fsync to the caller (``fsync_dir``), so a batch of files costs one directory sync instead of one
     per file."""
     path = Path(path).expanduser()
+    refuse_database_file(path, what=what)
     directory = ensure_output_dir(path.parent)
     tmp_name: str | None = None
     try:

@@ -16,6 +16,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from coordinator_tui.db_file import is_database_or_beside_one
+
 Cell = str | dt.date
 
 #: The most rows a file may have: far beyond a service's caseload, so a runaway sheet is refused early.
@@ -40,12 +42,20 @@ class Table:
     row_numbers: list[int]
 
 
+def refuse_database(path: Path) -> None:
+    """``ImportFileError`` for a database (or its ``-wal``/``-shm``/``-journal`` file), asked of SQLite before a byte
+    is read: reading the live database with anything but SQLite would drop this process's locks on it."""
+    if is_database_or_beside_one(path):
+        raise ImportFileError(f"{path.name} is a database, not a file to import: choose the spreadsheet or FHIR file")
+
+
 def read_table(path: Path, *, sheet: str | None = None) -> Table:
     """Read ``path`` (.csv or .xlsx) into a ``Table``; ``ImportFileError`` when it cannot be read."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise ImportFileError(f"{path.name} is too large to import ({size // (1024 * 1024)} MB; at most 50 MB)")
+        refuse_database(path)
         content = path.read_bytes()
     except FileNotFoundError:
         raise ImportFileError(f"no file {path}") from None
