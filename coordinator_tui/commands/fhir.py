@@ -1,4 +1,5 @@
-"""``coordinator-tui fhir export (--patient ID | --all) --out DIR``: FHIR R4 Bundles for the hospital's systems.
+"""``coordinator-tui fhir export (--patient ID | --all) --out DIR``: FHIR R4 Bundles for the hospital's systems;
+``coordinator-tui fhir import FILE|DIR [--dry-run]``: such Bundles (or single Patients) read back in.
 
 One Bundle (type ``collection``) per patient, ``patient-<id>.json`` in DIR (created owner-only), each file
 owner-only: the patient, the family contacts, the care team's professionals and the care team, the clinic
@@ -38,6 +39,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.add_argument("--out", required=True, metavar="DIR", help="folder to write to (created owner-only)")
     add_db_argument(export)
     export.set_defaults(func=run_export)
+    bring = actions.add_parser(
+        "import",
+        help="import patients, families and care teams from FHIR bundles",
+        description="Import FHIR R4 JSON: Bundles of type collection (as 'fhir export' writes) or single Patient "
+        "resources from another system, FILE or every .json file in DIR. Patients are matched by NHS number "
+        "(an NHS number with another date of birth goes to the review list, never merged); families, "
+        "professionals and care teams come along. Everything is checked first and imported in one transaction: "
+        "any problem (file, resource, element, reason) means nothing is written. The checklist is not imported "
+        "(made by the app's rules; completed Tasks are compared and noted), nor are appointments.",
+    )
+    bring.add_argument("path", type=Path, metavar="FILE|DIR", help="a .json file, or a folder of them")
+    bring.add_argument("--dry-run", action="store_true", help="print what would change and write nothing")
+    add_db_argument(bring)
+    bring.set_defaults(func=run_import)
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -56,4 +71,33 @@ def run_export(args: argparse.Namespace) -> int:
         print(path)
     bundles = "bundle" if len(paths) == 1 else "bundles"
     print(f"({len(paths)} FHIR {bundles} written)")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Print the report's lines and its summary; exit 1 (nothing written) when there is any problem."""
+    from coordinator_tui.commands.common import take_workstation_settings
+    from coordinator_tui.config import database_target
+    from coordinator_tui.db import open_database
+    from coordinator_tui.services.imports.fhir_import import import_fhir
+    from coordinator_tui.services.imports.reading import ImportFileError
+
+    # A dry run stages the import in a transaction and rolls it back (a later table is checked against the records
+    # an earlier one would create): the database is opened for writing, but nothing is kept, and the settings file's
+    # service-wide values are not moved into it.
+    db = open_database(database_target(args.db), writable=True, quick_check=True)
+    try:
+        take_workstation_settings(db, writable=not args.dry_run)
+        report = import_fhir(db, args.path, dry_run=args.dry_run)
+    except ImportFileError as exc:
+        raise CommandError(f"{exc}; nothing imported") from None
+    finally:
+        db.dispose()
+    for line in report.problems:
+        print(f"problem: {line}")
+    for line in report.lines:
+        print(line)
+    if report.problems:
+        raise CommandError(report.summary())
+    print(report.summary())
     return 0

@@ -79,6 +79,16 @@ def apply_plan(database: Database, plan: ImportPlan, *, progress: Progress | Non
     )
 
 
+def apply_in_session(
+    session: Session, plan: ImportPlan, rules: MilestoneRules | None, progress: Progress | None = None
+) -> None:
+    """Write ``plan`` in the caller's unit of work (``fhir_import`` applies several plans in one transaction);
+    ``ImportRefusedError`` if it has problems."""
+    if not plan.can_apply:
+        raise ImportRefusedError(f"{len(plan.problems)} problems in {plan.file_name}: nothing imported")
+    _apply(session, plan, rules, progress)
+
+
 def _apply(session: Session, plan: ImportPlan, rules: MilestoneRules | None, progress: Progress | None) -> None:
     tag = f"{plan.file_name} (sha256 {plan.sha256})"
 
