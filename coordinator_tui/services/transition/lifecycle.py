@@ -111,7 +111,7 @@ def ongoing_until(patient: Any, rules: MilestoneRules) -> list[dt.date]:
     to an age and apply to them (shipped: EHCP annual reviews and the learning disability health check, to 25).
     The follow-up after transfer closes a checklist only once these have ended too: they can still be done."""
     return [
-        patient.date_of_birth + Period(years=rule.repeat.until_age_years).delta
+        Period(years=rule.repeat.until_age_years).after(patient.date_of_birth)
         for rule in rules.rules
         if rule.enabled
         and rule.repeat is not None
@@ -123,15 +123,15 @@ def ongoing_until(patient: Any, rules: MilestoneRules) -> list[dt.date]:
 def closes_at_age_date(patient: Any, rules: MilestoneRules) -> dt.date | None:
     if rules.checklist_closes_at_age is None:
         return None
-    return patient.date_of_birth + rules.checklist_closes_at_age.delta
+    return rules.checklist_closes_at_age.after(patient.date_of_birth)
 
 
 def latest_birth_date_aged(age: Period, today: dt.date) -> dt.date:
     """The latest date of birth of someone who has reached ``age`` by ``today`` (ages add to the date of birth
     with ``relativedelta``, as everywhere in the engine: 29 February + 25 years is 28 February)."""
-    cutoff = today - age.delta
+    cutoff = age.before(today)
     following = cutoff + dt.timedelta(days=1)
-    return following if following + age.delta <= today else cutoff
+    return following if age.after(following) <= today else cutoff
 
 
 def assumed_transfer(patient: Any, rules: MilestoneRules) -> dt.date | None:
@@ -140,7 +140,7 @@ def assumed_transfer(patient: Any, rules: MilestoneRules) -> dt.date | None:
     if rules.assumed_transfer_age is None:
         return None
     registered = patient.registered_on or patient.date_of_birth
-    return max(patient.date_of_birth + rules.assumed_transfer_age.delta, registered + LATE_TRANSFER_NOTICE.delta)
+    return max(rules.assumed_transfer_age.after(patient.date_of_birth), LATE_TRANSFER_NOTICE.after(registered))
 
 
 def transfer_unrecorded_since(patient: Any, rules: MilestoneRules, today: dt.date) -> dt.date | None:
@@ -189,9 +189,9 @@ def expires_on(rule: MilestoneRule, base: dt.date) -> dt.date | None:
     transfer, a year after it fell due (``TIED_TO_ITS_TIME``). Any other rule due at registration whatever the
     delay has no limit."""
     if rule.late_entry_within is not None:
-        return base + rule.late_entry_within.delta
+        return rule.late_entry_within.after(base)
     if rule.late_entry is LateEntry.SKIP or is_after_transfer(rule):
-        return base + TIED_TO_ITS_TIME.delta
+        return TIED_TO_ITS_TIME.after(base)
     return None
 
 

@@ -75,7 +75,9 @@ needs the whole layered set (required keys of a new rule, references, repeats, c
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
@@ -159,6 +161,28 @@ class LateEntry(StrEnum):
     AT_REGISTRATION = "at_registration"
 
 
+def _normalised(delta: relativedelta) -> tuple[int, int, dt.timedelta]:
+    return delta.years, delta.months, dt.timedelta(days=delta.days)
+
+
+def _add(day: dt.date, years: int, months: int, days: dt.timedelta) -> dt.date:
+    """``day + relativedelta(years=.., months=.., days=..)`` (months already within -11..11), by
+    ``relativedelta.__add__``'s own arithmetic: move the year and month, cap the day at the month's length, then
+    add the days. A checklist for thousands of patients adds hundreds of thousands of periods; constructing and
+    adding ``relativedelta`` objects was a fifth of an import's time. tests/test_transition_bulk.py checks this
+    against ``relativedelta`` day by day."""
+    year, month = day.year + years, day.month
+    if months:
+        month += months
+        if month > 12:
+            year, month = year + 1, month - 12
+        elif month < 1:
+            year, month = year - 1, month + 12
+    if year != day.year or month != day.month:
+        day = dt.date(year, month, min(calendar.monthrange(year, month)[1], day.day))
+    return day + days if days else day
+
+
 @dataclass(frozen=True)
 class Period:
     """A calendar period (years, months, days), applied with ``dateutil.relativedelta``."""
@@ -167,9 +191,28 @@ class Period:
     months: int = 0
     days: int = 0
 
-    @property
+    @functools.cached_property
     def delta(self) -> relativedelta:
+        """Made once per period (a checklist for thousands of patients adds the same periods hundreds of
+        thousands of times); ``relativedelta`` arithmetic returns new objects, so the shared one is never changed."""
         return relativedelta(years=self.years, months=self.months, days=self.days)
+
+    @functools.cached_property
+    def _forward(self) -> tuple[int, int, dt.timedelta]:
+        """(years, months within -11..11, days) as ``relativedelta`` normalises them."""
+        return _normalised(self.delta)
+
+    @functools.cached_property
+    def _backward(self) -> tuple[int, int, dt.timedelta]:
+        return _normalised(-self.delta)
+
+    def after(self, day: dt.date) -> dt.date:
+        """``day + self.delta``, computed directly (see ``_add``)."""
+        return _add(day, *self._forward)
+
+    def before(self, day: dt.date) -> dt.date:
+        """``day - self.delta`` (``relativedelta`` subtracts by adding its negation)."""
+        return _add(day, *self._backward)
 
     def is_zero(self) -> bool:
         return not (self.years or self.months or self.days)
