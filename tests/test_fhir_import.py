@@ -190,6 +190,15 @@ def test_a_patient_from_another_system(db: Database, tmp_path: Path) -> None:
     tag = f"other.json (sha256 {report_sha(file)})"
     assert {("patient", tag), ("contact", tag)} <= tags  # the records; the checklist is the engine's, as ever
     assert {entity for entity, _tag in tags} == {"patient", "contact", "transitionitem"}
+    # The app calls the patient's own entry otherwise: the file's phone is compared with it, not added again.
+    with db.session() as session:
+        own = session.exec(select(Contact)).one()
+        own.name, own.phone = "Testina (own phone)", "07700 900999"
+        session.add(own)
+    again = import_fhir(db, file)
+    assert again.written and again.counts["create"] == 0 and again.counts["conflict"] == 1
+    assert any("phone is '07700 900999' in the app, '07700 900321' in the file" in line for line in again.lines)
+    assert _counts(db)["Contact"] == 1
 
 
 def report_sha(path: Path) -> str:
@@ -338,10 +347,12 @@ def test_completed_tasks_the_app_has_not_done_are_noted_not_changed(db: Database
     tasks = [e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Task"]
     assert tasks
     tasks[0]["status"] = "completed"
+    data["entry"][0]["resource"]["active"] = False
     report = import_fhir(db, _write(tmp_path / "done.json", data))
     assert report.written and not report.problems
     notes = [line for line in report.lines if line.startswith("note: ")]
-    assert len(notes) == 1 and f"'{tasks[0]['description']}' is completed in the file" in notes[0]
+    assert len(notes) == 2 and f"'{tasks[0]['description']}' is completed in the file, todo in the app" in notes[0]
+    assert notes[1].startswith("note: done.json, entry 1 (Patient/") and "inactive in the file" in notes[1]
     with db.session() as session:
         item = session.exec(select(TransitionItem).where(TransitionItem.title == tasks[0]["description"])).first()
         assert item is not None and item.status.value != "done"

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from coordinator_tui.models import Patient, TransitionItem, TransitionStatus
+from coordinator_tui.models import Contact, ContactRelationship, Patient, TransitionItem, TransitionStatus
 from coordinator_tui.services.imports.applying import apply_in_session
 from coordinator_tui.services.imports.columns import ImportKind
 from coordinator_tui.services.imports.fhir_reader import ORDER, FhirFile, fhir_paths, read_fhir_file
@@ -131,6 +131,8 @@ def _import_file(
         table = fhir_file.tables[kind]
         if kind in (ImportKind.CONTACTS, ImportKind.CARE_TEAM) and (on_review or failed):
             table = _without_patients(fhir_file, kind, table, on_review, failed, report)
+        if kind is ImportKind.CONTACTS:
+            table = _own_entries_as_named(session, table)
         if not table.rows:
             continue
         plan = plan_import(session, kind, table, disciplines=disciplines)
@@ -145,6 +147,7 @@ def _import_file(
         # tables after this one are checked against them; any problem rolls everything back at the end.
         apply_in_session(session, dataclasses.replace(plan, problems=[]), rules)
     _compare_tasks(session, fhir_file, on_review, report)
+    report.lines.extend(f"note: {name}, {note}" for note in fhir_file.notes)
     if fhir_file.appointments:
         count = fhir_file.appointments
         report.lines.append(
@@ -184,6 +187,37 @@ def _without_patients(
             keep_rows.append(row)
             keep_numbers.append(number)
     return dataclasses.replace(table, rows=keep_rows, row_numbers=keep_numbers)
+
+
+def _own_entries_as_named(session: Session, table: Table) -> Table:
+    """The Patient's own telecom and address are the patient's own contact entry (relationship "self"), matched
+    by the name the app gave that entry, not a second entry under the name the file spells."""
+    header = table.header
+    nhs_index, name_index, relation_index = (
+        header.index("Patient NHS number"),
+        header.index("Contact name"),
+        header.index("Relationship"),
+    )
+    own_rows = [row for row in table.rows if row[relation_index] == ContactRelationship.SELF.value]
+    if not own_rows:
+        return table
+    numbers = {_digits(row[nhs_index]) for row in own_rows}
+    query = (
+        select(Patient.nhs_number, Contact.name)
+        .join(Contact, col(Contact.patient_id) == Patient.id)
+        .where(col(Patient.nhs_number).in_(numbers), Contact.relationship == ContactRelationship.SELF)
+        .order_by(col(Contact.id))
+    )
+    names: dict[str, str] = {}
+    for nhs, name in session.exec(query).all():
+        names.setdefault(nhs, name)
+    rows = []
+    for row in table.rows:
+        nhs = _digits(row[nhs_index])
+        if row[relation_index] == ContactRelationship.SELF.value and nhs in names:
+            row = [*row[:name_index], names[nhs], *row[name_index + 1 :]]
+        rows.append(row)
+    return dataclasses.replace(table, rows=rows)
 
 
 def _shown(value: object) -> str:

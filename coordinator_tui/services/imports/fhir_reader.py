@@ -107,6 +107,7 @@ class FhirFile:
     ignored: Counter[str] = field(default_factory=Counter)  # resource type -> how many
     appointments: int = 0
     completed_tasks: list[FhirTask] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what is read but not as the file has it
 
     def source(self, kind: ImportKind, row: int) -> str:
         return self.sources.get((kind, row), f"{kind.value} {row}")
@@ -363,6 +364,11 @@ class _Reader:
         if language:
             values["interpreter_language"] = language
         self.add(ImportKind.PATIENTS, patient, values)
+        if patient.get("active") is False:
+            self.result.notes.append(
+                f"{self.where[id(patient)]} is inactive in the file: an import never archives a patient (archive "
+                "them in the app if they should be)"
+            )
         phone, email, preferred = _telecom(patient.get("telecom"))
         address = _address(patient.get("address"))
         if phone or email or address:  # the patient's own contact entry, as the export reads it
@@ -437,6 +443,11 @@ class _Reader:
             "email": email,
         }
         self.add(ImportKind.PROFESSIONALS, practitioner, values)
+        if practitioner.get("active") is False:
+            self.result.notes.append(
+                f"{self.where[id(practitioner)]} is inactive in the file: an import never archives a professional "
+                "(archive them in the app if they should be)"
+            )
 
     def care_team(self, team: dict[str, Any]) -> None:
         patient = self.resolve(team.get("subject"), "Patient", team, "subject")
