@@ -372,3 +372,23 @@ def test_the_command(db: Database, db_url: str, tmp_path: Path, capsys: pytest.C
     assert one_line(err) == "coordinator-tui: 1 problem in 1 file: nothing imported"
     code, _out, err = cli(capsys, "fhir", "import", str(tmp_path / "missing.json"), "--db", db_url)
     assert code == 1 and "no file" in one_line(err) and "nothing imported" in err
+
+
+def test_a_professional_in_the_team_twice_imports_the_current_membership(db: Database, tmp_path: Path) -> None:
+    """An ended membership and a current one of the same professional (they left and came back): the current one
+    is imported, the earlier one noted; the Bundle is not refused as a repeated row."""
+    path = _bundle_of(db, tmp_path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    team = next(e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "CareTeam")
+    current = team["participant"][0]
+    earlier = {**current, "role": [{"text": "Ward nurse"}], "period": {"start": "2019-01-01", "end": "2020-06-30"}}
+    team["participant"] = [earlier, current]
+    with db.session() as session:
+        session.execute(sa.delete(CareTeamMember))
+    report = import_fhir(db, _write(tmp_path / "twice.json", data))
+    assert report.written and not report.problems, report.problems
+    notes = [line for line in report.lines if "earlier membership" in line]
+    assert len(notes) == 1 and ", participant 1: " in notes[0] and "(participant 2)" in notes[0]
+    with db.session() as session:
+        member = session.exec(select(CareTeamMember)).one()
+        assert member.role == "Transition nurse" and member.end_date is None and member.is_named_worker

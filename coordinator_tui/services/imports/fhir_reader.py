@@ -453,6 +453,7 @@ class _Reader:
         patient = self.resolve(team.get("subject"), "Patient", team, "subject")
         if patient is None:
             return
+        read: dict[int, list[tuple[int, dict[str, Any], dict[str, str]]]] = {}  # by Practitioner
         for number, participant in enumerate(team.get("participant") or [], start=1):
             member = (participant.get("member") or {}).get("reference")
             found = self.by_url.get(member) if isinstance(member, str) else None
@@ -482,7 +483,19 @@ class _Reader:
                 "end_date": _iso_to_uk(period.get("end")),
                 "is_named_worker": "yes" if NAMED_WORKER in roles else "no",
             }
-            self.add(ImportKind.CARE_TEAM, team, values, f", participant {number}")
+            read.setdefault(id(found), []).append((number, period, values))
+        for memberships in read.values():
+            # A professional who left the team and came back is in it twice: the current (or latest) membership is
+            # imported, the earlier ones noted (an import keeps one membership per patient and professional).
+            current = max(memberships, key=lambda m: ("end" not in m[1], str(m[1].get("start", "")), m[0]))
+            for number, _period, values in memberships:
+                if number == current[0]:
+                    self.add(ImportKind.CARE_TEAM, team, values, f", participant {number}")
+                else:
+                    self.result.notes.append(
+                        f"{self.where[id(team)]}, participant {number}: an earlier membership of a professional "
+                        f"who is in the team again (participant {current[0]}): not imported"
+                    )
 
     def task(self, task: dict[str, Any]) -> None:
         if task.get("status") != "completed":
