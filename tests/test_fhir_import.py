@@ -392,3 +392,18 @@ def test_a_professional_in_the_team_twice_imports_the_current_membership(db: Dat
     with db.session() as session:
         member = session.exec(select(CareTeamMember)).one()
         assert member.role == "Transition nurse" and member.end_date is None and member.is_named_worker
+
+
+def test_a_database_is_never_read_as_a_fhir_file(db: Database, tmp_path: Path) -> None:
+    """A database named as the file (even as .json, or in the folder) is refused before a byte is read."""
+    import re
+
+    from coordinator_tui.services.imports.reading import ImportFileError
+
+    (tmp_path / "in").mkdir()
+    open_database(str(tmp_path / "in" / "records.json"), create=True).dispose()
+    before = _counts(db)
+    for target in (tmp_path / "in" / "records.json", tmp_path / "in"):
+        with pytest.raises(ImportFileError, match=re.escape("records.json is a database, not a file to import")):
+            import_fhir(db, target)
+    assert _counts(db) == before

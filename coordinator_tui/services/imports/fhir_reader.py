@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from coordinator_tui.services.imports.columns import COLUMNS, ImportKind
-from coordinator_tui.services.imports.reading import MAX_FILE_BYTES, ImportFileError, Table
+from coordinator_tui.services.imports.reading import MAX_FILE_BYTES, ImportFileError, Table, refuse_database
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 NAMED_WORKER = "Named worker"
@@ -139,6 +139,7 @@ def read_fhir_file(path: Path) -> FhirFile:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise ImportFileError(f"{path.name} is too large to import ({size // (1024 * 1024)} MB; at most 50 MB)")
+        refuse_database(path)  # before a byte is read: reading a live database drops this process's locks on it
         content = path.read_bytes()
     except OSError as exc:
         raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
