@@ -72,8 +72,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -663,25 +664,34 @@ def _insert_rows(session: Session, table: sa.Table, rows: Sequence[Mapping[str, 
     names = list(rows[0])
     compiled = sa.insert(table).compile(dialect=dialect, column_keys=names)
     processors = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names}
-    converting = [(name, process) for name, process in processors.items() if process is not None]
-    if compiled.positional:
-        assert compiled.positiontup is not None
-        order = list(compiled.positiontup)
-        assert sorted(order) == sorted(names), "every column once, by its own name"
-        params: list[Any] = []
-        for row in rows:
-            values = dict(row)
-            for name, process in converting:
-                values[name] = process(values[name])
-            params.append(tuple(values[name] for name in order))
-    else:
-        params = []
-        for row in rows:
-            values = dict(row)
-            for name, process in converting:
-                values[name] = process(values[name])
-            params.append(values)
+    converting = [(name, _memoised(process)) for name, process in processors.items() if process is not None]
+    shape: Callable[[dict[str, Any]], Any] = dict  # named parameters (PostgreSQL): the row itself
+    if compiled.positional:  # SQLite's "?": a tuple in the statement's column order
+        assert compiled.positiontup is not None and sorted(compiled.positiontup) == sorted(names)
+        shape = operator.itemgetter(*compiled.positiontup)
+    params: list[Any] = []
+    for row in rows:
+        values = dict(row)
+        for name, process in converting:
+            values[name] = process(values[name])
+        params.append(shape(values))
     connection.exec_driver_sql(str(compiled), params)
+
+
+def _memoised(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A bind processor remembering its results: the rows repeat the same dates, statuses and time stamp."""
+    done: dict[Any, Any] = {}
+
+    def cached(value: Any) -> Any:
+        try:
+            return done[value]
+        except KeyError:
+            done[value] = result = process(value)
+            return result
+        except TypeError:  # not hashable
+            return process(value)
+
+    return cached
 
 
 def regenerate_all(

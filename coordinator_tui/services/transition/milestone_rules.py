@@ -165,6 +165,9 @@ def _normalised(delta: relativedelta) -> tuple[int, int, dt.timedelta]:
     return delta.years, delta.months, dt.timedelta(days=delta.days)
 
 
+_MONTH_LENGTHS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _add(day: dt.date, years: int, months: int, days: dt.timedelta) -> dt.date:
     """``day + relativedelta(years=.., months=.., days=..)`` (months already within -11..11), by
     ``relativedelta.__add__``'s own arithmetic: move the year and month, cap the day at the month's length, then
@@ -179,7 +182,8 @@ def _add(day: dt.date, years: int, months: int, days: dt.timedelta) -> dt.date:
         elif month < 1:
             year, month = year - 1, month + 12
     if year != day.year or month != day.month:
-        day = dt.date(year, month, min(calendar.monthrange(year, month)[1], day.day))
+        length = 29 if month == 2 and calendar.isleap(year) else _MONTH_LENGTHS[month]
+        day = dt.date(year, month, min(length, day.day))
     return day + days if days else day
 
 
