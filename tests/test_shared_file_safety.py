@@ -164,6 +164,10 @@ NON_SQLITE_OPENS = {
         "coordinator_tui/services/imports/reading.py",
         ".read_bytes(",
     ): "a spreadsheet to import, after refuse_database asked SQLite that it is no database",
+    (
+        "coordinator_tui/services/imports/fhir_reader.py",
+        ".read_bytes(",
+    ): "a FHIR file to import, after refuse_database asked SQLite that it is no database",
 }
 _FILE_OPENER = re.compile(
     r"(?P<op>(?<![\w.])open\(|os\.open\(|os\.fdopen\(|(?<!os)\.open\(|\.read_bytes\(|\.write_bytes\(|shutil\.copy|mmap\.)"
