@@ -17,7 +17,6 @@ The itinerary holds family-facing text only (``services.itineraries.itinerary``)
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from email.message import EmailMessage
 from sqlmodel import Session, col, select
 
 from coordinator_tui.models import Contact
-from coordinator_tui.services.itineraries.itinerary import Itinerary
+from coordinator_tui.services.itineraries.itinerary import Itinerary, format_short_date_range
 
 #: How a draft is written: the standard's CRLF line endings, header lines folded at 78 characters.
 DRAFT_POLICY = policy.default.clone(linesep="\r\n")
@@ -66,20 +65,9 @@ def _one_line(text: str) -> str:
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
 
 
-def _short_month_range(first: dt.date, last: dt.date) -> str:
-    """'14–15 Dec 2026', '31 Mar – 1 Apr 2027', '31 Dec 2026 – 1 Jan 2027', '14 Dec 2026'."""
-    if first == last:
-        return f"{first.day} {first:%b %Y}"
-    if (first.year, first.month) == (last.year, last.month):
-        return f"{first.day}–{last.day} {last:%b %Y}"
-    if first.year == last.year:
-        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
-    return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
-
-
 def subject_line(itinerary: Itinerary, secure_marker: str = "") -> str:
     """'[secure] Clinic visit 14–15 Dec 2026': the marker (when the service has one) and the visit's dates only."""
-    visit = f"Clinic visit {_short_month_range(itinerary.start_date, itinerary.end_date)}"
+    visit = f"Clinic visit {format_short_date_range(itinerary.start_date, itinerary.end_date)}"
     marker = _one_line(secure_marker)
     return f"{marker} {visit}" if marker else visit
 

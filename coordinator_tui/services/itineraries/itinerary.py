@@ -262,26 +262,20 @@ def what_to_bring_items(text: str) -> tuple[str, ...]:
     return tuple(i for i in items if i) or DEFAULT_WHAT_TO_BRING
 
 
-def format_date_range(first: dt.date, last: dt.date) -> str:
-    """'29–30 March 2027', '31 March – 1 April 2027', '31 December 2027 – 1 January 2028'."""
+def format_date_range(first: dt.date, last: dt.date, *, month: str = "%B") -> str:
+    """'29–30 March 2027', '31 March – 1 April 2027', '31 December 2027 – 1 January 2028' (``month="%b"``: 'Mar')."""
     if first == last:
-        return f"{first.day} {first:%B %Y}"
+        return f"{first.day} {first:{month} %Y}"
     if (first.year, first.month) == (last.year, last.month):
-        return f"{first.day}–{last.day} {last:%B %Y}"
+        return f"{first.day}–{last.day} {last:{month} %Y}"
     if first.year == last.year:
-        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
-    return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
+        return f"{first.day} {first:{month}} – {last.day} {last:{month} %Y}"
+    return f"{first.day} {first:{month} %Y} – {last.day} {last:{month} %Y}"
 
 
 def format_short_date_range(first: dt.date, last: dt.date) -> str:
     """'29–30 Mar 2027', '31 Mar – 1 Apr 2027', '31 Dec 2027 – 1 Jan 2028', '29 Mar 2027'."""
-    if first == last:
-        return f"{first.day} {first:%b %Y}"
-    if (first.year, first.month) == (last.year, last.month):
-        return f"{first.day}–{last.day} {last:%b %Y}"
-    if first.year == last.year:
-        return f"{first.day} {first:%b} – {last.day} {last:%b %Y}"
-    return f"{first.day} {first:%b %Y} – {last.day} {last:%b %Y}"
+    return format_date_range(first, last, month="%b")
 
 
 def format_long_date(day: dt.date) -> str:
