@@ -250,7 +250,7 @@ async def interaction_timings(db_path: Path | None, url: str | None = None) -> d
         # start-up work is done (the database opened, the other screens' code loaded, the page check run), and the
         # coordinator has read the list for a moment.
         for worker in list(app.workers):
-            if worker.group == "open-database":
+            if worker.group in ("open-database", "start-up"):  # opening the file itself, or given it open (a URL)
                 await worker.wait()
         await asyncio.sleep(1.0)
         db = opened[0]

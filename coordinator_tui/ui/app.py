@@ -109,6 +109,8 @@ class CoordinatorApp(App[int]):
         self.title = DEFAULT_SERVICE_NAME
         self._zone: str | None = None
         self._hidden_controls = HiddenControlFilter()
+        #: Set when the app ends (``on_unmount``): a warm-up still running then keeps nothing frozen.
+        self._ended = False
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters, then one that drops control characters and bidirectional controls from what is drawn:
@@ -135,12 +137,15 @@ class CoordinatorApp(App[int]):
             # Once the first screen is drawn: loading the database stack competes with drawing it otherwise.
             self.call_after_refresh(self._open_in_background)
         else:
-            self.call_after_refresh(self._service_details_in_background)
-            self.call_after_refresh(self._check_pages_in_background)
+            self.call_after_refresh(self._start_up_in_background)
 
-    @work(thread=True, exclusive=True, group="service-details")
-    def _service_details_in_background(self) -> None:
+    @work(thread=True, exclusive=True, group="start-up")
+    def _start_up_in_background(self) -> None:
+        """The start-up work for a database opened before the app (a server's URL, the tests): the same as after
+        ``_open_in_background`` opens one, so the first record, clinic day and keystrokes are as quick."""
         self._read_service_details()
+        self._warm_up()
+        self._check_pages()
 
     def _read_service_details(self) -> None:
         """The service's details for the title and time zone, off the UI thread; on the first open of a database,
@@ -162,10 +167,6 @@ class CoordinatorApp(App[int]):
         """The service's details as read or saved: its name is the title, its time zone the display zone."""
         self.title = details.name
         self._zone = details.timezone
-
-    @work(thread=True, exclusive=True, group="check-pages")
-    def _check_pages_in_background(self) -> None:
-        self._check_pages()
 
     def _check_pages(self) -> None:
         """SQLite's quick check, off the UI thread; a damaged database refuses saves and says so (it stays open
@@ -195,15 +196,25 @@ class CoordinatorApp(App[int]):
             warning = self._after_open(self._database)
             if warning:
                 self.call_from_thread(self.notify, warning, title="Backup", severity="warning", timeout=10)
-        # Load the other screens' code now, while the coordinator reads the list, so that the first patient
-        # record or clinic day opened does not wait for imports.
-        for module in WARM_UP_MODULES:
-            importlib.import_module(module)
-        # What is loaded by now (Textual, SQLAlchemy, the screens' code) lives as long as the app: moved out of
-        # the collector's reach, a full collection no longer walks it (a 60 ms pause mid-keystroke otherwise).
-        gc.freeze()
+        self._warm_up()
         # Last: the whole-file check takes about 1.5 s on 10,000 patients; the coordinator is already working.
         self._check_pages()
+
+    def _warm_up(self) -> None:
+        """Off the UI thread, while the coordinator reads the list: load the other screens' code, so that the first
+        patient record or clinic day opened does not wait for imports; then move what is loaded by now (Textual,
+        SQLAlchemy, the screens' code, which live as long as the app) out of the collector's reach, so that a full
+        collection no longer walks it (a 60 ms pause mid-keystroke otherwise). Released when the app ends
+        (``on_unmount``), so that an app run after it in the same process (the tests, the benchmark) starts clean."""
+        for module in WARM_UP_MODULES:
+            importlib.import_module(module)
+        gc.freeze()
+        if self._ended:  # the app ended while this thread was importing: nothing of it is to be kept
+            gc.unfreeze()
+
+    def on_unmount(self) -> None:
+        self._ended = True
+        gc.unfreeze()
 
     async def on_event(self, event: events.Event) -> None:
         """Keys and pastes typed while a form is in front go to the form's own queue, to be acted on one at a
