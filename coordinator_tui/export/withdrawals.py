@@ -31,9 +31,8 @@ from coordinator_tui.models import (
     ClinicStatus,
     ExportedEvent,
     Patient,
-    Service,
 )
-from coordinator_tui.services.itineraries.itinerary import ItemKind, Itinerary
+from coordinator_tui.services.itineraries.itinerary import ItemKind, Itinerary, empty_itinerary
 
 #: A family with one of these statuses is no longer coming: what they were sent is withdrawn.
 NOT_COMING = frozenset({AttendanceStatus.DECLINED, AttendanceStatus.CANCELLED})
@@ -163,25 +162,7 @@ def families_no_longer_coming(session: Session, clinic: ClinicEvent) -> list[int
 def cancellation_itinerary(session: Session, clinic: ClinicEvent, patient: Patient) -> Itinerary:
     """The itinerary of a family no longer coming: no items, only what a cancellation-only file names (the
     calendar's name, whom to call)."""
-    assert clinic.id is not None and patient.id is not None
-    service = session.get(Service, clinic.service_id)
-    return Itinerary(
-        patient_id=patient.id,
-        clinic_id=clinic.id,
-        given_name=patient.given_name,
-        family_name=patient.family_name,
-        clinic_name=clinic.name,
-        venue=clinic.venue,
-        service_name=service.name if service else "",
-        timezone=service.timezone if service else "Europe/London",
-        dates=tuple(clinic.dates),
-        items=(),
-        service_short_name=service.short_name if service else "",
-        service_phone=service.phone if service else "",
-        reminder_minutes=service.reminder_minutes_before if service else 60,
-        large_print=patient.large_print,
-        clinic_cancelled=clinic.status is ClinicStatus.CANCELLED,
-    )
+    return empty_itinerary(session, clinic, patient)
 
 
 def cancellation_only_text(itinerary: Itinerary, count: int) -> str:

@@ -34,6 +34,7 @@ from coordinator_tui.models import (
 from coordinator_tui.services.imports.columns import ImportKind, match_header
 from coordinator_tui.services.imports.reading import Table, read_table
 from coordinator_tui.services.imports.rows import ParsedRow, RowProblem, parse_rows
+from coordinator_tui.services.people.professionals import PROFESSIONAL_FIELDS
 from coordinator_tui.text_fold import fold
 from coordinator_tui.validation import format_nhs_number, format_uk_date
 
@@ -403,19 +404,6 @@ def _plan_contacts(
 # ------------------------------------------------------------------------------------------------------------
 # Professionals
 # ------------------------------------------------------------------------------------------------------------
-
-PROFESSIONAL_FIELDS = (
-    "title",
-    "given_name",
-    "family_name",
-    "discipline",
-    "role",
-    "organisation",
-    "setting",
-    "phone",
-    "email",
-    "usual_days",
-)
 
 
 def _name_key(given: str, family: str, discipline: str) -> tuple[str, str, str]:

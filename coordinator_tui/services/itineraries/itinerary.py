@@ -553,6 +553,21 @@ def _assemble(
         )
 
     keyed.sort(key=lambda pair: (pair[0], _kind_rank(pair[1].kind)))
+    # The visit's instructions are things to do: none for a cancelled clinic.
+    instructions = "" if clinic_cancelled else attendance.family_instructions
+    return _visit(clinic, service, patient, tuple(item for _, item in keyed), instructions)
+
+
+def _visit(
+    clinic: ClinicEvent,
+    service: _FamilyFacing,
+    patient: Patient,
+    items: tuple[ItineraryItem, ...] = (),
+    instructions: str = "",
+) -> Itinerary:
+    """The itinerary of ``patient`` at ``clinic`` holding ``items``: the family, the clinic and the service's
+    family-facing details."""
+    assert clinic.id is not None and patient.id is not None
     return Itinerary(
         patient_id=patient.id,
         clinic_id=clinic.id,
@@ -561,19 +576,24 @@ def _assemble(
         clinic_name=clinic.name,
         venue=clinic.venue,
         service_name=service.name,
-        timezone=zone_name,
+        timezone=service.timezone,
         service_short_name=service.short_name,
         service_phone=service.phone,
         reminder_minutes=service.reminder_minutes,
         dates=tuple(clinic.dates),
-        items=tuple(item for _, item in keyed),
-        # The visit's instructions are things to do: none for a cancelled clinic.
-        instructions="" if clinic_cancelled else attendance.family_instructions,
+        items=items,
+        instructions=instructions,
         large_print=patient.large_print,
-        clinic_cancelled=clinic_cancelled,
+        clinic_cancelled=clinic.status == ClinicStatus.CANCELLED,
         detailed_titles=patient.detailed_calendar_titles,
         what_to_bring=service.what_to_bring,
     )
+
+
+def empty_itinerary(session: Session, clinic: ClinicEvent, patient: Patient) -> Itinerary:
+    """The family's visit with nothing in it: the calendar's name and whom to call, as a cancellation-only file
+    shows them (``export.withdrawals``)."""
+    return _visit(clinic, _FamilyFacing.of(session.get(Service, clinic.service_id)), patient)
 
 
 # Items at the same moment: travel out first, then a check-out, appointments, breaks, a check-in (from its time,
