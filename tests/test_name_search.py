@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordinator_tui.models import Patient, patient_search_key
 from coordinator_tui.services.demo_data import load_demo
@@ -197,7 +197,7 @@ def test_the_key_is_not_in_the_audit_log(session: Session) -> None:
 
     patient_id = _register(session, "Zoë", "Thistlecombe", next(_nhs_numbers()))
     patients.update_patient(session, patient_id, {"family_name": "Ødegård"})
-    events = session.exec(select(AuditEvent).where(AuditEvent.entity == "patient")).all()
+    events = session.exec(select(AuditEvent).where(AuditEvent.entity == "patient").order_by(col(AuditEvent.id))).all()
     assert len(events) == 2
     assert all("search_key" not in json.loads(event.before) | json.loads(event.after) for event in events)
     assert json.loads(events[-1].after)["family_name"] == "Ødegård"

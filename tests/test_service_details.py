@@ -53,7 +53,9 @@ def service_rows(db: Database) -> list[Service]:
 
 def audit_rows(db: Database) -> list[AuditEvent]:
     with db.read_session() as s:
-        return list(s.exec(select(AuditEvent).where(col(AuditEvent.entity) == "service")).all())
+        return list(
+            s.exec(select(AuditEvent).where(col(AuditEvent.entity) == "service").order_by(col(AuditEvent.id))).all()
+        )
 
 
 def rules_file(tmp_path: Path, text: str = RULES, name: str = "northshire.toml") -> Path:

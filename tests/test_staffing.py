@@ -113,7 +113,12 @@ def rows_of(s: Session, clinic_id: int) -> list[tuple[int, dt.date, dt.time, dt.
 
 
 def audited(s: Session) -> list[AuditAction]:
-    return [e.action for e in s.exec(select(AuditEvent).where(AuditEvent.entity == "clinicstaffing")).all()]
+    return [
+        e.action
+        for e in s.exec(
+            select(AuditEvent).where(AuditEvent.entity == "clinicstaffing").order_by(col(AuditEvent.id))
+        ).all()
+    ]
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from coordinator_tui.clinic_time import local_to_utc
 from coordinator_tui.db import Database
@@ -40,7 +40,10 @@ CLINIC_DAY = dt.date(2027, 1, 11)  # after the fixed clock's today (25/11/2026)
 
 
 def audited(session: Session, entity: str) -> list[AuditAction]:
-    return [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.entity == entity)).all()]
+    return [
+        e.action
+        for e in session.exec(select(AuditEvent).where(AuditEvent.entity == entity).order_by(col(AuditEvent.id))).all()
+    ]
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 from textual.pilot import Pilot
 from textual.widgets import Static
 
@@ -161,7 +161,12 @@ async def test_staff_a_clinic_then_copy_it_into_the_next_with_keys_only(db: Data
             (ids.january, ids.archie, JANUARY + dt.timedelta(days=1), T(9), T(12), None),
             (ids.march, ids.quinn, MARCH, T(9), T(12), ids.rooms["Room 1, Outpatients"]),
         ]
-        actions = [e.action for e in s.exec(select(AuditEvent).where(AuditEvent.entity == "clinicstaffing")).all()]
+        actions = [
+            e.action
+            for e in s.exec(
+                select(AuditEvent).where(AuditEvent.entity == "clinicstaffing").order_by(col(AuditEvent.id))
+            ).all()
+        ]
         assert actions == [AuditAction.CREATE] * 3 + [AuditAction.UPDATE, AuditAction.DELETE, AuditAction.CREATE]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 from textual.pilot import Pilot
 
 from coordinator_tui.db import Database
@@ -44,7 +44,9 @@ def load_item(db: Database, item_id: int) -> TransitionItem:
 
 def audit_events(db: Database, item_id: int) -> list[AuditEvent]:
     with db.session() as session:
-        return list(session.exec(select(AuditEvent).where(AuditEvent.entity_id == str(item_id))))
+        return list(
+            session.exec(select(AuditEvent).where(AuditEvent.entity_id == str(item_id)).order_by(col(AuditEvent.id)))
+        )
 
 
 async def open_transition_tab(pilot: Pilot[Any], number: str = HOSPITAL_NUMBER) -> TransitionList:

@@ -435,6 +435,7 @@ def _deleted_appointments(session: Session, patient_ids: list[int], clinic_id: i
         .where(col(AuditEvent.entity) == "appointment")
         .where(col(AuditEvent.action) == AuditAction.DELETE)
         .where(col(AuditEvent.patient_id).in_(patient_ids))
+        .order_by(col(AuditEvent.id))
     ).all()
     deleted = {}
     for event in events:
