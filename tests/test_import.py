@@ -510,11 +510,15 @@ def test_progress_is_reported_up_to_every_record(db: Database, tmp_path: Path) -
     from tests.import_data import caseload_rows
 
     _patients, contact_rows = caseload_rows(150)
-    imported(db, ImportKind.PATIENTS, write_csv(tmp_path / "p.csv", PATIENT_HEADER, _patients))
-    plan = planned(db, ImportKind.CONTACTS, write_csv(tmp_path / "c.csv", CONTACT_HEADER, contact_rows))
+    plan = planned(db, ImportKind.PATIENTS, write_csv(tmp_path / "p.csv", PATIENT_HEADER, _patients))
     reports: list[tuple[int, int]] = []
     apply_plan(db, plan, progress=lambda done, total: reports.append((done, total)))
-    assert reports == [(300, 300)]  # the 300 new contacts, inserted in one batch
+    # The 150 new patients worked out (with their checklists) before the write, inserted, then their checklists.
+    assert reports == [(150, 450), (300, 450), (450, 450)]
+    plan = planned(db, ImportKind.CONTACTS, write_csv(tmp_path / "c.csv", CONTACT_HEADER, contact_rows))
+    reports.clear()
+    apply_plan(db, plan, progress=lambda done, total: reports.append((done, total)))
+    assert reports == [(250, 600), (300, 600), (600, 600)]  # 300 new contacts worked out, then inserted in one batch
     again = [[*row[:3], "07700 900999", *row[4:]] if row[1].startswith("Alex") else row for row in contact_rows]
     plan = planned(db, ImportKind.CONTACTS, write_csv(tmp_path / "c2.csv", CONTACT_HEADER, again))
     reports.clear()

@@ -1,14 +1,17 @@
-"""Applying an import's plan: one write transaction, all or nothing.
+"""Applying an import's plan: one write transaction, all or nothing, holding the lock only for the writing.
 
 Rows were validated by the forms' own parsers when the plan was made. Updates go through the same services as the
 forms (``patients.update_patient``, ``contacts.update_contact``, ``professionals.update_professional``,
-``care_team.update_member``), and so do new professionals and care-team members; new patients and contacts, the
-thousands of a caseload, are inserted in batches with one audit entry each (as ``records.create_record`` writes
-it), the way the checklist engine inserts items. Every audit entry the import writes for its records is tagged
-``imported_from`` with the file's name and the sha256 of its content. Patients created or updated get their
-transition checklists from the service's milestone rules by the same engine as a save from the patient form. What
-each record's import set is remembered (``ImportedValues``). A record changed by someone else since the plan was
-made refuses the whole import (``ConcurrentEditError``): nothing is written, and the import can be run again.
+``care_team.update_member``), and so do new professionals and care-team members. New patients and contacts, the
+thousands of a caseload, are worked out before the transaction begins (``NewRecord``): their columns, their audit
+snapshots (encoded with the id left to fill in, ``audit.fill_ids``) and each new patient's first transition
+checklist from the service's milestone rules, by the engine's own ``first_checklist`` (what ``generate_checklist``
+gives a patient saved from the form). Inside the transaction they are inserted in batches with one audit entry each
+(as ``records.create_record`` writes it), and so are the checklists' items. Every audit entry the import writes is
+tagged ``imported_from`` with the file's name and the sha256 of its content. Patients updated get their checklists
+brought up to date by the engine as a save from the patient form does. What each record's import set is remembered
+(``ImportedValues``). A record changed by someone else since the plan was made refuses the whole import
+(``ConcurrentEditError``): nothing is written, and the import can be run again.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from coordinator_tui import clock
 from coordinator_tui.models import AuditAction, AuditEvent, Contact, ImportedValues, Patient, patient_search_key
@@ -27,14 +30,36 @@ from coordinator_tui.services.imports.columns import ImportKind
 from coordinator_tui.services.imports.planning import Action, ImportPlan, PlannedRecord
 from coordinator_tui.services.people import care_team, contacts, patients, professionals
 from coordinator_tui.services.safety import audit
-from coordinator_tui.services.transition.engine import regenerate_patients
+from coordinator_tui.services.transition.engine import (
+    FirstChecklist,
+    first_checklist,
+    insert_first_checklists,
+    regenerate_patients,
+)
 
 if TYPE_CHECKING:
     from coordinator_tui.db import Database
     from coordinator_tui.services.transition.milestone_rules import MilestoneRules
 
-#: Called with (records done, records to do) as the import is applied.
+#: Called with (steps done, steps to do) as the import is applied.
 Progress = Callable[[int, int], None]
+
+
+class _Steps:
+    """The import's progress: each new record worked out, each record written, each checklist made."""
+
+    def __init__(self, plan: ImportPlan, rules: MilestoneRules | None, progress: Progress | None) -> None:
+        to_write = _to_write(plan)
+        saved = [r for r in to_write if r.action in (Action.CREATE, Action.UPDATE)]
+        checklists = len(saved) if rules is not None and plan.kind is ImportKind.PATIENTS else 0
+        self.total = len(_prepared(plan)) + len(to_write) + checklists
+        self.done = 0
+        self.progress = progress
+
+    def advance(self, step: int) -> None:
+        self.done += step
+        if self.progress is not None:
+            self.progress(self.done, self.total)
 
 
 class ImportRefusedError(ValueError):
@@ -68,7 +93,9 @@ def apply_plan(database: Database, plan: ImportPlan, *, progress: Progress | Non
 
     loaded = rules_for_saving(database) if plan.kind is ImportKind.PATIENTS else None
     rules = loaded.rules if loaded is not None else None
-    database.write(_apply, plan, rules, progress)
+    steps = _Steps(plan, rules, progress)
+    new_records = _prepare_new_records(plan, rules, steps)  # before the write lock is taken: other saves barely wait
+    database.write(_apply, plan, rules, steps, new_records)
     return ImportResult(
         created=len(plan.with_action(Action.CREATE)),
         updated=len(plan.with_action(Action.UPDATE)),
@@ -86,11 +113,18 @@ def apply_in_session(
     ``ImportRefusedError`` if it has problems."""
     if not plan.can_apply:
         raise ImportRefusedError(f"{len(plan.problems)} problems in {plan.file_name}: nothing imported")
-    _apply(session, plan, rules, progress)
+    steps = _Steps(plan, rules, progress)
+    _apply(session, plan, rules, steps, _prepare_new_records(plan, rules, steps))
 
 
-def _apply(session: Session, plan: ImportPlan, rules: MilestoneRules | None, progress: Progress | None) -> None:
-    tag = f"{plan.file_name} (sha256 {plan.sha256})"
+def _apply(
+    session: Session,
+    plan: ImportPlan,
+    rules: MilestoneRules | None,
+    steps: _Steps,
+    new_records: dict[int, NewRecord],
+) -> None:
+    tag = _tag(plan)
 
     def tag_audit_events(flushing: Session, _context: object, _instances: object) -> None:
         for item in flushing.new:
@@ -102,58 +136,56 @@ def _apply(session: Session, plan: ImportPlan, rules: MilestoneRules | None, pro
 
     sa.event.listen(session, "before_flush", tag_audit_events)
     try:
-        _write_records(session, plan, rules, progress)
+        _write_records(session, plan, rules, steps, new_records)
         session.flush()
     finally:
         sa.event.remove(session, "before_flush", tag_audit_events)
 
 
-def _write_records(session: Session, plan: ImportPlan, rules: MilestoneRules | None, progress: Progress | None) -> None:
+def _tag(plan: ImportPlan) -> str:
+    """What every audit entry of the import says it came from."""
+    return f"{plan.file_name} (sha256 {plan.sha256})"
+
+
+def _write_records(
+    session: Session,
+    plan: ImportPlan,
+    rules: MilestoneRules | None,
+    steps: _Steps,
+    new_records: dict[int, NewRecord],
+) -> None:
     save = {
         ImportKind.PATIENTS: _save_patient,
         ImportKind.CONTACTS: _save_contact,
         ImportKind.PROFESSIONALS: _save_professional,
         ImportKind.CARE_TEAM: _save_member,
     }[plan.kind]
-    to_write = [r for r in plan.records if r.action in (Action.CREATE, Action.UPDATE) or r.remember_changed]
+    to_write = _to_write(plan)
     remembered = _stored_memories(session, plan.kind, [r.record_id for r in to_write if r.record_id is not None])
     now = clock.now()
-    touched_patients: list[int] = []
+    touched_patients: list[int] = []  # updated: their checklists are regenerated
     memories: list[dict[str, Any]] = []
-    batch = _BATCHED.get(plan.kind)
     new_ids: dict[int, int] = {}  # row -> id of the record created for it
-    saved = [r for r in to_write if r.action in (Action.CREATE, Action.UPDATE)]
-    # Progress counts records written, then (for patients) the checklists made.
-    total = len(to_write) + (len(saved) if rules is not None and plan.kind is ImportKind.PATIENTS else 0)
-    done = 0
-
-    def report(step: int) -> None:
-        nonlocal done
-        done += step
-        if progress is not None:
-            progress(done, total)
-
-    if batch is not None:
-        creating = [r for r in to_write if r.action is Action.CREATE]
+    if new_records:
+        model = Patient if plan.kind is ImportKind.PATIENTS else Contact
+        creating = [r for r in to_write if r.row in new_records]
         for start in range(0, len(creating), BATCH_SIZE):
             chunk = creating[start : start + BATCH_SIZE]
-            ids = batch(session, chunk, f"{plan.file_name} (sha256 {plan.sha256})")
+            ids = _insert_new(session, model, [new_records[planned.row] for planned in chunk])
             new_ids.update({planned.row: record_id for planned, record_id in zip(chunk, ids, strict=True)})
-            report(len(chunk))
+            steps.advance(len(chunk))
     for planned in to_write:
         if planned.row in new_ids:
             record_id = new_ids[planned.row]
-            if plan.kind is ImportKind.PATIENTS:
-                touched_patients.append(record_id)
         elif planned.action is Action.CREATE or planned.action is Action.UPDATE:
             record_id = save(session, planned)
             if plan.kind is ImportKind.PATIENTS:
                 touched_patients.append(record_id)
-            report(1)
+            steps.advance(1)
         else:
             assert planned.record_id is not None
             record_id = planned.record_id
-            report(1)
+            steps.advance(1)
         memory = remembered.get(record_id)
         text = json.dumps(planned.remembered, sort_keys=True, default=str)
         if memory is None:
@@ -185,7 +217,21 @@ def _write_records(session: Session, plan: ImportPlan, rules: MilestoneRules | N
         for start in range(0, len(touched_patients), 500):
             chunk_ids = touched_patients[start : start + 500]
             regenerate_patients(session, chunk_ids, rules)
-            report(len(chunk_ids))
+            steps.advance(len(chunk_ids))
+        first = [(new_ids[row], new.checklist) for row, new in new_records.items() if new.checklist is not None]
+        for start in range(0, len(first), 500):
+            insert_first_checklists(session, first[start : start + 500])
+            steps.advance(len(first[start : start + 500]))
+
+
+def _to_write(plan: ImportPlan) -> list[PlannedRecord]:
+    """The records the import writes: created, updated, or with what their import set to remember anew."""
+    return [r for r in plan.records if r.action in (Action.CREATE, Action.UPDATE) or r.remember_changed]
+
+
+def _prepared(plan: ImportPlan) -> list[PlannedRecord]:
+    """The new records worked out before the write transaction (``NewRecord``): patients and contacts."""
+    return plan.with_action(Action.CREATE) if plan.kind in (ImportKind.PATIENTS, ImportKind.CONTACTS) else []
 
 
 def _stored_memories(session: Session, kind: ImportKind, record_ids: list[int]) -> dict[int, ImportedValues]:
@@ -237,19 +283,59 @@ def _save_member(session: Session, planned: PlannedRecord) -> int:
 BATCH_SIZE = 1000
 
 
-def _insert_audited(session: Session, model: type[Any], records: list[Any], tag: str) -> list[int]:
-    """Insert ``records`` (unsaved model objects) in one statement and write one audit entry for each, as
-    ``records.create_record`` would, tagged with the import; their ids in order."""
-    table = model.__table__
-    rows = [{k: v for k, v in record.model_dump().items() if k != "id"} for record in records]
+@dataclass(frozen=True)
+class NewRecord:
+    """A record the import creates, worked out before the write transaction: its columns, its audit snapshot
+    encoded with the id left null (``audit.fill_ids``), and for a patient the first checklist."""
+
+    values: dict[str, Any]
+    snapshot: str
+    checklist: FirstChecklist | None = None
+
+
+def _prepare_new_records(plan: ImportPlan, rules: MilestoneRules | None, steps: _Steps) -> dict[int, NewRecord]:
+    """The new patients (with their checklists, by the engine's own ``first_checklist``) or contacts, by row."""
+    tag, today = _tag(plan), clock.today()
+    contact_defaults = _defaults(Contact)
+    prepared: dict[int, NewRecord] = {}
+    to_prepare, reported = _prepared(plan), 0
+    for count, planned in enumerate(to_prepare, start=1):
+        checklist = None
+        if plan.kind is ImportKind.PATIENTS:
+            record = Patient(**{"registered_on": today, **planned.values})
+            record.search_key = patient_search_key(record.given_name, record.family_name, record.hospital_number)
+            if rules is not None:
+                checklist = first_checklist(record, rules, today=today, audit_note={"imported_from": tag})
+                if checklist.closing is not None:  # as generate_checklist records it on the patient
+                    record.checklist_closed_on = checklist.closing.on
+                    record.checklist_closed_reason = checklist.closing.reason
+            values = record.model_dump()
+        else:  # the columns a Contact(...) would have, without building ten thousand models
+            values = {**contact_defaults, "patient_id": planned.patient_id, **planned.values}
+        snapshot = json.dumps({**audit.snapshot_of_values(values), "imported_from": tag}, sort_keys=True, default=str)
+        del values["id"]
+        prepared[planned.row] = NewRecord(values, snapshot, checklist)
+        if count % 250 == 0 or count == len(to_prepare):
+            steps.advance(count - reported)
+            reported = count
+    return prepared
+
+
+def _defaults(model: type[SQLModel]) -> dict[str, Any]:
+    """The value of each column with a default (``id`` None) as a new ``model(...)`` would have it."""
+    fields = model.model_fields.items()
+    return {name: field.get_default(call_default_factory=True) for name, field in fields if not field.is_required()}
+
+
+def _insert_new(session: Session, model: type[Patient] | type[Contact], records: list[NewRecord]) -> list[int]:
+    """Insert ``records`` in one statement and write one audit entry for each, as ``records.create_record`` would
+    (tagged with the import); their ids in order."""
+    table = model.__table__  # type: ignore[attr-defined]
     statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    ids = [int(row[0]) for row in session.execute(statement, rows)]
+    ids = [int(row[0]) for row in session.execute(statement, [record.values for record in records])]
     at, user, entity = clock.now(), audit.current_user(session), audit.entity_name(model)
     audit_rows = []
     for record_id, record in zip(ids, records, strict=True):
-        record.id = record_id
-        after = {**audit.snapshot(record), "imported_from": tag}
-        patient_id = record_id if model is Patient else getattr(record, "patient_id", None)
         audit_rows.append(
             {
                 "at": at,
@@ -257,32 +343,10 @@ def _insert_audited(session: Session, model: type[Any], records: list[Any], tag:
                 "action": AuditAction.CREATE,
                 "entity": entity,
                 "entity_id": str(record_id),
-                "patient_id": patient_id,
+                "patient_id": record_id if model is Patient else record.values["patient_id"],
                 "before": "{}",
-                "after": json.dumps(after, sort_keys=True, default=str),
+                "after": audit.fill_ids(record.snapshot, id=record_id),
             }
         )
     session.execute(sa.insert(AuditEvent), audit_rows)
     return ids
-
-
-def _create_patients(session: Session, chunk: list[PlannedRecord], tag: str) -> list[int]:
-    today = clock.today()
-    new = []
-    for planned in chunk:
-        patient = Patient(**{"registered_on": today, **planned.values})
-        patient.search_key = patient_search_key(patient.given_name, patient.family_name, patient.hospital_number)
-        new.append(patient)
-    return _insert_audited(session, Patient, new, tag)
-
-
-def _create_contacts(session: Session, chunk: list[PlannedRecord], tag: str) -> list[int]:
-    return _insert_audited(
-        session, Contact, [Contact(patient_id=planned.patient_id, **planned.values) for planned in chunk], tag
-    )
-
-
-_BATCHED: dict[ImportKind, Callable[[Session, list[PlannedRecord], str], list[int]]] = {
-    ImportKind.PATIENTS: _create_patients,
-    ImportKind.CONTACTS: _create_contacts,
-}

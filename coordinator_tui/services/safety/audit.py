@@ -14,7 +14,7 @@ import datetime as dt
 import enum
 import getpass
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -80,7 +80,21 @@ DERIVED_COLUMNS = frozenset({"search_key"})
 def snapshot(record: SQLModel | None) -> dict[str, Any]:
     if record is None:
         return {}
-    return {key: _jsonable(value) for key, value in record.model_dump().items() if key not in DERIVED_COLUMNS}
+    return snapshot_of_values(record.model_dump())
+
+
+def snapshot_of_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``snapshot`` of a record given as its columns' values (every column, as ``model_dump`` gives them)."""
+    return {key: _jsonable(value) for key, value in values.items() if key not in DERIVED_COLUMNS}
+
+
+def fill_ids(encoded: str, **ids: int | None) -> str:
+    """A snapshot encoded (``json.dumps``) before its record was saved, with the ids it now has filled in where it
+    says ``"<key>": null``: a record's thousands of snapshots can so be encoded before a write transaction begins.
+    Only a key can match: inside a JSON string every quote is escaped, so an unescaped quote and a colon end a key."""
+    for key, value in ids.items():
+        encoded = encoded.replace(f'"{key}": null', f'"{key}": {"null" if value is None else int(value)}', 1)
+    return encoded
 
 
 def entity_name(record: SQLModel | type[SQLModel]) -> str:

@@ -480,6 +480,48 @@ def generate_checklist(
     return summary
 
 
+@dataclass(frozen=True)
+class FirstChecklist:
+    """A new patient's checklist, worked out before the patient is saved: the item rows to insert (``patient_id``
+    still None), their audit snapshots encoded with the ids left null (``audit.fill_ids``), and the closing to record
+    on the patient. Exactly what ``generate_checklist`` makes for a patient with no items yet, so an import of
+    thousands can do this work before its write transaction begins."""
+
+    rows: list[dict[str, Any]]
+    snapshots: list[str]
+    closing: lifecycle.Closing | None
+
+
+def first_checklist(
+    patient: Patient,
+    rules: MilestoneRules,
+    *,
+    today: dt.date | None = None,
+    audit_note: Mapping[str, str] | None = None,
+) -> FirstChecklist:
+    """The checklist ``generate_checklist`` would give ``patient`` (not yet saved, so with no items).
+    ``audit_note``: added to each item's audit snapshot (an import's ``imported_from``)."""
+    today = today or clock.today()
+    plan = checklist_plan(patient, rules, {}, today=today)
+    rows = [_new_item_row(None, planned, today) for planned in plan.items]
+    encode, note = _SNAPSHOT_JSON.encode, audit_note or {}
+    return FirstChecklist(rows, [encode({"id": None, **row, **note}) for row in rows], plan.closing)
+
+
+def insert_first_checklists(session: Session, checklists: Sequence[tuple[int, FirstChecklist]]) -> None:
+    """Insert these saved patients' first checklists (``first_checklist``), audited as ``generate_checklist``
+    would; the closings must already be on the patients. Does not commit."""
+    rows: list[dict[str, Any]] = []
+    snapshots: list[str] = []
+    for patient_id, checklist in checklists:
+        for row in checklist.rows:
+            row["patient_id"] = patient_id  # the rows are the checklist's own: made for this one insert
+        rows.extend(checklist.rows)
+        snapshots.extend(checklist.snapshots)
+    if rows:
+        _create_many(session, rows, snapshots)
+
+
 def _sync(
     session: Session,
     patient: Patient,
@@ -593,7 +635,7 @@ def _item_rows(session: Session, patient_ids: Sequence[int]) -> Sequence[Any]:
     return session.execute(sa.select(*table.c).where(table.c.patient_id.in_(patient_ids))).all()
 
 
-def _new_item_row(patient_id: int, planned: PlannedItem, today: dt.date) -> dict[str, Any]:
+def _new_item_row(patient_id: int | None, planned: PlannedItem, today: dt.date) -> dict[str, Any]:
     """Every column of a new item (as ``TransitionItem`` defaults would fill them), without building the model;
     done at once when its ``done_when`` fact is on the record."""
     status: dict[str, Any] = {"status": TransitionStatus.TODO, "status_reason": "", "completed_on": None}
@@ -610,12 +652,13 @@ def _new_item_row(patient_id: int, planned: PlannedItem, today: dt.date) -> dict
     }
 
 
-def _create_many(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+def _create_many(session: Session, rows: Sequence[dict[str, Any]], snapshots: Sequence[str] | None = None) -> None:
     """Insert in one statement, with one audit event per item (ids read back by their unique key).
 
     Equivalent to ``records.create_record`` per item (same audit entity, action and JSON snapshot), but batched:
     a first generation for thousands of patients creates hundreds of thousands of items, so both tables are
     written by ``_insert_rows`` (the driver's executemany, values converted by the columns' own types).
+    ``snapshots``: the rows' audit snapshots already encoded with null ids (``first_checklist``), filled in here.
     """
     table = TransitionItem.__table__  # type: ignore[attr-defined]
     _insert_rows(session, table, rows)
@@ -628,50 +671,59 @@ def _create_many(session: Session, rows: Sequence[dict[str, Any]]) -> None:
             )
         )
     }
-    at, user, entity = clock.now(), audit.current_user(session), audit.entity_name(TransitionItem)
     encode = _SNAPSHOT_JSON.encode
+    fill_ids = audit.fill_ids
     audit_rows = []
-    for row in rows:
+    for index, row in enumerate(rows):
         item_id = id_of[(row["patient_id"], row["rule_id"], row["occurrence"])]
-        audit_rows.append(
-            {
-                "at": at,
-                "user": user,
-                "action": AuditAction.CREATE,
-                "entity": entity,
-                "entity_id": str(item_id),
-                "patient_id": row["patient_id"],
-                "before": "{}",
-                "after": encode({"id": item_id, **row}),
-            }
-        )
-    _insert_rows(session, AuditEvent.__table__, audit_rows)  # type: ignore[attr-defined]
+        if snapshots is None:
+            after = encode({"id": item_id, **row})
+        else:
+            after = fill_ids(snapshots[index], id=item_id, patient_id=row["patient_id"])
+        audit_rows.append({"entity_id": str(item_id), "patient_id": row["patient_id"], "after": after})
+    same_for_all = {
+        "at": clock.now(),
+        "user": audit.current_user(session),
+        "action": AuditAction.CREATE,
+        "entity": audit.entity_name(TransitionItem),
+        "before": "{}",
+    }
+    _insert_rows(session, AuditEvent.__table__, audit_rows, same_for_all)  # type: ignore[attr-defined]
 
 
 #: ``json.dumps(value, sort_keys=True, default=str)`` (``audit.snapshot``'s form) without a new encoder per call.
 _SNAPSHOT_JSON = json.JSONEncoder(sort_keys=True, default=str)
 
 
-def _insert_rows(session: Session, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert ``rows`` (every row with the same keys) with one driver ``executemany`` in the session's
-    transaction. Each value goes through its column type's bind processor, exactly as ``session.execute(insert,
-    rows)`` would store it, without SQLAlchemy's per-row statement bookkeeping (a third of a 5,000-patient
-    import's time before)."""
+def _insert_rows(
+    session: Session, table: sa.Table, rows: Sequence[Mapping[str, Any]], same_for_all: Mapping[str, Any] | None = None
+) -> None:
+    """Insert ``rows`` (every row with the same keys), each with the values of ``same_for_all`` too, with one driver
+    ``executemany`` in the session's transaction. Each value goes through its column type's bind processor, exactly
+    as ``session.execute(insert, rows)`` would store it, without SQLAlchemy's per-row statement bookkeeping (a third
+    of a 5,000-patient import's time before); the values shared by every row are converted once."""
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
-    names = list(rows[0])
+
+    def processor(name: str) -> Callable[[Any], Any] | None:
+        return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+
+    shared = {
+        name: (process(value) if (process := processor(name)) else value)
+        for name, value in (same_for_all or {}).items()
+    }
+    names = [*rows[0], *shared]
     compiled = sa.insert(table).compile(dialect=dialect, column_keys=names)
-    processors = {name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names}
-    converting = [(name, _memoised(process)) for name, process in processors.items() if process is not None]
+    converting = [(name, _memoised(process)) for name in rows[0] if (process := processor(name)) is not None]
     shape: Callable[[dict[str, Any]], Any] = dict  # named parameters (PostgreSQL): the row itself
     if compiled.positional:  # SQLite's "?": a tuple in the statement's column order
         assert compiled.positiontup is not None and sorted(compiled.positiontup) == sorted(names)
         shape = operator.itemgetter(*compiled.positiontup)
     params: list[Any] = []
     for row in rows:
-        values = dict(row)
+        values = {**row, **shared}
         for name, process in converting:
             values[name] = process(values[name])
         params.append(shape(values))
