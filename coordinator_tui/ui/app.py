@@ -146,6 +146,7 @@ class CoordinatorApp(App[int]):
         self._read_service_details()
         self._warm_up()
         self._check_pages()
+        self._make_missing_checklists()
 
     def _read_service_details(self) -> None:
         """The service's details for the title and time zone, off the UI thread; on the first open of a database,
@@ -199,6 +200,36 @@ class CoordinatorApp(App[int]):
         self._warm_up()
         # Last: the whole-file check takes about 1.5 s on 10,000 patients; the coordinator is already working.
         self._check_pages()
+        self._make_missing_checklists()
+
+    def _make_missing_checklists(self) -> None:
+        """Off the UI thread: the transition checklists an interrupted import left unmade, made now, and said so
+        (nothing is written, and nothing said, when there are none)."""
+        from coordinator_tui.services.transition.checklists_to_make import make_missing_checklists
+
+        if self.database.damaged is not None:
+            return
+        try:
+            made = make_missing_checklists(self.database)
+        except DatabaseError as exc:
+            made_problem = str(exc)
+        else:
+            if not made.total and not made.stopped:
+                return
+            made_problem = made.problem()
+            if not made_problem:
+                message = f"Transition checklists made for {made.done} imported patients (an import had not finished)."
+                self.call_from_thread(self.notify, message, title="Checklists", timeout=15)
+                self.call_from_thread(self.reload_front_screen)
+                return
+        message = f"Transition checklists of imported patients not made: {made_problem}"
+        self.call_from_thread(self.notify, message, title="Checklists", severity="warning", timeout=30)
+
+    def reload_front_screen(self) -> None:
+        """The screen in front reads again what it shows (a list after an import), if it can."""
+        reload = getattr(self._front_screen(), "action_reload", None)
+        if callable(reload):
+            reload()
 
     def _warm_up(self) -> None:
         """Off the UI thread, while the coordinator reads the list: load the other screens' code, so that the first

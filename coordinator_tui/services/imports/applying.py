@@ -30,12 +30,9 @@ from coordinator_tui.services.imports.columns import ImportKind
 from coordinator_tui.services.imports.planning import Action, ImportPlan, PlannedRecord
 from coordinator_tui.services.people import care_team, contacts, patients, professionals
 from coordinator_tui.services.safety import audit
-from coordinator_tui.services.transition.engine import (
-    FirstChecklist,
-    first_checklist,
-    insert_first_checklists,
-    regenerate_patients,
-)
+from coordinator_tui.services.safety.bulk_rows import insert_in_order, insert_rows
+from coordinator_tui.services.transition.checklists_to_make import make_checklists
+from coordinator_tui.services.transition.engine import regenerate_patients
 
 if TYPE_CHECKING:
     from coordinator_tui.db import Database
@@ -94,15 +91,28 @@ def apply_plan(database: Database, plan: ImportPlan, *, progress: Progress | Non
     loaded = rules_for_saving(database) if plan.kind is ImportKind.PATIENTS else None
     rules = loaded.rules if loaded is not None else None
     steps = _Steps(plan, rules, progress)
-    new_records = _prepare_new_records(plan, rules, steps)  # before the write lock is taken: other saves barely wait
-    database.write(_apply, plan, rules, steps, new_records)
+    new_records = _prepare_new_records(plan, steps)  # before the write lock is taken: other saves barely wait
+    new_patients = database.write(_apply, plan, rules, steps, new_records, checklists_after=True)
+    problem = loaded.problem if loaded is not None else ""
+    if rules is not None and new_patients:
+        made_before = 0
+
+        def advance(done: int, _total: int) -> None:
+            nonlocal made_before
+            steps.advance(done - made_before)
+            made_before = done
+
+        made = make_checklists(
+            database, rules, list(new_patients), unsaved=new_patients, audit_note=_tag(plan), progress=advance
+        )
+        problem = made.problem()
     return ImportResult(
         created=len(plan.with_action(Action.CREATE)),
         updated=len(plan.with_action(Action.UPDATE)),
         unchanged=len(plan.with_action(Action.UNCHANGED)),
         conflicts=len(plan.conflicts),
         review=len(plan.review),
-        checklist_problem=loaded.problem if loaded is not None else "",
+        checklist_problem=problem,
     )
 
 
@@ -114,7 +124,7 @@ def apply_in_session(
     if not plan.can_apply:
         raise ImportRefusedError(f"{len(plan.problems)} problems in {plan.file_name}: nothing imported")
     steps = _Steps(plan, rules, progress)
-    _apply(session, plan, rules, steps, _prepare_new_records(plan, rules, steps))
+    _apply(session, plan, rules, steps, _prepare_new_records(plan, steps))
 
 
 def _apply(
@@ -123,7 +133,12 @@ def _apply(
     rules: MilestoneRules | None,
     steps: _Steps,
     new_records: dict[int, NewRecord],
-) -> None:
+    *,
+    checklists_after: bool = False,
+) -> dict[int, Patient]:
+    """Write the plan; ``checklists_after``: the new patients' checklists are left to make after the transaction
+    (``checklists_to_make``), and the new patients are returned by id (as built, not attached to the session);
+    else their checklists are made in it (and nothing is returned)."""
     tag = _tag(plan)
 
     def tag_audit_events(flushing: Session, _context: object, _instances: object) -> None:
@@ -136,8 +151,9 @@ def _apply(
 
     sa.event.listen(session, "before_flush", tag_audit_events)
     try:
-        _write_records(session, plan, rules, steps, new_records)
+        first = _write_records(session, plan, rules, steps, new_records, checklists_after)
         session.flush()
+        return first
     finally:
         sa.event.remove(session, "before_flush", tag_audit_events)
 
@@ -153,7 +169,8 @@ def _write_records(
     rules: MilestoneRules | None,
     steps: _Steps,
     new_records: dict[int, NewRecord],
-) -> None:
+    checklists_after: bool,
+) -> dict[int, Patient]:
     save = {
         ImportKind.PATIENTS: _save_patient,
         ImportKind.CONTACTS: _save_contact,
@@ -218,10 +235,16 @@ def _write_records(
             chunk_ids = touched_patients[start : start + 500]
             regenerate_patients(session, chunk_ids, rules)
             steps.advance(len(chunk_ids))
-        first = [(new_ids[row], new.checklist) for row, new in new_records.items() if new.checklist is not None]
-        for start in range(0, len(first), 500):
-            insert_first_checklists(session, first[start : start + 500])
-            steps.advance(len(first[start : start + 500]))
+    new_patients = {new_ids[row]: new.patient for row, new in new_records.items() if new.patient is not None}
+    if rules is None or not new_patients:
+        return {}
+    if checklists_after:
+        return new_patients
+    created = list(new_patients)
+    for start in range(0, len(created), 500):
+        regenerate_patients(session, created[start : start + 500], rules)
+        steps.advance(len(created[start : start + 500]))
+    return {}
 
 
 def _to_write(plan: ImportPlan) -> list[PlannedRecord]:
@@ -285,36 +308,34 @@ BATCH_SIZE = 1000
 
 @dataclass(frozen=True)
 class NewRecord:
-    """A record the import creates, worked out before the write transaction: its columns, its audit snapshot
-    encoded with the id left null (``audit.fill_ids``), and for a patient the first checklist."""
+    """A record the import creates, worked out before the write transaction: its columns and its audit snapshot
+    encoded with the id left null (``audit.fill_ids``); for a patient, the patient as built (whose first checklist
+    ``checklists_to_make`` works out from it)."""
 
     values: dict[str, Any]
     snapshot: str
-    checklist: FirstChecklist | None = None
+    patient: Patient | None = None
 
 
-def _prepare_new_records(plan: ImportPlan, rules: MilestoneRules | None, steps: _Steps) -> dict[int, NewRecord]:
-    """The new patients (with their checklists, by the engine's own ``first_checklist``) or contacts, by row."""
+def _prepare_new_records(plan: ImportPlan, steps: _Steps) -> dict[int, NewRecord]:
+    """The new patients or contacts, by row."""
     tag, today = _tag(plan), clock.today()
-    contact_defaults = _defaults(Contact)
+    contact_defaults, patient_defaults = _defaults(Contact), _defaults(Patient)
     prepared: dict[int, NewRecord] = {}
     to_prepare, reported = _prepared(plan), 0
     for count, planned in enumerate(to_prepare, start=1):
-        checklist = None
-        if plan.kind is ImportKind.PATIENTS:
-            record = Patient(**{"registered_on": today, **planned.values})
-            record.search_key = patient_search_key(record.given_name, record.family_name, record.hospital_number)
-            if rules is not None:
-                checklist = first_checklist(record, rules, today=today, audit_note={"imported_from": tag})
-                if checklist.closing is not None:  # as generate_checklist records it on the patient
-                    record.checklist_closed_on = checklist.closing.on
-                    record.checklist_closed_reason = checklist.closing.reason
-            values = record.model_dump()
+        patient = None
+        if plan.kind is ImportKind.PATIENTS:  # every column, as Patient(...) would fill them, without building it
+            values = {**patient_defaults, "registered_on": today, **planned.values}
+            values["search_key"] = patient_search_key(
+                values["given_name"], values["family_name"], values["hospital_number"]
+            )
+            patient = Patient.model_construct(**values)  # read by first_checklist, never saved
         else:  # the columns a Contact(...) would have, without building ten thousand models
             values = {**contact_defaults, "patient_id": planned.patient_id, **planned.values}
         snapshot = json.dumps({**audit.snapshot_of_values(values), "imported_from": tag}, sort_keys=True, default=str)
         del values["id"]
-        prepared[planned.row] = NewRecord(values, snapshot, checklist)
+        prepared[planned.row] = NewRecord(values, snapshot, patient)
         if count % 250 == 0 or count == len(to_prepare):
             steps.advance(count - reported)
             reported = count
@@ -328,25 +349,23 @@ def _defaults(model: type[SQLModel]) -> dict[str, Any]:
 
 
 def _insert_new(session: Session, model: type[Patient] | type[Contact], records: list[NewRecord]) -> list[int]:
-    """Insert ``records`` in one statement and write one audit entry for each, as ``records.create_record`` would
+    """Insert ``records`` with one statement and write one audit entry for each, as ``records.create_record`` would
     (tagged with the import); their ids in order."""
-    table = model.__table__  # type: ignore[attr-defined]
-    statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    ids = [int(row[0]) for row in session.execute(statement, [record.values for record in records])]
-    at, user, entity = clock.now(), audit.current_user(session), audit.entity_name(model)
-    audit_rows = []
-    for record_id, record in zip(ids, records, strict=True):
-        audit_rows.append(
-            {
-                "at": at,
-                "user": user,
-                "action": AuditAction.CREATE,
-                "entity": entity,
-                "entity_id": str(record_id),
-                "patient_id": record_id if model is Patient else record.values["patient_id"],
-                "before": "{}",
-                "after": audit.fill_ids(record.snapshot, id=record_id),
-            }
-        )
-    session.execute(sa.insert(AuditEvent), audit_rows)
+    ids = insert_in_order(session, model.__table__, [record.values for record in records])  # type: ignore[attr-defined]
+    audit_rows = [
+        {
+            "entity_id": str(record_id),
+            "patient_id": record_id if model is Patient else record.values["patient_id"],
+            "after": audit.fill_ids(record.snapshot, id=record_id),
+        }
+        for record_id, record in zip(ids, records, strict=True)
+    ]
+    same_for_all = {
+        "at": clock.now(),
+        "user": audit.current_user(session),
+        "action": AuditAction.CREATE,
+        "entity": audit.entity_name(model),
+        "before": "{}",
+    }
+    insert_rows(session, AuditEvent.__table__, audit_rows, same_for_all)  # type: ignore[attr-defined]
     return ids

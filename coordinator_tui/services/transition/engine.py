@@ -72,9 +72,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import operator
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -84,6 +83,7 @@ from sqlmodel import Session, col, select
 from coordinator_tui import clock
 from coordinator_tui.models import AuditAction, AuditEvent, Patient, TransitionItem, TransitionStatus
 from coordinator_tui.services.safety import audit
+from coordinator_tui.services.safety.bulk_rows import insert_rows
 from coordinator_tui.services.safety.records import delete_record, get_or_raise, update_record
 from coordinator_tui.services.transition import lifecycle, school_year
 from coordinator_tui.services.transition.milestone_rules import (
@@ -657,11 +657,11 @@ def _create_many(session: Session, rows: Sequence[dict[str, Any]], snapshots: Se
 
     Equivalent to ``records.create_record`` per item (same audit entity, action and JSON snapshot), but batched:
     a first generation for thousands of patients creates hundreds of thousands of items, so both tables are
-    written by ``_insert_rows`` (the driver's executemany, values converted by the columns' own types).
+    written by ``bulk_rows.insert_rows`` (the driver's executemany, values converted by the columns' own types).
     ``snapshots``: the rows' audit snapshots already encoded with null ids (``first_checklist``), filled in here.
     """
     table = TransitionItem.__table__  # type: ignore[attr-defined]
-    _insert_rows(session, table, rows)
+    insert_rows(session, table, rows)
     patient_ids = {row["patient_id"] for row in rows}
     id_of = {
         (patient_id, rule_id, occurrence): item_id
@@ -688,62 +688,11 @@ def _create_many(session: Session, rows: Sequence[dict[str, Any]], snapshots: Se
         "entity": audit.entity_name(TransitionItem),
         "before": "{}",
     }
-    _insert_rows(session, AuditEvent.__table__, audit_rows, same_for_all)  # type: ignore[attr-defined]
+    insert_rows(session, AuditEvent.__table__, audit_rows, same_for_all)  # type: ignore[attr-defined]
 
 
 #: ``json.dumps(value, sort_keys=True, default=str)`` (``audit.snapshot``'s form) without a new encoder per call.
 _SNAPSHOT_JSON = json.JSONEncoder(sort_keys=True, default=str)
-
-
-def _insert_rows(
-    session: Session, table: sa.Table, rows: Sequence[Mapping[str, Any]], same_for_all: Mapping[str, Any] | None = None
-) -> None:
-    """Insert ``rows`` (every row with the same keys), each with the values of ``same_for_all`` too, with one driver
-    ``executemany`` in the session's transaction. Each value goes through its column type's bind processor, exactly
-    as ``session.execute(insert, rows)`` would store it, without SQLAlchemy's per-row statement bookkeeping (a third
-    of a 5,000-patient import's time before); the values shared by every row are converted once."""
-    if not rows:
-        return
-    connection = session.connection()
-    dialect = connection.dialect
-
-    def processor(name: str) -> Callable[[Any], Any] | None:
-        return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
-
-    shared = {
-        name: (process(value) if (process := processor(name)) else value)
-        for name, value in (same_for_all or {}).items()
-    }
-    names = [*rows[0], *shared]
-    compiled = sa.insert(table).compile(dialect=dialect, column_keys=names)
-    converting = [(name, _memoised(process)) for name in rows[0] if (process := processor(name)) is not None]
-    shape: Callable[[dict[str, Any]], Any] = dict  # named parameters (PostgreSQL): the row itself
-    if compiled.positional:  # SQLite's "?": a tuple in the statement's column order
-        assert compiled.positiontup is not None and sorted(compiled.positiontup) == sorted(names)
-        shape = operator.itemgetter(*compiled.positiontup)
-    params: list[Any] = []
-    for row in rows:
-        values = {**row, **shared}
-        for name, process in converting:
-            values[name] = process(values[name])
-        params.append(shape(values))
-    connection.exec_driver_sql(str(compiled), params)
-
-
-def _memoised(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """A bind processor remembering its results: the rows repeat the same dates, statuses and time stamp."""
-    done: dict[Any, Any] = {}
-
-    def cached(value: Any) -> Any:
-        try:
-            return done[value]
-        except KeyError:
-            done[value] = result = process(value)
-            return result
-        except TypeError:  # not hashable
-            return process(value)
-
-    return cached
 
 
 def regenerate_all(

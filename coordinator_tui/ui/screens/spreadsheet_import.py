@@ -24,7 +24,7 @@ from textual.widgets import Footer, Input, Label, ProgressBar, Static
 from coordinator_tui.services.imports.columns import ImportKind, MissingColumnsError
 from coordinator_tui.services.imports.planning import ImportPlan, plan_file, plan_lines
 from coordinator_tui.services.imports.reading import ImportFileError
-from coordinator_tui.ui.background import RunsUseCases
+from coordinator_tui.ui.background import RunsUseCases, coordinator_app
 
 if TYPE_CHECKING:
     from coordinator_tui.db import Database
@@ -198,8 +198,6 @@ def open_import(screen: Screen[object]) -> None:
     def done(result: ImportResult | None) -> None:
         if result is not None:
             screen.app.notify(result.summary(), title="Imported", timeout=12)
-            reload = getattr(screen.app.screen, "action_reload", None)  # the list behind shows what was imported
-            if callable(reload):
-                reload()
+            coordinator_app(screen).reload_front_screen()  # the list behind shows what was imported
 
     screen.app.push_screen(ImportScreen(), done)
