@@ -138,16 +138,26 @@ def _with_items(session: Session, patient_ids: Sequence[int]) -> Sequence[int]:
     return session.exec(query).all()
 
 
-def imported_patients_without_items(session: Session) -> list[int]:
-    """Non-archived patients an import created (``ImportedValues``) with no checklist items at all, in id order. Some
-    rightly have none (registered at an age the rules give no checklist); patients saved any other way have theirs
-    made in the same unit of work and are never looked at here."""
+def imported_patients_without_items(session: Session, rules: MilestoneRules | None = None) -> list[int]:
+    """Non-archived patients an import created (``ImportedValues``) with no checklist items at all, in id order;
+    with ``rules``, not those registered at an age the rules give no checklist. Some others rightly have none too
+    (closed with nothing left to do); patients saved any other way have theirs made in the same unit of work and are
+    never looked at here."""
     has_items = sa.exists().where(col(TransitionItem.patient_id) == col(Patient.id))
     imported = sa.exists().where(
         col(ImportedValues.kind) == ImportKind.PATIENTS.value, col(ImportedValues.record_id) == col(Patient.id)
     )
-    query = select(Patient.id).where(col(Patient.archived).is_(False), imported, ~has_items).order_by(col(Patient.id))
-    return [patient_id for patient_id in session.exec(query).all() if patient_id is not None]
+    query = (
+        select(Patient.id, Patient.date_of_birth, Patient.registered_on)
+        .where(col(Patient.archived).is_(False), imported, ~has_items)
+        .order_by(col(Patient.id))
+    )
+    return [
+        patient_id
+        for patient_id, born, registered in session.exec(query).all()
+        if patient_id is not None
+        and (rules is None or not engine.registered_past_checklist_age(born, registered, rules))
+    ]
 
 
 def make_missing_checklists(database: Database, *, batch_size: int | None = None) -> ChecklistsMade:
@@ -156,13 +166,14 @@ def make_missing_checklists(database: Database, *, batch_size: int | None = None
     nothing). Rules that cannot be read make nothing (``stopped`` says why)."""
     from coordinator_tui.services.transition.checklists import rules_for_saving
 
-    candidates = database.read(imported_patients_without_items)
-    if not candidates:
+    without_items = database.read(imported_patients_without_items)
+    if not without_items:
         return ChecklistsMade(0, 0)
     loaded = rules_for_saving(database)
     if loaded.rules is None:
-        return ChecklistsMade(len(candidates), 0, loaded.problem)
+        return ChecklistsMade(len(without_items), 0, loaded.problem)
     rules = loaded.rules
+    candidates = database.read(imported_patients_without_items, rules)
     to_make: list[int] = []
     batch_size = batch_size or BATCH_SIZE
     for start in range(0, len(candidates), batch_size):

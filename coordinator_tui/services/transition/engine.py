@@ -240,6 +240,13 @@ class ChecklistPlan:
     closing: lifecycle.Closing | None = None
 
 
+def registered_past_checklist_age(dob: dt.date, registered: dt.date | None, rules: MilestoneRules) -> bool:
+    """Whether someone born on ``dob`` and registered on ``registered`` gets no checklist at all (registered at or
+    after the rules' ``checklist_age_limit``)."""
+    limit = rules.checklist_age_limit
+    return limit is not None and (registered or dob) >= limit.after(dob)
+
+
 def checklist_plan(
     patient: Patient,
     rules: MilestoneRules,
@@ -253,7 +260,7 @@ def checklist_plan(
     today = today or clock.today()
     dob = patient.date_of_birth
     registered = patient.registered_on or dob
-    if rules.checklist_age_limit is not None and registered >= rules.checklist_age_limit.after(dob):
+    if registered_past_checklist_age(dob, registered, rules):
         return ChecklistPlan([], {})
     done_on = {key[0]: day for key, item in existing.items() if key[1] == 0 and (day := _completed_on(item))}
     closed = lifecycle.closing(patient, rules, done_on, today)
