@@ -172,6 +172,50 @@ def test_killed_bulk_import_is_all_or_nothing(tmp_path: Path, capsys: pytest.Cap
     assert killed_mid_import, "at least one import must be killed while it is writing"
 
 
+def test_an_import_killed_while_making_checklists_keeps_its_patients_and_the_next_start_makes_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``import patients`` saves its patients in one transaction, then makes their checklists in batches: killed
+    between the two, every patient is there, the file is sound, and what the app's start-up runs makes the rest."""
+    from coordinator_tui.services.transition.checklists import rules_for_saving
+    from coordinator_tui.services.transition.checklists_to_make import (
+        imported_patients_without_items,
+        make_missing_checklists,
+    )
+    from tests.import_data import write_caseload
+
+    size = 1500
+    patients_csv, _contacts = write_caseload(tmp_path, size)
+    for attempt in range(3):
+        db_path = tmp_path / f"import-{attempt}.db"
+        open_database(str(db_path), create=True).dispose()
+        proc = _start(tmp_path, "-m", "coordinator_tui", "import", "patients", str(patients_csv), "--db", str(db_path))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if int(_query(db_path, "SELECT count(*) FROM patient")[0][0]) == size:
+                break  # the patients' transaction is committed: the checklists' batches are under way
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+        _check_passes(db_path, capsys)
+        assert int(_query(db_path, "SELECT count(*) FROM patient")[0][0]) == size
+        db = open_database(str(db_path))
+        try:
+            rules = rules_for_saving(db).rules
+            if not db.read(imported_patients_without_items, rules):
+                continue  # only those the rules give no checklist were left: every batch had finished
+            made = make_missing_checklists(db)
+            assert made.stopped == "" and made.done > 0
+            assert db.read(imported_patients_without_items, rules) == [], "everyone due a checklist has one"
+            again = make_missing_checklists(db)
+            assert (again.total, again.done) == (0, 0), "nothing more to make: the next start writes nothing"
+        finally:
+            db.dispose()
+        _check_passes(db_path, capsys)
+        return
+    pytest.fail("the import finished every batch before it could be killed, three times")
+
+
 def test_killed_demo_command_leaves_a_clean_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``demo --patients 2000`` writes in one transaction: killed at any moment, all or nothing."""
     rng = random.Random(3)
