@@ -32,7 +32,7 @@ from coordinator_tui.models import Contact, ContactRelationship, Patient, Transi
 from coordinator_tui.services.imports.applying import apply_in_session
 from coordinator_tui.services.imports.columns import ImportKind
 from coordinator_tui.services.imports.fhir_reader import ORDER, FhirFile, fhir_paths, read_fhir_file
-from coordinator_tui.services.imports.planning import Action, ImportPlan, plan_import
+from coordinator_tui.services.imports.planning import Action, ImportPlan, plan_import, shown_value
 from coordinator_tui.services.imports.reading import Table
 
 if TYPE_CHECKING:
@@ -220,14 +220,6 @@ def _own_entries_as_named(session: Session, table: Table) -> Table:
     return dataclasses.replace(table, rows=rows)
 
 
-def _shown(value: object) -> str:
-    if value is None or value == "":
-        return "blank"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return f"'{value}'"
-
-
 def _report_plan(fhir_file: FhirFile, kind: ImportKind, plan: ImportPlan, report: FhirImportReport) -> None:
     name = fhir_file.file_name
     for problem in plan.problems:
@@ -241,8 +233,8 @@ def _report_plan(fhir_file: FhirFile, kind: ImportKind, plan: ImportPlan, report
         for conflict in record.conflicts:
             report.lines.append(
                 f"conflict: {name}, {fhir_file.source(kind, record.row)}, {record.who}: "
-                f"{conflict.field.replace('_', ' ')} is {_shown(conflict.in_app)} in the app, "
-                f"{_shown(conflict.in_file)} in the file: not overwritten"
+                f"{conflict.field.replace('_', ' ')} is {shown_value(conflict.in_app)} in the app, "
+                f"{shown_value(conflict.in_file)} in the file: not overwritten"
             )
     for record in plan.records:
         if record.action is not Action.CONFLICT:

@@ -19,7 +19,7 @@ import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -40,6 +40,10 @@ from coordinator_tui.validation import format_nhs_number, format_uk_date
 
 if TYPE_CHECKING:
     from coordinator_tui.db import Database
+
+
+#: A record kept per patient (a contact, a care-team member).
+RecordT = TypeVar("RecordT", Contact, CareTeamMember)
 
 
 class Action(enum.StrEnum):
@@ -349,6 +353,19 @@ def _patients_by_nhs(session: Session, numbers: Collection[str]) -> dict[str, Pa
     return found
 
 
+def _of_patients(
+    session: Session, model: type[RecordT], patients: Mapping[str, Patient], *conditions: Any
+) -> list[RecordT]:
+    """The ``model`` rows (contacts, care-team members) of these patients meeting ``conditions``, a chunk of
+    patients per query."""
+    patient_ids = sorted(p.id for p in patients.values() if p.id is not None)
+    found: list[RecordT] = []
+    for start in range(0, len(patient_ids), 900):
+        query = select(model).where(col(model.patient_id).in_(patient_ids[start : start + 900]), *conditions)  # type: ignore[attr-defined]
+        found.extend(session.exec(query).all())
+    return found
+
+
 def _no_patient(plan: ImportPlan, row: ParsedRow, table: Table, columns: Mapping[str, int]) -> None:
     plan.problems.append(
         RowProblem(
@@ -376,12 +393,9 @@ def _plan_contacts(
     columns: Mapping[str, int],
 ) -> None:
     patients = _patients_by_nhs(session, [r.values["patient_nhs_number"] for r in parsed])
-    patient_ids = sorted(p.id for p in patients.values() if p.id is not None)
     existing: dict[tuple[int, str], Contact] = {}
-    for start in range(0, len(patient_ids), 900):
-        chunk = patient_ids[start : start + 900]
-        for contact in session.exec(select(Contact).where(col(Contact.patient_id).in_(chunk))).all():
-            existing.setdefault((contact.patient_id, fold(contact.name)), contact)
+    for contact in _of_patients(session, Contact, patients):
+        existing.setdefault((contact.patient_id, fold(contact.name)), contact)
     seen: dict[Any, int] = {}
     for row in parsed:
         patient = patients.get(row.values["patient_nhs_number"])
@@ -469,14 +483,9 @@ def _plan_care_team(
     patients = _patients_by_nhs(session, [r.values["patient_nhs_number"] for r in parsed])
     by_email, by_name = _professional_index(session)
     members: dict[tuple[int, int], CareTeamMember] = {}
-    patient_ids = sorted(p.id for p in patients.values() if p.id is not None)
-    for start in range(0, len(patient_ids), 900):
-        chunk = patient_ids[start : start + 900]
-        query = select(CareTeamMember).where(
-            col(CareTeamMember.patient_id).in_(chunk), CareTeamMember.status == CareTeamStatus.ACTIVE
-        )
-        for member in session.exec(query).all():
-            members[(member.patient_id, member.professional_id)] = member
+    active = CareTeamMember.status == CareTeamStatus.ACTIVE
+    for member in _of_patients(session, CareTeamMember, patients, active):
+        members[(member.patient_id, member.professional_id)] = member
     seen: dict[Any, int] = {}
     named: dict[int, int] = {}
     for row in parsed:
@@ -530,7 +539,8 @@ def plan_file(database: Database, kind: ImportKind, path: Path, *, sheet: str | 
     return database.read(plan_import, kind, table, disciplines=disciplines)
 
 
-def _shown(value: Any) -> str:
+def shown_value(value: Any) -> str:
+    """A value as a conflict line shows it: 'text', yes/no, or blank."""
     if value is None or value == "":
         return "blank"
     if isinstance(value, bool):
@@ -550,7 +560,8 @@ def plan_lines(plan: ImportPlan, *, every_record: bool) -> list[str]:
         for conflict in record.conflicts:
             lines.append(
                 f"conflict: row {record.row}, {record.who}: {conflict.field.replace('_', ' ')} is "
-                f"{_shown(conflict.in_app)} in the app, {_shown(conflict.in_file)} in the file: not overwritten"
+                f"{shown_value(conflict.in_app)} in the app, {shown_value(conflict.in_file)} in the file: "
+                "not overwritten"
             )
     if every_record:
         for action in (Action.CREATE, Action.UPDATE, Action.UNCHANGED):
