@@ -64,16 +64,22 @@ def write_demo_database(path: Path) -> Path:
     return path
 
 
-def busiest_clinic(path: Path) -> int:
-    """The id of the clinic with the most families attending, read from a database file (read-only, via SQLite)."""
+def read_only_query(path: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` read from a database file through SQLite, read-only (never another way: it would drop the
+    locks of a process that has the file open)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        row = conn.execute(
-            "SELECT clinic_event_id FROM clinicattendance GROUP BY clinic_event_id ORDER BY count(*) DESC LIMIT 1"
-        ).fetchone()
+        return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
-    return int(row[0])
+
+
+def busiest_clinic(path: Path) -> int:
+    """The id of the clinic with the most families attending, read from a database file (read-only, via SQLite)."""
+    [(clinic_id,)] = read_only_query(
+        path, "SELECT clinic_event_id FROM clinicattendance GROUP BY clinic_event_id ORDER BY count(*) DESC LIMIT 1"
+    )
+    return int(clinic_id)
 
 
 def file_digest(path: Path) -> str:

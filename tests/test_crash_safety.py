@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 import selectors
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import pytest
 
 from coordinator_tui import cli
 from coordinator_tui.db import open_database
-from tests.safety_helpers import REPO, child_env, run_cli
+from tests.safety_helpers import REPO, child_env, read_only_query, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -84,14 +83,6 @@ def _kill(proc: subprocess.Popen[str]) -> tuple[list[str], bool]:
     return complete, "done" in complete
 
 
-def _query(db_path: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
 def _check_passes(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status = cli.main(["check", "--db", str(db_path)])
     out = capsys.readouterr()
@@ -127,19 +118,19 @@ def test_killed_writer_keeps_every_confirmed_change(tmp_path: Path, capsys: pyte
             if int(previous_id):
                 notes[int(previous_id)] = note
         _check_passes(db_path, capsys)
-        stored = {int(r[0]) for r in _query(db_path, "SELECT id FROM patient")}
+        stored = {int(r[0]) for r in read_only_query(db_path, "SELECT id FROM patient")}
         missing = confirmed - stored
         assert not missing, f"round {round_no}: confirmed patients lost: {sorted(missing)[:5]}"
         assert len(stored - confirmed - unconfirmed) <= 1, "at most the one transaction committed just before the kill"
         unconfirmed = stored - confirmed
-        stored_notes = dict(_query(db_path, "SELECT id, internal_notes FROM patient"))
+        stored_notes = dict(read_only_query(db_path, "SELECT id, internal_notes FROM patient"))
         wrong = {pid: note for pid, note in notes.items() if stored_notes.get(pid) != note}
         assert not wrong, f"round {round_no}: confirmed corrections lost: {list(wrong)[:5]}"
-        with_contact = {int(r[0]) for r in _query(db_path, "SELECT DISTINCT patient_id FROM contact")}
+        with_contact = {int(r[0]) for r in read_only_query(db_path, "SELECT DISTINCT patient_id FROM contact")}
         assert confirmed <= with_contact, "a confirmed patient lost the contact saved with it"
         audited = {
             int(r[0])
-            for r in _query(
+            for r in read_only_query(
                 db_path, "SELECT entity_id FROM auditevent WHERE entity = 'patient' AND action IN ('CREATE', 'create')"
             )
         }
@@ -163,7 +154,7 @@ def test_killed_bulk_import_is_all_or_nothing(tmp_path: Path, capsys: pytest.Cap
         time.sleep(rng.uniform(0.05, 0.6))
         _lines, finished = _kill(proc)
         _check_passes(db_path, capsys)
-        count = int(_query(db_path, "SELECT count(*) FROM patient")[0][0])
+        count = int(read_only_query(db_path, "SELECT count(*) FROM patient")[0][0])
         assert count in (expected, expected + size), f"half an import is in the database ({count - expected})"
         if finished:
             assert count == expected + size
@@ -192,13 +183,13 @@ def test_an_import_killed_while_making_checklists_keeps_its_patients_and_the_nex
         proc = _start(tmp_path, "-m", "coordinator_tui", "import", "patients", str(patients_csv), "--db", str(db_path))
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
-            if int(_query(db_path, "SELECT count(*) FROM patient")[0][0]) == size:
+            if int(read_only_query(db_path, "SELECT count(*) FROM patient")[0][0]) == size:
                 break  # the patients' transaction is committed: the checklists' batches are under way
             time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
         _check_passes(db_path, capsys)
-        assert int(_query(db_path, "SELECT count(*) FROM patient")[0][0]) == size
+        assert int(read_only_query(db_path, "SELECT count(*) FROM patient")[0][0]) == size
         db = open_database(str(db_path))
         try:
             rules = rules_for_saving(db).rules
@@ -229,7 +220,7 @@ def test_killed_demo_command_leaves_a_clean_database(tmp_path: Path, capsys: pyt
         db = open_database(str(db_path))  # opens (and finishes creating the schema) without complaint
         db.dispose()
         _check_passes(db_path, capsys)
-        count = int(_query(db_path, "SELECT count(*) FROM patient")[0][0])
+        count = int(read_only_query(db_path, "SELECT count(*) FROM patient")[0][0])
         assert count in (0, 2000)
         if finished and proc.returncode == 0:
             assert count == 2000

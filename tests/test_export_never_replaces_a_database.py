@@ -6,7 +6,6 @@ rename a spreadsheet over the live database."""
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from coordinator_tui.db import open_database
 from coordinator_tui.export.atomic import ExportError, write_atomic
 from coordinator_tui.services.people import patients
 from tests.export_data import fictional_nhs_number
+from tests.safety_helpers import read_only_query
 
 
 def _database(path: Path) -> Path:
@@ -38,11 +38,8 @@ def _database(path: Path) -> Path:
 
 
 def _patients_in(path: Path) -> int:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return int(conn.execute("SELECT count(*) FROM patient").fetchone()[0])
-    finally:
-        conn.close()
+    [(count,)] = read_only_query(path, "SELECT count(*) FROM patient")
+    return int(count)
 
 
 @pytest.mark.parametrize("suffix", ["", "-wal", "-shm", "-journal"])

@@ -31,6 +31,7 @@ from tests.safety_helpers import (
     busiest_clinic,
     child_env,
     file_digest,
+    read_only_query,
     run_cli,
     write_demo_database,
 )
@@ -230,11 +231,8 @@ def test_a_database_that_fails_its_quick_check_refuses_every_save(demo_template:
 
 
 def _journal_mode(path: Path) -> str:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return str(conn.execute("PRAGMA journal_mode").fetchone()[0])
-    finally:
-        conn.close()
+    [(mode,)] = read_only_query(path, "PRAGMA journal_mode")
+    return str(mode)
 
 
 def test_a_refused_restore_changes_nothing_byte_for_byte(

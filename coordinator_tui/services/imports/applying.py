@@ -3,15 +3,16 @@
 Rows were validated by the forms' own parsers when the plan was made. Updates go through the same services as the
 forms (``patients.update_patient``, ``contacts.update_contact``, ``professionals.update_professional``,
 ``care_team.update_member``), and so do new professionals and care-team members. New patients and contacts, the
-thousands of a caseload, are worked out before the transaction begins (``NewRecord``): their columns, their audit
-snapshots (encoded with the id left to fill in, ``audit.fill_ids``) and each new patient's first transition
-checklist from the service's milestone rules, by the engine's own ``first_checklist`` (what ``generate_checklist``
-gives a patient saved from the form). Inside the transaction they are inserted in batches with one audit entry each
-(as ``records.create_record`` writes it), and so are the checklists' items. Every audit entry the import writes is
-tagged ``imported_from`` with the file's name and the sha256 of its content. Patients updated get their checklists
-brought up to date by the engine as a save from the patient form does. What each record's import set is remembered
-(``ImportedValues``). A record changed by someone else since the plan was made refuses the whole import
-(``ConcurrentEditError``): nothing is written, and the import can be run again.
+thousands of a caseload, are worked out before the transaction begins (``NewRecord``: their columns and their audit
+snapshots, encoded with the id left to fill in, ``audit.fill_ids``) and inserted in it in batches with one audit
+entry each (as ``records.create_record`` writes it). Every audit entry the import writes is tagged
+``imported_from`` with the file's name and the sha256 of its content. Patients updated get their checklists brought
+up to date in the transaction, as a save from the patient form does; new patients get theirs just after it, in
+short batches (``checklists_to_make``, by the engine's own ``first_checklist``), so colleagues' saves go through
+meanwhile; the FHIR import, which applies several plans in one transaction (``apply_in_session``), makes them in
+it. What each record's import set is remembered (``ImportedValues``). A record changed by someone else since the
+plan was made refuses the whole import (``ConcurrentEditError``): nothing is written, and the import can be run
+again.
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ class ImportResult:
 
 
 def apply_plan(database: Database, plan: ImportPlan, *, progress: Progress | None = None) -> ImportResult:
-    """Write ``plan`` in one transaction (see the module notes); ``ImportRefusedError`` if it has problems."""
+    """Write ``plan`` in one transaction, then make the new patients' checklists in short batches after it (see the
+    module notes); ``ImportRefusedError`` if it has problems."""
     if not plan.can_apply:
         raise ImportRefusedError(f"{len(plan.problems)} problems in {plan.file_name}: nothing imported")
     from coordinator_tui.services.transition.checklists import rules_for_saving

@@ -156,7 +156,7 @@ def imported_patients_without_items(session: Session, rules: MilestoneRules | No
         patient_id
         for patient_id, born, registered in session.exec(query).all()
         if patient_id is not None
-        and (rules is None or not engine.registered_past_checklist_age(born, registered, rules))
+        and (rules is None or not engine.registered_past_checklist_age(born, registered or born, rules))
     ]
 
 

@@ -240,11 +240,11 @@ class ChecklistPlan:
     closing: lifecycle.Closing | None = None
 
 
-def registered_past_checklist_age(dob: dt.date, registered: dt.date | None, rules: MilestoneRules) -> bool:
+def registered_past_checklist_age(dob: dt.date, registered: dt.date, rules: MilestoneRules) -> bool:
     """Whether someone born on ``dob`` and registered on ``registered`` gets no checklist at all (registered at or
     after the rules' ``checklist_age_limit``)."""
     limit = rules.checklist_age_limit
-    return limit is not None and (registered or dob) >= limit.after(dob)
+    return limit is not None and registered >= limit.after(dob)
 
 
 def checklist_plan(
@@ -492,7 +492,7 @@ class FirstChecklist:
     """A new patient's checklist, worked out before the patient is saved: the item rows to insert (``patient_id``
     still None), their audit snapshots encoded with the ids left null (``audit.fill_ids``), and the closing to record
     on the patient. Exactly what ``generate_checklist`` makes for a patient with no items yet, so an import of
-    thousands can do this work before its write transaction begins."""
+    thousands can do this work with no write transaction open."""
 
     rows: list[dict[str, Any]]
     snapshots: list[str]
