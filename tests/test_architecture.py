@@ -161,6 +161,17 @@ def test_no_ui_module_imports_a_screen_from_a_widget() -> None:
     assert {name: screens for name, screens in found.items() if screens} == {}
 
 
+def test_every_table_of_the_app_is_its_own_data_table() -> None:
+    """Textual's ``DataTable`` is used only through ``ui/widgets/data_table.py``, which redraws cells drawn before
+    their columns were measured (on a busy machine they stayed cut to the header's width)."""
+    found = [
+        name
+        for name, path in MODULES.items()
+        if name != "coordinator_tui.ui.widgets.data_table" and "textual.widgets.DataTable" in imported_names(path)
+    ]
+    assert found == []
+
+
 # The file-safety code works on SQLite files as files (backups, restore, the start-up checks): the one place
 # outside db.py where the standard library's sqlite3 is used.
 SQLITE_FILE_CODE = {"coordinator_tui.db", "coordinator_tui.db_file", "coordinator_tui.services.safety.backup"}

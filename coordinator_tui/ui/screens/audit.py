@@ -15,10 +15,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from coordinator_tui.services.safety.audit_view import AuditRow, PatientHistory, patient_history_view
 from coordinator_tui.ui.screens.base import CoordinatorScreen
+from coordinator_tui.ui.widgets.data_table import DataTable
 from coordinator_tui.ui.widgets.row_table import fit
 from coordinator_tui.ui.widgets.tables import Column, refit_columns
 

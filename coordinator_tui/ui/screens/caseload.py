@@ -17,11 +17,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.events import Resize
 from textual.reactive import var
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from coordinator_tui.services.transition.checklists import Caseload, CaseloadBucket, CaseloadRow, caseload_view
 from coordinator_tui.services.transition.milestone_rules import CATEGORIES, OWNER_ROLES
 from coordinator_tui.ui.screens.base import CoordinatorScreen
+from coordinator_tui.ui.widgets.data_table import DataTable
 from coordinator_tui.ui.widgets.tables import RecordTable, shrink_when_empty
 from coordinator_tui.ui.widgets.transition_list import TransitionList, owner_short
 from coordinator_tui.validation import format_uk_date

@@ -37,7 +37,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.reactive import reactive
-from textual.widgets import DataTable, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from coordinator_tui import clock
 from coordinator_tui.clinic_time import format_date, to_local
@@ -63,6 +63,7 @@ from coordinator_tui.ui.screens.appointment_form import AppointmentFormScreen, f
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.widgets.clinic_attendance import AttendanceTable, StatusDialog
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
+from coordinator_tui.ui.widgets.data_table import DataTable
 from coordinator_tui.ui.widgets.families_to_tell import FamiliesToTell, FamiliesToTellTable
 from coordinator_tui.ui.widgets.forms import FormField
 from coordinator_tui.ui.widgets.timetable import ClashPanel, FamilyTimetable, TimetableGrid, mode_label

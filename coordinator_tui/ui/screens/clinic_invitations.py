@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from coordinator_tui.services.clinics.invitations import PatientChoice, load_patients_to_add, save_invitations
 from coordinator_tui.services.clinics.invite_proposal import DueFamily, InvitationProposal, load_proposal
 from coordinator_tui.text_fold import fold
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
+from coordinator_tui.ui.widgets.data_table import DataTable
 from coordinator_tui.ui.widgets.picker import PickerScreen
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from coordinator_tui.clinic_time import format_date
 from coordinator_tui.services.clinics.staffing import (
@@ -48,6 +48,7 @@ from coordinator_tui.services.clinics.staffing import (
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
+from coordinator_tui.ui.widgets.data_table import DataTable
 from coordinator_tui.ui.widgets.forms import FormField, FormScreen
 from coordinator_tui.ui.widgets.picker import PickerScreen
 from coordinator_tui.ui.widgets.tables import RecordTable

@@ -28,7 +28,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.reactive import var
 from textual.widget import AwaitMount, Widget
-from textual.widgets import DataTable, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from coordinator_tui import clock
 from coordinator_tui.clinic_time import format_local_datetime, to_local
@@ -60,6 +60,7 @@ from coordinator_tui.ui.screens.base import CoordinatorScreen
 from coordinator_tui.ui.screens.patient_forms import access_fields, contact_fields, patient_fields
 from coordinator_tui.ui.screens.professional_forms import picked_professional_text
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
+from coordinator_tui.ui.widgets.data_table import DataTable
 from coordinator_tui.ui.widgets.forms import FieldKind, FormField, FormScreen
 from coordinator_tui.ui.widgets.picker import PickerScreen
 from coordinator_tui.ui.widgets.row_table import fit

@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from coordinator_tui.models import Patient, Professional
 from coordinator_tui.services.people.professional_directory import (
@@ -34,6 +34,7 @@ from coordinator_tui.ui.screens.professional_forms import (
     BookingsToMoveScreen,
     ProfessionalFormScreen,
 )
+from coordinator_tui.ui.widgets.data_table import DataTable
 from coordinator_tui.ui.widgets.tables import FilterInput, RecordTable
 from coordinator_tui.validation import format_nhs_number
 

@@ -39,7 +39,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Label, ProgressBar, Static
+from textual.widgets import Footer, Input, Label, ProgressBar, Static
 
 from coordinator_tui.services.clinics import scheduling as sch
 from coordinator_tui.services.clinics import timetable_build as build
@@ -47,6 +47,7 @@ from coordinator_tui.services.clinics.timetable_build import APPLICABLE, Change,
 from coordinator_tui.services.clinics.timetable_plan import ChangeKind, TimetablePlan
 from coordinator_tui.ui.background import RunsUseCases
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
+from coordinator_tui.ui.widgets.data_table import DataTable
 
 STATUS_MARK = {"optimal": "✓ optimal", "feasible": "~ feasible"}
 NOBODY_OF = re.compile(r"no (.+?) professional is in clinic")

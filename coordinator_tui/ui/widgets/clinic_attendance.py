@@ -19,13 +19,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from coordinator_tui.clinic_time import format_local_datetime
 from coordinator_tui.models import AttendanceStatus, CancelledBy
 from coordinator_tui.services.clinics.clinic_day_views import AttendanceRow, missing_text
 from coordinator_tui.services.clinics.invitations import STATUS_TEXT, STATUS_WORD, status_text
+from coordinator_tui.ui.widgets.data_table import DataTable
 from coordinator_tui.ui.widgets.timetable import ThemedTable
 
 #: The order ``v`` steps through: every family, then one status at a time.

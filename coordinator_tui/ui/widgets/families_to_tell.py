@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from coordinator_tui import clock
 from coordinator_tui.clinic_time import format_date
@@ -39,6 +39,7 @@ from coordinator_tui.services.itineraries.family_told import (
 )
 from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.background import coordinator_app
+from coordinator_tui.ui.widgets.data_table import DataTable
 from coordinator_tui.ui.widgets.forms import FormField, FormScreen
 
 NOBODY = (

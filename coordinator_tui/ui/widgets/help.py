@@ -16,7 +16,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.scroll_view import ScrollView
-from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, Tabs, TextArea
+from textual.widgets import Footer, Input, Static, TabbedContent, Tabs, TextArea
+
+from coordinator_tui.ui.widgets.data_table import DataTable
 
 
 @dataclass(frozen=True)

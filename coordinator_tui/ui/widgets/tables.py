@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
+
+from coordinator_tui.ui.widgets.data_table import DataTable
 
 
 class RecordTable(DataTable[str]):

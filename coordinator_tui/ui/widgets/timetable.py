@@ -21,7 +21,6 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
 from coordinator_tui.clinic_time import format_date, to_local
@@ -34,6 +33,7 @@ from coordinator_tui.services.clinics.clinic_day_views import (
     GridMode,
     clash_label,
 )
+from coordinator_tui.ui.widgets.data_table import DataTable
 
 TIME_WIDTH = 6
 MIN_COLUMN = 17

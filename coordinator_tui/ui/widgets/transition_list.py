@@ -32,7 +32,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.events import Resize, Show
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from coordinator_tui import clock
 from coordinator_tui.models import TransitionItem, TransitionStatus
@@ -51,6 +51,7 @@ from coordinator_tui.ui import field_limits as limits
 from coordinator_tui.ui.background import RunsUseCases
 from coordinator_tui.ui.field_limits import column_field, column_limit
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
+from coordinator_tui.ui.widgets.data_table import DataTable
 from coordinator_tui.ui.widgets.forms import FormField, FormScreen
 from coordinator_tui.ui.widgets.tables import RecordTable
 from coordinator_tui.validation import format_uk_date, parse_uk_date
