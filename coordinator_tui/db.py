@@ -498,6 +498,7 @@ def open_database(
     empty_ok: bool = False,
     quick_check: bool = False,
     server_backup: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> Database:
     """Open (and, if allowed, create and upgrade) the database named by a file path or SQLAlchemy URL.
 
@@ -507,7 +508,8 @@ def open_database(
     ``quick_check`` (the commands): SQLite's quick check runs first, before anything is written, and a damaged
     database is refused (DamagedDatabaseError); the app runs it in the background instead (``check_pages``).
     ``server_backup``: see ``prepare_schema`` (False only when the user chose to upgrade a server database without
-    the automatic pg_dump)."""
+    the automatic pg_dump). ``progress``: told, in a line, of each slow step of an upgrade as it starts (the
+    commands print it; the app's own background opening gives none)."""
     if "\x00" in target:
         raise DatabaseError("the database path contains a NUL character")
     file_target = _sqlite_path_of_url(target) if is_url(target) else Path(target)
@@ -521,7 +523,7 @@ def open_database(
             if problem:
                 raise DamagedDatabaseError(problem)
         with translate_errors(db.url):
-            prepare_schema(db, migrate=migrate, server_backup=server_backup)
+            prepare_schema(db, migrate=migrate, server_backup=server_backup, progress=progress)
             if db.path is not None and writable:
                 _enable_wal(db.engine)
     except BaseException:
@@ -589,7 +591,9 @@ def _create_database_file(path: Path) -> None:
         remove_with_sidecars(tmp)
 
 
-def prepare_schema(db: Database, *, migrate: bool = True, server_backup: bool = True) -> None:
+def prepare_schema(
+    db: Database, *, migrate: bool = True, server_backup: bool = True, progress: Callable[[str], None] | None = None
+) -> None:
     """Refuse newer databases; back up, then upgrade older ones (or say they need upgrading).
 
     The version is read in a read transaction: opening a database at the current schema takes no write lock, so
@@ -598,7 +602,7 @@ def prepare_schema(db: Database, *, migrate: bool = True, server_backup: bool = 
     The backup before an upgrade: an SQLite file is copied beside itself; a database on a server is dumped with
     ``pg_dump -Fc`` into the workstation's backup folder (``server_dump``), and the upgrade is refused, nothing
     changed, when that fails, unless ``server_backup`` is False (``coordinator-tui upgrade --no-server-backup``,
-    after a backup by hand)."""
+    after a backup by hand). ``progress`` is told when the server's dump and the upgrade start."""
     reader = db.engine.execution_options(**{READ_ONLY_OPTION: True})
     with translate_errors(db.url), reader.connect() as conn:
         try:
@@ -635,12 +639,16 @@ def prepare_schema(db: Database, *, migrate: bool = True, server_backup: bool = 
     if rev is not None and db.path is not None:
         db.upgrade_backup = backup_sqlite_file(db.path, db.path.with_name(f"{db.path.name}.pre-{head}-{stamp}.bak"))
     elif rev is not None and server_backup:
-        db.upgrade_backup = _dump_before_upgrade(db, rev, head, stamp)
+        db.upgrade_backup = _dump_before_upgrade(db, rev, head, stamp, progress)
+    if progress is not None and rev is not None:  # a new database's tables are made in a moment: nothing to say
+        progress(f"upgrading the database (schema {rev} to {head})…")
     upgrade(db, head)
     db.upgraded_from = rev or ""
 
 
-def _dump_before_upgrade(db: Database, rev: str, head: str, stamp: str) -> Path:
+def _dump_before_upgrade(
+    db: Database, rev: str, head: str, stamp: str, progress: Callable[[str], None] | None = None
+) -> Path:
     """``pg_dump -Fc`` of a server database about to be upgraded, into the workstation's backup folder; one line
     (nothing changed) if it cannot be made, saying how to back up by hand and upgrade without it."""
     from coordinator_tui import server_dump
@@ -649,8 +657,13 @@ def _dump_before_upgrade(db: Database, rev: str, head: str, stamp: str) -> Path:
     url = db.engine.url
     folder = load_settings().backup_path()
     dest = server_dump.free_name(folder, f"{url.database or 'database'}.pre-{head}-{stamp}", ".dump")
+
+    def started() -> None:
+        if progress is not None:
+            progress(f"backing up the database before upgrading it (schema {rev} to {head}): pg_dump writes {dest}…")
+
     try:
-        return server_dump.dump_database(url, dest)
+        return server_dump.dump_database(url, dest, started)
     except server_dump.ServerDumpError as exc:
         without_password = server_dump.without_password(url).render_as_string(hide_password=False)
         raise server_dump.ServerDumpError(

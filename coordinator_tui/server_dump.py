@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -62,8 +63,9 @@ def _one_line(stderr: str, password: str | None) -> str:
     return text[:400]
 
 
-def dump_database(url: sa.engine.URL, dest: Path) -> Path:
-    """``pg_dump -Fc`` of the database at ``url`` into ``dest`` (owner-only); the file's path, or ServerDumpError."""
+def dump_database(url: sa.engine.URL, dest: Path, started: Callable[[], None] | None = None) -> Path:
+    """``pg_dump -Fc`` of the database at ``url`` into ``dest`` (owner-only); the file's path, or ServerDumpError.
+    ``started`` is called once pg_dump is found and about to run (a dump of a large database takes seconds)."""
     program = shutil.which("pg_dump")
     if program is None:
         raise ServerDumpError("pg_dump is not installed (install the PostgreSQL client tools, as new as the server)")
@@ -78,6 +80,8 @@ def dump_database(url: sa.engine.URL, dest: Path) -> Path:
         fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except OSError as exc:
         raise ServerDumpError(f"the backup cannot be written in {dest.parent} ({exc.strerror or exc})") from exc
+    if started is not None:
+        started()
     try:
         try:
             result = subprocess.run(

@@ -82,11 +82,18 @@ def _path_without_pg_dump(tmp_path: Path) -> str:
 
 def test_an_older_server_database_is_dumped_then_upgraded(fresh_url: str) -> None:
     patient_id = _older_database(fresh_url)
-    database = open_database(fresh_url, create=False)
+    said: list[str] = []
+    database = open_database(fresh_url, create=False, progress=said.append)
     try:
         assert database.upgraded_from == OLDER
         dump = database.upgrade_backup
         assert dump is not None and dump.parent == data_dir() / "backups"
+        # Each slow step is said as it starts: the dump (where it goes), then the upgrade.
+        steps = f"(schema {OLDER} to {head_revision()})"
+        assert said == [
+            f"backing up the database before upgrading it {steps}: pg_dump writes {dump}…",
+            f"upgrading the database {steps}…",
+        ]
         database_name = sa.engine.make_url(fresh_url).database
         assert dump.name.startswith(f"{database_name}.pre-{head_revision()}-20261125T100000Z")
         assert dump.name.endswith(".dump")
@@ -238,6 +245,11 @@ def test_the_upgrade_command_says_what_it_did_and_where_the_backup_is(db: Databa
     line = result.stdout.strip()
     assert line.startswith(f"upgraded {db.location} from schema {OLDER} to {head_revision()}; ")
     saved = Path(line.split("the database as it was is saved as ", 1)[1])
+    # The slow steps were said on standard error as they started (a server's dump can take seconds).
+    upgrading = f"coordinator-tui: upgrading the database (schema {OLDER} to {head_revision()})…"
+    dumping = f"coordinator-tui: backing up the database before upgrading it (schema {OLDER} to {head_revision()}): "
+    expected = [upgrading] if db.path is not None else [f"{dumping}pg_dump writes {saved}…", upgrading]
+    assert result.stderr.splitlines() == expected
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     if db.path is not None:
         assert saved.parent == db.path.parent and saved.name.endswith(".bak")
@@ -249,6 +261,24 @@ def test_the_upgrade_command_says_what_it_did_and_where_the_backup_is(db: Databa
     assert again.returncode == 0 and again.stdout.strip() == (
         f"{db.location} is already at the current schema ({head_revision()}): nothing to upgrade"
     )
+
+
+@both_databases
+def test_any_command_opening_an_older_database_says_the_upgrade_on_standard_error(db: Database, tmp_path: Path) -> None:
+    target = target_of(db)
+    with db.session() as s:
+        add_patient(s, 1)
+    downgrade(db, OLDER)
+    db.dispose()
+    add = ["professionals", "add", "--given", "Testdoctor", "--family", "Example", "--discipline", "cardiology"]
+    result = run_cli([*add, "--db", target], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Added ")  # what the command says, on standard output as ever
+    said = result.stderr.splitlines()
+    assert said[-1] == f"coordinator-tui: upgrading the database (schema {OLDER} to {head_revision()})…"
+    assert len(said) == (1 if db.path is not None else 2)
+    if db.path is None:
+        assert said[0].startswith("coordinator-tui: backing up the database before upgrading it")
 
 
 def test_upgrade_without_pg_dump_is_refused_then_done_when_the_user_chooses_no_server_backup(

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from coordinator_tui.commands.common import say_progress
 from coordinator_tui.config import Settings, database_target, load_settings
 from coordinator_tui.errors import DatabaseError
 from coordinator_tui.logging_setup import Safe
@@ -36,10 +37,10 @@ def run_app(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.demo:
         # Building the demo takes a few seconds: say so, rather than leave the terminal blank.
-        _say(f"Building the demo database ({DEMO_PATIENTS} fictional patients)…")
+        say_progress(f"Building the demo database ({DEMO_PATIENTS} fictional patients)…")
         with tempfile.TemporaryDirectory(prefix="coordinator-demo-") as folder:
             db = _demo_database(Path(folder))
-            _say("Opening the app…")
+            say_progress("Opening the app…")
             try:
                 return _run(settings, database=db)
             finally:
@@ -68,9 +69,10 @@ def run_app(args: argparse.Namespace) -> int:
                 db.dispose()
 
     new_path = _missing_database_path(target)
-    db = _open_guarded(target)  # a path where no database can be made is refused here, in one line
+    # A path where no database can be made is refused here, in one line; an upgrade's slow steps are said first.
+    db = _open_guarded(target, progress=say_progress)
     if new_path is not None:  # a mistyped path is noticed
-        _say(f"there was no database at {new_path}{_default_note(args.db)}: created a new, empty one")
+        say_progress(f"there was no database at {new_path}{_default_note(args.db)}: created a new, empty one")
     notice = None if new_path is None else new_database_notice(new_path, args.db)
     try:
         warning = _daily_backup(db, settings)
@@ -138,7 +140,7 @@ def _missing_database_path(target: str) -> Path | None:
         return None  # open_database says what is wrong with the path
 
 
-def _open_guarded(target: str, *, create: bool = True) -> Database:
+def _open_guarded(target: str, *, create: bool = True, progress: Callable[[str], None] | None = None) -> Database:
     """Open the database with the audit log's guard installed first (no session may change or delete an entry).
     The guard loads SQLAlchemy and the models, so it is installed here, with the database: on the fast path that is
     in the background, after the first frame."""
@@ -146,7 +148,7 @@ def _open_guarded(target: str, *, create: bool = True) -> Database:
     from coordinator_tui.services.safety import audit_guard
 
     audit_guard.install()
-    return open_database(target, create=create)
+    return open_database(target, create=create, progress=progress)
 
 
 def _demo_database(folder: Path) -> Database:
@@ -156,10 +158,6 @@ def _demo_database(folder: Path) -> Database:
     with db.session() as session:
         load_demo(session, patients=DEMO_PATIENTS)
     return db
-
-
-def _say(progress: str) -> None:
-    print(f"coordinator-tui: {progress}", file=sys.stderr, flush=True)
 
 
 def _run(settings: Settings, **database: object) -> int:

@@ -8,6 +8,7 @@ import argparse
 from pathlib import Path
 
 from coordinator_tui.cli import CommandError, add_db_argument
+from coordinator_tui.commands.common import say_progress
 from coordinator_tui.config import database_target, load_settings, settings_file
 from coordinator_tui.settings import SettingsError
 from coordinator_tui.validation import FieldError
@@ -120,7 +121,9 @@ def run_upgrade(args: argparse.Namespace) -> int:
     from coordinator_tui.db import head_revision, open_database
 
     target = database_target(getattr(args, "db", None))
-    database = open_database(target, create=False, quick_check=True, server_backup=not args.no_server_backup)
+    database = open_database(
+        target, create=False, quick_check=True, server_backup=not args.no_server_backup, progress=say_progress
+    )
     database.dispose()
     head = head_revision()
     if database.upgraded_from is None:

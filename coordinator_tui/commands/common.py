@@ -20,12 +20,14 @@ def open_from_args(
     Before a command reads or writes anything, SQLite's quick check runs over every page: a damaged database is
     refused with one line (exit 1), so nothing is written into it and nothing misleading is printed from it.
 
+    An upgrade of an older database says its slow steps on standard error as they start (``say_progress``).
+
     Then the service-wide values an older settings file holds are moved into the database's service details on
     its first open (when the command may write), or reported as ignored: one line on standard error."""
     from coordinator_tui.db import open_database
 
     target = database_target(getattr(args, "db", None))
-    database = open_database(target, create=create, writable=writable, quick_check=check_pages)
+    database = open_database(target, create=create, writable=writable, quick_check=check_pages, progress=say_progress)
     try:
         take_workstation_settings(database, writable=writable)
     except BaseException:
@@ -44,3 +46,8 @@ def take_workstation_settings(database: Database, *, writable: bool) -> None:
     move = take(database, load_settings(), source=str(settings_file()), writable=writable)
     if move.message:
         print(f"coordinator-tui: {'warning: ' if move.warning else ''}{move.message}", file=sys.stderr)
+
+
+def say_progress(progress: str) -> None:
+    """A slow step the user waits for, said on standard error as it starts (the terminal is not left blank)."""
+    print(f"coordinator-tui: {progress}", file=sys.stderr, flush=True)

@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from coordinator_tui.cli import CommandError, add_db_argument, record_id
-from coordinator_tui.commands.common import open_from_args
+from coordinator_tui.commands.common import open_from_args, say_progress
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -85,7 +85,7 @@ def run_import(args: argparse.Namespace) -> int:
     # A dry run stages the import in a transaction and rolls it back (a later table is checked against the records
     # an earlier one would create): the database is opened for writing, but nothing is kept, and the settings file's
     # service-wide values are not moved into it.
-    db = open_database(database_target(args.db), writable=True, quick_check=True)
+    db = open_database(database_target(args.db), writable=True, quick_check=True, progress=say_progress)
     try:
         take_workstation_settings(db, writable=not args.dry_run)
         report = import_fhir(db, args.path, dry_run=args.dry_run)
