@@ -27,7 +27,7 @@ from coordinator_tui.ui.widgets.forms import FormScreen
 from tests.export_data import Seed, seed_clinic
 from tests.postgres_server import both_databases
 from tests.ui.clinic_days_support import screen_text
-from tests.ui.helpers import cell_texts, pilot_test, settle, showing, type_text
+from tests.ui.helpers import cell_texts, footer_bindings, pilot_test, settle, showing, type_text
 
 pytestmark = both_databases
 
@@ -240,3 +240,42 @@ async def test_the_patients_visit_says_to_send_it_again_and_the_past_visit_says_
         text = screen_text(pilot)
         assert "✗ not booked" not in text and "none booked" in text
         assert "send it again" not in text
+
+
+@pilot_test
+async def test_told_is_recorded_from_the_patients_visit_and_refused_where_there_is_nothing_to_tell(
+    db: Database, seed: Seed
+) -> None:
+    """o on the patient record's clinic visits: the told form for a visit marked "⚠ tell", saved as on the clinic's
+    families to tell; on a visit whose itinerary is not out of date it says there is nothing to tell."""
+    _hotel_changed(db, seed)
+    app = CoordinatorApp(database=db)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.open_patient(seed.patient_id, tab="visits")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PatientRecordScreen)
+        await pilot.press("o")  # the upcoming visit, "⚠ tell"
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, FormScreen) and form.values()["told_on"] == "25/11/2026"
+        await pilot.press("tab", "tab", "end", "ctrl+u")
+        await type_text(pilot, "Nurse Example")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        [record] = told_history(db, seed.clinic_id, seed.patient_id)
+        assert (record.how, record.told_on, record.told_by) == (ToldHow.PHONE, dt.date(2026, 11, 25), "Nurse Example")
+        assert "told by phone on 25/11/2026 by Nurse Example" in "\n".join(str(n.message) for n in app._notifications)
+
+        assert "o" in [key for key, _action in footer_bindings(pilot)]
+        await pilot.press("down")  # the past visit: nothing out of date, so o is dimmed and opens nothing
+        await settle(pilot)
+        assert "o" not in [key for key, _action in footer_bindings(pilot)] and screen.active_bindings["o"].binding.show
+        await pilot.press("o")
+        await settle(pilot)
+        assert app.screen is screen
+        assert len(told_history(db, seed.clinic_id, seed.patient_id)) == 1
+        await pilot.press("up")  # back on the upcoming visit: offered again
+        await settle(pilot)
+        assert "o" in [key for key, _action in footer_bindings(pilot)]

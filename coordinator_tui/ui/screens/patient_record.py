@@ -32,7 +32,15 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from coordinator_tui import clock
 from coordinator_tui.clinic_time import format_local_datetime, to_local
-from coordinator_tui.models import AttendanceStatus, CareTeamMember, ClinicAttendance, Contact, Patient, Professional
+from coordinator_tui.models import (
+    AttendanceStatus,
+    CareTeamMember,
+    ClinicAttendance,
+    Contact,
+    FamilyTold,
+    Patient,
+    Professional,
+)
 from coordinator_tui.services.clinics import clinics as clinic_service
 from coordinator_tui.services.clinics.appointments import AppointmentView
 from coordinator_tui.services.clinics.clinics import AttendanceView
@@ -61,6 +69,7 @@ from coordinator_tui.ui.screens.patient_forms import access_fields, contact_fiel
 from coordinator_tui.ui.screens.professional_forms import picked_professional_text
 from coordinator_tui.ui.widgets.confirm import ConfirmScreen
 from coordinator_tui.ui.widgets.data_table import DataTable
+from coordinator_tui.ui.widgets.families_to_tell import told_form, told_message
 from coordinator_tui.ui.widgets.forms import FieldKind, FormField, FormScreen
 from coordinator_tui.ui.widgets.picker import PickerScreen
 from coordinator_tui.ui.widgets.row_table import fit
@@ -339,6 +348,7 @@ class VisitsTable(RecordTable):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "screen.edit_travel", "Travel & hotel"),
         Binding("x", "screen.export_itinerary", "Export", tooltip="Export this visit's itinerary"),
+        Binding("o", "screen.record_told", "Told", tooltip="Record that the family was told of this visit's changes"),
         Binding("enter", "screen.edit_travel", "Travel & hotel", show=False),
     ]
 
@@ -519,6 +529,7 @@ class VisitsPane(Vertical):
             table.move_to_key(keep)
         shrink_when_empty(table)
         self.show_detail(table.selected_key)
+        self.screen.refresh_bindings()
 
     def show_detail(self, key: str | None) -> None:
         detail = self.query_one("#visit-detail", Static)
@@ -533,6 +544,7 @@ class VisitsPane(Vertical):
     @on(DataTable.RowHighlighted, "#visits-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail(event.row_key.value)
+        self.screen.refresh_bindings()  # o (told) is offered only on a visit with something to tell
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -1099,6 +1111,36 @@ class PatientRecordScreen(CoordinatorScreen):
         from coordinator_tui.ui.screens.itinerary_export import ExportScreen
 
         self.app.push_screen(ExportScreen(int(view.clinic.id), int(view.attendance.patient_id)))
+
+    def _visit_to_tell(self) -> FamilyToTell | None:
+        """The selected visit's entry on its clinic's families to tell (None: not on it, or no visit selected)."""
+        if not self.is_mounted:
+            return None
+        key = self.query_one(VisitsTable).selected_key
+        pane = self.query_one(VisitsPane)
+        view = getattr(pane, "views", {}).get(key) if key else None
+        return None if view is None else pane.data.to_tell.get(view.clinic.id or 0)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """o (told) is dimmed on a visit with nothing to tell: its itinerary was never sent, or is still right."""
+        if action == "record_told":
+            return True if self._visit_to_tell() is not None else None
+        return True
+
+    def action_record_told(self) -> None:
+        """Record that the family was told of the changes to the selected visit (as o on the clinic's families to
+        tell): offered while the visit is marked "⚠ tell", that is while the itinerary they were sent is not right."""
+        family = self._visit_to_tell()
+        if family is None:
+            self.notify("Nothing to tell for this visit: its itinerary was never sent, or is still right.")
+            return
+
+        def saved(record: FamilyTold | None) -> None:
+            if record is not None:
+                self.notify(told_message(family, record), title="Saved")
+                self.action_reload()
+
+        self.app.push_screen(told_form(family), saved)
 
     def action_edit_travel(self) -> None:
         key = self.query_one(VisitsTable).selected_key

@@ -119,23 +119,12 @@ class FamiliesToTellTable(DataTable[Text]):
         if family is None:
             self.notify("No family to record: nobody is listed.", severity="warning")
             return
-        form = FormScreen(
-            f"Told: {family.full_name}",
-            told_fields(),
-            partial(save_family_told, clinic_id=family.clinic_id, patient_id=family.patient_id),
-            description=(
-                f"Record that {family.full_name} was told of the changes to their visit ({family.clinic_name}): a "
-                "withdrawal leaves this list once they are told after its cancellation was exported. The date as "
-                "DD/MM/YYYY, not in the future. The note stays in the database."
-            ),
-            save_label="Record",
-        )
 
         def saved(record: FamilyTold | None) -> None:
             if record is not None:
-                self.notify(f"Recorded: {family.full_name} {told_text(record)}")
+                self.notify(told_message(family, record))
 
-        self.app.push_screen(form, saved)
+        self.app.push_screen(told_form(family), saved)
 
     def action_export_to_tell(self) -> None:
         """Every family on this list exported at once (their itineraries with cancellations, or cancellation-only
@@ -183,6 +172,27 @@ def _export_and_remember(
     outcome = export_to_tell_for_form(database, form, clinic_id=clinic_id)
     folder = str(Path(str(form.get("folder", "")).strip()).expanduser().absolute())
     return outcome, folder, remember_export_dir(folder, settings_file())
+
+
+def told_form(family: FamilyToTell) -> FormScreen:
+    """The form recording that ``family`` was told of the changes to their visit (o here and on the patient record's
+    clinic visits); it closes with the saved ``FamilyTold``, or None when cancelled."""
+    return FormScreen(
+        f"Told: {family.full_name}",
+        told_fields(),
+        partial(save_family_told, clinic_id=family.clinic_id, patient_id=family.patient_id),
+        description=(
+            f"Record that {family.full_name} was told of the changes to their visit ({family.clinic_name}): a "
+            "withdrawal leaves the families to tell once they are told after its cancellation was exported. The date "
+            "as DD/MM/YYYY, not in the future. The note stays in the database."
+        ),
+        save_label="Record",
+    )
+
+
+def told_message(family: FamilyToTell, record: FamilyTold) -> str:
+    """'Recorded: Testpatient Example told by phone on 26/11/2026 by Nurse Example'."""
+    return f"Recorded: {family.full_name} {told_text(record)}"
 
 
 def told_fields() -> list[FormField]:
