@@ -233,13 +233,19 @@ def test_a_wrong_password_is_refused_before_any_dump(owner_url: str, tmp_path: P
 # --- the upgrade command, on both databases -------------------------------------------------------------------------
 
 
-@both_databases
-def test_the_upgrade_command_says_what_it_did_and_where_the_backup_is(db: Database, tmp_path: Path) -> None:
+def _older_and_closed(db: Database) -> str:
+    """The test's database with a patient, taken back to the older schema and closed: its target, for a command."""
     target = target_of(db)
     with db.session() as s:
         add_patient(s, 1)
     downgrade(db, OLDER)
     db.dispose()
+    return target
+
+
+@both_databases
+def test_the_upgrade_command_says_what_it_did_and_where_the_backup_is(db: Database, tmp_path: Path) -> None:
+    target = _older_and_closed(db)
     result = run_cli(["upgrade", "--db", target], tmp_path)
     assert result.returncode == 0, result.stderr
     line = result.stdout.strip()
@@ -265,11 +271,7 @@ def test_the_upgrade_command_says_what_it_did_and_where_the_backup_is(db: Databa
 
 @both_databases
 def test_any_command_opening_an_older_database_says_the_upgrade_on_standard_error(db: Database, tmp_path: Path) -> None:
-    target = target_of(db)
-    with db.session() as s:
-        add_patient(s, 1)
-    downgrade(db, OLDER)
-    db.dispose()
+    target = _older_and_closed(db)
     add = ["professionals", "add", "--given", "Testdoctor", "--family", "Example", "--discipline", "cardiology"]
     result = run_cli([*add, "--db", target], tmp_path)
     assert result.returncode == 0, result.stderr

@@ -68,6 +68,15 @@ def _hotel_changed(db: Database, seed: Seed) -> None:
         clinics.update_attendance(session, place.id or 0, {"hotel_reference": "HTL-43"})
 
 
+async def _open_visits(app: CoordinatorApp, seed: Seed, pilot: object) -> PatientRecordScreen:
+    """The seeded patient's record, on its clinic visits (the upcoming visit highlighted)."""
+    await app.open_patient(seed.patient_id, tab="visits")
+    await settle(pilot)  # type: ignore[arg-type]
+    screen = app.screen
+    assert isinstance(screen, PatientRecordScreen)
+    return screen
+
+
 async def _open_clinic(app: CoordinatorApp, clinic_id: int, pilot: object) -> ClinicEventScreen:
     await app.open_clinic(clinic_id)
     await settle(pilot)  # type: ignore[arg-type]
@@ -221,10 +230,7 @@ async def test_the_patients_visit_says_to_send_it_again_and_the_past_visit_says_
     _hotel_changed(db, seed)
     app = CoordinatorApp(database=db)
     async with app.run_test(size=SIZE) as pilot:
-        await app.open_patient(seed.patient_id, tab="visits")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, PatientRecordScreen)
+        screen = await _open_visits(app, seed, pilot)
         table = screen.query_one(VisitsTable)
         assert cell_texts(table, 1) == ["⚠ tell · Combined clinic", "Combined clinic October 2026"]
         # The upcoming visit: travel and hotel booked; the past one: attended, nothing booked, no to-do.
@@ -243,18 +249,15 @@ async def test_the_patients_visit_says_to_send_it_again_and_the_past_visit_says_
 
 
 @pilot_test
-async def test_told_is_recorded_from_the_patients_visit_and_refused_where_there_is_nothing_to_tell(
+async def test_told_is_recorded_from_the_patients_visit_and_dimmed_where_there_is_nothing_to_tell(
     db: Database, seed: Seed
 ) -> None:
     """o on the patient record's clinic visits: the told form for a visit marked "⚠ tell", saved as on the clinic's
-    families to tell; on a visit whose itinerary is not out of date it says there is nothing to tell."""
+    families to tell; on a visit whose itinerary is not out of date the key is dimmed and opens nothing."""
     _hotel_changed(db, seed)
     app = CoordinatorApp(database=db)
     async with app.run_test(size=SIZE) as pilot:
-        await app.open_patient(seed.patient_id, tab="visits")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, PatientRecordScreen)
+        screen = await _open_visits(app, seed, pilot)
         await pilot.press("o")  # the upcoming visit, "⚠ tell"
         await settle(pilot)
         form = app.screen
