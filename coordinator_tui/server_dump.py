@@ -69,6 +69,8 @@ def dump_database(url: sa.engine.URL, dest: Path, started: Callable[[], None] | 
     program = shutil.which("pg_dump")
     if program is None:
         raise ServerDumpError("pg_dump is not installed (install the PostgreSQL client tools, as new as the server)")
+    if started is not None:
+        started()  # before the temporary file is made: nothing is left open if this fails
     password = _password(url)
     env = dict(os.environ)
     if password is not None:
@@ -80,8 +82,6 @@ def dump_database(url: sa.engine.URL, dest: Path, started: Callable[[], None] | 
         fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except OSError as exc:
         raise ServerDumpError(f"the backup cannot be written in {dest.parent} ({exc.strerror or exc})") from exc
-    if started is not None:
-        started()
     try:
         try:
             result = subprocess.run(
